@@ -1,0 +1,7 @@
+#!/usr/bin/env node
+// The AWS SDK warns about Node 20 on every run; that is for developers, not for this tool's users.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+const { register } = await import('tsx/esm/api');
+register();
+const { main } = await import('../lambda/cli.ts');
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,89 @@
+import { CfnOutput, Duration, Stack, TimeZone } from 'aws-cdk-lib';
+import type { StackProps } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import type { Construct } from 'constructs';
+import { CloudinaryBackupConstruct } from './backup-construct.ts';
+import type { BackupConfig, TransitionStorageClass } from './config.ts';
+
+/** Properties of {@link CloudinaryBackupStack}. */
+export interface CloudinaryBackupStackProps extends StackProps {
+  /** The validated deployment settings (see `parseConfig`). */
+  readonly config: BackupConfig;
+  /**
+   * Function code to deploy instead of bundling lambda/handler.ts (tests use this to skip esbuild).
+   * @default - lambda/handler.ts bundled by local esbuild
+   */
+  readonly code?: lambda.Code;
+}
+
+const STORAGE_CLASSES: Readonly<Record<TransitionStorageClass, s3.StorageClass>> = {
+  GLACIER_IR: s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
+  STANDARD_IA: s3.StorageClass.INFREQUENT_ACCESS,
+  INTELLIGENT_TIERING: s3.StorageClass.INTELLIGENT_TIERING,
+  GLACIER: s3.StorageClass.GLACIER,
+  DEEP_ARCHIVE: s3.StorageClass.DEEP_ARCHIVE,
+};
+
+/** The deployable stack: one {@link CloudinaryBackupConstruct} configured from context, plus outputs. */
+export class CloudinaryBackupStack extends Stack {
+  /** The backup itself. */
+  readonly backup: CloudinaryBackupConstruct;
+
+  constructor(scope: Construct, id: string, props: CloudinaryBackupStackProps) {
+    super(scope, id, {
+      description: 'Nightly backup of a Cloudinary account into S3 (cloudinary-backup)',
+      ...props,
+    });
+    const { config } = props;
+
+    this.backup = new CloudinaryBackupConstruct(this, 'Backup', {
+      ...(config.bucketName
+        ? { bucket: s3.Bucket.fromBucketName(this, 'ImportedBucket', config.bucketName) }
+        : {
+            noncurrentVersionExpiration: Duration.days(config.noncurrentVersionExpirationDays),
+            ...(config.storageClassTransitionDays !== undefined
+              ? {
+                  transition: {
+                    storageClass: STORAGE_CLASSES[config.storageClass],
+                    after: Duration.days(config.storageClassTransitionDays),
+                  },
+                }
+              : {}),
+            ...(config.objectLockDays !== undefined ? { objectLockRetention: Duration.days(config.objectLockDays) } : {}),
+          }),
+      prefix: config.prefix,
+      schedule: scheduler.ScheduleExpression.expression(config.schedule, TimeZone.of(config.timezone)),
+      ...(config.notificationEmail ? { notificationEmail: config.notificationEmail } : {}),
+      concurrency: config.concurrency,
+      maxBytesPerRun: config.maxBytesPerRun,
+      prune: config.prune,
+      resourceTypes: config.resourceTypes,
+      memorySize: config.memorySize,
+      executionTimeout: Duration.hours(config.maxRunHours),
+      reserveConcurrency: config.reserveConcurrency,
+      missedRunAlarmAfter: Duration.hours(config.missedRunAlarmHours),
+      ...(props.code ? { code: props.code } : {}),
+    });
+
+    const backup = this.backup;
+    new CfnOutput(this, 'BucketName', { value: backup.bucket.bucketName, description: 'Bucket the backups are written to' });
+    new CfnOutput(this, 'Prefix', { value: backup.prefix, description: 'Key prefix of every backup object' });
+    new CfnOutput(this, 'SecretArn', {
+      value: backup.secret.secretArn,
+      description: 'Secret that must hold cloudinary://API_KEY:API_SECRET@CLOUD_NAME',
+    });
+    new CfnOutput(this, 'SetSecretCommand', {
+      value: `aws secretsmanager put-secret-value --secret-id ${backup.secret.secretArn} --secret-string 'cloudinary://API_KEY:API_SECRET@CLOUD_NAME'`,
+      description: 'Run this with your own values from the Cloudinary console (API Keys page)',
+    });
+    new CfnOutput(this, 'FunctionName', { value: backup.function.functionName, description: 'The durable backup function' });
+    new CfnOutput(this, 'AliasArn', {
+      value: backup.alias.functionArn,
+      description: 'Qualified ARN to invoke for a manual run (durable functions need a version or alias)',
+    });
+    new CfnOutput(this, 'TopicArn', { value: backup.alarmTopic.topicArn, description: 'Alarm notifications' });
+    new CfnOutput(this, 'DashboardUrl', { value: backup.dashboardUrl, description: 'CloudWatch dashboard of the nightly runs' });
+  }
+}

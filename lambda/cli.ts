@@ -1,0 +1,216 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { RateLimitedError } from './cloudinary/errors.ts';
+import { RESOURCE_TYPES } from './core/asset.ts';
+import { ConfigError, SourceError, messageOf } from './core/errors.ts';
+import { formatBytes, parseSize } from './core/sizes.ts';
+import { BackupEngine } from './engine.ts';
+import type { DiffMode, RunReport } from './engine.ts';
+import { createUi, summary } from './cli/ui.ts';
+import { openCloudinary, parseTarget } from './setup.ts';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** Exit codes: 0 all good, 1 some assets (or the run) failed, 2 usage or configuration error. */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+const intIn =
+  (name: string, min: number, max: number) =>
+  (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}.`);
+    return n;
+  };
+
+const resourceTypes = (value: string): string[] => {
+  const list = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = list.filter((t) => !(RESOURCE_TYPES as readonly string[]).includes(t));
+  if (list.length === 0 || bad.length > 0) {
+    throw new InvalidArgumentError(`unknown resource type ${bad.join(', ') || '(none)'}; use a comma list of ${RESOURCE_TYPES.join(', ')}.`);
+  }
+  return [...new Set(list)];
+};
+
+const maxBytes = (value: string): number | 'auto' => {
+  if (value === 'auto') return 'auto';
+  const n = parseSize(value);
+  if (n === undefined || n <= 0) throw new InvalidArgumentError('expected a size such as 500MB, 2GiB or 1000000, or "auto".');
+  return n;
+};
+
+const reserve = (value: string): number | { fraction: number } => {
+  const pct = /^(\d+(?:\.\d+)?)%$/.exec(value.trim());
+  if (pct) {
+    const f = Number(pct[1]) / 100;
+    if (f < 0 || f >= 1) throw new InvalidArgumentError('a percentage from 0% to 99%.');
+    return { fraction: f };
+  }
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('a number of calls (e.g. 50) or a percentage of the hourly limit (e.g. 10%).');
+  return n;
+};
+
+const seconds = (value: string): number => {
+  const n = Number(value.replace(/s$/, ''));
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('a number of seconds greater than 0.');
+  return n * 1000;
+};
+
+interface BackupFlags {
+  to: string;
+  dryRun?: boolean;
+  prune?: boolean;
+  resourceTypes: string[];
+  concurrency: number;
+  diff: DiffMode;
+  verbose?: boolean;
+  json?: boolean;
+  maxBytes?: number | 'auto';
+  apiReserve: number | { fraction: number };
+  idleTimeout: number;
+}
+
+/** Maps an error to an exit code and a one-line message (no stack for user mistakes). */
+const fail = (err: unknown, verbose: boolean): number => {
+  if (err instanceof ConfigError || (err instanceof SourceError && err.httpCode === 401)) {
+    process.stderr.write(`cloudinary-backup: ${err.message}\n`);
+    return EXIT.usage;
+  }
+  const msg = err instanceof RateLimitedError ? `${err.message} (the run stopped; run it again later)` : messageOf(err);
+  process.stderr.write(`cloudinary-backup: ${msg}\n`);
+  if (verbose && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  return EXIT.failed;
+};
+
+const backup = async (flags: BackupFlags): Promise<number> => {
+  const quiet = Boolean(flags.json);
+  const ui = createUi({ verbose: Boolean(flags.verbose), quiet, isTTY: Boolean(process.stderr.isTTY) });
+  let total = 0;
+  let done = 0;
+  let bytes = 0;
+  const tick = (): void => ui.progress(done, total, bytes);
+  try {
+    if (flags.maxBytes === 'auto') throw new ConfigError('--max-bytes auto is not available yet; give a size such as 500MB.');
+    const target = parseTarget(flags.to, '--to');
+    const cloud = await openCloudinary(process.env.CLOUDINARY_URL, { reserve: flags.apiReserve, wait: (until, why) => ui.countdown(until, why) });
+    const engine = new BackupEngine(
+      cloud.source,
+      target.destination,
+      {
+        prefix: target.prefix,
+        resourceTypes: flags.resourceTypes,
+        concurrency: flags.concurrency,
+        diff: flags.diff,
+        dryRun: Boolean(flags.dryRun),
+        prune: Boolean(flags.prune),
+        idleTimeoutMs: flags.idleTimeout,
+        ...(typeof flags.maxBytes === 'number' ? { maxBytes: flags.maxBytes } : {}),
+      },
+      {
+        planned: (items) => {
+          total += items.length;
+          for (const i of items) {
+            if (i.decision.action !== 'copy') done += 1;
+            if (flags.dryRun && i.decision.action === 'copy' && !flags.json) {
+              process.stdout.write(`copy ${i.key} (${formatBytes(i.asset.bytes)}, ${i.decision.reason})\n`);
+            }
+          }
+          tick();
+        },
+        copied: (i) => {
+          done += 1;
+          ui.verbose(`copied ${i.key}`);
+          tick();
+        },
+        failed: (i, error) => {
+          done += 1;
+          ui.verbose(`FAILED ${i.key}: ${error}`);
+          tick();
+        },
+        deferred: (i) => {
+          done += 1;
+          ui.verbose(`deferred (budget) ${i.key}`);
+        },
+        bytes: (n) => {
+          bytes += n;
+        },
+        missing: (key) => ui.verbose(`not in Cloudinary any more: ${key}`),
+        pruned: (key) => ui.verbose(`pruned ${key}`),
+      },
+    );
+    let report: RunReport;
+    try {
+      report = await engine.run();
+    } catch (err) {
+      ui.stop();
+      const partial = (err as { report?: RunReport }).report;
+      if (partial && flags.json) process.stdout.write(`${JSON.stringify(partial)}\n`);
+      return fail(err, Boolean(flags.verbose));
+    }
+    ui.stop();
+    process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : `${summary(report)}\n`);
+    return report.failed > 0 ? EXIT.failed : EXIT.ok;
+  } catch (err) {
+    ui.stop();
+    return fail(err, Boolean(flags.verbose));
+  }
+};
+
+const buildProgram = (setCode: (code: number) => void): Command => {
+  const program = new Command('cloudinary-backup')
+    .description(
+      'Back up a Cloudinary account (images, videos, raw files; upload, private and authenticated) to S3 or a local folder.\n' +
+        'Credentials come from CLOUDINARY_URL=cloudinary://API_KEY:API_SECRET@CLOUD_NAME; S3 uses the standard AWS environment.',
+    )
+    .version(pkg.version)
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)');
+
+  program
+    .command('backup')
+    .description('copy every new or changed original into the destination; a second run copies only what changed')
+    .requiredOption('--to <target>', 'destination: s3://BUCKET[/PREFIX] or a folder path')
+    .option('--dry-run', 'print the plan (what would be copied) and write nothing')
+    .option('--prune', 'delete backups of assets no longer in Cloudinary (only after a complete listing)')
+    .addOption(
+      new Option('--resource-types <list>', `comma list of ${RESOURCE_TYPES.join(', ')}`).argParser(resourceTypes).default([...RESOURCE_TYPES], RESOURCE_TYPES.join(',')),
+    )
+    .option('--concurrency <n>', 'copies in flight at once (1-64)', intIn('--concurrency', 1, 64), 8)
+    .addOption(new Option('--diff <mode>', 'how to compare: list (one ListObjectsV2 per 1,000 keys) or head (one HeadObject per asset)').choices(['list', 'head']).default('list'))
+    .option('--max-bytes <size>', 'most bytes to download this run (e.g. 500MB, 2GiB); the rest waits for the next run', maxBytes)
+    .addOption(
+      new Option('--api-reserve <n|pct>', 'Admin API calls per hour left for your own app: a count or a percentage of the limit')
+        .argParser(reserve)
+        .default({ fraction: 0.1 }, '10%'),
+    )
+    .addOption(new Option('--idle-timeout <seconds>', 'abandon a download that sends no byte for this long').argParser(seconds).default(60_000, '60'))
+    .option('-v, --verbose', 'one line per asset copied or failed')
+    .option('--json', 'print exactly one JSON report on stdout (no progress output)')
+    .addHelpText(
+      'after',
+      '\nKeys: <prefix>/<resource_type>/<type>/<public_id>.<format>\nExit codes: 0 success, 1 some assets failed, 2 usage or configuration error.',
+    )
+    .action(async (flags: BackupFlags) => setCode(await backup(flags)));
+  return program;
+};
+
+/** Runs the command line; resolves with the exit code. */
+export const main = async (argv: string[]): Promise<number> => {
+  let code: number = EXIT.ok;
+  const program = buildProgram((c) => {
+    code = c;
+  });
+  try {
+    if (argv.length === 0) {
+      program.outputHelp();
+      return EXIT.usage;
+    }
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? EXIT.ok : EXIT.usage;
+    }
+    return fail(err, argv.includes('-v') || argv.includes('--verbose'));
+  }
+  return code;
+};

@@ -1,0 +1,106 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Asset } from '../core/asset.ts';
+import { SourceError } from '../core/errors.ts';
+import type { ListPage, OpenedAsset, RateLimitInfo, Source } from '../ports.ts';
+import { RateLimitedError, isRetryable } from './errors.ts';
+
+/** What to do when the run must wait for Cloudinary's hourly window to reset. */
+export type WaitPolicy = (until: Date, reason: string) => Promise<void>;
+
+/** Options of the guard around a source. */
+export interface GuardOptions {
+  /**
+   * Admin API calls left untouched for the user's own application: a count, or a fraction of
+   * the hourly limit. @default 0.1 (10%)
+   */
+  readonly reserve?: number | { readonly fraction: number };
+  /** Tries of one listing call on 5xx and network errors. @default 5 */
+  readonly maxAttempts?: number;
+  /** First backoff in ms, doubled each time. @default 1000 */
+  readonly backoffMs?: number;
+  /** How to wait for a reset. @default sleeps */
+  readonly wait?: WaitPolicy;
+  /** Longest wait for one reset before giving up. @default 2 hours */
+  readonly maxWaitMs?: number;
+  readonly now?: () => number;
+}
+
+/**
+ * Wraps a Source with the Admin API discipline: retries of 5xx and network errors with
+ * exponential backoff, a reserve of the hourly rate limit kept for the user's own app
+ * (the run waits for the reset instead of spending it), and 420/429 "Try again on ..."
+ * waited out. Counts every Admin API call it makes.
+ */
+export class GuardedSource implements Source {
+  /** Admin API calls made, including failed ones. */
+  apiCalls = 0;
+  /** The latest rate-limit figures Cloudinary sent. */
+  rateLimit: RateLimitInfo | undefined;
+  private readonly reserve: number | { readonly fraction: number };
+  private readonly maxAttempts: number;
+  private readonly backoffMs: number;
+  private readonly wait: WaitPolicy;
+  private readonly maxWaitMs: number;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly inner: Source,
+    options: GuardOptions = {},
+  ) {
+    this.reserve = options.reserve ?? { fraction: 0.1 };
+    this.maxAttempts = options.maxAttempts ?? 5;
+    this.backoffMs = options.backoffMs ?? 1000;
+    this.wait = options.wait ?? (async (until) => sleep(Math.max(0, until.getTime() - this.now())));
+    this.maxWaitMs = options.maxWaitMs ?? 2 * 3600_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The number of calls kept back for the user's app under the given hourly limit. */
+  reserveFor(limit: number): number {
+    return typeof this.reserve === 'number' ? this.reserve : Math.ceil(limit * this.reserve.fraction);
+  }
+
+  private async waitUntil(until: Date, reason: string): Promise<void> {
+    const ms = until.getTime() - this.now();
+    if (ms > this.maxWaitMs) {
+      throw new SourceError(`${reason}; Cloudinary asks to wait until ${until.toISOString()}, longer than allowed`);
+    }
+    if (ms > 0) await this.wait(until, reason);
+  }
+
+  async listPage(resourceType: string, cursor: string | undefined): Promise<ListPage> {
+    let failures = 0;
+    let waits = 0;
+    for (;;) {
+      const rl = this.rateLimit;
+      if (rl && rl.remaining <= this.reserveFor(rl.limit) && rl.resetAt.getTime() > this.now()) {
+        await this.waitUntil(rl.resetAt, `Admin API reserve reached (${rl.remaining} of ${rl.limit} calls left this hour)`);
+        this.rateLimit = undefined;
+      }
+      this.apiCalls += 1;
+      try {
+        const page = await this.inner.listPage(resourceType, cursor);
+        if (page.rateLimit) this.rateLimit = page.rateLimit;
+        return page;
+      } catch (err) {
+        if (err instanceof RateLimitedError) {
+          waits += 1;
+          if (waits > 5) throw err;
+          const until = err.retryAt ?? new Date(this.now() + 60_000 * waits);
+          await this.waitUntil(until, `Cloudinary rate limit (HTTP ${err.httpCode})`);
+          this.rateLimit = undefined;
+          continue;
+        }
+        if (err instanceof SourceError && isRetryable(err) && ++failures < this.maxAttempts) {
+          await sleep(this.backoffMs * 2 ** (failures - 1));
+          continue;
+        }
+        throw err;
+      }
+    }
+  }
+
+  open(asset: Asset, signal: AbortSignal): Promise<OpenedAsset> {
+    return this.inner.open(asset, signal);
+  }
+}

@@ -1,0 +1,42 @@
+/** The delivery types whose originals are ours to back up (the rest are remote copies). */
+export const BACKED_UP_TYPES: ReadonlySet<string> = new Set(['upload', 'private', 'authenticated']);
+
+/** The resource types Cloudinary lists, in the order a run visits them. */
+export const RESOURCE_TYPES = ['image', 'video', 'raw'] as const;
+
+/** One of Cloudinary's resource types. */
+export type ResourceType = (typeof RESOURCE_TYPES)[number];
+
+/** One asset as Cloudinary's Admin API lists it: its identity, its size and its metadata. */
+export interface Asset {
+  readonly assetId: string;
+  readonly publicId: string;
+  readonly resourceType: string;
+  /** Delivery type: upload, private, authenticated, fetch, ... */
+  readonly type: string;
+  /** File extension without the dot; empty for most raw files. */
+  readonly format: string;
+  /** Upload time in Unix seconds; changes whenever the original is replaced. */
+  readonly version: number;
+  /** Size of the original in bytes. */
+  readonly bytes: number;
+  readonly createdAt: string;
+  readonly secureUrl: string;
+  readonly tags: readonly string[];
+  readonly context: Readonly<Record<string, string>>;
+  readonly metadata: Readonly<Record<string, unknown>>;
+}
+
+/** What a destination holds at one key. */
+export interface StoredObject {
+  readonly key: string;
+  readonly size: number;
+  readonly lastModified: Date;
+}
+
+/** True when this asset's original is backed up (not a remote copy such as `fetch`). */
+export const isBackedUpType = (asset: Pick<Asset, 'type'>): boolean => BACKED_UP_TYPES.has(asset.type);
+
+/** True for delivery types whose originals need a signed download. */
+export const needsSignedDownload = (asset: Pick<Asset, 'type'>): boolean =>
+  asset.type === 'private' || asset.type === 'authenticated';

@@ -1,0 +1,77 @@
+/**
+ * The error family. A user mistake (ConfigError) is printed as one line without a stack;
+ * a SourceError or DestinationError ends the run; an AssetCopyError is recorded and the run goes on.
+ */
+
+/** A setting or an argument is wrong; the message says which one and how to fix it. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** Cloudinary could not be read (after retries); fatal to the run. */
+export class SourceError extends Error {
+  override readonly name = 'SourceError';
+  constructor(
+    message: string,
+    readonly httpCode?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The destination could not be read or written (after retries); fatal to the run. */
+export class DestinationError extends Error {
+  override readonly name = 'DestinationError';
+  /** True when the object read does not exist. */
+  readonly notFound: boolean;
+  constructor(message: string, options?: { cause?: unknown; notFound?: boolean }) {
+    super(message, options);
+    this.notFound = options?.notFound ?? false;
+  }
+}
+
+/** One asset could not be copied; recorded in the report, the run goes on. */
+export class AssetCopyError extends Error {
+  override readonly name = 'AssetCopyError';
+  constructor(
+    message: string,
+    readonly publicId: string,
+    readonly key?: string,
+    options?: { cause?: unknown; retryable?: boolean },
+  ) {
+    super(message, options);
+    this.retryable = options?.retryable ?? true;
+  }
+  readonly retryable: boolean;
+}
+
+/** A download or upload carried a different number of bytes than announced. */
+export class LengthMismatchError extends Error {
+  override readonly name = 'LengthMismatchError';
+  constructor(
+    readonly expected: number,
+    readonly actual: number,
+    readonly direction: 'short' | 'long',
+  ) {
+    super(
+      direction === 'short'
+        ? `download ended after ${actual} of ${expected} bytes`
+        : `download sent more than the ${expected} bytes announced`,
+    );
+  }
+}
+
+/** The message of any thrown value, without stack. */
+export const messageOf = (err: unknown): string => {
+  if (err instanceof Error) return err.message;
+  if (typeof err === 'object' && err !== null) {
+    const e = err as { message?: unknown; error?: { message?: unknown } };
+    if (typeof e.error?.message === 'string') return e.error.message;
+    if (typeof e.message === 'string') return e.message;
+  }
+  return String(err);
+};

@@ -1,0 +1,153 @@
+import { Readable } from 'node:stream';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+  paginateListObjectsV2,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import type { StoredObject } from '../core/asset.ts';
+import { ConfigError, DestinationError, messageOf } from '../core/errors.ts';
+import type { Destination, PutRequest, PutResult } from '../ports.ts';
+import { choosePartSize } from './part-size.ts';
+
+/** Options of the S3 destination. */
+export interface S3DestinationOptions {
+  /** Parts uploaded at once for one object. @default 2 */
+  readonly queueSize?: number;
+  /** Key written by check() to prove the bucket takes writes. */
+  readonly probeKey: string;
+}
+
+/**
+ * Builds an S3 client from the SDK's standard environment (AWS_REGION, credentials,
+ * AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL, AWS_REQUEST_CHECKSUM_CALCULATION,
+ * AWS_RESPONSE_CHECKSUM_VALIDATION). With an endpoint override (MinIO, s3rver, R2, ...)
+ * path-style addressing is used, which every S3-compatible server understands.
+ */
+export const createS3Client = (env: NodeJS.ProcessEnv = process.env): S3Client => {
+  const endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
+  return new S3Client({ forcePathStyle: endpoint !== undefined && endpoint !== '', maxAttempts: 4 });
+};
+
+const httpStatus = (err: unknown): number | undefined =>
+  (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+
+const isNotFound = (err: unknown): boolean =>
+  httpStatus(err) === 404 || ['NotFound', 'NoSuchKey', 'NoSuchBucket'].includes((err as Error).name);
+
+/** An S3 bucket (or any S3-compatible server). Retries are the SDK's own (maxAttempts). */
+export class S3Destination implements Destination {
+  readonly description: string;
+  private readonly queueSize: number;
+
+  constructor(
+    private readonly client: S3Client,
+    private readonly bucket: string,
+    private readonly options: S3DestinationOptions,
+  ) {
+    this.description = `s3://${bucket}`;
+    this.queueSize = options.queueSize ?? 2;
+  }
+
+  async check(): Promise<void> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+    } catch (err) {
+      const status = httpStatus(err);
+      const msg = messageOf(err);
+      if (/region is missing/i.test(msg)) {
+        throw new ConfigError('No AWS region is set. Set AWS_REGION (for example AWS_REGION=eu-west-1).', { cause: err });
+      }
+      if (status === 404 || (err as Error).name === 'NotFound' || (err as Error).name === 'NoSuchBucket') {
+        throw new ConfigError(`Bucket "${this.bucket}" does not exist. Create it or check the name in --to.`, { cause: err });
+      }
+      if (status === 403) {
+        throw new ConfigError(
+          `Access to bucket "${this.bucket}" is denied. Check the AWS credentials and that they allow s3:ListBucket and s3:PutObject.`,
+          { cause: err },
+        );
+      }
+      throw new ConfigError(`Cannot reach bucket "${this.bucket}": ${msg}. Check AWS_REGION, credentials and AWS_ENDPOINT_URL_S3.`, {
+        cause: err,
+      });
+    }
+    try {
+      await this.client.send(
+        new PutObjectCommand({ Bucket: this.bucket, Key: this.options.probeKey, Body: 'ok', ContentLength: 2 }),
+      );
+    } catch (err) {
+      throw new ConfigError(`Bucket "${this.bucket}" does not accept writes (${messageOf(err)}). Check that the credentials allow s3:PutObject.`, {
+        cause: err,
+      });
+    }
+  }
+
+  async *list(keyPrefix: string): AsyncIterable<StoredObject> {
+    try {
+      for await (const page of paginateListObjectsV2({ client: this.client, pageSize: 1000 }, { Bucket: this.bucket, Prefix: keyPrefix })) {
+        for (const o of page.Contents ?? []) {
+          if (o.Key === undefined) continue;
+          yield { key: o.Key, size: o.Size ?? 0, lastModified: o.LastModified ?? new Date(0) };
+        }
+      }
+    } catch (err) {
+      throw new DestinationError(`listing s3://${this.bucket}/${keyPrefix} failed: ${messageOf(err)}`, { cause: err });
+    }
+  }
+
+  async head(key: string): Promise<StoredObject | undefined> {
+    try {
+      const r = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return { key, size: r.ContentLength ?? 0, lastModified: r.LastModified ?? new Date(0) };
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw new DestinationError(`HeadObject s3://${this.bucket}/${key} failed: ${messageOf(err)}`, { cause: err });
+    }
+  }
+
+  async put(request: PutRequest): Promise<PutResult> {
+    const upload = new Upload({
+      client: this.client,
+      queueSize: this.queueSize,
+      partSize: choosePartSize(request.length),
+      leavePartsOnError: false,
+      params: {
+        Bucket: this.bucket,
+        Key: request.key,
+        Body: request.body,
+        ContentLength: request.length,
+        ...(request.metadata ? { Metadata: { ...request.metadata } } : {}),
+        ...(request.contentType ? { ContentType: request.contentType } : {}),
+      },
+    });
+    const onAbort = (): void => void upload.abort();
+    request.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await upload.done();
+      return { bytes: request.length };
+    } finally {
+      request.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async get(key: string): Promise<Readable> {
+    try {
+      const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      return r.Body as Readable;
+    } catch (err) {
+      throw new DestinationError(`reading s3://${this.bucket}/${key} failed: ${messageOf(err)}`, { cause: err, notFound: isNotFound(err) });
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+    } catch (err) {
+      throw new DestinationError(`deleting s3://${this.bucket}/${key} failed: ${messageOf(err)}`, { cause: err });
+    }
+  }
+}

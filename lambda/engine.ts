@@ -1,0 +1,418 @@
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pLimit from 'p-limit';
+import { Catalog, entryFor } from './catalog.ts';
+import type { CatalogEntry } from './catalog.ts';
+import type { StoredObject } from './core/asset.ts';
+import { isBackedUpType } from './core/asset.ts';
+import { AssetCopyError, messageOf } from './core/errors.ts';
+import { typeRoot, reportsRoot } from './core/keys.ts';
+import { objectMetadata } from './core/metadata.ts';
+import { planPage } from './core/plan.ts';
+import type { PlannedAsset } from './core/plan.ts';
+import type { RunCounters } from './core/report.ts';
+import { emptyCounters, recordFailure } from './core/report.ts';
+import type { Destination, Source } from './ports.ts';
+import { ExactLengthStream } from './stream/exact-length.ts';
+
+/** How a run compares Cloudinary with the destination. */
+export type DiffMode = 'list' | 'head';
+
+/** Settings of one backup run. */
+export interface EngineOptions {
+  /** Key prefix in the destination ('' for none). */
+  readonly prefix: string;
+  /** @default ['image', 'video', 'raw'] */
+  readonly resourceTypes: readonly string[];
+  /** Copies in flight at once. @default 8 */
+  readonly concurrency: number;
+  /** 'list': one ListObjectsV2 inventory; 'head': one HeadObject per asset. @default 'list' */
+  readonly diff: DiffMode;
+  /** Plan only: nothing is downloaded or written. */
+  readonly dryRun: boolean;
+  /** Delete backups of assets no longer in Cloudinary, after a complete listing only. */
+  readonly prune: boolean;
+  /** A download with no byte for this long is abandoned. @default 60000 */
+  readonly idleTimeoutMs?: number;
+  /** Tries per asset. @default 3 */
+  readonly copyAttempts?: number;
+  /** Pause before a retry, multiplied by the attempt number. @default 500 */
+  readonly retryDelayMs?: number;
+  /** Bytes this run may download; copies that would pass it wait for the next run. */
+  readonly maxBytes?: number;
+}
+
+/** What a run reports (the JSON of `--json`, and the file under `_reports/`). */
+export interface RunReport extends RunCounters {
+  runId: string;
+  startedAt: string;
+  finishedAt: string;
+  destination: string;
+  prefix: string;
+  dryRun: boolean;
+  listingComplete: boolean;
+  plannedCopies: number;
+  plannedBytes: number;
+  budgetBytes: number | null;
+  budgetExhausted: boolean;
+  remainingToCopy: number;
+  remainingBytes: number;
+  cloudinaryApiRemaining: number | null;
+}
+
+/** Where a run is: JSON-serializable, so a durable execution can checkpoint it between pages. */
+export interface RunState {
+  readonly runId: string;
+  readonly startedAt: string;
+  /** Catalog slot this run writes. */
+  readonly slot: 'a' | 'b';
+  rtIndex: number;
+  cursor?: string;
+  /** Catalog pages written so far. */
+  pageNo: number;
+  listingComplete: boolean;
+  counters: RunCounters;
+  plannedCopies: number;
+  plannedBytes: number;
+  budgetExhausted: boolean;
+  remainingToCopy: number;
+  remainingBytes: number;
+}
+
+/** Things a front end may want to show; every callback is optional. */
+export interface EngineObserver {
+  planned?(items: readonly PlannedAsset[]): void;
+  copied?(item: PlannedAsset, sha256: string): void;
+  failed?(item: PlannedAsset, error: string): void;
+  bytes?(n: number): void;
+  deferred?(item: PlannedAsset): void;
+  missing?(key: string): void;
+  pruned?(key: string): void;
+}
+
+/** A Source that counts its Admin API calls (see GuardedSource). */
+export interface CountingSource extends Source {
+  readonly apiCalls: number;
+  readonly rateLimit?: { readonly remaining: number } | undefined;
+}
+
+const newRunId = (now: Date): string =>
+  `${now.toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
+
+/**
+ * One backup pass: list a page, plan it against the destination, copy what the plan says
+ * with bounded concurrency, record the page in the catalog; then, after a complete listing,
+ * account for backups whose asset is gone (kept, or pruned when asked) and flip the catalog.
+ * `start`, `step` and `finish` are separate so a durable function can checkpoint between pages;
+ * `run` chains them for the command line.
+ */
+export class BackupEngine {
+  private readonly catalog: Catalog;
+  private inventory: Map<string, StoredObject> | undefined;
+  private seen: Set<string> | undefined;
+  private previous: Map<string, { version: number; sha256?: string }> | undefined;
+  private readonly limit: ReturnType<typeof pLimit>;
+
+  constructor(
+    private readonly source: CountingSource,
+    private readonly destination: Destination,
+    private readonly options: EngineOptions,
+    private readonly observer: EngineObserver = {},
+  ) {
+    this.catalog = new Catalog(destination, options.prefix);
+    this.limit = pLimit(Math.max(1, options.concurrency));
+  }
+
+  /** Checks the destination and opens a run. */
+  async start(now = new Date()): Promise<RunState> {
+    if (!this.options.dryRun) await this.destination.check();
+    const ptr = await this.catalog.pointer();
+    return {
+      runId: newRunId(now),
+      startedAt: now.toISOString(),
+      slot: ptr?.slot === 'a' ? 'b' : 'a',
+      rtIndex: 0,
+      pageNo: 0,
+      listingComplete: this.options.resourceTypes.length === 0,
+      counters: emptyCounters(),
+      plannedCopies: 0,
+      plannedBytes: 0,
+      budgetExhausted: false,
+      remainingToCopy: 0,
+      remainingBytes: 0,
+    };
+  }
+
+  /** Loads what this process needs to plan: the previous catalog's checksums and the inventory. */
+  private async prepare(state: RunState): Promise<void> {
+    if (this.previous) return;
+    const previous = new Map<string, { version: number; sha256?: string }>();
+    for await (const e of this.catalog.entries()) {
+      if (e.state === 'current') previous.set(e.key, { version: e.version, ...(e.sha256 ? { sha256: e.sha256 } : {}) });
+    }
+    if (this.options.diff === 'list') {
+      const inventory = new Map<string, StoredObject>();
+      for (const rt of this.options.resourceTypes) {
+        for await (const o of this.destination.list(`${typeRoot(this.options.prefix, rt, '')}`)) inventory.set(o.key, o);
+      }
+      this.inventory = inventory;
+    } else {
+      this.seen = new Set();
+    }
+    // A resumed run: what earlier pages of this run saw is not missing.
+    for await (const e of this.catalog.readSlot(state.slot, state.pageNo)) this.markSeen(e.key);
+    this.previous = previous;
+  }
+
+  private markSeen(key: string): void {
+    this.inventory?.delete(key);
+    this.seen?.add(key);
+  }
+
+  private async lookup(items: readonly { key: string }[]): Promise<(key: string) => StoredObject | undefined> {
+    if (this.inventory) {
+      const inv = this.inventory;
+      return (key) => inv.get(key);
+    }
+    const heads = new Map<string, StoredObject>();
+    await Promise.all(
+      items.map((i) =>
+        this.limit(async () => {
+          const h = await this.destination.head(i.key);
+          if (h) heads.set(i.key, h);
+        }),
+      ),
+    );
+    return (key) => heads.get(key);
+  }
+
+  /** Processes one listing page. Returns the state to pass to the next call. */
+  async step(state: RunState): Promise<RunState> {
+    await this.prepare(state);
+    const rt = this.options.resourceTypes[state.rtIndex];
+    if (rt === undefined || state.listingComplete) return { ...state, listingComplete: true };
+    const callsBefore = this.source.apiCalls;
+    const counters: RunCounters = { ...state.counters, failures: [...state.counters.failures] };
+    let page;
+    try {
+      page = await this.source.listPage(rt, state.cursor);
+    } finally {
+      counters.cloudinaryApiCalls += this.source.apiCalls - callsBefore;
+      state.counters.cloudinaryApiCalls = counters.cloudinaryApiCalls;
+    }
+    const keysOnly = planPage(this.options.prefix, page.assets, () => undefined);
+    const lookup = await this.lookup(keysOnly.filter((p) => p.decision.action !== 'skip'));
+    const planned = planPage(this.options.prefix, page.assets, lookup);
+    this.observer.planned?.(planned);
+
+    const next: RunState = { ...state, counters };
+    const entries: CatalogEntry[] = [];
+    const toCopy: PlannedAsset[] = [];
+    for (const item of planned) {
+      counters.listed += 1;
+      if (isBackedUpType(item.asset)) this.markSeen(item.key);
+      if (item.decision.action === 'skip') counters.skipped += 1;
+      else if (item.decision.action === 'unchanged') {
+        counters.unchanged += 1;
+        const prev = this.previous?.get(item.key);
+        entries.push(entryFor(item.asset, item.key, 'current', prev?.version === item.asset.version ? prev.sha256 : undefined));
+      } else toCopy.push(item);
+    }
+    // Newest first, so a limited budget protects recent uploads first.
+    toCopy.sort((a, b) => b.asset.version - a.asset.version);
+    const admitted: PlannedAsset[] = [];
+    for (const item of toCopy) {
+      const budget = this.options.maxBytes;
+      if (budget !== undefined && next.plannedBytes + item.asset.bytes > budget) {
+        next.budgetExhausted = true;
+        next.remainingToCopy += 1;
+        next.remainingBytes += item.asset.bytes;
+        this.observer.deferred?.(item);
+        entries.push(entryFor(item.asset, item.key, 'stale', undefined));
+        continue;
+      }
+      next.plannedCopies += 1;
+      next.plannedBytes += item.asset.bytes;
+      admitted.push(item);
+    }
+
+    if (!this.options.dryRun) {
+      const results = await Promise.all(admitted.map((item) => this.limit(() => this.copyGuarded(item))));
+      admitted.forEach((item, i) => {
+        const r = results[i] as { sha256?: string; error?: string };
+        if (r.sha256 !== undefined) {
+          counters.copied += 1;
+          counters.bytesCopied += item.asset.bytes;
+          entries.push(entryFor(item.asset, item.key, 'current', r.sha256));
+        } else {
+          recordFailure(counters, {
+            publicId: item.asset.publicId,
+            resourceType: item.asset.resourceType,
+            type: item.asset.type,
+            error: r.error ?? 'unknown error',
+          });
+          entries.push(entryFor(item.asset, item.key, 'stale', undefined));
+        }
+      });
+      await this.catalog.writePage(state.slot, state.pageNo, entries);
+    }
+    next.pageNo = state.pageNo + 1;
+    if (page.nextCursor) next.cursor = page.nextCursor;
+    else {
+      delete next.cursor;
+      next.rtIndex = state.rtIndex + 1;
+      next.listingComplete = next.rtIndex >= this.options.resourceTypes.length;
+    }
+    return next;
+  }
+
+  private async copyGuarded(item: PlannedAsset): Promise<{ sha256?: string; error?: string }> {
+    try {
+      const sha256 = await this.copyOne(item);
+      this.observer.copied?.(item, sha256);
+      return { sha256 };
+    } catch (err) {
+      const error = messageOf(err);
+      this.observer.failed?.(item, error);
+      return { error };
+    }
+  }
+
+  /** Copies one original, retrying with a fresh download each time. Resolves with its sha256. */
+  private async copyOne(item: PlannedAsset): Promise<string> {
+    const attempts = Math.max(1, this.options.copyAttempts ?? 3);
+    const idleMs = this.options.idleTimeoutMs ?? 60_000;
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= attempts; attempt += 1) {
+      const ac = new AbortController();
+      let body: NodeJS.ReadableStream & { destroy(err?: Error): void } | undefined;
+      try {
+        const opened = await this.source.open(item.asset, ac.signal);
+        body = opened.body;
+        const verify = new ExactLengthStream(opened.length, idleMs, (n) => this.observer.bytes?.(n));
+        opened.body.on('error', (e) => verify.destroy(e));
+        verify.on('error', () => opened.body.destroy());
+        opened.body.pipe(verify);
+        await this.destination.put({
+          key: item.key,
+          body: verify,
+          length: opened.length,
+          metadata: objectMetadata(item.asset),
+          signal: ac.signal,
+        });
+        if (verify.sha256 === undefined) throw new Error('the upload finished before the download did');
+        return verify.sha256;
+      } catch (err) {
+        ac.abort();
+        body?.destroy();
+        lastError = err;
+        if (err instanceof AssetCopyError && !err.retryable) break;
+        if (attempt < attempts) await sleep((this.options.retryDelayMs ?? 500) * attempt);
+      }
+    }
+    throw lastError;
+  }
+
+  /**
+   * Ends a run. After a complete listing: counts backups whose asset is gone from Cloudinary,
+   * deletes them only when prune is on, keeps their catalog entries otherwise, and makes this
+   * run's catalog current. After an incomplete listing nothing is deleted and the catalog
+   * stays as it was.
+   */
+  async finish(state: RunState, now = new Date()): Promise<RunReport> {
+    await this.prepare(state);
+    const counters: RunCounters = { ...state.counters, failures: [...state.counters.failures] };
+    let pages = state.pageNo;
+    if (state.listingComplete) {
+      const missing = await this.missingKeys();
+      counters.missingFromSource = missing.length;
+      for (const key of missing) this.observer.missing?.(key);
+      if (this.options.prune && !this.options.dryRun) {
+        for (const key of missing) {
+          await this.destination.delete(key);
+          counters.pruned += 1;
+          this.observer.pruned?.(key);
+        }
+      }
+      if (!this.options.dryRun) {
+        const keep = this.options.prune ? new Set<string>() : new Set(missing);
+        let buffer: CatalogEntry[] = [];
+        let total = state.counters.listed - state.counters.skipped - counters.pruned;
+        if (keep.size > 0) {
+          for await (const e of this.catalog.entries()) {
+            if (!keep.has(e.key)) continue;
+            keep.delete(e.key);
+            buffer.push({ ...e, state: 'deleted' });
+            if (buffer.length === 500) {
+              await this.catalog.writePage(state.slot, pages++, buffer);
+              total += buffer.length;
+              buffer = [];
+            }
+          }
+        }
+        if (buffer.length > 0) {
+          await this.catalog.writePage(state.slot, pages++, buffer);
+          total += buffer.length;
+        }
+        await this.catalog.commit({
+          format: 1,
+          slot: state.slot,
+          runId: state.runId,
+          completedAt: now.toISOString(),
+          pages,
+          entries: Math.max(0, total),
+        });
+      }
+    }
+    const report: RunReport = {
+      ...counters,
+      runId: state.runId,
+      startedAt: state.startedAt,
+      finishedAt: now.toISOString(),
+      destination: this.destination.description,
+      prefix: this.options.prefix,
+      dryRun: this.options.dryRun,
+      listingComplete: state.listingComplete,
+      plannedCopies: state.plannedCopies,
+      plannedBytes: state.plannedBytes,
+      budgetBytes: this.options.maxBytes ?? null,
+      budgetExhausted: state.budgetExhausted,
+      remainingToCopy: state.remainingToCopy,
+      remainingBytes: state.remainingBytes,
+      cloudinaryApiRemaining: this.source.rateLimit?.remaining ?? null,
+    };
+    if (!this.options.dryRun) {
+      const body = Buffer.from(JSON.stringify(report, null, 2), 'utf8');
+      await this.destination.put({
+        key: `${reportsRoot(this.options.prefix)}/${state.runId}.json`,
+        body,
+        length: body.length,
+        contentType: 'application/json',
+      });
+    }
+    return report;
+  }
+
+  private async missingKeys(): Promise<string[]> {
+    if (this.inventory) return [...this.inventory.keys()].sort();
+    const seen = this.seen ?? new Set<string>();
+    const out: string[] = [];
+    for (const rt of this.options.resourceTypes) {
+      for await (const o of this.destination.list(typeRoot(this.options.prefix, rt, ''))) if (!seen.has(o.key)) out.push(o.key);
+    }
+    return out.sort();
+  }
+
+  /** A whole run: start, every page, finish. */
+  async run(): Promise<RunReport> {
+    let state = await this.start();
+    try {
+      while (!state.listingComplete) state = await this.step(state);
+    } catch (err) {
+      // The listing failed for good: report what was done, delete nothing, keep the catalog.
+      const report = await this.finish(state);
+      throw Object.assign(err as Error, { report });
+    }
+    return this.finish(state);
+  }
+}

@@ -1,0 +1,84 @@
+import type { Readable } from 'node:stream';
+import type { Asset, StoredObject } from './core/asset.ts';
+
+/** Rate-limit figures from an Admin API response (the SDK's `rate_limit_*` fields). */
+export interface RateLimitInfo {
+  readonly limit: number;
+  readonly remaining: number;
+  readonly resetAt: Date;
+}
+
+/** One page of one resource type's listing. */
+export interface ListPage {
+  readonly assets: Asset[];
+  /** Absent on the last page. */
+  readonly nextCursor?: string;
+  /** Present when Cloudinary sent the rate-limit headers. */
+  readonly rateLimit?: RateLimitInfo;
+}
+
+/** An opened original: its bytes and how many there will be. */
+export interface OpenedAsset {
+  readonly body: Readable;
+  /** The length the server announced (Content-Length), or the listing's `bytes` when none. */
+  readonly length: number;
+}
+
+/** Cloudinary (or anything that lists assets and serves their originals). */
+export interface Source {
+  /**
+   * One Admin API call: one page of a resource type, every delivery type, with tags, context
+   * and structured metadata. Rejects with a SourceError carrying `httpCode` (420/429 carry a
+   * `retryAt` date); 5xx and network errors may be retried, 401/404 may not.
+   */
+  listPage(resourceType: string, cursor: string | undefined): Promise<ListPage>;
+  /**
+   * Starts the download of one original, from a Cloudinary host only. Rejects with an
+   * AssetCopyError (`retryable` says whether another try may help). The caller must check
+   * that the body delivers exactly `length` bytes; the stream is aborted by `signal`.
+   */
+  open(asset: Asset, signal: AbortSignal): Promise<OpenedAsset>;
+}
+
+/** What a finished write wrote. */
+export interface PutResult {
+  readonly bytes: number;
+}
+
+/** A write of one object. */
+export interface PutRequest {
+  readonly key: string;
+  /** A stream (copied once, never replayed) or a small buffer. */
+  readonly body: Readable | Buffer;
+  /** Exact number of bytes the body delivers. */
+  readonly length: number;
+  /** Cloudinary identity; values are ASCII-safe (see core/metadata.ts). */
+  readonly metadata?: Readonly<Record<string, string>>;
+  readonly contentType?: string;
+  readonly signal?: AbortSignal;
+}
+
+/** An S3 bucket, a local folder, or anything that stores objects by key. */
+export interface Destination {
+  /** Where it writes, for messages (never a secret). */
+  readonly description: string;
+  /**
+   * Checks that the destination exists and can be written, before anything is downloaded.
+   * Rejects with a ConfigError that says what to fix.
+   */
+  check(): Promise<void>;
+  /** Every object whose key starts with `keyPrefix`. Rejects with a DestinationError. */
+  list(keyPrefix: string): AsyncIterable<StoredObject>;
+  /** One object's size and time, or undefined when the key does not exist. */
+  head(key: string): Promise<StoredObject | undefined>;
+  /**
+   * Writes an object atomically: it appears whole or not at all, and when the write fails
+   * (including when the body errors) the previous object at that key is untouched and no
+   * partial upload is left behind. Not retried here: a retry needs a fresh body.
+   */
+  put(request: PutRequest): Promise<PutResult>;
+  /** Reads one object; rejects with a DestinationError (`notFound` when missing). */
+  get(key: string): Promise<Readable>;
+  /** Deletes one object; deleting a missing key is not an error. */
+  delete(key: string): Promise<void>;
+}

@@ -1,0 +1,68 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { parseCloudinaryUrl } from './cloudinary/config.ts';
+import { GuardedSource } from './cloudinary/guard.ts';
+import type { GuardOptions } from './cloudinary/guard.ts';
+import { loadCloudinary } from './cloudinary/sdk.ts';
+import type { CloudinaryV2 } from './cloudinary/sdk.ts';
+import { CloudinarySource } from './cloudinary/source.ts';
+import { ConfigError } from './core/errors.ts';
+import { catalogRoot, normalizePrefix } from './core/keys.ts';
+import { LocalDestination } from './destinations/local.ts';
+import { S3Destination, createS3Client } from './destinations/s3.ts';
+import type { Destination } from './ports.ts';
+
+/** A destination and the key prefix inside it. */
+export interface Target {
+  readonly destination: Destination;
+  readonly prefix: string;
+  /** How the user named it (for messages). */
+  readonly label: string;
+}
+
+const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+/**
+ * Reads `s3://bucket[/prefix]` or a folder path. Throws a ConfigError for a malformed
+ * S3 URL or bucket name.
+ */
+export const parseTarget = (spec: string, option: string, s3Client?: () => S3Client): Target => {
+  const raw = spec.trim();
+  if (raw === '') throw new ConfigError(`${option} is empty: give s3://bucket[/prefix] or a folder path.`);
+  if (/^s3:/i.test(raw)) {
+    const m = /^s3:\/\/([^/]*)(?:\/(.*))?$/i.exec(raw);
+    const bucket = m?.[1] ?? '';
+    if (!m || !BUCKET.test(bucket) || bucket.includes('..')) {
+      throw new ConfigError(
+        `${option} "${raw}" is not a valid S3 location: expected s3://BUCKET[/PREFIX] with a bucket name of 3-63 lowercase letters, digits, dots or hyphens.`,
+      );
+    }
+    const prefix = normalizePrefix(m[2] ?? '');
+    const destination = new S3Destination((s3Client ?? createS3Client)(), bucket, {
+      probeKey: `${catalogRoot(prefix)}/write-check`,
+    });
+    return { destination, prefix, label: `s3://${bucket}${prefix ? `/${prefix}` : ''}` };
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) {
+    throw new ConfigError(`${option} "${raw}": only s3:// URLs and local folders are supported.`);
+  }
+  return { destination: new LocalDestination(raw), prefix: '', label: raw };
+};
+
+/** The Cloudinary side of a run: the SDK, the raw source and its guard. */
+export interface CloudinarySide {
+  readonly sdk: CloudinaryV2;
+  readonly source: GuardedSource;
+  readonly cloudName: string;
+}
+
+/** Builds the Cloudinary source from a CLOUDINARY_URL (ConfigError when it is malformed). */
+export const openCloudinary = async (
+  url: string | undefined,
+  guard: GuardOptions = {},
+  responseTimeoutMs?: number,
+): Promise<CloudinarySide> => {
+  const config = parseCloudinaryUrl(url);
+  const sdk = await loadCloudinary(config, (url as string).trim());
+  const inner = new CloudinarySource(sdk, config, responseTimeoutMs === undefined ? {} : { responseTimeoutMs });
+  return { sdk, source: new GuardedSource(inner, guard), cloudName: config.cloudName };
+};

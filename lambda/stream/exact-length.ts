@@ -1,0 +1,79 @@
+import { createHash } from 'node:crypto';
+import { Transform } from 'node:stream';
+import type { TransformCallback } from 'node:stream';
+import { LengthMismatchError } from '../core/errors.ts';
+
+/** Raised when no byte arrived for the idle timeout. */
+export class IdleTimeoutError extends Error {
+  override readonly name = 'IdleTimeoutError';
+  constructor(readonly idleMs: number) {
+    super(`no data for ${Math.round(idleMs / 1000)} s (download stalled)`);
+  }
+}
+
+/**
+ * Passes bytes through while counting and hashing them. It errors — so whatever consumes it
+ * aborts instead of completing — when more bytes than expected arrive, when the input ends
+ * short, or when no byte arrives for `idleMs`. This is what makes a truncated object impossible.
+ */
+export class ExactLengthStream extends Transform {
+  private count = 0;
+  private readonly hash = createHash('sha256');
+  private timer: NodeJS.Timeout | undefined;
+  private digest: string | undefined;
+
+  constructor(
+    readonly expected: number,
+    private readonly idleMs: number,
+    private readonly onChunk?: (bytes: number) => void,
+  ) {
+    super();
+    this.arm();
+  }
+
+  /** Bytes seen so far. */
+  get bytes(): number {
+    return this.count;
+  }
+
+  /** The sha256 (hex) of all bytes, once the stream has ended cleanly. */
+  get sha256(): string | undefined {
+    return this.digest;
+  }
+
+  private arm(): void {
+    if (this.idleMs <= 0) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.destroy(new IdleTimeoutError(this.idleMs));
+    }, this.idleMs);
+    this.timer.unref?.();
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.count += chunk.length;
+    if (this.count > this.expected) {
+      done(new LengthMismatchError(this.expected, this.count, 'long'));
+      return;
+    }
+    this.hash.update(chunk);
+    this.onChunk?.(chunk.length);
+    this.arm();
+    done(null, chunk);
+  }
+
+  override _flush(done: TransformCallback): void {
+    clearTimeout(this.timer);
+    if (this.count !== this.expected) {
+      done(new LengthMismatchError(this.expected, this.count, 'short'));
+      return;
+    }
+    this.digest = this.hash.digest('hex');
+    done();
+  }
+
+  override _destroy(err: Error | null, cb: (error?: Error | null) => void): void {
+    clearTimeout(this.timer);
+    cb(err);
+  }
+}

@@ -192,6 +192,9 @@ export class CloudinaryBackupConstruct extends Construct {
 
   constructor(scope: Construct, id: string, props: CloudinaryBackupProps = {}) {
     super(scope, id);
+    // The created bucket is BucketOwnerEnforced (no ACLs), so S3 access-log delivery must be
+    // granted by bucket policy; set here so the construct works in apps without cdk.json's flags.
+    this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
     this.prefix = props.prefix ?? DEFAULTS.prefix;
     this.serviceName = props.serviceName ?? 'cloudinary-backup';
     this.metricsNamespace = props.metricsNamespace ?? 'CloudinaryBackup';

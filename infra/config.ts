@@ -138,9 +138,11 @@ export class ContextError extends Error {
  */
 export function parseConfig(context: Readonly<Record<string, unknown>>): BackupConfig {
   const problems: string[] = [];
+  const withCredentials = credentialsInContext(context);
   const read = <T>(key: (typeof CONTEXT_KEYS)[number], parse: (raw: unknown) => T | Problem): T | undefined => {
     const raw = context[key];
-    if (raw === undefined || raw === null || raw === '') return undefined;
+    // A value holding credentials is reported once, by key only, and never echoed.
+    if (raw === undefined || raw === null || raw === '' || withCredentials.has(key)) return undefined;
     const value = parse(raw);
     if (value instanceof Problem) {
       problems.push(`${key}: ${value.message}`);
@@ -150,6 +152,13 @@ export function parseConfig(context: Readonly<Record<string, unknown>>): BackupC
   };
 
   problems.push(...misspelledKeys(Object.keys(context)));
+  for (const key of withCredentials) {
+    problems.push(
+      `${key}: holds a cloudinary:// URL with credentials; never pass it as context (it would end up in cdk.json, ` +
+        'shell history or CI logs). Remove it, deploy, then store it in the stack\'s secret: ' +
+        'aws secretsmanager put-secret-value --secret-id <SecretArn output> --secret-string ...',
+    );
+  }
 
   const bucketName = read('bucketName', parseBucketName);
   const objectLockDays = read('objectLockDays', intIn(1, 36_500, 'objectLockDays', 30));
@@ -394,6 +403,15 @@ function misspelledKeys(keys: readonly string[]): string[] {
     if (near) problems.push(`${key}: is not a setting of this app; did you mean '${near}'? (-c ${near}=...)`);
   }
   return problems;
+}
+
+/** Keys whose value is a CLOUDINARY_URL with credentials, which must never travel as context. */
+function credentialsInContext(context: Readonly<Record<string, unknown>>): ReadonlySet<string> {
+  return new Set(
+    Object.entries(context)
+      .filter(([, value]) => typeof value === 'string' && /cloudinary:\/\/[^\s@]+@/i.test(value))
+      .map(([key]) => key),
+  );
 }
 
 function editDistance(a: string, b: string): number {

@@ -1,8 +1,81 @@
 /**
- * The cdk-nag (AwsSolutions) findings this design keeps on purpose, each with its reason.
- * Filled in from a synth run.
+ * The cdk-nag (AwsSolutions) findings this design keeps on purpose, each acknowledged with the
+ * reason, through CDK's own `Validations.of(...).acknowledge` (cdk-nag v3). Anything not listed
+ * here fails `cdk synth`.
  */
+import { Stack, Validations } from 'aws-cdk-lib';
 import type { CloudinaryBackupConstruct } from './backup-construct.ts';
 
-/** Records every deliberate AwsSolutions finding on the construct, each with its reason. */
-export function acknowledgeNagFindings(_backup: CloudinaryBackupConstruct): void {}
+/** One deliberate finding: the rule id (with its finding suffix, if any) and why it stays. */
+export interface NagAcknowledgement {
+  /** The construct the finding is reported on (or an ancestor of it). */
+  readonly path: string;
+  /** cdk-nag rule id, e.g. `AwsSolutions-SMG4` or `AwsSolutions-IAM5[Resource::...]`. */
+  readonly id: string;
+  /** Why the finding is accepted. */
+  readonly reason: string;
+}
+
+/**
+ * Records every deliberate AwsSolutions finding on the construct, each with its reason.
+ *
+ * @returns the acknowledgements made, for the record and for tests.
+ */
+export function acknowledgeNagFindings(backup: CloudinaryBackupConstruct): NagAcknowledgement[] {
+  const made: NagAcknowledgement[] = [];
+  const acknowledge = (scope: { node: { path: string } } & Parameters<typeof Validations.of>[0], id: string, reason: string) => {
+    Validations.of(scope).acknowledge({ id, reason });
+    made.push({ path: scope.node.path, id, reason });
+  };
+
+  acknowledge(
+    backup.secret,
+    'AwsSolutions-SMG4',
+    'The secret holds a Cloudinary API key and secret, which only Cloudinary can issue; Secrets Manager has no ' +
+      'rotation function for them. Rotate in the Cloudinary console, then put-secret-value.',
+  );
+  acknowledge(
+    backup.scheduleDeadLetterQueue,
+    'AwsSolutions-SQS3',
+    'This queue is the dead-letter queue of the EventBridge schedule (cdk-nag only recognises SQS redrive ' +
+      'dead-letter queues). A dead-letter queue of a dead-letter queue adds nothing; an alarm fires on its first message.',
+  );
+
+  const role = backup.function.role;
+  if (role) {
+    acknowledge(
+      role,
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicDurableExecutionRolePolicy]',
+      'The AWS-maintained execution policy for durable functions: CloudWatch Logs writes plus the checkpoint and ' +
+        'state calls the durable runtime makes. AWS keeps it in step with the runtime; a hand copy would drift.',
+    );
+    acknowledge(
+      role,
+      `AwsSolutions-IAM5[Resource::${flatten(Stack.of(backup).resolve(backup.bucket.arnForObjects(`${backup.prefix}/*`)))}]`,
+      'Object permissions (GetObject, PutObject, AbortMultipartUpload, and DeleteObject only when prune is on) must ' +
+        `name keys; the wildcard is confined to the backup prefix '${backup.prefix}/', never the whole bucket.`,
+    );
+  }
+
+  return made;
+}
+
+/**
+ * Flattens a resolved CloudFormation value the way cdk-nag names findings
+ * (`<LogicalId.Arn>`, `<AWS::Partition>`), so the acknowledgement id matches the finding id.
+ */
+function flatten(value: unknown): string {
+  if (typeof value === 'string') return value.replace(/\$\{/g, '<').replace(/\}/g, '>');
+  if (value && typeof value === 'object') {
+    const node = value as Record<string, unknown>;
+    const join = node['Fn::Join'];
+    if (Array.isArray(join)) {
+      const [delimiter, items] = join as [string, unknown[]];
+      return items.map(flatten).join(delimiter);
+    }
+    const getAtt = node['Fn::GetAtt'];
+    if (Array.isArray(getAtt)) return `<${flatten(getAtt[0])}.${flatten(getAtt[1])}>`;
+    if ('Ref' in node) return `<${flatten(node['Ref'])}>`;
+  }
+  return JSON.stringify(value);
+}

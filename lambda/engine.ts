@@ -286,13 +286,15 @@ export class BackupEngine {
     for (let attempt = 1; attempt <= attempts; attempt += 1) {
       const ac = new AbortController();
       let body: NodeJS.ReadableStream & { destroy(err?: Error): void } | undefined;
+      let verify: ExactLengthStream | undefined;
       try {
         const opened = await this.source.open(item.asset, ac.signal);
         body = opened.body;
-        const verify = new ExactLengthStream(opened.length, idleMs, (n) => this.observer.bytes?.(n));
-        opened.body.on('error', (e) => verify.destroy(e));
-        verify.on('error', () => opened.body.destroy());
-        opened.body.pipe(verify);
+        verify = new ExactLengthStream(opened.length, idleMs, (n) => this.observer.bytes?.(n));
+        const v = verify;
+        opened.body.on('error', (e) => v.destroy(e));
+        v.on('error', () => opened.body.destroy());
+        opened.body.pipe(v);
         await this.destination.put({
           key: item.key,
           body: verify,
@@ -305,7 +307,8 @@ export class BackupEngine {
       } catch (err) {
         ac.abort();
         body?.destroy();
-        lastError = err;
+        // The download's own failure explains more than the upload's reaction to it.
+        lastError = verify?.errored ?? err;
         if (err instanceof AssetCopyError && !err.retryable) break;
         if (attempt < attempts) await sleep((this.options.retryDelayMs ?? 500) * attempt);
       }

@@ -20,6 +20,22 @@ import { createHash, randomBytes } from 'node:crypto';
 import { bufferChunks, collect, mulberry32, seededChunks, sha256Of } from './content.ts';
 import { multipartBoundary, parseMultipart } from './multipart.ts';
 import { verifySignature } from './signing.ts';
+import { HttpError, decodeSeg, drained, endSocket, header, readBody, safeDecode, sendJson } from './http-util.ts';
+import {
+  decodeCursor,
+  deepMerge,
+  encodeCursor,
+  encodePublicId,
+  formatTryAgain,
+  isoSeconds,
+  parseKeyValues,
+  pick,
+  splitList,
+} from './cloudinary-params.ts';
+import type { UsagePatch } from './cloudinary-params.ts';
+
+export { encodePublicId, formatTryAgain } from './cloudinary-params.ts';
+export type { UsagePatch } from './cloudinary-params.ts';
 
 export type ResourceType = 'image' | 'video' | 'raw';
 export const RESOURCE_TYPES: readonly ResourceType[] = ['image', 'video', 'raw'];
@@ -99,6 +115,11 @@ export interface CloudinaryFakeOptions {
   rateLimit?: number;
   /** Clock in epoch milliseconds (rate-limit windows, versions, signature freshness). */
   now?: () => number;
+  /**
+   * How far a signed request's `timestamp` may be from `now()` (Cloudinary: 1 hour). The SDK
+   * stamps real time, so a test whose injected clock is far from real time sets Infinity.
+   */
+  signatureMaxAgeSeconds?: number;
 }
 
 export interface ListingFaultOptions {
@@ -114,25 +135,12 @@ export interface DownloadFaultOptions {
   persistent?: boolean;
 }
 
-/** Deep-partial usage report (see `usage()`), merged by `setUsage`. */
-export type UsagePatch = { [key: string]: unknown };
-
 interface DownloadFault {
   kind: 'cut' | 'stall' | 'overlong' | 'fail';
   afterBytes?: number;
   extraBytes?: number;
   status?: number;
   persistent: boolean;
-}
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
 }
 
 const HOUR_MS = 3_600_000;
@@ -147,11 +155,6 @@ const MIME: Record<string, string> = {
   mov: 'video/quicktime', webm: 'video/webm', mp3: 'audio/mpeg', txt: 'text/plain', json: 'application/json',
 };
 
-/** `YYYY-MM-DD HH:MM:SS UTC`, as in Cloudinary's "Try again on ..." messages. */
-export function formatTryAgain(epochMs: number): string {
-  return `${new Date(epochMs).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
-}
-
 export class CloudinaryFake {
   readonly cloudName: string;
   readonly apiKey: string;
@@ -162,6 +165,7 @@ export class CloudinaryFake {
   readonly requestLog: Array<{ method: string; kind: RequestKind; path: string }> = [];
 
   private readonly now: () => number;
+  private readonly signatureMaxAge: number;
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   private readonly assets = new Map<string, MutableAsset>();
@@ -187,6 +191,7 @@ export class CloudinaryFake {
     this.apiSecret = opts.apiSecret ?? 'fake-api-secret-0123456789';
     this.rateLimit = opts.rateLimit ?? 500;
     this.now = opts.now ?? Date.now;
+    this.signatureMaxAge = opts.signatureMaxAgeSeconds ?? 3600;
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -194,7 +199,9 @@ export class CloudinaryFake {
   /** Listens on 127.0.0.1, port chosen by the OS. */
   async start(): Promise<void> {
     if (this.server) throw new Error('CloudinaryFake already started');
-    const server = createServer((req, res) => void this.handle(req, res));
+    const server = createServer((req, res) => {
+      this.handle(req, res).catch(() => res.destroy());
+    });
     server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
@@ -782,7 +789,10 @@ export class CloudinaryFake {
       asset = candidate && candidate.format.toLowerCase() === path.slice(dot + 1).toLowerCase() ? candidate : undefined;
     }
     if (!asset) throw new HttpError(404, 'Resource not found');
-    if (type !== 'upload') throw new HttpError(401, 'Unauthorized: this original needs a signed URL');
+    if (type === 'private' || type === 'authenticated') {
+      throw new HttpError(401, 'Unauthorized: this original needs a signed URL');
+    }
+    if (type !== 'upload') throw new HttpError(404, `The fake does not serve remote delivery type ${type}`);
     await this.serve(req, res, asset, {});
   }
 
@@ -794,7 +804,7 @@ export class CloudinaryFake {
     }
     const ts = Number(params['timestamp']);
     if (!Number.isFinite(ts)) throw new HttpError(401, 'Missing required parameter - timestamp');
-    if (Math.abs(ts - this.nowSeconds()) > 3600) {
+    if (Math.abs(ts - this.nowSeconds()) > this.signatureMaxAge) {
       throw new HttpError(401, `Stale request - reported time is ${isoSeconds(ts * 1000)} which is more than 1 hour away`);
     }
   }
@@ -802,7 +812,7 @@ export class CloudinaryFake {
   /** Streams an asset's served bytes, applying any armed download fault. */
   private async serve(req: IncomingMessage, res: ServerResponse, asset: FakeAsset, extra: Record<string, string>): Promise<void> {
     const size = this.servedSize(asset);
-    const fault = this.takeDownloadFault(asset.publicId, size);
+    const fault = req.method === 'HEAD' ? undefined : this.takeDownloadFault(asset.publicId, size);
     if (fault?.kind === 'fail') throw new HttpError(fault.status ?? 500, `Injected download failure (${fault.status})`);
     const headers: Record<string, string> = {
       'Content-Type': MIME[asset.format.toLowerCase()] ?? 'application/octet-stream',
@@ -811,12 +821,12 @@ export class CloudinaryFake {
       'Last-Modified': new Date(asset.version * 1000).toUTCString(),
       ...extra,
     };
-    this.stats.downloads += 1;
     if (req.method === 'HEAD') {
       res.writeHead(200, headers);
       res.end();
       return;
     }
+    this.stats.downloads += 1;
     if (fault?.kind === 'stall') {
       res.writeHead(200, headers);
       res.flushHeaders();
@@ -1075,29 +1085,6 @@ function parseResourceType(value: string): ResourceType {
   throw new HttpError(404, `Invalid resource_type ${value}`);
 }
 
-function safeDecode(segment: string): string | undefined {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return undefined;
-  }
-}
-
-function decodeSeg(segment: string): string {
-  const decoded = safeDecode(segment);
-  if (decoded === undefined) throw new HttpError(400, `Malformed path segment ${segment}`);
-  return decoded;
-}
-
-/** Percent-encodes each path segment of a public_id, keeping the slashes. */
-export function encodePublicId(publicId: string): string {
-  return publicId.split('/').map(encodeURIComponent).join('/');
-}
-
-function isoSeconds(epochMs: number): string {
-  return new Date(epochMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
 function round(n: number): number {
   return Math.round(n * 1e6) / 1e6;
 }
@@ -1107,116 +1094,3 @@ function byIdThenSeq(a: { publicId: string; seq: number }, b: { publicId: string
   return a.seq - b.seq;
 }
 
-function encodeCursor(fingerprint: string, key: number | [string, number]): string {
-  return Buffer.from(JSON.stringify({ f: fingerprint, k: key })).toString('base64url');
-}
-
-function decodeCursor(cursor: string, fingerprint: string, byId: boolean): number | [string, number] {
-  try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { f?: unknown; k?: unknown };
-    const k = parsed.k;
-    const valid = byId
-      ? Array.isArray(k) && typeof k[0] === 'string' && typeof k[1] === 'number'
-      : typeof k === 'number';
-    if (parsed.f === fingerprint && valid) return k as number | [string, number];
-  } catch {
-    // fall through
-  }
-  throw new HttpError(400, `Invalid next_cursor ${cursor}`);
-}
-
-function splitList(value: string | undefined): string[] {
-  return value ? value.split(',').map((s) => s.trim()).filter((s) => s !== '') : [];
-}
-
-/** Parses Cloudinary's `k=v|k2=v2` encoding (`\=` and `\|` escaped); arrays `k=["a","b"]` when asked. */
-function parseKeyValues(value: string | undefined, arrays = false): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  if (!value) return out;
-  for (const pair of value.split(/(?<!\\)\|/)) {
-    const eq = pair.search(/(?<!\\)=/);
-    if (eq <= 0) continue;
-    const key = pair.slice(0, eq).replace(/\\([=|])/g, '$1');
-    const raw = pair.slice(eq + 1);
-    let parsed: unknown = raw.replace(/\\([=|])/g, '$1');
-    if (arrays && raw.startsWith('[') && raw.endsWith(']')) {
-      try {
-        parsed = JSON.parse(raw.replace(/\\([=|])/g, '$1'));
-      } catch {
-        // keep the string
-      }
-    }
-    out[key] = parsed;
-  }
-  return out;
-}
-
-function deepMerge(base: UsagePatch, patch: UsagePatch): UsagePatch {
-  const out: UsagePatch = { ...base };
-  for (const [k, v] of Object.entries(patch)) {
-    const prev = out[k];
-    out[k] =
-      v && typeof v === 'object' && !Array.isArray(v) && prev && typeof prev === 'object' && !Array.isArray(prev)
-        ? deepMerge(prev as UsagePatch, v as UsagePatch)
-        : v;
-  }
-  return out;
-}
-
-function pick(obj: UsagePatch, keys: string[]): UsagePatch {
-  const out: UsagePatch = {};
-  for (const k of keys) if (k in obj) out[k] = obj[k];
-  return out;
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const v = req.headers[name];
-  return Array.isArray(v) ? v[0] : v;
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    ...headers,
-    'Content-Type': 'application/json; charset=utf-8',
-    'Content-Length': String(Buffer.byteLength(text)),
-  });
-  res.end(text);
-}
-
-async function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    total += chunk.length;
-    if (total > max) throw new HttpError(413, `Request body over ${max} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-}
-
-/** Ends a raw socket once its writes are flushed, then destroys it. */
-function endSocket(socket: Socket): Promise<void> {
-  return new Promise((resolve) => {
-    if (socket.destroyed) return resolve();
-    socket.once('close', () => resolve());
-    socket.end(() => {
-      socket.destroy();
-      resolve();
-    });
-  });
-}
-
-function drained(out: Socket | ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      out.off('drain', done);
-      out.off('close', done);
-      out.off('error', done);
-      resolve();
-    };
-    out.once('drain', done);
-    out.once('close', done);
-    out.once('error', done);
-  });
-}

@@ -218,10 +218,13 @@ describe('downloads', () => {
     assert.equal(bad.status, 401);
     assert.match(((await bad.json()) as { error: { message: string } }).error.message, /^Invalid Signature/);
 
-    const stale = cloudinary.utils.private_download_url('vault/photo one', 'png', {
-      type: 'private',
-      timestamp: Math.floor(clock / 1000) - 7200,
-    });
+    // The SDK honours a `timestamp` option its typings do not declare.
+    const staleOptions = { type: 'private', timestamp: Math.floor(clock / 1000) - 7200 };
+    const stale = cloudinary.utils.private_download_url(
+      'vault/photo one',
+      'png',
+      staleOptions as Parameters<Cloudinary['utils']['private_download_url']>[2],
+    );
     assert.equal((await fetch(stale)).status, 401);
   });
 
@@ -229,7 +232,8 @@ describe('downloads', () => {
     const asset = fake.addAsset({ publicId: 'pub/ä b', bytes: 4096, version: 1_700_000_000 });
     const page = await cloudinary.api.resources({ type: 'upload', prefix: 'pub/' });
     const listed = (page.resources as Array<{ secure_url: string; version: number }>)[0];
-    assert.ok(listed?.secure_url.startsWith(`${fake.origin}/unit-cloud/image/upload/v1700000000/`));
+    assert.ok(listed);
+    assert.ok(listed.secure_url.startsWith(`${fake.origin}/unit-cloud/image/upload/v1700000000/`));
     const res = await fetch(listed.secure_url);
     assert.equal(res.status, 200);
     assert.equal(sha256(Buffer.from(await res.arrayBuffer())), fake.expectedSha256(asset));

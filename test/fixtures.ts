@@ -1,0 +1,42 @@
+import type { CloudinaryFake, FakeAsset, ResourceType } from './fakes/cloudinary-fake.ts';
+
+const NAMES = ['photo', 'Summer trip', 'café', '日本語', 'emoji 😀', 'a+b', '100%', 'déjà vu'];
+const TYPES = ['upload', 'upload', 'upload', 'private', 'authenticated'];
+
+/**
+ * Fills a fake account: `images` images (more than two listing pages at 1,200), some videos
+ * and raw files, every backed-up delivery type, public_ids with folders, spaces and Unicode,
+ * two remote (`fetch`) assets that must be skipped. Sizes are small and deterministic.
+ */
+export const populate = (fake: CloudinaryFake, counts = { images: 1100, videos: 60, raw: 50 }): FakeAsset[] => {
+  const out: FakeAsset[] = [];
+  const add = (resourceType: ResourceType, i: number): void => {
+    const folder = i % 3 === 0 ? '' : `folder ${i % 7}/sub/`;
+    const name = `${folder}${NAMES[i % NAMES.length]} ${i}`;
+    const type = TYPES[i % TYPES.length] as string;
+    out.push(
+      fake.addAsset({
+        publicId: resourceType === 'raw' ? `${name}.txt` : name,
+        resourceType,
+        type,
+        bytes: 200 + ((i * 7919) % 6000),
+        tags: i % 4 === 0 ? ['tagged', `t${i % 5}`] : [],
+        context: i % 5 === 0 ? { alt: `alt ${i}`, caption: 'é|=' } : {},
+        metadata: i % 6 === 0 ? { rating: i % 5 } : {},
+      }),
+    );
+  };
+  for (let i = 0; i < counts.images; i += 1) add('image', i);
+  for (let i = 0; i < counts.videos; i += 1) add('video', i);
+  for (let i = 0; i < counts.raw; i += 1) add('raw', i);
+  fake.addAsset({ publicId: 'https://example.com/remote.jpg', type: 'fetch', bytes: 500 });
+  fake.addAsset({ publicId: 'someone', type: 'twitter', bytes: 500 });
+  return out;
+};
+
+/** Listing pages a full pass needs at 500 per page. */
+export const pagesFor = (fake: CloudinaryFake): number => {
+  const per: Record<string, number> = { image: 0, video: 0, raw: 0 };
+  for (const a of fake.listAssets()) per[a.resourceType] = (per[a.resourceType] ?? 0) + 1;
+  return Object.values(per).reduce((sum, n) => sum + Math.max(1, Math.ceil(n / 500)), 0);
+};

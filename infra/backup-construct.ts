@@ -1,48 +1,26 @@
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import * as sns from 'aws-cdk-lib/aws-sns';
-import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DEFAULTS, RESOURCE_TYPES, maxBytesToEnv } from './config.ts';
+import { createBackupBucket } from './backup-bucket.ts';
+import type { BackupTransition } from './backup-bucket.ts';
+import { DEFAULTS, maxBytesToEnv } from './config.ts';
 import type { MaxBytesPerRun, ResourceType } from './config.ts';
+import { BackupMonitoring } from './monitoring.ts';
 
 /** Where the Lambda entry point lives, relative to this file (the repository root is `..`). */
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const HANDLER_ENTRY = fileURLToPath(new URL('../lambda/handler.ts', import.meta.url));
-
-/** The metric names the function publishes (Powertools EMF, one `service` dimension). */
-export const RUN_METRICS = [
-  'AssetsListed',
-  'AssetsCopied',
-  'AssetsFailed',
-  'BytesCopied',
-  'AdminApiCalls',
-  'AdminApiRemaining',
-  'RunDurationSeconds',
-  'RunCompleted',
-] as const;
-
-/** One metric name the function publishes. */
-export type RunMetricName = (typeof RUN_METRICS)[number];
-
-/** A lifecycle transition of the created bucket's backups into a colder storage class. */
-export interface BackupTransition {
-  /** The colder storage class. */
-  readonly storageClass: s3.StorageClass;
-  /** How long after it was written an object moves. */
-  readonly after: Duration;
-}
 
 /** Properties of {@link CloudinaryBackupConstruct}. */
 export interface CloudinaryBackupProps {
@@ -180,6 +158,8 @@ export class CloudinaryBackupConstruct extends Construct {
   readonly scheduleDeadLetterQueue: sqs.Queue;
   /** Receives the events of runs that ended FAILED or TIMED_OUT. */
   readonly failedRunQueue: sqs.Queue;
+  /** The alarm topic, alarms and dashboard. */
+  readonly monitoring: BackupMonitoring;
   /** Alarm notifications go here. */
   readonly alarmTopic: sns.Topic;
   /** Every alarm, by name. */
@@ -187,17 +167,14 @@ export class CloudinaryBackupConstruct extends Construct {
   /** The nightly figures. */
   readonly dashboard: cloudwatch.Dashboard;
 
-  private readonly serviceName: string;
-  private readonly metricsNamespace: string;
-
   constructor(scope: Construct, id: string, props: CloudinaryBackupProps = {}) {
     super(scope, id);
-    // The created bucket is BucketOwnerEnforced (no ACLs), so S3 access-log delivery must be
-    // granted by bucket policy; set here so the construct works in apps without cdk.json's flags.
+    // The created buckets have no ACLs (BucketOwnerEnforced), so S3 log delivery must be granted
+    // by bucket policy; set before any child exists, so the construct works without cdk.json's flags.
     this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
     this.prefix = props.prefix ?? DEFAULTS.prefix;
-    this.serviceName = props.serviceName ?? 'cloudinary-backup';
-    this.metricsNamespace = props.metricsNamespace ?? 'CloudinaryBackup';
+    const serviceName = props.serviceName ?? 'cloudinary-backup';
+    const metricsNamespace = props.metricsNamespace ?? 'CloudinaryBackup';
     const prune = props.prune ?? DEFAULTS.prune;
 
     if (props.bucket) {
@@ -208,9 +185,15 @@ export class CloudinaryBackupConstruct extends Construct {
       }
       this.bucket = props.bucket;
     } else {
-      const created = this.createBucket(props);
+      const created = createBackupBucket(this, {
+        prefix: this.prefix,
+        ...(props.noncurrentVersionExpiration ? { noncurrentVersionExpiration: props.noncurrentVersionExpiration } : {}),
+        ...(props.transition ? { transition: props.transition } : {}),
+        ...(props.objectLockRetention ? { objectLockRetention: props.objectLockRetention } : {}),
+        ...(props.serverAccessLogs !== undefined ? { serverAccessLogs: props.serverAccessLogs } : {}),
+      });
       this.bucket = created.bucket;
-      if (created.logs) this.accessLogsBucket = created.logs;
+      if (created.accessLogs) this.accessLogsBucket = created.accessLogs;
     }
 
     this.secret = new secretsmanager.Secret(this, 'CloudinaryUrl', {
@@ -233,7 +216,7 @@ export class CloudinaryBackupConstruct extends Construct {
         executionTimeout: props.executionTimeout ?? Duration.hours(DEFAULTS.maxRunHours),
         retentionPeriod: props.executionRetention ?? Duration.days(14),
       },
-      ...(props.reserveConcurrency ?? true ? { reservedConcurrentExecutions: 1 } : {}),
+      ...((props.reserveConcurrency ?? true) ? { reservedConcurrentExecutions: 1 } : {}),
       deadLetterQueue: this.failedRunQueue,
       logGroup: new logs.LogGroup(this, 'Logs', {
         retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
@@ -248,8 +231,8 @@ export class CloudinaryBackupConstruct extends Construct {
         MAX_BYTES_PER_RUN: maxBytesToEnv(props.maxBytesPerRun ?? DEFAULTS.maxBytesPerRun),
         PRUNE: String(prune),
         RESOURCE_TYPES: (props.resourceTypes ?? DEFAULTS.resourceTypes).join(','),
-        POWERTOOLS_SERVICE_NAME: this.serviceName,
-        POWERTOOLS_METRICS_NAMESPACE: this.metricsNamespace,
+        POWERTOOLS_SERVICE_NAME: serviceName,
+        POWERTOOLS_METRICS_NAMESPACE: metricsNamespace,
         NODE_OPTIONS: '--enable-source-maps',
       },
       ...(props.code
@@ -293,78 +276,24 @@ export class CloudinaryBackupConstruct extends Construct {
       }),
     });
 
-    this.alarmTopic = new sns.Topic(this, 'AlarmTopic', { displayName: 'Cloudinary backup alarms', enforceSSL: true });
-    if (props.notificationEmail) {
-      this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(props.notificationEmail));
-    }
-    this.alarms = this.createAlarms(props.missedRunAlarmAfter ?? Duration.hours(26));
-    this.dashboard = this.createDashboard();
-  }
-
-  /** A custom metric the function publishes through Powertools (dimension `service`). */
-  runMetric(metricName: RunMetricName, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: this.metricsNamespace,
-      metricName,
-      dimensionsMap: { service: this.serviceName },
-      statistic: cloudwatch.Stats.SUM,
-      period: Duration.days(1),
-      ...props,
+    this.monitoring = new BackupMonitoring(this, 'Monitoring', {
+      function: this.function,
+      scheduleDeadLetterQueue: this.scheduleDeadLetterQueue,
+      failedRunQueue: this.failedRunQueue,
+      prefix: this.prefix,
+      serviceName,
+      metricsNamespace,
+      ...(props.notificationEmail ? { notificationEmail: props.notificationEmail } : {}),
+      ...(props.missedRunAlarmAfter ? { missedRunAlarmAfter: props.missedRunAlarmAfter } : {}),
     });
+    this.alarmTopic = this.monitoring.topic;
+    this.alarms = this.monitoring.alarms;
+    this.dashboard = this.monitoring.dashboard;
   }
 
-  /** A metric Lambda publishes for durable executions of this function. */
-  durableMetric(metricName: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
-    return this.function.metric(metricName, { statistic: cloudwatch.Stats.SUM, ...props });
-  }
-
-  private createBucket(props: CloudinaryBackupProps): { bucket: s3.Bucket; logs?: s3.Bucket } {
-    const logs =
-      props.serverAccessLogs ?? true
-        ? new s3.Bucket(this, 'AccessLogsBucket', {
-            blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-            objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            encryption: s3.BucketEncryption.S3_MANAGED,
-            enforceSSL: true,
-            minimumTLSVersion: 1.2,
-            removalPolicy: RemovalPolicy.RETAIN,
-            lifecycleRules: [{ id: 'ExpireAccessLogs', expiration: Duration.days(365) }],
-          })
-        : undefined;
-
-    const transition = props.transition;
-    const transitionRules: s3.LifecycleRule[] = transition
-      ? RESOURCE_TYPES.map((type) => ({
-          // Only asset objects move: the catalog and the reports are read back every night.
-          id: `Transition-${type}`,
-          prefix: `${this.prefix}/${type}/`,
-          transitions: [{ storageClass: transition.storageClass, transitionAfter: transition.after }],
-        }))
-      : [];
-
-    const bucket = new s3.Bucket(this, 'Bucket', {
-      versioned: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      removalPolicy: RemovalPolicy.RETAIN,
-      ...(logs ? { serverAccessLogsBucket: logs, serverAccessLogsPrefix: 'backup-bucket/' } : {}),
-      ...(props.objectLockRetention
-        ? { objectLockEnabled: true, objectLockDefaultRetention: s3.ObjectLockRetention.governance(props.objectLockRetention) }
-        : {}),
-      lifecycleRules: [
-        {
-          id: 'ExpireNoncurrentVersions',
-          noncurrentVersionExpiration: props.noncurrentVersionExpiration ?? Duration.days(DEFAULTS.noncurrentVersionExpirationDays),
-          expiredObjectDeleteMarker: true,
-        },
-        { id: 'AbortIncompleteUploads', abortIncompleteMultipartUploadAfter: Duration.days(2) },
-        ...transitionRules,
-      ],
-    });
-    return logs ? { bucket, logs } : { bucket };
+  /** The console address of the dashboard. */
+  get dashboardUrl(): string {
+    return this.monitoring.dashboardUrl;
   }
 
   private deadLetterQueue(id: string): sqs.Queue {
@@ -405,142 +334,5 @@ export class CloudinaryBackupConstruct extends Construct {
         resources: [this.secret.secretArn],
       }),
     );
-  }
-
-  private createAlarms(missedRunAfter: Duration): Record<string, cloudwatch.Alarm> {
-    const action = new cloudwatchActions.SnsAction(this.alarmTopic);
-    const hour = Duration.hours(1);
-    const missedHours = missedRunAfter.toHours();
-    if (!Number.isInteger(missedHours) || missedHours < 1 || missedHours > 168) {
-      throw new Error(`CloudinaryBackupConstruct: missedRunAlarmAfter must be 1 to 168 whole hours, got ${missedRunAfter.toHumanString()}`);
-    }
-    const alarms: Record<string, cloudwatch.Alarm> = {
-      FunctionErrors: this.function.metricErrors({ period: hour, statistic: cloudwatch.Stats.SUM }).createAlarm(this, 'FunctionErrorsAlarm', {
-        alarmDescription: 'The backup function threw or timed out in an invocation. Read its log group.',
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-      RunsFailed: new cloudwatch.MathExpression({
-        expression: 'FILL(failed, 0) + FILL(timedOut, 0)',
-        usingMetrics: {
-          failed: this.durableMetric('DurableExecutionFailed', { period: hour }),
-          timedOut: this.durableMetric('DurableExecutionTimedOut', { period: hour }),
-        },
-        period: hour,
-        label: 'Runs failed or timed out',
-      }).createAlarm(this, 'RunsFailedAlarm', {
-        alarmDescription: 'A backup run ended FAILED or TIMED_OUT. Its event is in the failed-run queue; read the log group.',
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-      AssetsFailed: this.runMetric('AssetsFailed', { period: hour }).createAlarm(this, 'AssetsFailedAlarm', {
-        alarmDescription: 'Some assets could not be copied. The run report under <prefix>/_reports/ lists them.',
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-      ScheduleDeadLetters: this.queueAlarm(this.scheduleDeadLetterQueue, 'ScheduleDeadLettersAlarm',
-        'EventBridge Scheduler could not start the backup function; the undelivered event is in the schedule dead-letter queue.'),
-      FailedRunDeadLetters: this.queueAlarm(this.failedRunQueue, 'FailedRunDeadLettersAlarm',
-        'A backup run ended in failure; its event is in the failed-run queue.'),
-      MissedRun: this.runMetric('RunCompleted', { period: hour }).createAlarm(this, 'MissedRunAlarm', {
-        alarmDescription:
-          `No backup run completed in the last ${missedHours} hours. Check that the secret holds a ` +
-          'cloudinary:// URL, that the schedule is enabled, and the function log group.',
-        threshold: 1,
-        evaluationPeriods: missedHours,
-        datapointsToAlarm: missedHours,
-        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-        // No data point at all is exactly the failure this alarm exists for.
-        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-      }),
-    };
-    for (const alarm of Object.values(alarms)) alarm.addAlarmAction(action);
-    return alarms;
-  }
-
-  private queueAlarm(queue: sqs.Queue, id: string, description: string): cloudwatch.Alarm {
-    return queue
-      .metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM })
-      .createAlarm(this, id, {
-        alarmDescription: description,
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-  }
-
-  private createDashboard(): cloudwatch.Dashboard {
-    const day = Duration.days(1);
-    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
-      defaultInterval: Duration.days(30),
-      periodOverride: cloudwatch.PeriodOverride.INHERIT,
-    });
-    const width = 12;
-    dashboard.addWidgets(
-      new cloudwatch.TextWidget({
-        markdown:
-          `# Cloudinary backup\nOne point per night. Backups are under \`${this.prefix}/\` in the bucket; ` +
-          `each run's report is under \`${this.prefix}/_reports/\`.`,
-        width: 24,
-        height: 2,
-      }),
-    );
-    dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Assets per night',
-        left: [this.runMetric('AssetsListed'), this.runMetric('AssetsCopied'), this.runMetric('AssetsFailed')],
-        width,
-      }),
-      new cloudwatch.GraphWidget({ title: 'Bytes copied per night', left: [this.runMetric('BytesCopied')], width }),
-    );
-    dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Cloudinary Admin API',
-        left: [this.runMetric('AdminApiCalls', { label: 'Calls' })],
-        right: [this.runMetric('AdminApiRemaining', { statistic: cloudwatch.Stats.MINIMUM, label: 'Remaining (lowest)' })],
-        width,
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Run duration and completion',
-        left: [this.runMetric('RunDurationSeconds', { statistic: cloudwatch.Stats.MAXIMUM, label: 'Duration (s)' })],
-        right: [this.runMetric('RunCompleted', { label: 'Runs completed' })],
-        width,
-      }),
-    );
-    dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Durable executions',
-        left: ['DurableExecutionStarted', 'DurableExecutionSucceeded', 'DurableExecutionFailed', 'DurableExecutionTimedOut'].map(
-          (name) => this.durableMetric(name, { period: day, label: name.replace('DurableExecution', '') }),
-        ),
-        width,
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Invocations and errors',
-        left: [
-          this.function.metricInvocations({ period: day, statistic: cloudwatch.Stats.SUM }),
-          this.function.metricErrors({ period: day, statistic: cloudwatch.Stats.SUM }),
-          this.function.metricThrottles({ period: day, statistic: cloudwatch.Stats.SUM }),
-        ],
-        width,
-      }),
-    );
-    dashboard.addWidgets(
-      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: Object.values(this.alarms), width: 24, height: 3 }),
-    );
-    return dashboard;
-  }
-
-  /** The console address of the dashboard. */
-  get dashboardUrl(): string {
-    const region = Stack.of(this).region;
-    return `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#dashboards:name=${this.dashboard.dashboardName}`;
   }
 }

@@ -3,33 +3,25 @@
  * validated before any construct is built, so a typo fails `cdk synth` with a message that
  * names the key and shows a value that works, instead of a half-built stack or a broken night.
  */
+import {
+  RESOURCE_TYPES,
+  TRANSITION_STORAGE_CLASSES,
+  Problem,
+  intIn,
+  oneOf,
+  parseBoolean,
+  parseBucketName,
+  parseEmail,
+  parseMaxBytes,
+  parsePrefix,
+  parseResourceTypes,
+  parseSchedule,
+  parseTimezone,
+} from './context-values.ts';
+import type { MaxBytesPerRun, ResourceType, TransitionStorageClass } from './context-values.ts';
 
-/** The Cloudinary resource types the backup can copy. */
-export const RESOURCE_TYPES = ['image', 'video', 'raw'] as const;
-
-/** One Cloudinary resource type. */
-export type ResourceType = (typeof RESOURCE_TYPES)[number];
-
-/**
- * Storage classes the created bucket may move backups into (S3 API names).
- * GLACIER and DEEP_ARCHIVE need an S3 restore request before an object can be read back.
- */
-export const TRANSITION_STORAGE_CLASSES = [
-  'GLACIER_IR',
-  'STANDARD_IA',
-  'INTELLIGENT_TIERING',
-  'GLACIER',
-  'DEEP_ARCHIVE',
-] as const;
-
-/** One storage class a lifecycle rule may transition backups into. */
-export type TransitionStorageClass = (typeof TRANSITION_STORAGE_CLASSES)[number];
-
-/**
- * The per-run download budget: `auto` (derived by the function from Cloudinary's usage report),
- * `none` (no limit), or a number of bytes.
- */
-export type MaxBytesPerRun = 'auto' | 'none' | number;
+export { RESOURCE_TYPES, TRANSITION_STORAGE_CLASSES } from './context-values.ts';
+export type { MaxBytesPerRun, ResourceType, TransitionStorageClass } from './context-values.ts';
 
 /** The validated settings of one deployment. */
 export interface BackupConfig {
@@ -204,193 +196,44 @@ export function parseConfig(context: Readonly<Record<string, unknown>>): BackupC
     ...optional('objectLockDays', objectLockDays),
   };
 
+  problems.push(...overlapProblems(config));
   if (problems.length > 0) throw new ContextError(problems);
   return config;
 }
 
-/** A parse failure: the message says what is wrong and shows a value that works. */
-class Problem {
-  constructor(readonly message: string) {}
+/**
+ * For a rate() schedule the interval is known, so check that a run always ends before the next
+ * starts and that the missed-run alarm waits longer than one interval. (A cron schedule's
+ * interval is not checked; the defaults suit any schedule that runs once a day.)
+ */
+function overlapProblems(config: BackupConfig): string[] {
+  const rate = /^rate\((\d+) (minute|hour|day)s?\)$/.exec(config.schedule);
+  if (!rate) return [];
+  const hours = Number(rate[1]) * ({ minute: 1 / 60, hour: 1, day: 24 } as const)[rate[2] as 'minute' | 'hour' | 'day'];
+  const problems: string[] = [];
+  if (config.maxRunHours >= hours) {
+    problems.push(
+      hours > 1
+        ? `maxRunHours: ${config.maxRunHours} is not shorter than the schedule's interval (${hours} hours), so a run could ` +
+            `still be going when the next one starts; use -c maxRunHours=${Math.ceil(hours) - 1}`
+        : `schedule: '${config.schedule}' starts a run every ${hours * 60} minutes, shorter than the shortest maxRunHours (1); ` +
+            'use an interval of 2 hours or more, e.g. -c schedule="rate(1 day)"',
+    );
+  }
+  if (config.missedRunAlarmHours <= hours) {
+    problems.push(
+      hours + 2 <= 168
+        ? `missedRunAlarmHours: ${config.missedRunAlarmHours} is not longer than the schedule's interval (${hours} hours), so ` +
+            `the missed-run alarm would fire between two good runs; use -c missedRunAlarmHours=${Math.ceil(hours) + 2}`
+        : `schedule: '${config.schedule}' runs less often than every 166 hours, longer than the missed-run alarm can watch ` +
+            '(168 hours); run at least every 6 days, e.g. -c schedule="rate(1 day)"',
+    );
+  }
+  return problems;
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
   return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
-}
-
-function show(raw: unknown): string {
-  return typeof raw === 'string' ? `'${raw}'` : JSON.stringify(raw);
-}
-
-function intIn(min: number, max: number, key: string, example: number) {
-  return (raw: unknown): number | Problem => {
-    const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*\d+\s*$/.test(raw) ? Number(raw) : NaN;
-    if (!Number.isInteger(n)) return new Problem(`${show(raw)} is not a whole number; use e.g. -c ${key}=${example}`);
-    if (n < min || n > max) {
-      return new Problem(`${n} is out of range; use a whole number from ${min} to ${max}, e.g. -c ${key}=${example}`);
-    }
-    return n;
-  };
-}
-
-function oneOf<T extends string>(allowed: readonly T[], key: string) {
-  return (raw: unknown): T | Problem => {
-    const value = typeof raw === 'string' ? raw.trim().toUpperCase() : raw;
-    const found = allowed.find((a) => a === value);
-    return found ?? new Problem(`${show(raw)} is not one of ${allowed.join(', ')}; use e.g. -c ${key}=${allowed[0]}`);
-  };
-}
-
-function parseBoolean(key: string) {
-  return (raw: unknown): boolean | Problem => {
-    if (typeof raw === 'boolean') return raw;
-    if (typeof raw === 'string' && /^(true|false)$/i.test(raw.trim())) return raw.trim().toLowerCase() === 'true';
-    return new Problem(`${show(raw)} is not true or false; use -c ${key}=true or -c ${key}=false`);
-  };
-}
-
-/** S3 bucket naming rules (general purpose buckets). */
-function parseBucketName(raw: unknown): string | Problem {
-  if (typeof raw !== 'string') return new Problem(`${show(raw)} is not a bucket name; use e.g. -c bucketName=my-backup-bucket`);
-  const name = raw.trim();
-  if (name.startsWith('arn:') || name.startsWith('s3://')) {
-    const bare = name.replace(/^arn:[^:]*:s3:::/, '').replace(/^s3:\/\//, '').split('/')[0];
-    return new Problem(`'${name}' is an ARN or URL; give the bare bucket name, e.g. -c bucketName=${bare}`);
-  }
-  const problems: string[] = [];
-  if (name.length < 3 || name.length > 63) problems.push('must be 3 to 63 characters long');
-  if (!/^[a-z0-9.-]+$/.test(name)) problems.push('may contain only lowercase letters, digits, dots and hyphens');
-  if (!/^[a-z0-9].*[a-z0-9]$/.test(name)) problems.push('must start and end with a letter or digit');
-  if (name.includes('..')) problems.push("must not contain '..'");
-  if (/^\d+\.\d+\.\d+\.\d+$/.test(name)) problems.push('must not look like an IP address');
-  if (problems.length > 0) {
-    return new Problem(`'${name}' is not a valid S3 bucket name (${problems.join('; ')}); use e.g. -c bucketName=my-backup-bucket`);
-  }
-  return name;
-}
-
-/**
- * The prefix becomes the first segments of every key and the scope of the function's S3
- * permissions, so it must be a clean relative path: no leading or trailing `/`, no empty,
- * `.` or `..` segment, only characters S3 documents as safe.
- */
-function parsePrefix(raw: unknown): string | Problem {
-  if (typeof raw !== 'string') return new Problem(`${show(raw)} is not a key prefix; use e.g. -c prefix=cloudinary`);
-  const prefix = raw.trim();
-  const fixed = prefix.replace(/^\/+|\/+$/g, '').replace(/\/{2,}/g, '/') || 'cloudinary';
-  if (prefix.startsWith('/')) return new Problem(`'${prefix}' starts with '/'; S3 keys are relative, use -c prefix=${fixed}`);
-  if (prefix.endsWith('/')) return new Problem(`'${prefix}' ends with '/'; the '/' is added for you, use -c prefix=${fixed}`);
-  if (prefix.split('/').some((s) => s === '' || s === '.' || s === '..')) {
-    return new Problem(`'${prefix}' has an empty, '.' or '..' path segment; use e.g. -c prefix=${fixed}`);
-  }
-  if (!/^[A-Za-z0-9!_.*'()/-]+$/.test(prefix)) {
-    return new Problem(
-      `'${prefix}' has characters outside S3's safe set (letters, digits and ! - _ . * ' ( ) /); use e.g. -c prefix=cloudinary`,
-    );
-  }
-  if (prefix.length > 200) return new Problem(`'${prefix.slice(0, 20)}...' is longer than 200 characters; use a short prefix such as cloudinary`);
-  return prefix;
-}
-
-const SCHEDULE_HELP =
-  'use an EventBridge Scheduler expression such as -c schedule="cron(0 3 * * ? *)" (03:00 every night: ' +
-  'minutes hours day-of-month month day-of-week year) or -c schedule="rate(1 day)"';
-
-function parseSchedule(raw: unknown): string | Problem {
-  if (typeof raw !== 'string') return new Problem(`${show(raw)} is not a schedule expression; ${SCHEDULE_HELP}`);
-  const expression = raw.trim();
-  const cron = /^cron\((.*)\)$/.exec(expression);
-  if (cron) {
-    const fields = (cron[1] ?? '').trim().split(/\s+/);
-    if (fields.length !== 6) {
-      return new Problem(`'${expression}' has ${fields.length} cron fields, EventBridge needs 6; ${SCHEDULE_HELP}`);
-    }
-    if (fields.some((f) => !/^[0-9A-Za-z*?,/#-]+$/.test(f))) {
-      return new Problem(`'${expression}' has characters a cron field cannot hold; ${SCHEDULE_HELP}`);
-    }
-    if ((fields[2] === '?') === (fields[4] === '?')) {
-      return new Problem(
-        `'${expression}': exactly one of day-of-month (3rd field) and day-of-week (5th field) must be '?'; ${SCHEDULE_HELP}`,
-      );
-    }
-    return expression;
-  }
-  const rate = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(expression);
-  if (rate) {
-    const n = Number(rate[1]);
-    const unit = rate[2] ?? '';
-    if (n < 1) return new Problem(`'${expression}' must repeat at least every 1 unit; ${SCHEDULE_HELP}`);
-    if ((n === 1) !== !unit.endsWith('s')) {
-      return new Problem(`'${expression}': write rate(1 day) but rate(2 days); ${SCHEDULE_HELP}`);
-    }
-    return expression;
-  }
-  return new Problem(`'${expression}' is not a schedule expression; ${SCHEDULE_HELP}`);
-}
-
-function parseTimezone(raw: unknown): string | Problem {
-  const help = 'use an IANA time zone name such as -c timezone=UTC or -c timezone=Europe/Paris';
-  if (typeof raw !== 'string') return new Problem(`${show(raw)} is not a time zone; ${help}`);
-  const zone = raw.trim();
-  let resolved: string;
-  try {
-    resolved = new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
-  } catch {
-    return new Problem(`'${zone}' is not a known time zone; ${help}`);
-  }
-  // Intl accepts any letter case, EventBridge Scheduler does not.
-  if (resolved !== zone && resolved.toLowerCase() === zone.toLowerCase()) {
-    return new Problem(`'${zone}' must be spelled '${resolved}'; use -c timezone=${resolved}`);
-  }
-  return zone;
-}
-
-function parseEmail(raw: unknown): string | Problem {
-  if (typeof raw === 'string' && /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(raw.trim())) return raw.trim();
-  return new Problem(`${show(raw)} is not an e-mail address; use e.g. -c notificationEmail=me@example.com`);
-}
-
-function parseResourceTypes(raw: unknown): readonly ResourceType[] | Problem {
-  const items = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : undefined;
-  const help = `use a comma-separated subset of ${RESOURCE_TYPES.join(',')}, e.g. -c resourceTypes=image,video`;
-  if (!items) return new Problem(`${show(raw)} is not a list of resource types; ${help}`);
-  const wanted = items.map((i) => (typeof i === 'string' ? i.trim().toLowerCase() : String(i))).filter((i) => i !== '');
-  const unknown = wanted.filter((w) => !(RESOURCE_TYPES as readonly string[]).includes(w));
-  if (unknown.length > 0) return new Problem(`unknown resource type ${unknown.map((u) => `'${u}'`).join(', ')}; ${help}`);
-  if (wanted.length === 0) return new Problem(`is empty, so nothing would be backed up; ${help}`);
-  // Keep the canonical order and drop duplicates, so the environment is stable.
-  return RESOURCE_TYPES.filter((t) => wanted.includes(t));
-}
-
-const UNITS: Readonly<Record<string, number>> = {
-  b: 1,
-  kb: 1e3,
-  mb: 1e6,
-  gb: 1e9,
-  tb: 1e12,
-  kib: 2 ** 10,
-  mib: 2 ** 20,
-  gib: 2 ** 30,
-  tib: 2 ** 40,
-};
-
-/**
- * Parses `auto`, `none`, a byte count, or a size with a unit (`500MB`, `2GiB`, `1.5 GB`).
- * KB/MB/GB/TB are decimal (a Cloudinary credit is 1 GB = 10^9 bytes); KiB/MiB/GiB/TiB are binary.
- */
-function parseMaxBytes(raw: unknown): MaxBytesPerRun | Problem {
-  const help = "use 'auto' (budget from Cloudinary's usage report), 'none' (no limit) or a size such as 500MB or 2GiB";
-  if (typeof raw === 'number') {
-    return Number.isSafeInteger(raw) && raw > 0 ? raw : new Problem(`${raw} is not a positive whole number of bytes; ${help}`);
-  }
-  if (typeof raw !== 'string') return new Problem(`${show(raw)} is not a size; ${help}`);
-  const text = raw.trim().toLowerCase();
-  if (text === 'auto' || text === 'none') return text;
-  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/.exec(text);
-  const unit = m ? UNITS[m[2] === '' ? 'b' : (m[2] ?? '')] : undefined;
-  if (!m || unit === undefined) return new Problem(`'${raw}' is not a size; ${help}`);
-  const bytes = Math.floor(Number(m[1]) * unit);
-  if (!Number.isSafeInteger(bytes) || bytes < 1) return new Problem(`'${raw}' is not a positive size; ${help}`);
-  return bytes;
 }
 
 /** Unknown keys that differ from a known key only by case or one or two letters: likely typos. */

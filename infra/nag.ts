@@ -4,6 +4,7 @@
  * here fails `cdk synth`.
  */
 import { Stack, Validations } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
 import type { CloudinaryBackupConstruct } from './backup-construct.ts';
 
 /** One deliberate finding: the rule id (with its finding suffix, if any) and why it stays. */
@@ -23,7 +24,7 @@ export interface NagAcknowledgement {
  */
 export function acknowledgeNagFindings(backup: CloudinaryBackupConstruct): NagAcknowledgement[] {
   const made: NagAcknowledgement[] = [];
-  const acknowledge = (scope: { node: { path: string } } & Parameters<typeof Validations.of>[0], id: string, reason: string) => {
+  const acknowledge = (scope: IConstruct, id: string, reason: string): void => {
     Validations.of(scope).acknowledge({ id, reason });
     made.push({ path: scope.node.path, id, reason });
   };

@@ -15,8 +15,11 @@ export interface Ui {
   stop(): void;
 }
 
-/** Builds the UI: a progress bar on a terminal, plain lines elsewhere. */
-export const createUi = (opts: { verbose: boolean; quiet: boolean; isTTY: boolean }): Ui => {
+/**
+ * Builds the UI: a progress bar on a terminal, plain lines elsewhere. `label` names the
+ * command on the bar and `verb` what happens to the bytes (default: backup, copied).
+ */
+export const createUi = (opts: { verbose: boolean; quiet: boolean; isTTY: boolean; label?: string; verb?: string }): Ui => {
   let bar: cliProgress.SingleBar | undefined;
   let barTotal = 0;
   const write = (line: string): void => {
@@ -35,7 +38,12 @@ export const createUi = (opts: { verbose: boolean; quiet: boolean; isTTY: boolea
       if (opts.quiet || !opts.isTTY) return;
       if (!bar) {
         bar = new cliProgress.SingleBar(
-          { format: 'backup [{bar}] {value}/{total} assets | {size} copied | {eta_formatted} left', stream: process.stderr, hideCursor: true, etaBuffer: 50 },
+          {
+            format: `${opts.label ?? 'backup'} [{bar}] {value}/{total} assets | {size} ${opts.verb ?? 'copied'} | {eta_formatted} left`,
+            stream: process.stderr,
+            hideCursor: true,
+            etaBuffer: 50,
+          },
           cliProgress.Presets.shades_classic,
         );
         bar.start(total, done, { size: formatBytes(bytes) });

@@ -1,0 +1,146 @@
+import { InvalidArgumentError, Option } from 'commander';
+import type { Command } from 'commander';
+import { EXIT } from '../cli.ts';
+import { parseCloudinaryUrl } from '../cloudinary/config.ts';
+import { CloudinaryUploader, DEFAULT_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../cloudinary/uploader.ts';
+import { formatBytes, parseSize } from '../core/sizes.ts';
+import { S3MetadataReader, bucketOf } from '../destinations/s3-metadata.ts';
+import { createS3Client } from '../destinations/s3.ts';
+import { RestoreEngine } from '../restore.ts';
+import type { RestoreReport } from '../restore.ts';
+import { openCloudinary, parseTarget } from '../setup.ts';
+import { failWith } from './fail.ts';
+import { createUi } from './ui.ts';
+
+interface RestoreFlags {
+  from: string;
+  only?: string;
+  overwrite?: boolean;
+  dryRun?: boolean;
+  concurrency: number;
+  chunkSize: number;
+  verbose?: boolean;
+  json?: boolean;
+}
+
+const concurrency = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new InvalidArgumentError('--concurrency must be a whole number from 1 to 64.');
+  return n;
+};
+
+const chunkSize = (value: string): number => {
+  const n = parseSize(value);
+  if (n === undefined || n < MIN_CHUNK_SIZE) throw new InvalidArgumentError('expected a size of at least 5MiB, such as 20MB or 100MB.');
+  return n;
+};
+
+const id = (f: { resourceType: string; type: string; publicId: string }): string => `${f.resourceType}/${f.type}/${f.publicId}`;
+
+/** The human summary printed at the end of a restore. */
+export const restoreSummary = (r: RestoreReport): string => {
+  const lines = [
+    `${r.dryRun ? 'Dry run (nothing uploaded): restore' : 'Restore'} from ${r.from}${r.prefix ? ` (prefix ${r.prefix})` : ''} into ${r.to}${r.only ? `, public_ids starting with "${r.only}"` : ''}`,
+    `  in the backup  ${r.listed}`,
+    r.dryRun ? `  would upload   ${r.plannedUploads} (${formatBytes(r.plannedBytes)})` : `  restored       ${r.restored} (${formatBytes(r.bytesRestored)})`,
+    `  skipped        ${r.skipped} (already in the account${r.overwrite ? '' : '; --overwrite replaces them'})`,
+    `  failed         ${r.failed}`,
+    `  Admin API calls ${r.cloudinaryApiCalls}`,
+  ];
+  if (r.notInCatalog > 0) lines.push(`  ${r.notInCatalog} not in the catalog: restored from object metadata, without tags, context or structured metadata`);
+  if (r.olderVersions > 0) lines.push(`  ${r.olderVersions} restored in an older version (the newest was never backed up)`);
+  for (const f of r.failures.slice(0, 20)) lines.push(`  FAILED ${id(f)}: ${f.error}`);
+  if (r.failures.length > 20) lines.push(`  ... and ${r.failed - 20} more failures (see --json)`);
+  return lines.join('\n');
+};
+
+const restore = async (flags: RestoreFlags): Promise<number> => {
+  const verbose = Boolean(flags.verbose);
+  const ui = createUi({ verbose, quiet: Boolean(flags.json), isTTY: Boolean(process.stderr.isTTY), label: 'restore', verb: 'uploaded' });
+  let total = 0;
+  let done = 0;
+  let bytes = 0;
+  const tick = (): void => ui.progress(done, total, bytes);
+  try {
+    const target = parseTarget(flags.from, '--from');
+    const cloud = await openCloudinary(process.env.CLOUDINARY_URL, { wait: (until, why) => ui.countdown(until, why) });
+    const config = parseCloudinaryUrl(process.env.CLOUDINARY_URL);
+    const uploader = new CloudinaryUploader(cloud.sdk, config, { chunkSize: flags.chunkSize });
+    const bucket = bucketOf(flags.from);
+    const engine = new RestoreEngine(
+      cloud.source,
+      uploader,
+      target.destination,
+      {
+        prefix: target.prefix,
+        ...(flags.only !== undefined ? { only: flags.only } : {}),
+        overwrite: Boolean(flags.overwrite),
+        dryRun: Boolean(flags.dryRun),
+        concurrency: flags.concurrency,
+      },
+      {
+        planned: (items) => {
+          total = items.length;
+          if (flags.dryRun && !flags.json) {
+            for (const i of items) process.stdout.write(`upload ${id(i)} (${formatBytes(i.length)}${i.source === 'object' ? ', not in the catalog' : ''})\n`);
+          }
+          tick();
+        },
+        restored: (i) => {
+          done += 1;
+          ui.verbose(`restored ${id(i)}`);
+          tick();
+        },
+        failed: (i, error) => {
+          done += 1;
+          ui.verbose(`FAILED ${id(i)}: ${error}`);
+          tick();
+        },
+        bytes: (n) => {
+          bytes += n;
+        },
+      },
+      bucket === undefined ? undefined : new S3MetadataReader(createS3Client(), bucket),
+    );
+    let report: RestoreReport;
+    try {
+      report = await engine.run();
+    } catch (err) {
+      ui.stop();
+      const partial = (err as { report?: RestoreReport }).report;
+      if (partial && flags.json) process.stdout.write(`${JSON.stringify(partial)}\n`);
+      return failWith(err, verbose);
+    }
+    ui.stop();
+    process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : `${restoreSummary(report)}\n`);
+    return report.failed > 0 ? EXIT.failed : EXIT.ok;
+  } catch (err) {
+    ui.stop();
+    return failWith(err, verbose);
+  }
+};
+
+/** Adds `restore` to the program; `setCode` receives its exit code. */
+export const registerRestoreCommand = (program: Command, setCode: (code: number) => void): Command =>
+  program
+    .command('restore')
+    .description('upload a backup into the Cloudinary account in CLOUDINARY_URL, keeping public_ids, types, tags, context and structured metadata')
+    .requiredOption('--from <backup>', 'the backup: s3://BUCKET[/PREFIX] or a folder path (what backup --to was given)')
+    .option('--only <prefix>', 'restore only public_ids that start with this (e.g. products/)')
+    .option('--overwrite', 'replace assets that already exist in the account (default: skip them)')
+    .option('--dry-run', 'print what would be uploaded and upload nothing')
+    .option('--concurrency <n>', 'uploads in flight at once (1-64)', concurrency, 4)
+    .addOption(
+      new Option('--chunk-size <size>', 'files above this size are uploaded in chunks of this size (at least 5MiB)')
+        .argParser(chunkSize)
+        .default(DEFAULT_CHUNK_SIZE, '20MB'),
+    )
+    .option('-v, --verbose', 'one line per asset restored or failed')
+    .option('--json', 'print exactly one JSON report on stdout (no progress output)')
+    .addHelpText(
+      'after',
+      '\nAssets already in the account are found with Admin API listings (one call per 500 assets) and skipped, so a rerun\n' +
+        'continues where the last one stopped. Exit codes: 0 success, 1 some assets failed, 2 usage or configuration error\n' +
+        '(including credentials Cloudinary refused).',
+    )
+    .action(async (flags: RestoreFlags) => setCode(await restore(flags)));

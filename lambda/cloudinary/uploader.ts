@@ -1,0 +1,142 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { Writable } from 'node:stream';
+import type { UploadApiOptions } from 'cloudinary';
+import { RESOURCE_TYPES } from '../core/asset.ts';
+import type { ResourceType } from '../core/asset.ts';
+import { messageOf } from '../core/errors.ts';
+import { encodeKeyValues, uploadFilename } from '../core/upload-params.ts';
+import { UploadError } from '../ports-restore.ts';
+import type { UploadRequest, UploadResult, Uploader } from '../ports-restore.ts';
+import type { CloudinaryConfig } from './config.ts';
+import type { CloudinaryV2 } from './sdk.ts';
+
+/** The SDK's default chunk size for chunked uploads (20 MB). */
+export const DEFAULT_CHUNK_SIZE = 20_000_000;
+/** Cloudinary refuses chunks under 5 MB (except the last one). */
+export const MIN_CHUNK_SIZE = 5 * 1024 * 1024;
+
+/** Options of the uploader. */
+export interface CloudinaryUploaderOptions {
+  /** Files larger than this are sent in chunks of this size. @default 20 MB */
+  readonly chunkSize?: number;
+  /** An upload request with no progress for this long fails (retryable). @default 10 minutes */
+  readonly requestTimeoutMs?: number;
+}
+
+interface SdkError {
+  message?: unknown;
+  http_code?: unknown;
+  error?: { message?: unknown; http_code?: unknown };
+}
+
+interface SdkUploadResult {
+  public_id?: string;
+  version?: number;
+  bytes?: number;
+  existing?: boolean;
+}
+
+/** Turns what the SDK called back with into an UploadError that says what to do. */
+export const toUploadError = (err: unknown, publicId: string): UploadError => {
+  const e = (err ?? {}) as SdkError;
+  const code = typeof e.http_code === 'number' ? e.http_code : typeof e.error?.http_code === 'number' ? e.error.http_code : undefined;
+  const message = typeof e.error?.message === 'string' ? e.error.message : messageOf(err);
+  if (code === 401) {
+    return new UploadError(
+      `Cloudinary refused the upload of "${publicId}" (401: ${message}). Check the API key and secret in CLOUDINARY_URL: uploads are signed with the secret.`,
+      code,
+      false,
+      { cause: err },
+    );
+  }
+  // 499 is the SDK's own request timeout; 420/429 are rate limits; no code means the
+  // connection failed. Those may work on another try; any other 4xx will not.
+  const retryable = code === undefined || code >= 500 || code === 499 || code === 420 || code === 429 || code === 408;
+  return new UploadError(`upload failed${code ? ` (HTTP ${code})` : ''}: ${message}`, code, retryable, { cause: err });
+};
+
+/**
+ * The Upload API through the SDK: `upload_stream` for files up to the chunk size, and
+ * `upload_chunked_stream` (what `upload_large` uses, with the resource type given explicitly)
+ * above it. Context and structured metadata are encoded here (core/upload-params.ts), so keys
+ * and values with `=` or `|` survive. Each upload gets its own HTTP agent: when the body fails
+ * half-way, the agent's sockets are destroyed so Cloudinary never sees a completed request.
+ */
+export class CloudinaryUploader implements Uploader {
+  readonly description: string;
+  private readonly chunkSize: number;
+  private readonly requestTimeoutMs: number;
+  private readonly secure: boolean;
+
+  constructor(
+    private readonly sdk: CloudinaryV2,
+    config: CloudinaryConfig,
+    options: CloudinaryUploaderOptions = {},
+  ) {
+    this.description = `Cloudinary cloud "${config.cloudName}"`;
+    this.chunkSize = Math.max(MIN_CHUNK_SIZE, options.chunkSize ?? DEFAULT_CHUNK_SIZE);
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 600_000;
+    // The SDK picked http or https from upload_prefix when it was loaded; the agent must match.
+    this.secure = new URL(config.uploadPrefix).protocol === 'https:';
+  }
+
+  upload(request: UploadRequest): Promise<UploadResult> {
+    const resourceType = request.resourceType as ResourceType;
+    if (!RESOURCE_TYPES.includes(resourceType)) {
+      return Promise.reject(new UploadError(`unknown resource type "${request.resourceType}" (expected ${RESOURCE_TYPES.join(', ')})`, undefined, false));
+    }
+    const agent = this.secure ? new https.Agent({ keepAlive: false }) : new http.Agent({ keepAlive: false });
+    const context = encodeKeyValues(request.context);
+    const metadata = encodeKeyValues(request.metadata);
+    const options: UploadApiOptions = {
+      resource_type: resourceType,
+      type: request.type,
+      public_id: request.publicId,
+      overwrite: request.overwrite,
+      ...(request.overwrite ? { invalidate: true } : {}),
+      ...(request.tags.length > 0 ? { tags: [...request.tags] } : {}),
+      ...(context !== undefined ? { context } : {}),
+      ...(metadata !== undefined ? { metadata } : {}),
+      filename: uploadFilename(request.publicId, request.format),
+      chunk_size: this.chunkSize,
+      timeout: this.requestTimeoutMs,
+      disable_promises: true,
+      agent,
+    };
+    return new Promise<UploadResult>((resolve, reject) => {
+      let settled = false;
+      const finish = (err: Error | undefined, result?: UploadResult): void => {
+        if (settled) return;
+        settled = true;
+        if (err) {
+          // Cuts any request still open, so a partial body never completes an upload.
+          agent.destroy();
+          reject(err);
+        } else resolve(result as UploadResult);
+      };
+      const callback = (err?: unknown, res?: SdkUploadResult): void => {
+        if (err || !res) {
+          finish(toUploadError(err ?? { message: 'no response' }, request.publicId));
+          return;
+        }
+        finish(undefined, {
+          publicId: res.public_id ?? request.publicId,
+          version: res.version ?? 0,
+          bytes: res.bytes ?? 0,
+          existing: res.existing === true,
+        });
+      };
+      const sink: Writable =
+        request.length > this.chunkSize
+          ? this.sdk.uploader.upload_chunked_stream(options, callback)
+          : this.sdk.uploader.upload_stream(options, callback);
+      request.body.once('error', (err) => {
+        request.body.unpipe(sink);
+        sink.destroy();
+        finish(err);
+      });
+      request.body.pipe(sink);
+    });
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * How restore writes an asset's metadata into Upload API parameters. Pure: no SDK here, so
+ * the encodings are tested with tables.
+ */
+
+/** Backslash-escapes the two characters that separate Cloudinary's `k=v|k2=v2` pairs. */
+export const escapeKeyValue = (text: string): string => text.replace(/([=|])/g, '\\$1');
+
+const scalar = (value: unknown): string | undefined => {
+  if (value === null || value === undefined) return undefined;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  return JSON.stringify(value);
+};
+
+/**
+ * Encodes context or structured metadata as the Upload API's `k=v|k2=v2` string, escaping `=`
+ * and `|` in keys and values. A list (a multi-select metadata field) is written as a JSON array
+ * of strings, `colors=["red","green"]`, which is Cloudinary's form for set values. We encode
+ * ourselves rather than pass an object to the SDK: the SDK leaves keys unescaped and drops
+ * the key of a non-integer number. Null and undefined values are left out. Empty input gives
+ * undefined, so no empty parameter is sent (and signed).
+ */
+export const encodeKeyValues = (record: Readonly<Record<string, unknown>>): string | undefined => {
+  const pairs: string[] = [];
+  for (const [key, value] of Object.entries(record)) {
+    if (key === '') continue;
+    let encoded: string | undefined;
+    if (Array.isArray(value)) encoded = JSON.stringify(value.map((v) => scalar(v) ?? ''));
+    else encoded = scalar(value);
+    if (encoded === undefined) continue;
+    pairs.push(`${escapeKeyValue(key)}=${escapeKeyValue(encoded)}`);
+  }
+  return pairs.length > 0 ? pairs.join('|') : undefined;
+};
+
+/**
+ * The file name sent with an upload: the last segment of the public_id plus the format, reduced
+ * to ASCII letters, digits, `.`, `_` and `-`. It only informs `original_filename` and format
+ * detection; the SDK writes it unescaped into a multipart header, so nothing else may be in it.
+ */
+export const uploadFilename = (publicId: string, format: string): string => {
+  const last = publicId.split('/').pop() ?? '';
+  const base = last.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '').slice(0, 100) || 'file';
+  const ext = /^[A-Za-z0-9]{1,16}$/.test(format) ? `.${format}` : '';
+  return base.toLowerCase().endsWith(ext.toLowerCase()) && ext !== '' ? base : `${base}${ext}`;
+};

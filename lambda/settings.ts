@@ -1,0 +1,50 @@
+import { RESOURCE_TYPES } from './core/asset.ts';
+import { ConfigError } from './core/errors.ts';
+import { normalizePrefix } from './core/keys.ts';
+import { parseSize } from './core/sizes.ts';
+
+/** What the scheduled function is told by its environment (set by the CDK stack). */
+export interface FunctionSettings {
+  readonly bucketName: string;
+  readonly prefix: string;
+  readonly secretArn: string;
+  readonly concurrency: number;
+  /** Bytes per run; 'auto' = from the plan's usage; undefined = no budget. */
+  readonly maxBytesPerRun: number | 'auto' | undefined;
+  readonly prune: boolean;
+  readonly resourceTypes: readonly string[];
+}
+
+const need = (env: NodeJS.ProcessEnv, name: string): string => {
+  const v = env[name];
+  if (v === undefined || v.trim() === '') throw new ConfigError(`Environment variable ${name} is not set; redeploy the stack (npx cdk deploy).`);
+  return v.trim();
+};
+
+/** Reads and validates the function's environment. Throws a ConfigError naming the variable. */
+export const readSettings = (env: NodeJS.ProcessEnv): FunctionSettings => {
+  const concurrency = Number(env.CONCURRENCY ?? '8');
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
+    throw new ConfigError(`CONCURRENCY must be a whole number from 1 to 64 (got "${env.CONCURRENCY}").`);
+  }
+  const rawBudget = (env.MAX_BYTES_PER_RUN ?? 'none').trim();
+  let maxBytesPerRun: number | 'auto' | undefined;
+  if (rawBudget === 'auto') maxBytesPerRun = 'auto';
+  else if (rawBudget === 'none' || rawBudget === '') maxBytesPerRun = undefined;
+  else {
+    maxBytesPerRun = parseSize(rawBudget);
+    if (maxBytesPerRun === undefined) throw new ConfigError(`MAX_BYTES_PER_RUN must be a size such as 500MB, "auto" or "none" (got "${rawBudget}").`);
+  }
+  const resourceTypes = (env.RESOURCE_TYPES ?? RESOURCE_TYPES.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = resourceTypes.filter((t) => !(RESOURCE_TYPES as readonly string[]).includes(t));
+  if (resourceTypes.length === 0 || bad.length) throw new ConfigError(`RESOURCE_TYPES has unknown types: ${bad.join(', ') || '(none)'}.`);
+  return {
+    bucketName: need(env, 'BUCKET_NAME'),
+    prefix: normalizePrefix(env.PREFIX ?? ''),
+    secretArn: need(env, 'SECRET_ARN'),
+    concurrency,
+    maxBytesPerRun,
+    prune: env.PRUNE === 'true',
+    resourceTypes,
+  };
+};

@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { App } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { STACK_NAME, buildApp } from '../../infra/app.ts';
+import { parseConfig } from '../../infra/config.ts';
+import { acknowledgeNagFindings } from '../../infra/nag.ts';
+import { CloudinaryBackupStack } from '../../infra/stack.ts';
+import { CDK_JSON_CONTEXT, INLINE_CODE, ROOT } from './synth.ts';
+
+/** Runs the CDK CLI from the repository root, as a user would. */
+const cdk = (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
+  new Promise((resolve, reject) => {
+    const child = spawn('npx', ['cdk', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true', CLOUDINARY_URL: undefined },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+
+interface ValidationReport {
+  readonly pluginReports: { pluginName: string; violations: { ruleName: string; severity: string }[] }[];
+}
+
+const VARIANTS: Record<string, Record<string, unknown>> = {
+  'a created bucket with every option': {
+    notificationEmail: 'me@example.com',
+    objectLockDays: '30',
+    storageClassTransitionDays: '30',
+  },
+  'an existing bucket with prune on': { bucketName: 'my-existing-bucket', prefix: 'media/cloudinary', prune: 'true' },
+};
+
+describe('cdk synth, offline, with no context (real esbuild bundling)', () => {
+  it('synthesizes with no unacknowledged cdk-nag finding, and the bundle it builds loads', async () => {
+    const outdir = mkdtempSync(path.join(tmpdir(), 'cb-cdk-'));
+    const result = await cdk(['synth', '--quiet', '--no-notices', '-o', outdir]);
+    assert.equal(result.code, 0, `cdk synth failed:\n${result.stderr}`);
+    assert.doesNotMatch(result.stderr, /\bERROR\b|\bWARN/);
+
+    const report = JSON.parse(readFileSync(path.join(outdir, 'validation-report.json'), 'utf8')) as ValidationReport;
+    assert.deepEqual(
+      report.pluginReports.flatMap((p) => p.violations.map((v) => `${p.pluginName}: ${v.ruleName} (${v.severity})`)),
+      [],
+    );
+    assert.ok(existsSync(path.join(outdir, `${STACK_NAME}.template.json`)));
+
+    // The function's asset is the esbuild output: one ESM file (plus its source map) that loads.
+    const template = JSON.parse(readFileSync(path.join(outdir, `${STACK_NAME}.template.json`), 'utf8')) as {
+      Resources: Record<string, { Type: string; Properties: { Code?: { S3Key?: string }; Handler?: string } }>;
+    };
+    const fn = Object.values(template.Resources).find((r) => r.Type === 'AWS::Lambda::Function');
+    assert.equal(fn?.Properties.Handler, 'index.handler');
+    const assetDir = path.join(outdir, `asset.${(fn?.Properties.Code?.S3Key ?? '').replace(/\.zip$/, '')}`);
+    assert.deepEqual(readdirSync(assetDir).sort(), ['index.mjs', 'index.mjs.map']);
+    const bundle = (await import(pathToFileURL(path.join(assetDir, 'index.mjs')).href)) as { handler?: unknown };
+    assert.equal(typeof bundle.handler, 'function');
+  });
+
+  it('stops with the context error, not a stack trace, on a bad value', async () => {
+    const result = await cdk(['synth', '--quiet', '--no-notices', '-o', mkdtempSync(path.join(tmpdir(), 'cb-cdk-')), '-c', 'concurrency=0']);
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, /concurrency: 0 is out of range; use a whole number from 1 to 64/);
+    assert.doesNotMatch(result.stderr, /\n\s+at .*\.ts:\d+/);
+  });
+});
+
+describe('cdk-nag AwsSolutions', () => {
+  for (const [name, overrides] of Object.entries(VARIANTS)) {
+    it(`finds nothing unacknowledged, errors or warnings, for ${name}`, () => {
+      const { app } = buildApp({ appProps: { context: { ...CDK_JSON_CONTEXT, ...overrides } }, code: INLINE_CODE });
+      const { violations } = new AwsSolutionsChecks().validateScope(app);
+      assert.deepEqual(
+        violations.map((v) => `${v.ruleName} (${v.severity}) at ${v.violatingResources.map((r) => r.constructPath).join(', ')}`),
+        [],
+      );
+    });
+
+    it(`acknowledges exactly the findings that exist, each with a reason, for ${name}`, () => {
+      const context = { ...CDK_JSON_CONTEXT, ...overrides };
+      const config = parseConfig(context);
+      const bare = new App({ context });
+      new CloudinaryBackupStack(bare, STACK_NAME, { config, code: INLINE_CODE });
+      const findings = new AwsSolutionsChecks().validateScope(bare).violations.map((v) => v.ruleName);
+
+      const acknowledged = new App({ context });
+      const stack = new CloudinaryBackupStack(acknowledged, STACK_NAME, { config, code: INLINE_CODE });
+      const made = acknowledgeNagFindings(stack.backup);
+      assert.deepEqual(made.map((a) => a.id).sort(), [...new Set(findings)].sort());
+      for (const a of made) assert.ok(a.reason.length >= 80, `${a.id} needs a real reason`);
+    });
+  }
+});

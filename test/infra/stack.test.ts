@@ -1,0 +1,498 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { buildApp } from '../../infra/app.ts';
+import { CloudinaryBackupConstruct } from '../../infra/backup-construct.ts';
+import { RUN_METRICS } from '../../infra/monitoring.ts';
+import { ContextError, DEFAULTS, parseConfig } from '../../infra/config.ts';
+import { CDK_JSON_CONTEXT, INLINE_CODE, actionsOf, onlyLogicalId, policyStatements, synth } from './synth.ts';
+import type { Statement, Synthesized } from './synth.ts';
+
+const SAMPLE_URL = 'cloudinary://111122223333444:s3cr3t-SAMPLE-value@demo-cloud';
+
+/** The statements of the function's own role (not the scheduler's). */
+const functionStatements = (template: Synthesized['template']): Statement[] => {
+  const fn = template.findResources('AWS::Lambda::Function')[onlyLogicalId(template, 'AWS::Lambda::Function')] as {
+    Properties: { Role: { 'Fn::GetAtt': [string, string] } };
+  };
+  const role = fn.Properties.Role['Fn::GetAtt'][0];
+  return Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: role }] } })).flatMap(
+    (p) => (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement,
+  );
+};
+
+/**
+ * The template may mention the scheme and show the placeholder that tells the user the format,
+ * but hold no other cloudinary:// URL.
+ */
+const assertNoCloudinaryUrl = (text: string): void => {
+  const urls: string[] = text.match(/cloudinary:\/\/[^'"\s\\]*/g) ?? [];
+  assert.ok(urls.includes('cloudinary://API_KEY:API_SECRET@CLOUD_NAME'), 'the placeholder is missing');
+  for (const url of urls) assert.ok(['cloudinary://', 'cloudinary://API_KEY:API_SECRET@CLOUD_NAME'].includes(url), `found ${url}`);
+};
+
+/** The backup bucket (the versioned one; the access-log bucket is not). */
+const backupBucketId = (template: Synthesized['template']): string => {
+  const ids = Object.keys(template.findResources('AWS::S3::Bucket', { Properties: { VersioningConfiguration: { Status: 'Enabled' } } }));
+  assert.equal(ids.length, 1);
+  return ids[0] as string;
+};
+
+describe('stack with no context (a new bucket, nightly, defaults)', () => {
+  // A user with CLOUDINARY_URL in their shell must not leak it into the template.
+  process.env.CLOUDINARY_URL = SAMPLE_URL;
+  const s = synth();
+  delete process.env.CLOUDINARY_URL;
+  const { template } = s;
+
+  it('runs Node.js 24 on arm64 as a durable function with a 15-minute invocation timeout', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      MemorySize: 1024,
+      Timeout: 900,
+      DurableConfig: { ExecutionTimeout: 23 * 3600, RetentionPeriodInDays: 14 },
+      ReservedConcurrentExecutions: 1,
+      LoggingConfig: Match.objectLike({ LogFormat: 'JSON' }),
+      DeadLetterConfig: { TargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('FailedRunQueue'), 'Arn'] } },
+    });
+  });
+
+  it('gives the function exactly the documented environment, with the secret ARN and never its value', () => {
+    const fn = Object.values(template.findResources('AWS::Lambda::Function'))[0] as {
+      Properties: { Environment: { Variables: Record<string, unknown> } };
+    };
+    const env = fn.Properties.Environment.Variables;
+    assert.deepEqual(Object.keys(env).sort(), [
+      'BUCKET_NAME',
+      'CONCURRENCY',
+      'MAX_BYTES_PER_RUN',
+      'NODE_OPTIONS',
+      'POWERTOOLS_METRICS_NAMESPACE',
+      'POWERTOOLS_SERVICE_NAME',
+      'PREFIX',
+      'PRUNE',
+      'RESOURCE_TYPES',
+      'SECRET_ARN',
+    ]);
+    assert.deepEqual(env.BUCKET_NAME, { Ref: backupBucketId(template) });
+    assert.deepEqual(env.SECRET_ARN, { Ref: onlyLogicalId(template, 'AWS::SecretsManager::Secret') });
+    assert.equal(env.PREFIX, 'cloudinary');
+    assert.equal(env.CONCURRENCY, '8');
+    assert.equal(env.MAX_BYTES_PER_RUN, 'auto');
+    assert.equal(env.PRUNE, 'false');
+    assert.equal(env.RESOURCE_TYPES, 'image,video,raw');
+    assert.equal(env.POWERTOOLS_SERVICE_NAME, 'cloudinary-backup');
+    assert.equal(env.POWERTOOLS_METRICS_NAMESPACE, 'CloudinaryBackup');
+  });
+
+  it('creates the secret empty of any real value: no SecretString, and no credentials anywhere in the template', () => {
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: {},
+      SecretString: Match.absent(),
+    });
+    assert.ok(!s.text.includes('111122223333444'), 'the sample API key leaked into the template');
+    assert.ok(!s.text.includes('s3cr3t-SAMPLE-value'), 'the sample API secret leaked into the template');
+    assertNoCloudinaryUrl(s.text);
+  });
+
+  it('publishes a `live` alias of the current version', () => {
+    template.hasResourceProperties('AWS::Lambda::Alias', {
+      Name: 'live',
+      FunctionVersion: { 'Fn::GetAtt': [Match.stringLikeRegexp('CurrentVersion'), 'Version'] },
+    });
+  });
+
+  it('schedules the alias nightly at 03:00 UTC with retries and a dead-letter queue', () => {
+    const alias = onlyLogicalId(template, 'AWS::Lambda::Alias');
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(0 3 * * ? *)',
+      ScheduleExpressionTimezone: 'UTC',
+      State: 'ENABLED',
+      Target: {
+        Arn: { Ref: alias },
+        RoleArn: Match.anyValue(),
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('ScheduleDeadLetterQueue'), 'Arn'] } },
+        RetryPolicy: { MaximumRetryAttempts: 4, MaximumEventAgeInSeconds: 7200 },
+        Input: Match.serializedJson({ trigger: 'schedule', scheduledTime: '<aws.scheduler.scheduled-time>' }),
+      },
+    });
+    // The scheduler's role may invoke the alias and nothing else.
+    const invoke = policyStatements(template).filter((st) => actionsOf(st).includes('lambda:InvokeFunction'));
+    assert.deepEqual(
+      invoke.map((st) => st.Resource),
+      [{ Ref: alias }],
+    );
+  });
+
+  it('creates a hardened, retained, versioned bucket with lifecycle rules and access logs', () => {
+    const buckets = template.findResources('AWS::S3::Bucket', { Properties: { VersioningConfiguration: { Status: 'Enabled' } } });
+    assert.equal(Object.keys(buckets).length, 1);
+    const [id, bucket] = Object.entries(buckets)[0] as [string, { DeletionPolicy: string; UpdateReplacePolicy: string }];
+    assert.equal(bucket.DeletionPolicy, 'Retain');
+    assert.equal(bucket.UpdateReplacePolicy, 'Retain');
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      VersioningConfiguration: { Status: 'Enabled' },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+      LoggingConfiguration: { DestinationBucketName: { Ref: Match.stringLikeRegexp('AccessLogsBucket') }, LogFilePrefix: 'backup-bucket/' },
+      ObjectLockEnabled: Match.absent(),
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({ Id: 'ExpireNoncurrentVersions', Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 90 } }),
+          Match.objectLike({ Id: 'AbortIncompleteUploads', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 2 } }),
+        ]),
+      },
+    });
+    // SSL only: the bucket policy denies any request not made over TLS.
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: id },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('grants the function only list, object read/write under the prefix, and the secret: no delete, no wildcards', () => {
+    const bucket = backupBucketId(template);
+    const objects = { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/cloudinary/*']] };
+    const statements = functionStatements(template);
+    const byActions = new Map(statements.map((st) => [actionsOf(st).sort().join(','), st.Resource]));
+    assert.deepEqual([...byActions.keys()].sort(), [
+      's3:AbortMultipartUpload,s3:GetObject,s3:PutObject',
+      's3:ListBucket',
+      'secretsmanager:GetSecretValue',
+      'sqs:SendMessage',
+    ]);
+    assert.deepEqual(byActions.get('s3:ListBucket'), { 'Fn::GetAtt': [bucket, 'Arn'] });
+    assert.deepEqual(byActions.get('s3:AbortMultipartUpload,s3:GetObject,s3:PutObject'), objects);
+    assert.deepEqual(byActions.get('secretsmanager:GetSecretValue'), { Ref: onlyLogicalId(template, 'AWS::SecretsManager::Secret') });
+    for (const st of policyStatements(template)) {
+      for (const action of actionsOf(st)) assert.ok(!action.includes('*'), `wildcard action ${action}`);
+      assert.notEqual(st.Resource, '*');
+    }
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: Match.objectLike({ Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })] }),
+      ManagedPolicyArns: [
+        { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/service-role/AWSLambdaBasicDurableExecutionRolePolicy']] },
+      ],
+    });
+  });
+
+  it('enforces TLS on both dead-letter queues and the alarm topic; no e-mail subscription without an address', () => {
+    template.resourceCountIs('AWS::SQS::Queue', 2);
+    template.resourcePropertiesCountIs(
+      'AWS::SQS::QueuePolicy',
+      { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) } },
+      2,
+    );
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+
+  it('alarms on function errors, failed runs, failed assets, both dead-letter queues and a missed night, all to the topic', () => {
+    const topic = { Ref: onlyLogicalId(template, 'AWS::SNS::Topic') };
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as { Properties: { AlarmActions: unknown[] } }[];
+    for (const alarm of alarms) assert.deepEqual(alarm.Properties.AlarmActions, [topic]);
+
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: 1,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: Match.arrayWith([
+        Match.objectLike({ MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'DurableExecutionFailed' }) }) }),
+        Match.objectLike({ MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'DurableExecutionTimedOut' }) }) }),
+      ]),
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'CloudinaryBackup',
+      MetricName: 'AssetsFailed',
+      Dimensions: [{ Name: 'service', Value: 'cloudinary-backup' }],
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    template.resourcePropertiesCountIs(
+      'AWS::CloudWatch::Alarm',
+      { Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 1 },
+      2,
+    );
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'CloudinaryBackup',
+      MetricName: 'RunCompleted',
+      Dimensions: [{ Name: 'service', Value: 'cloudinary-backup' }],
+      Statistic: 'Sum',
+      Period: 3600,
+      EvaluationPeriods: 26,
+      DatapointsToAlarm: 26,
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+    });
+  });
+
+  it('draws a dashboard with every run metric', () => {
+    const body = JSON.stringify(
+      (Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0] as { Properties: { DashboardBody: unknown } }).Properties
+        .DashboardBody,
+    );
+    for (const name of RUN_METRICS) assert.ok(body.includes(`\\"${name}\\"`), `dashboard lacks ${name}`);
+    assert.ok(body.includes('CloudinaryBackup'));
+    assert.ok(body.includes('DurableExecutionFailed'));
+  });
+
+  it('outputs what the README tells the user to use', () => {
+    for (const name of ['BucketName', 'SecretArn', 'SetSecretCommand', 'FunctionName', 'AliasArn', 'DashboardUrl', 'TopicArn']) {
+      template.hasOutput(name, {});
+    }
+    template.hasOutput('DashboardUrl', {
+      Value: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('#dashboards:name=$'), { Ref: onlyLogicalId(template, 'AWS::CloudWatch::Dashboard') }])] },
+    });
+  });
+});
+
+describe('stack with an existing bucket, prune on and every setting given', () => {
+  const { template, text } = synth({
+    bucketName: 'my-existing-bucket',
+    prefix: 'media/cloudinary',
+    prune: 'true',
+    notificationEmail: 'me@example.com',
+    schedule: 'cron(30 1 ? * SUN *)',
+    timezone: 'Europe/Paris',
+    concurrency: '16',
+    maxBytesPerRun: '2GiB',
+    resourceTypes: 'video,image',
+    memorySize: '2048',
+    maxRunHours: '100',
+    missedRunAlarmHours: '168',
+  });
+  const objects = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::my-existing-bucket/media/cloudinary/*']] };
+
+  it('creates no bucket and leaves the existing one alone', () => {
+    template.resourceCountIs('AWS::S3::Bucket', 0);
+    template.resourceCountIs('AWS::S3::BucketPolicy', 0);
+    template.hasOutput('BucketName', { Value: 'my-existing-bucket' });
+  });
+
+  it('passes the settings to the function', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      MemorySize: 2048,
+      DurableConfig: { ExecutionTimeout: 100 * 3600, RetentionPeriodInDays: 14 },
+      Environment: {
+        Variables: Match.objectLike({
+          BUCKET_NAME: 'my-existing-bucket',
+          PREFIX: 'media/cloudinary',
+          CONCURRENCY: '16',
+          MAX_BYTES_PER_RUN: String(2 * 1024 ** 3),
+          PRUNE: 'true',
+          RESOURCE_TYPES: 'image,video',
+        }),
+      },
+    });
+  });
+
+  it('grants list, read/write and delete on the prefix only, with delete because prune is on', () => {
+    const statements = policyStatements(template);
+    const del = statements.filter((st) => actionsOf(st).some((a) => a.startsWith('s3:Delete')));
+    assert.deepEqual(del.map((st) => [actionsOf(st), st.Resource]), [[['s3:DeleteObject'], objects]]);
+    const rw = statements.find((st) => actionsOf(st).includes('s3:PutObject'));
+    assert.deepEqual(rw?.Resource, objects);
+    const list = statements.find((st) => actionsOf(st).includes('s3:ListBucket'));
+    assert.deepEqual(list?.Resource, { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::my-existing-bucket']] });
+    for (const st of statements) for (const a of actionsOf(st)) assert.ok(!a.includes('*'), `wildcard action ${a}`);
+  });
+
+  it('uses the schedule, the time zone and the alarm window given', () => {
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(30 1 ? * SUN *)',
+      ScheduleExpressionTimezone: 'Europe/Paris',
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'RunCompleted', EvaluationPeriods: 168 });
+  });
+
+  it('subscribes the e-mail address to the alarm topic', () => {
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'me@example.com' });
+  });
+
+  it('still keeps credentials out of the template', () => {
+    assertNoCloudinaryUrl(text);
+  });
+});
+
+describe('created bucket options', () => {
+  const { template } = synth({
+    objectLockDays: '30',
+    storageClassTransitionDays: '60',
+    storageClass: 'deep_archive',
+    noncurrentVersionExpirationDays: '30',
+    reserveConcurrency: 'false',
+  });
+
+  it('turns on Object Lock in governance mode', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      ObjectLockEnabled: true,
+      ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 30 } } },
+    });
+  });
+
+  it('moves asset objects (never the catalog or reports) to the colder class, and expires old versions sooner', () => {
+    const rules = [
+      Match.objectLike({ Id: 'ExpireNoncurrentVersions', NoncurrentVersionExpiration: { NoncurrentDays: 30 } }),
+      ...['image', 'video', 'raw'].map((type) =>
+        Match.objectLike({
+          Id: `Transition-${type}`,
+          Prefix: `cloudinary/${type}/`,
+          Transitions: [{ StorageClass: 'DEEP_ARCHIVE', TransitionInDays: 60 }],
+        }),
+      ),
+    ];
+    template.hasResourceProperties('AWS::S3::Bucket', { LifecycleConfiguration: { Rules: Match.arrayWith(rules) } });
+    const bucket = Object.values(template.findResources('AWS::S3::Bucket', { Properties: { VersioningConfiguration: {} } }))[0];
+    assert.ok(!JSON.stringify(bucket).includes('_catalog'));
+  });
+
+  it('does not reserve concurrency when told not to', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: Match.absent() });
+  });
+});
+
+describe('bad context fails synth with a message naming the key and the fix', () => {
+  const cases: [Record<string, unknown>, RegExp][] = [
+    [{ concurrency: '0' }, /concurrency: 0 is out of range; use a whole number from 1 to 64, e\.g\. -c concurrency=8/],
+    [{ concurrency: 'eight' }, /concurrency: 'eight' is not a whole number; use e\.g\. -c concurrency=8/],
+    [{ schedule: 'nightly' }, /schedule: 'nightly' is not a schedule expression; .*-c schedule="cron\(0 3 \* \* \? \*\)"/],
+    [{ schedule: 'cron(0 3 * * *)' }, /schedule: 'cron\(0 3 \* \* \*\)' has 5 cron fields, EventBridge needs 6/],
+    [{ schedule: 'cron(0 3 * * * *)' }, /exactly one of day-of-month .* must be '\?'/],
+    [{ maxBytesPerRun: 'lots' }, /maxBytesPerRun: 'lots' is not a size; use 'auto' .* 'none' .* 500MB or 2GiB/],
+    [{ prefix: '/cloudinary' }, /prefix: '\/cloudinary' starts with '\/'; S3 keys are relative, use -c prefix=cloudinary/],
+    [{ prefix: 'cloudinary/' }, /prefix: 'cloudinary\/' ends with '\/'.*-c prefix=cloudinary/],
+    [{ prefix: 'a//b' }, /prefix: 'a\/\/b' has an empty, '\.' or '\.\.' path segment; use e\.g\. -c prefix=a\/b/],
+    [{ prefix: 'back up' }, /prefix: 'back up' has characters outside S3's safe set/],
+    [{ timezone: 'Mars/Olympus' }, /timezone: 'Mars\/Olympus' is not a known time zone; use .* -c timezone=Europe\/Paris/],
+    [{ timezone: 'europe/paris' }, /timezone: 'europe\/paris' must be spelled 'Europe\/Paris'/],
+    [{ bucketName: 'My_Bucket' }, /bucketName: 'My_Bucket' is not a valid S3 bucket name \(may contain only lowercase/],
+    [{ bucketName: 'arn:aws:s3:::my-bucket' }, /bucketName: 'arn:aws:s3:::my-bucket' is an ARN or URL; give the bare bucket name, e\.g\. -c bucketName=my-bucket/],
+    [{ notificationEmail: 'me' }, /notificationEmail: 'me' is not an e-mail address/],
+    [{ resourceTypes: 'image,pdf' }, /resourceTypes: unknown resource type 'pdf'; use a comma-separated subset of image,video,raw/],
+    [{ prune: 'yes' }, /prune: 'yes' is not true or false; use -c prune=true or -c prune=false/],
+    [{ memorySize: '64' }, /memorySize: 64 is out of range; use a whole number from 128 to 10240/],
+    [{ missedRunAlarmHours: '200' }, /missedRunAlarmHours: 200 is out of range; use a whole number from 1 to 168/],
+    [{ storageClass: 'COLD' }, /storageClass: 'COLD' is not one of GLACIER_IR, STANDARD_IA/],
+    [{ storageClassTransitionDays: '10', storageClass: 'STANDARD_IA' }, /storageClassTransitionDays: S3 moves objects to STANDARD_IA only after at least 30 days/],
+    [{ bucketName: 'my-bucket', objectLockDays: '30' }, /objectLockDays: only applies to the bucket this stack creates, but bucketName='my-bucket'/],
+    [{ schedule: 'rate(12 hours)' }, /maxRunHours: 23 is not shorter than the schedule's interval \(12 hours\).*-c maxRunHours=11/],
+    [{ schedule: 'rate(2 days)' }, /missedRunAlarmHours: 26 is not longer than the schedule's interval \(48 hours\).*-c missedRunAlarmHours=50/],
+    [{ schedule: 'rate(30 minutes)' }, /schedule: 'rate\(30 minutes\)' starts a run every 30 minutes/],
+    [{ notificationemail: 'me@example.com' }, /notificationemail: is not a setting of this app; did you mean 'notificationEmail'\?/],
+    [{ bukcetName: 'x' }, /did you mean 'bucketName'/],
+  ];
+  for (const [context, message] of cases) {
+    it(`rejects ${JSON.stringify(context)}`, () => {
+      assert.throws(
+        () => buildApp({ appProps: { context: { ...CDK_JSON_CONTEXT, ...context } }, code: INLINE_CODE }),
+        (err: unknown) => {
+          assert.ok(err instanceof ContextError, `expected a ContextError, got ${String(err)}`);
+          assert.equal(err.name, 'ContextError');
+          assert.match(err.message, message);
+          assert.match(err.message, /-c key=value/);
+          return true;
+        },
+      );
+    });
+  }
+
+  it('lists every problem at once', () => {
+    assert.throws(
+      () => parseConfig({ concurrency: '0', schedule: 'nightly', prefix: '/x' }),
+      (err: unknown) => err instanceof ContextError && err.problems.length === 3,
+    );
+  });
+
+  it('refuses a CLOUDINARY_URL given as context, without echoing it', () => {
+    assert.throws(
+      () => parseConfig({ prefix: SAMPLE_URL }),
+      (err: unknown) =>
+        err instanceof ContextError &&
+        /prefix: holds a cloudinary:\/\/ URL with credentials; never pass it as context/.test(err.message) &&
+        !err.message.includes('s3cr3t') &&
+        err.problems.length === 1,
+    );
+  });
+});
+
+describe('context values', () => {
+  it('cdk.json holds the documented defaults', () => {
+    const config = parseConfig(CDK_JSON_CONTEXT);
+    assert.deepEqual(config, parseConfig({}));
+    assert.equal(config.schedule, DEFAULTS.schedule);
+    assert.equal(config.bucketName, undefined);
+  });
+
+  it('reads sizes in decimal and binary units', () => {
+    const sizes: [unknown, unknown][] = [
+      ['auto', 'auto'],
+      ['NONE', 'none'],
+      ['500MB', 500_000_000],
+      ['1.5 GB', 1_500_000_000],
+      ['2GiB', 2 * 1024 ** 3],
+      ['123456', 123_456],
+      [1000, 1000],
+    ];
+    for (const [raw, bytes] of sizes) assert.equal(parseConfig({ maxBytesPerRun: raw }).maxBytesPerRun, bytes, String(raw));
+  });
+
+  it('accepts rate() and cron() schedules that leave room for a whole run', () => {
+    for (const schedule of ['rate(1 day)', 'rate(2 days)', 'cron(0 3 ? * SUN *)', 'cron(15 22 1 * ? *)']) {
+      assert.equal(parseConfig({ schedule, missedRunAlarmHours: '168' }).schedule, schedule);
+    }
+  });
+
+  it('accepts JSON values from cdk.json as well as -c strings', () => {
+    const config = parseConfig({ concurrency: 4, prune: true, resourceTypes: ['raw', 'image', 'image'], memorySize: 512 });
+    assert.equal(config.concurrency, 4);
+    assert.equal(config.prune, true);
+    assert.deepEqual(config.resourceTypes, ['image', 'raw']);
+    assert.equal(config.memorySize, 512);
+  });
+});
+
+describe('CloudinaryBackupConstruct used on its own', () => {
+  it('synthesizes in an app without cdk.json feature flags (access logs by bucket policy, not ACL)', () => {
+    const stack = new Stack(new App({ builtinCloudFormationValidation: false }), 'S');
+    new CloudinaryBackupConstruct(stack, 'Backup', { code: INLINE_CODE });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::S3::Bucket', { LoggingConfiguration: Match.objectLike({ LogFilePrefix: 'backup-bucket/' }) });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'logging.s3.amazonaws.com' } })]) },
+    });
+  });
+
+  it('refuses created-bucket options together with a given bucket', () => {
+    const stack = new Stack(new App(), 'S');
+    assert.throws(
+      () =>
+        new CloudinaryBackupConstruct(stack, 'B', {
+          bucket: s3.Bucket.fromBucketName(stack, 'Given', 'given-bucket'),
+          serverAccessLogs: false,
+          code: INLINE_CODE,
+        }),
+      /serverAccessLogs only apply to a created bucket/,
+    );
+  });
+});

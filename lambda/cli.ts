@@ -7,7 +7,7 @@ import { formatBytes, parseSize } from './core/sizes.ts';
 import { BackupEngine } from './engine.ts';
 import type { DiffMode, RunReport } from './engine.ts';
 import { createUi, summary } from './cli/ui.ts';
-import { openCloudinary, parseTarget } from './setup.ts';
+import { openCloudinary, parseTarget, resolveBudget } from './setup.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -50,6 +50,13 @@ const reserve = (value: string): number | { fraction: number } => {
   return n;
 };
 
+const percent = (value: string): number => {
+  const m = /^(\d+(?:\.\d+)?)%?$/.exec(value.trim());
+  const f = m ? Number(m[1]) / 100 : NaN;
+  if (!(f > 0 && f <= 1)) throw new InvalidArgumentError('a percentage from 1% to 100%, e.g. 90%.');
+  return f;
+};
+
 const seconds = (value: string): number => {
   const n = Number(value.replace(/s$/, ''));
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('a number of seconds greater than 0.');
@@ -68,6 +75,7 @@ interface BackupFlags {
   maxBytes?: number | 'auto';
   apiReserve: number | { fraction: number };
   idleTimeout: number;
+  creditCeiling: number;
 }
 
 /** Maps an error to an exit code and a one-line message (no stack for user mistakes). */
@@ -90,9 +98,17 @@ const backup = async (flags: BackupFlags): Promise<number> => {
   let bytes = 0;
   const tick = (): void => ui.progress(done, total, bytes);
   try {
-    if (flags.maxBytes === 'auto') throw new ConfigError('--max-bytes auto is not available yet; give a size such as 500MB.');
     const target = parseTarget(flags.to, '--to');
     const cloud = await openCloudinary(process.env.CLOUDINARY_URL, { reserve: flags.apiReserve, wait: (until, why) => ui.countdown(until, why) });
+    const budget = await resolveBudget(cloud.source, flags.maxBytes, flags.creditCeiling);
+    if (budget.quota && !flags.json) {
+      const q = budget.quota;
+      ui.note(
+        q.creditLimit === undefined
+          ? `Plan reports no credit limit (${q.creditsBefore.toFixed(2)} credits used): no byte budget.`
+          : `Credits used ${q.creditsBefore.toFixed(2)} of ${q.creditLimit}; ceiling ${q.creditCeiling?.toFixed(2)}: this run may download ${formatBytes(budget.maxBytes ?? 0)}.`,
+      );
+    }
     const engine = new BackupEngine(
       cloud.source,
       target.destination,
@@ -104,18 +120,19 @@ const backup = async (flags: BackupFlags): Promise<number> => {
         dryRun: Boolean(flags.dryRun),
         prune: Boolean(flags.prune),
         idleTimeoutMs: flags.idleTimeout,
-        ...(typeof flags.maxBytes === 'number' ? { maxBytes: flags.maxBytes } : {}),
+        ...(budget.maxBytes === undefined ? {} : { maxBytes: budget.maxBytes }),
+        ...(budget.quota ? { quota: budget.quota } : {}),
       },
       {
         planned: (items) => {
           total += items.length;
-          for (const i of items) {
-            if (i.decision.action !== 'copy') done += 1;
-            if (flags.dryRun && i.decision.action === 'copy' && !flags.json) {
-              process.stdout.write(`copy ${i.key} (${formatBytes(i.asset.bytes)}, ${i.decision.reason})\n`);
-            }
-          }
+          for (const i of items) if (i.decision.action !== 'copy') done += 1;
           tick();
+        },
+        admitted: (i) => {
+          if (flags.dryRun && !flags.json && i.decision.action === 'copy') {
+            process.stdout.write(`copy ${i.key} (${formatBytes(i.asset.bytes)}, ${i.decision.reason})\n`);
+          }
         },
         copied: (i) => {
           done += 1;
@@ -177,7 +194,16 @@ const buildProgram = (setCode: (code: number) => void): Command => {
     )
     .option('--concurrency <n>', 'copies in flight at once (1-64)', intIn('--concurrency', 1, 64), 8)
     .addOption(new Option('--diff <mode>', 'how to compare: list (one ListObjectsV2 per 1,000 keys) or head (one HeadObject per asset)').choices(['list', 'head']).default('list'))
-    .option('--max-bytes <size>', 'most bytes to download this run (e.g. 500MB, 2GiB); the rest waits for the next run', maxBytes)
+    .option(
+      '--max-bytes <size|auto>',
+      'most bytes to download this run (500MB = 500x10^6, 2GiB = 2x2^30); "auto" keeps credits under --credit-ceiling (one GET /usage call); the rest waits for the next run',
+      maxBytes,
+    )
+    .addOption(
+      new Option('--credit-ceiling <pct>', 'with --max-bytes auto: the share of the plan\'s monthly credits a backup may take the account to')
+        .argParser(percent)
+        .default(0.9, '90%'),
+    )
     .addOption(
       new Option('--api-reserve <n|pct>', 'Admin API calls per hour left for your own app: a count or a percentage of the limit')
         .argParser(reserve)

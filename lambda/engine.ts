@@ -13,6 +13,8 @@ import type { PlannedAsset } from './core/plan.ts';
 import type { RunCounters } from './core/report.ts';
 import { emptyCounters, recordFailure } from './core/report.ts';
 import type { Destination, Source } from './ports.ts';
+import { BYTES_PER_CREDIT } from './core/budget.ts';
+import { choosePartSize } from './destinations/part-size.ts';
 import { ExactLengthStream } from './stream/exact-length.ts';
 
 /** How a run compares Cloudinary with the destination. */
@@ -40,6 +42,8 @@ export interface EngineOptions {
   readonly retryDelayMs?: number;
   /** Bytes this run may download; copies that would pass it wait for the next run. */
   readonly maxBytes?: number;
+  /** Credits before the run, when the budget came from `GET /usage` (shown in the report). */
+  readonly quota?: { readonly creditsBefore: number; readonly creditLimit: number | undefined; readonly creditCeiling: number | undefined };
 }
 
 /** What a run reports (the JSON of `--json`, and the file under `_reports/`). */
@@ -58,6 +62,15 @@ export interface RunReport extends RunCounters {
   remainingToCopy: number;
   remainingBytes: number;
   cloudinaryApiRemaining: number | null;
+  /** S3 requests the copies need (PUT, or create + parts + complete): planned in a dry run, made otherwise. */
+  plannedS3Requests: number;
+  /** Bytes downloaded from Cloudinary, counting partial and retried downloads. */
+  bytesDownloaded: number;
+  creditsBefore: number | null;
+  creditLimit: number | null;
+  creditCeiling: number | null;
+  /** Credits before plus this run's downloads (planned ones in a dry run), at 1 GB per credit. */
+  creditsAfterEstimate: number | null;
 }
 
 /** Where a run is: JSON-serializable, so a durable execution can checkpoint it between pages. */
@@ -74,14 +87,28 @@ export interface RunState {
   counters: RunCounters;
   plannedCopies: number;
   plannedBytes: number;
+  plannedS3Requests: number;
+  /** Bytes actually downloaded, including partial and retried downloads. */
+  downloadedBytes: number;
   budgetExhausted: boolean;
   remainingToCopy: number;
   remainingBytes: number;
+  /** The run's byte budget when it was fixed at start (durable runs); wins over the options. */
+  maxBytes?: number;
+  quota?: EngineOptions['quota'];
 }
+
+/** S3 requests one object of `size` bytes takes: one PUT, or create + parts + complete. */
+export const s3RequestsFor = (size: number): number => {
+  const part = choosePartSize(size);
+  return size <= part ? 1 : 2 + Math.ceil(size / part);
+};
 
 /** Things a front end may want to show; every callback is optional. */
 export interface EngineObserver {
   planned?(items: readonly PlannedAsset[]): void;
+  /** A copy admitted within the budget (in a dry run: one line of the printed plan). */
+  admitted?(item: PlannedAsset): void;
   copied?(item: PlannedAsset, sha256: string): void;
   failed?(item: PlannedAsset, error: string): void;
   bytes?(n: number): void;
@@ -137,6 +164,8 @@ export class BackupEngine {
       counters: emptyCounters(),
       plannedCopies: 0,
       plannedBytes: 0,
+      plannedS3Requests: 0,
+      downloadedBytes: 0,
       budgetExhausted: false,
       remainingToCopy: 0,
       remainingBytes: 0,
@@ -222,7 +251,7 @@ export class BackupEngine {
     toCopy.sort((a, b) => b.asset.version - a.asset.version);
     const admitted: PlannedAsset[] = [];
     for (const item of toCopy) {
-      const budget = this.options.maxBytes;
+      const budget = state.maxBytes ?? this.options.maxBytes;
       if (budget !== undefined && next.plannedBytes + item.asset.bytes > budget) {
         next.budgetExhausted = true;
         next.remainingToCopy += 1;
@@ -233,11 +262,24 @@ export class BackupEngine {
       }
       next.plannedCopies += 1;
       next.plannedBytes += item.asset.bytes;
+      next.plannedS3Requests += s3RequestsFor(item.asset.bytes);
       admitted.push(item);
+      this.observer.admitted?.(item);
     }
 
     if (!this.options.dryRun) {
-      const results = await Promise.all(admitted.map((item) => this.limit(() => this.copyGuarded(item))));
+      // A retry downloads the asset again: it must fit in the budget like a first copy.
+      const mayRetry = (item: PlannedAsset): boolean => {
+        const budget = state.maxBytes ?? this.options.maxBytes;
+        if (budget !== undefined && next.plannedBytes + item.asset.bytes > budget) return false;
+        next.plannedBytes += item.asset.bytes;
+        return true;
+      };
+      const onBytes = (n: number): void => {
+        next.downloadedBytes += n;
+        this.observer.bytes?.(n);
+      };
+      const results = await Promise.all(admitted.map((item) => this.limit(() => this.copyGuarded(item, mayRetry, onBytes))));
       admitted.forEach((item, i) => {
         const r = results[i] as { sha256?: string; error?: string };
         if (r.sha256 !== undefined) {
@@ -266,9 +308,13 @@ export class BackupEngine {
     return next;
   }
 
-  private async copyGuarded(item: PlannedAsset): Promise<{ sha256?: string; error?: string }> {
+  private async copyGuarded(
+    item: PlannedAsset,
+    mayRetry: (item: PlannedAsset) => boolean,
+    onBytes: (n: number) => void,
+  ): Promise<{ sha256?: string; error?: string }> {
     try {
-      const sha256 = await this.copyOne(item);
+      const sha256 = await this.copyOne(item, mayRetry, onBytes);
       this.observer.copied?.(item, sha256);
       return { sha256 };
     } catch (err) {
@@ -279,7 +325,7 @@ export class BackupEngine {
   }
 
   /** Copies one original, retrying with a fresh download each time. Resolves with its sha256. */
-  private async copyOne(item: PlannedAsset): Promise<string> {
+  private async copyOne(item: PlannedAsset, mayRetry: (item: PlannedAsset) => boolean, onBytes: (n: number) => void): Promise<string> {
     const attempts = Math.max(1, this.options.copyAttempts ?? 3);
     const idleMs = this.options.idleTimeoutMs ?? 60_000;
     let lastError: unknown;
@@ -290,7 +336,7 @@ export class BackupEngine {
       try {
         const opened = await this.source.open(item.asset, ac.signal);
         body = opened.body;
-        verify = new ExactLengthStream(opened.length, idleMs, (n) => this.observer.bytes?.(n));
+        verify = new ExactLengthStream(opened.length, idleMs, onBytes);
         const v = verify;
         opened.body.on('error', (e) => v.destroy(e));
         v.on('error', () => opened.body.destroy());
@@ -310,6 +356,10 @@ export class BackupEngine {
         // The download's own failure explains more than the upload's reaction to it.
         lastError = verify?.errored ?? err;
         if (err instanceof AssetCopyError && !err.retryable) break;
+        if (attempt < attempts && !mayRetry(item)) {
+          lastError = new Error(`${messageOf(lastError)}; not retried: the byte budget of this run is spent`);
+          break;
+        }
         if (attempt < attempts) await sleep((this.options.retryDelayMs ?? 500) * attempt);
       }
     }
@@ -367,6 +417,7 @@ export class BackupEngine {
         });
       }
     }
+    const quota = state.quota ?? this.options.quota;
     const report: RunReport = {
       ...counters,
       runId: state.runId,
@@ -378,11 +429,19 @@ export class BackupEngine {
       listingComplete: state.listingComplete,
       plannedCopies: state.plannedCopies,
       plannedBytes: state.plannedBytes,
-      budgetBytes: this.options.maxBytes ?? null,
+      budgetBytes: state.maxBytes ?? this.options.maxBytes ?? null,
       budgetExhausted: state.budgetExhausted,
       remainingToCopy: state.remainingToCopy,
       remainingBytes: state.remainingBytes,
       cloudinaryApiRemaining: this.source.rateLimit?.remaining ?? null,
+      plannedS3Requests: state.plannedS3Requests,
+      bytesDownloaded: state.downloadedBytes,
+      creditsBefore: quota?.creditsBefore ?? null,
+      creditLimit: quota?.creditLimit ?? null,
+      creditCeiling: quota?.creditCeiling ?? null,
+      creditsAfterEstimate: quota
+        ? quota.creditsBefore + (this.options.dryRun ? state.plannedBytes : state.downloadedBytes) / BYTES_PER_CREDIT
+        : null,
     };
     if (!this.options.dryRun) {
       const body = Buffer.from(JSON.stringify(report, null, 2), 'utf8');

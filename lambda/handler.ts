@@ -11,7 +11,9 @@ import { S3Destination, createS3Client } from './destinations/s3.ts';
 import { BackupEngine } from './engine.ts';
 import type { RunReport, RunState } from './engine.ts';
 import { readSettings } from './settings.ts';
-import { openCloudinary } from './setup.ts';
+import { openCloudinary, resolveBudget } from './setup.ts';
+import type { FunctionSettings } from './settings.ts';
+import type { GuardedSource } from './cloudinary/guard.ts';
 
 /** Thrown by the wait policy: the page must be retried after a durable wait. */
 export class WaitRequested extends Error {
@@ -60,7 +62,7 @@ export const createBackupRun =
     const logger = new Logger({ serviceName: deps.env.POWERTOOLS_SERVICE_NAME ?? 'cloudinary-backup' });
     // Everything that can fail on configuration is built inside a step, so the failure is
     // recorded as the step's error (not retried); the secret itself is never a step result.
-    let built: Promise<{ engine: BackupEngine; source: { rateLimit: unknown } }> | undefined;
+    let built: Promise<{ engine: BackupEngine; source: GuardedSource; settings: FunctionSettings }> | undefined;
     const ready = () =>
       (built ??= (async () => {
         const settings = readSettings(deps.env);
@@ -69,9 +71,6 @@ export const createBackupRun =
           parseCloudinaryUrl(secret);
         } catch (err) {
           throw new ConfigError(`${emptySecretHelp(settings.secretArn)} (${messageOf(err).split('. ')[0]})`);
-        }
-        if (settings.maxBytesPerRun === 'auto') {
-          logger.info('maxBytesPerRun=auto: no usage-based budget applied in this version');
         }
         const cloud = await openCloudinary(secret, {
           wait: async (until) => {
@@ -88,14 +87,28 @@ export const createBackupRun =
           diff: 'list',
           dryRun: false,
           prune: settings.prune,
-          ...(typeof settings.maxBytesPerRun === 'number' ? { maxBytes: settings.maxBytesPerRun } : {}),
         });
-        return { engine, source: cloud.source };
+        return { engine, source: cloud.source, settings };
       })());
     const noRetryOnConfig = (error: Error, attempt: number) =>
       error.name === 'ConfigError' || attempt >= 3 ? { shouldRetry: false } : { shouldRetry: true, delay: { seconds: 30 * attempt } };
 
-    let state = await context.step('start', async () => (await ready()).engine.start(), { retryStrategy: noRetryOnConfig });
+    // The budget is fixed once, at start, and checkpointed with the state: every later
+    // invocation spends from the same budget instead of asking GET /usage again.
+    let state = await context.step(
+      'start',
+      async () => {
+        const { engine, source, settings } = await ready();
+        const budget = await resolveBudget(source, settings.maxBytesPerRun, settings.creditCeiling);
+        const started = await engine.start();
+        return {
+          ...started,
+          ...(budget.maxBytes === undefined ? {} : { maxBytes: budget.maxBytes }),
+          ...(budget.quota ? { quota: budget.quota } : {}),
+        };
+      },
+      { retryStrategy: noRetryOnConfig },
+    );
     const yieldBelow = deps.yieldBelowMs ?? 300_000;
     for (let n = 0; !state.listingComplete; n += 1) {
       const current = state;

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { Asset, StoredObject } from './core/asset.ts';
+import type { UsageInfo } from './core/budget.ts';
 
 /** Rate-limit figures from an Admin API response (the SDK's `rate_limit_*` fields). */
 export interface RateLimitInfo {
@@ -38,6 +39,8 @@ export interface Source {
    * that the body delivers exactly `length` bytes; the stream is aborted by `signal`.
    */
   open(asset: Asset, signal: AbortSignal): Promise<OpenedAsset>;
+  /** One Admin API call: credits used and the plan's limit. Rejects like listPage. */
+  usage?(): Promise<UsageInfo | undefined>;
 }
 
 /** What a finished write wrote. */

@@ -154,7 +154,13 @@ export class RestoreEngine {
         ...(e.state === 'stale' ? { olderVersion: true } : {}),
       });
     }
-    const orphans = [...inventory.values()].filter((o) => !named.has(o.key));
+    // Objects the catalog does not name. Under --only, a key that already tells its public_id
+    // and is not selected is left alone without a HeadObject.
+    const orphans = [...inventory.values()].filter((o) => {
+      if (named.has(o.key)) return false;
+      const fromKey = identityFromKey(this.prefix, o.key);
+      return typeof fromKey === 'string' || selected(fromKey.publicId, only);
+    });
     const limit = pLimit(Math.max(1, this.options.concurrency));
     const resolved = await Promise.all(orphans.map((o) => limit(() => this.identityOfObject(o.key))));
     orphans.forEach((o, i) => {

@@ -13,6 +13,8 @@ export interface FunctionSettings {
   readonly maxBytesPerRun: number | 'auto' | undefined;
   readonly prune: boolean;
   readonly resourceTypes: readonly string[];
+  /** With maxBytesPerRun=auto: share of the plan's credits a run may take the account to. @default 0.9 */
+  readonly creditCeiling: number;
 }
 
 const need = (env: NodeJS.ProcessEnv, name: string): string => {
@@ -38,7 +40,10 @@ export const readSettings = (env: NodeJS.ProcessEnv): FunctionSettings => {
   const resourceTypes = (env.RESOURCE_TYPES ?? RESOURCE_TYPES.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
   const bad = resourceTypes.filter((t) => !(RESOURCE_TYPES as readonly string[]).includes(t));
   if (resourceTypes.length === 0 || bad.length) throw new ConfigError(`RESOURCE_TYPES has unknown types: ${bad.join(', ') || '(none)'}.`);
+  const creditCeiling = Number(env.CREDIT_CEILING ?? '0.9');
+  if (!(creditCeiling > 0 && creditCeiling <= 1)) throw new ConfigError(`CREDIT_CEILING must be a fraction above 0 and at most 1 (got "${env.CREDIT_CEILING}").`);
   return {
+    creditCeiling,
     bucketName: need(env, 'BUCKET_NAME'),
     prefix: normalizePrefix(env.PREFIX ?? ''),
     secretArn: need(env, 'SECRET_ARN'),

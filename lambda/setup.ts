@@ -5,6 +5,7 @@ import type { GuardOptions } from './cloudinary/guard.ts';
 import { loadCloudinary } from './cloudinary/sdk.ts';
 import type { CloudinaryV2 } from './cloudinary/sdk.ts';
 import { CloudinarySource } from './cloudinary/source.ts';
+import { autoBudget } from './core/budget.ts';
 import { ConfigError } from './core/errors.ts';
 import { catalogRoot, normalizePrefix } from './core/keys.ts';
 import { LocalDestination } from './destinations/local.ts';
@@ -65,4 +66,29 @@ export const openCloudinary = async (
   const sdk = await loadCloudinary(config, (url as string).trim());
   const inner = new CloudinarySource(sdk, config, responseTimeoutMs === undefined ? {} : { responseTimeoutMs });
   return { sdk, source: new GuardedSource(inner, guard), cloudName: config.cloudName };
+};
+
+/** The byte budget of a run and, when it came from the plan's usage, the credit figures. */
+export interface ResolvedBudget {
+  readonly maxBytes?: number;
+  readonly quota?: { creditsBefore: number; creditLimit: number | undefined; creditCeiling: number | undefined };
+}
+
+/**
+ * Turns `--max-bytes` / `maxBytesPerRun` into bytes. 'auto' costs one Admin API call
+ * (`GET /usage`) and keeps credits used at or below `ceiling` of the plan's limit.
+ */
+export const resolveBudget = async (
+  source: GuardedSource,
+  maxBytes: number | 'auto' | undefined,
+  ceiling: number,
+): Promise<ResolvedBudget> => {
+  if (maxBytes !== 'auto') return maxBytes === undefined ? {} : { maxBytes };
+  const usage = await source.usage();
+  if (!usage) return {};
+  const b = autoBudget(usage, ceiling);
+  return {
+    ...(b.budgetBytes === undefined ? {} : { maxBytes: b.budgetBytes }),
+    quota: { creditsBefore: b.creditsBefore, creditLimit: b.creditLimit, creditCeiling: b.creditCeiling },
+  };
 };

@@ -81,7 +81,7 @@ export const summary = (r: RunReport): string => {
     `${r.dryRun ? 'Dry run (nothing written)' : 'Backup'} to ${r.destination}${r.prefix ? ` (prefix ${r.prefix})` : ''}`,
     `  listed      ${r.listed}`,
     r.dryRun
-      ? `  would copy  ${r.plannedCopies} (${formatBytes(r.plannedBytes)})`
+      ? `  would copy  ${r.plannedCopies} (${formatBytes(r.plannedBytes)} = ${(r.plannedBytes / 1e9).toFixed(3)} credits of bandwidth, ${r.plannedS3Requests} S3 write requests)`
       : `  copied      ${r.copied} (${formatBytes(r.bytesCopied)})`,
     `  unchanged   ${r.unchanged}`,
     `  skipped     ${r.skipped} (remote delivery types)`,
@@ -89,6 +89,11 @@ export const summary = (r: RunReport): string => {
     `  missing from Cloudinary (kept) ${r.missingFromSource - r.pruned}${r.pruned ? `, pruned ${r.pruned}` : ''}`,
     `  Admin API calls ${r.cloudinaryApiCalls}${r.cloudinaryApiRemaining === null ? '' : ` (${r.cloudinaryApiRemaining} left this hour)`}`,
   ];
+  if (r.creditsBefore !== null) {
+    lines.push(
+      `  credits     ${r.creditsBefore.toFixed(3)} before, ~${(r.creditsAfterEstimate ?? 0).toFixed(3)} after${r.creditLimit === null ? ' (no plan limit)' : ` (limit ${r.creditLimit}, ceiling ${(r.creditCeiling ?? 0).toFixed(2)})`}`,
+    );
+  }
   if (r.budgetExhausted) {
     lines.push(`  budget of ${formatBytes(r.budgetBytes ?? 0)} reached: ${r.remainingToCopy} assets (${formatBytes(r.remainingBytes)}) left for the next run`);
   }

@@ -31,8 +31,14 @@ export const parseCloudinaryUrl = (raw: string | undefined): CloudinaryConfig =>
   if (url.protocol !== 'cloudinary:') {
     throw new ConfigError(`CLOUDINARY_URL must start with cloudinary:// (it starts with ${url.protocol}//). ${HOW_TO}`);
   }
-  const apiKey = decodeURIComponent(url.username);
-  const apiSecret = decodeURIComponent(url.password);
+  let apiKey: string;
+  let apiSecret: string;
+  try {
+    apiKey = decodeURIComponent(url.username);
+    apiSecret = decodeURIComponent(url.password);
+  } catch {
+    throw new ConfigError(`CLOUDINARY_URL has a malformed %-escape in the API key or secret; write "%" as %25. ${HOW_TO}`);
+  }
   const cloudName = url.hostname;
   if (!cloudName) throw new ConfigError(`CLOUDINARY_URL has no cloud name after "@". ${HOW_TO}`);
   if (!apiKey) throw new ConfigError(`CLOUDINARY_URL has no API key. ${HOW_TO}`);

@@ -26,11 +26,12 @@ export class RateLimitedError extends SourceError {
  * Only the message and code are kept: the rest may hold request details.
  */
 export const toSourceError = (err: unknown, what: string): SourceError => {
-  const e = err as { error?: { http_code?: unknown; message?: unknown }; http_code?: unknown; code?: unknown };
+  const e = err as { error?: { http_code?: unknown; message?: unknown }; http_code?: unknown; code?: unknown; message?: unknown };
   const code =
     typeof e?.error?.http_code === 'number' ? e.error.http_code : typeof e?.http_code === 'number' ? e.http_code : undefined;
   let message = messageOf(err);
   if (typeof e?.error?.message === 'object' && e.error.message !== null) message = messageOf(e.error.message);
+  else if (typeof e?.message === 'object' && e.message !== null) message = messageOf(e.message);
   if (code === 420 || code === 429) {
     return new RateLimitedError(`${what}: ${message}`, code, parseRetryAt(message));
   }

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Asset } from '../core/asset.ts';
+import type { UsageInfo } from '../core/budget.ts';
 import { SourceError } from '../core/errors.ts';
 import type { ListPage, OpenedAsset, RateLimitInfo, Source } from '../ports.ts';
 import { RateLimitedError, isRetryable } from './errors.ts';
@@ -68,7 +69,8 @@ export class GuardedSource implements Source {
     if (ms > 0) await this.wait(until, reason);
   }
 
-  async listPage(resourceType: string, cursor: string | undefined): Promise<ListPage> {
+  /** Runs one Admin API call under the reserve, retry and rate-limit rules. */
+  private async call<T>(fn: () => Promise<T>): Promise<T> {
     let failures = 0;
     let waits = 0;
     for (;;) {
@@ -79,9 +81,10 @@ export class GuardedSource implements Source {
       }
       this.apiCalls += 1;
       try {
-        const page = await this.inner.listPage(resourceType, cursor);
-        if (page.rateLimit) this.rateLimit = page.rateLimit;
-        return page;
+        const result = await fn();
+        const rl = (result as { rateLimit?: RateLimitInfo }).rateLimit;
+        if (rl) this.rateLimit = rl;
+        return result;
       } catch (err) {
         if (err instanceof RateLimitedError) {
           waits += 1;
@@ -98,6 +101,17 @@ export class GuardedSource implements Source {
         throw err;
       }
     }
+  }
+
+  listPage(resourceType: string, cursor: string | undefined): Promise<ListPage> {
+    return this.call(() => this.inner.listPage(resourceType, cursor));
+  }
+
+  /** The account's usage, or undefined when the source cannot tell. */
+  async usage(): Promise<UsageInfo | undefined> {
+    const inner = this.inner;
+    if (!inner.usage) return undefined;
+    return this.call(() => (inner.usage as () => Promise<UsageInfo | undefined>).call(inner));
   }
 
   open(asset: Asset, signal: AbortSignal): Promise<OpenedAsset> {

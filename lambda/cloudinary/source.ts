@@ -1,4 +1,6 @@
 import type { Asset } from '../core/asset.ts';
+import { parseUsage } from '../core/budget.ts';
+import type { UsageInfo } from '../core/budget.ts';
 import { needsSignedDownload } from '../core/asset.ts';
 import { AssetCopyError } from '../core/errors.ts';
 import type { HostPolicy } from '../core/hosts.ts';
@@ -109,6 +111,15 @@ export class CloudinarySource implements Source {
       ...(res.next_cursor ? { nextCursor: res.next_cursor } : {}),
       ...(rl ? { rateLimit: rl } : {}),
     };
+  }
+
+  /** One Admin API call: the account's usage (`GET /usage`). Rejects like listPage. */
+  async usage(): Promise<UsageInfo> {
+    try {
+      return parseUsage((await this.sdk.api.usage()) as Record<string, unknown>);
+    } catch (err) {
+      throw toSourceError(err, 'reading usage');
+    }
   }
 
   /** The URL an original is downloaded from. */

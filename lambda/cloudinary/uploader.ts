@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
-import type { Writable } from 'node:stream';
+import { Transform } from 'node:stream';
+import type { TransformCallback, Writable } from 'node:stream';
 import type { UploadApiOptions } from 'cloudinary';
 import { RESOURCE_TYPES } from '../core/asset.ts';
 import type { ResourceType } from '../core/asset.ts';
@@ -35,6 +36,43 @@ interface SdkUploadResult {
   version?: number;
   bytes?: number;
   existing?: boolean;
+}
+
+/**
+ * Regroups a stream into pieces of exactly `size` bytes (the last may be shorter). The SDK's
+ * chunker appends every write to its buffer with Buffer.concat, which is quadratic in the
+ * writes per chunk (3.5 s of copying for 25 MB in 64 KB reads); one write per chunk is linear.
+ */
+export class Regroup extends Transform {
+  private parts: Buffer[] = [];
+  private held = 0;
+
+  constructor(private readonly size: number) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    let rest = chunk;
+    while (this.held + rest.length >= this.size) {
+      const take = this.size - this.held;
+      this.parts.push(rest.subarray(0, take));
+      this.push(Buffer.concat(this.parts, this.size));
+      this.parts = [];
+      this.held = 0;
+      rest = rest.subarray(take);
+    }
+    if (rest.length > 0) {
+      this.parts.push(rest);
+      this.held += rest.length;
+    }
+    done();
+  }
+
+  override _flush(done: TransformCallback): void {
+    if (this.held > 0) this.push(Buffer.concat(this.parts, this.held));
+    this.parts = [];
+    done();
+  }
 }
 
 /** Turns what the SDK called back with into an UploadError that says what to do. */
@@ -127,16 +165,18 @@ export class CloudinaryUploader implements Uploader {
           existing: res.existing === true,
         });
       };
-      const sink: Writable =
-        request.length > this.chunkSize
-          ? this.sdk.uploader.upload_chunked_stream(options, callback)
-          : this.sdk.uploader.upload_stream(options, callback);
+      const chunked = request.length > this.chunkSize;
+      const sink: Writable = chunked
+        ? this.sdk.uploader.upload_chunked_stream(options, callback)
+        : this.sdk.uploader.upload_stream(options, callback);
+      const input = chunked ? request.body.pipe(new Regroup(this.chunkSize)) : request.body;
       request.body.once('error', (err) => {
-        request.body.unpipe(sink);
+        input.unpipe(sink);
+        if (input !== request.body) input.destroy();
         sink.destroy();
         finish(err);
       });
-      request.body.pipe(sink);
+      input.pipe(sink);
     });
   }
 }

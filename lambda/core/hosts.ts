@@ -23,7 +23,7 @@ export const refuseUrl = (raw: string, policy: HostPolicy): string | undefined =
   }
   if (url.username || url.password) return 'URL carries credentials';
   const api = new URL(policy.apiOrigin);
-  if (url.origin === api.origin) return undefined;
+  if (url.protocol === api.protocol && url.host === api.host) return undefined;
   if (url.protocol !== 'https:') return `scheme ${url.protocol} is not allowed (only https)`;
   if (url.port !== '') return `port ${url.port} is not allowed`;
   const host = url.hostname.toLowerCase();

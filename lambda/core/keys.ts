@@ -34,7 +34,8 @@ export const unsafeReason = (publicId: string, format: string): string | undefin
   if (segments[0] === ENCODED_DIR || segments[0] === HASHED_DIR) return 'reserved folder name';
   const last = segments[segments.length - 1] ?? '';
   if (segments.some((s) => bytes(s) > MAX_SEGMENT_BYTES)) return 'path segment too long';
-  if (bytes(last) + format.length + 1 > MAX_SEGMENT_BYTES) return 'file name too long';
+  if (bytes(last) + (format === '' ? 0 : format.length + 1) > MAX_SEGMENT_BYTES) return 'file name too long';
+  if (!publicId.isWellFormed()) return 'lone surrogate';
   if (format !== '' && !SAFE_FORMAT.test(format)) return 'unusual format';
   return undefined;
 };
@@ -46,7 +47,7 @@ export const typeRoot = (prefix: string, resourceType: string, type: string): st
 /**
  * The backup key of an asset: `<prefix>/<resource_type>/<type>/<public_id>.<format>`
  * (no `.<format>` when the format is empty). A public_id that would make an unsafe key
- * is stored as `_encoded/<base64url in 200-char segments>[.<format>]`, reversible from
+ * is stored as `_encoded/<base64url in 160-char segments>[.<format>]`, reversible from
  * the key alone; one whose encoded key would pass 1,024 bytes is stored as
  * `_hashed/<sha256>[.<format>]`, and the catalog maps it back.
  */
@@ -61,7 +62,8 @@ export const keyFor = (
   if (reason === undefined && bytes(plain) <= MAX_KEY_BYTES) return plain;
   const ext = format !== '' && SAFE_FORMAT.test(format) ? `.${format}` : '';
   const encoded = Buffer.from(asset.publicId, 'utf8').toString('base64url');
-  const chunks = encoded.match(/.{1,200}/g) ?? [''];
+  // 160 characters + `.<format>` keeps every segment under the 200-byte rule.
+  const chunks = encoded.match(/.{1,160}/g) ?? [''];
   const encodedKey = `${root}/${ENCODED_DIR}/${chunks.join('/')}${ext}`;
   if (bytes(encodedKey) <= MAX_KEY_BYTES && encoded !== '') return encodedKey;
   const hash = createHash('sha256').update(asset.publicId, 'utf8').digest('hex');

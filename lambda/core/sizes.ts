@@ -16,12 +16,14 @@ const UNITS: Readonly<Record<string, number>> = {
  * numbers work too. Returns undefined when the text is not a size.
  */
 export const parseSize = (text: string): number | undefined => {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
+  const m = /^\s*(\d+)(?:\.(\d+))?\s*([a-z]*)\s*$/i.exec(text);
   if (!m) return undefined;
-  const unit = UNITS[(m[2] ?? '').toLowerCase()];
+  const unit = UNITS[(m[3] ?? '').toLowerCase()];
   if (unit === undefined) return undefined;
-  const n = Math.floor(Number(m[1]) * unit);
-  return Number.isSafeInteger(n) ? n : undefined;
+  // Exact integer arithmetic: 1.005kB is 1005 bytes, not 1004.999...
+  const frac = m[2] ?? '';
+  const n = (BigInt(`${m[1]}${frac}`) * BigInt(unit)) / 10n ** BigInt(frac.length);
+  return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : undefined;
 };
 
 /** Formats bytes for people: 1.2 MB, 3.4 GB (decimal units, as Cloudinary counts credits). */
@@ -30,7 +32,7 @@ export const formatBytes = (n: number): string => {
   const units = ['kB', 'MB', 'GB', 'TB'];
   let v = n;
   let i = -1;
-  while (v >= 1000 && i < units.length - 1) {
+  while (v >= 999.95 && i < units.length - 1) {
     v /= 1000;
     i += 1;
   }

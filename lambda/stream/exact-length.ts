@@ -7,7 +7,7 @@ import { LengthMismatchError } from '../core/errors.ts';
 export class IdleTimeoutError extends Error {
   override readonly name = 'IdleTimeoutError';
   constructor(readonly idleMs: number) {
-    super(`no data for ${Math.round(idleMs / 1000)} s (download stalled)`);
+    super(`no data for ${idleMs >= 1000 ? `${Math.round(idleMs / 1000)} s` : `${idleMs} ms`} (download stalled)`);
   }
 }
 
@@ -41,8 +41,11 @@ export class ExactLengthStream extends Transform {
     return this.digest;
   }
 
+  private flushed = false;
+
+  /** Starts (again) the wait for the next byte; only while the consumer wants more. */
   private arm(): void {
-    if (this.idleMs <= 0) return;
+    if (this.idleMs <= 0 || this.flushed) return;
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.destroy(new IdleTimeoutError(this.idleMs));
@@ -58,11 +61,20 @@ export class ExactLengthStream extends Transform {
     }
     this.hash.update(chunk);
     this.onChunk?.(chunk.length);
-    this.arm();
+    // A consumer that is busy (an S3 part in flight) is not a stalled download: the timer
+    // runs again only when the consumer asks for more (see _read).
+    clearTimeout(this.timer);
     done(null, chunk);
+    if (this.readableLength < this.readableHighWaterMark) this.arm();
+  }
+
+  override _read(size: number): void {
+    this.arm();
+    super._read(size);
   }
 
   override _flush(done: TransformCallback): void {
+    this.flushed = true;
     clearTimeout(this.timer);
     if (this.count !== this.expected) {
       done(new LengthMismatchError(this.expected, this.count, 'short'));

@@ -143,7 +143,8 @@ describe('restore from s3rver into an empty account', () => {
     assert.match(uploaded.stderr, /secret in CLOUDINARY_URL/);
     assert.doesNotMatch(uploaded.stderr, /not-the-secret/, 'the secret is never printed');
     const report = parseReport(uploaded);
-    assert.ok(report.failed >= 1 && report.failed <= 4, `failed ${report.failed}`);
+    const failed = report.failed as number;
+    assert.ok(failed >= 1 && failed <= 4, `failed ${failed}`);
     assert.match(report.failures[0]?.error ?? '', /Invalid Signature/);
     assert.ok(dst.stats.requests.upload >= 1 && dst.stats.requests.upload <= 4, 'the run stops after the refused uploads in flight');
     assert.equal(dst.stats.adminCalls, 0);
@@ -247,14 +248,23 @@ describe('restore from s3rver into an empty account', () => {
 describe('restore from a folder', () => {
   let src: CloudinaryFake;
   let folder: string;
+  let expected: ReturnType<typeof snapshot>;
+  let expectedBare: ReturnType<typeof snapshot>;
 
   before(async () => {
     src = new CloudinaryFake({ cloudName: 'folder-source', apiKey: '333333333333333', apiSecret: 'folder-secret' });
     await src.start();
     fill(src, { big: false, bulk: 0 });
+    expected = snapshot(src);
+    expectedBare = snapshot(src, false);
     folder = await mkdtemp(path.join(tmpdir(), 'cb-restore-'));
     const r = await runCli(['backup', '--to', folder, '--json'], { CLOUDINARY_URL: src.cloudinaryUrl });
     assert.equal(r.code, 0, r.stderr);
+    // Deleted from Cloudinary after the backup: kept in the backup (state "deleted"), and restored.
+    src.deleteAsset('clips/private', 'video', 'private');
+    const again = await runCli(['backup', '--to', folder, '--json'], { CLOUDINARY_URL: src.cloudinaryUrl });
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(parseReport(again).missingFromSource, 1);
   });
 
   after(async () => {
@@ -262,13 +272,13 @@ describe('restore from a folder', () => {
     await rm(folder, { recursive: true, force: true });
   });
 
-  test('with the catalog: everything comes back, metadata included', async () => {
+  test('with the catalog: everything comes back, metadata and deleted assets included', async () => {
     const dst = await emptyAccount();
     try {
       const r = await runCli(['restore', '--from', folder, '--json'], { CLOUDINARY_URL: dst.cloudinaryUrl });
       assert.equal(r.code, 0, r.stderr);
       assert.equal(parseReport(r).restored, SPECS.length);
-      assert.deepEqual(snapshot(dst), snapshot(src));
+      assert.deepEqual(snapshot(dst), expected, 'every asset, including the one deleted from Cloudinary since');
     } finally {
       await dst.stop();
     }
@@ -284,7 +294,7 @@ describe('restore from a folder', () => {
       const report = parseReport(r);
       assert.equal(report.restored, SPECS.length);
       assert.equal(report.notInCatalog, SPECS.length);
-      assert.deepEqual(snapshot(dst, false), snapshot(src, false));
+      assert.deepEqual(snapshot(dst, false), expectedBare);
     } finally {
       await dst.stop();
       await rename(`${pointer}.aside`, pointer);

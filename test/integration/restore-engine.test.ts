@@ -1,0 +1,136 @@
+/**
+ * RestoreEngine in-process, through the real SDK against the Cloudinary fake, for what the CLI
+ * tests cannot provoke: a backup read that fails half-way (single and chunked uploads) must
+ * leave nothing stored and be retried with a fresh read, and a refused upload is not retried.
+ * node:test runs each file in its own process, so the SDK is loaded here for this fake only.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { Catalog } from '../../lambda/catalog.ts';
+import type { CatalogEntry } from '../../lambda/catalog.ts';
+import { parseCloudinaryUrl } from '../../lambda/cloudinary/config.ts';
+import { CloudinaryUploader, MIN_CHUNK_SIZE } from '../../lambda/cloudinary/uploader.ts';
+import { keyFor } from '../../lambda/core/keys.ts';
+import { LocalDestination } from '../../lambda/destinations/local.ts';
+import type { Destination } from '../../lambda/ports.ts';
+import { RestoreEngine } from '../../lambda/restore.ts';
+import { openCloudinary } from '../../lambda/setup.ts';
+import { CloudinaryFake } from '../fakes/cloudinary-fake.ts';
+import { sha256OfStream } from '../helpers.ts';
+
+const fake = new CloudinaryFake({ cloudName: 'engine-cloud', apiKey: '555555555555555', apiSecret: 'engine-secret' });
+let folder: string;
+let local: LocalDestination;
+let uploader: CloudinaryUploader;
+let lister: Awaited<ReturnType<typeof openCloudinary>>['source'];
+
+const SMALL = Buffer.alloc(300_000, 7);
+const BIG = Buffer.alloc(MIN_CHUNK_SIZE + 700_000, 9);
+
+const entry = (publicId: string, bytes: number, resourceType = 'raw', type = 'upload'): CatalogEntry => ({
+  key: keyFor('', { publicId, resourceType, type, format: '' }),
+  publicId,
+  assetId: publicId,
+  resourceType,
+  type,
+  format: '',
+  version: 1,
+  bytes,
+  createdAt: '',
+  tags: ['t'],
+  context: {},
+  metadata: {},
+  state: 'current',
+});
+
+/** The local folder, except that reads of one key fail after `cutAt` bytes for the first `times` reads. */
+const cutting = (key: string, cutAt: number, times: number): Destination & { reads: number } => {
+  const d = Object.create(local) as Destination & { reads: number };
+  d.reads = 0;
+  d.get = async (k: string) => {
+    const body = await local.get(k);
+    if (k !== key) return body;
+    d.reads += 1;
+    if (d.reads > times) return body;
+    const all = await new Promise<Buffer>((resolve, reject) => {
+      const parts: Buffer[] = [];
+      body.on('data', (c: Buffer) => parts.push(c));
+      body.on('end', () => resolve(Buffer.concat(parts)));
+      body.on('error', reject);
+    });
+    return Readable.from(
+      (async function* () {
+        for (let at = 0; at < cutAt; at += 65536) yield all.subarray(at, Math.min(cutAt, at + 65536));
+        await new Promise((r) => setTimeout(r, 20));
+        throw new Error('backup read failed half-way');
+      })(),
+    );
+  };
+  return d;
+};
+
+const engine = (destination: Destination) =>
+  new RestoreEngine(lister, uploader, destination, { prefix: '', overwrite: false, dryRun: false, concurrency: 2, retryDelayMs: 10 });
+
+describe('RestoreEngine against the fake', () => {
+  before(async () => {
+    await fake.start();
+    const cloud = await openCloudinary(fake.cloudinaryUrl);
+    lister = cloud.source;
+    uploader = new CloudinaryUploader(cloud.sdk, parseCloudinaryUrl(fake.cloudinaryUrl), { chunkSize: MIN_CHUNK_SIZE });
+    folder = await mkdtemp(path.join(tmpdir(), 'cb-restore-engine-'));
+    local = new LocalDestination(folder);
+    const entries = [entry('small.bin', SMALL.length), entry('big.bin', BIG.length), entry('bad-type.bin', 10, 'raw', 'bogus')];
+    await local.put({ key: entries[0]!.key, body: SMALL, length: SMALL.length });
+    await local.put({ key: entries[1]!.key, body: BIG, length: BIG.length });
+    await local.put({ key: entries[2]!.key, body: Buffer.alloc(10), length: 10 });
+    const catalog = new Catalog(local, '');
+    await catalog.writePage('a', 0, entries);
+    await catalog.commit({ format: 1, slot: 'a', runId: 'r', completedAt: new Date().toISOString(), pages: 1, entries: entries.length });
+  });
+
+  after(async () => {
+    await fake.stop();
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  beforeEach(() => {
+    for (const a of fake.listAssets()) fake.deleteAsset(a.publicId, a.resourceType, a.type);
+    fake.resetStats();
+  });
+
+  test('a single upload whose read fails half-way stores nothing; the retry with a fresh read succeeds', async () => {
+    const d = cutting(keyFor('', { publicId: 'small.bin', resourceType: 'raw', type: 'upload', format: '' }), 100_000, 1);
+    const report = await engine(d).run();
+    assert.equal(d.reads, 2);
+    const small = fake.getAsset('small.bin', 'raw', 'upload');
+    assert.ok(small, 'restored on the second try');
+    assert.equal(await sha256OfStream(Readable.from([fake.contentOf(small)])), await sha256OfStream(Readable.from([SMALL])));
+    assert.deepEqual(small.tags, ['t']);
+    assert.equal(report.failures.find((f) => f.publicId === 'small.bin'), undefined);
+  });
+
+  test('a chunked upload whose read fails after the first chunk never completes; every try is reported', async () => {
+    const d = cutting(keyFor('', { publicId: 'big.bin', resourceType: 'raw', type: 'upload', format: '' }), MIN_CHUNK_SIZE + 300_000, 99);
+    const report = await engine(d).run();
+    assert.equal(d.reads, 3, 'three tries, each with a fresh read');
+    assert.equal(fake.getAsset('big.bin', 'raw', 'upload'), undefined, 'no asset from a partial chunked upload');
+    const failure = report.failures.find((f) => f.publicId === 'big.bin');
+    assert.match(failure?.error ?? '', /half-way/);
+    assert.equal(fake.getAsset('small.bin', 'raw', 'upload')?.bytes, SMALL.length, 'the other assets are restored');
+  });
+
+  test('an upload Cloudinary refuses (400) is reported once, not retried', async () => {
+    const report = await engine(local).run();
+    const failure = report.failures.find((f) => f.publicId === 'bad-type.bin');
+    assert.match(failure?.error ?? '', /HTTP 400.*Invalid type/);
+    assert.equal(report.failed, 1);
+    assert.equal(report.restored, 2);
+    // small + big (two chunks) + one refused request: no retry of the refused one.
+    assert.equal(fake.stats.requests.upload, 1 + 2 + 1);
+  });
+});

@@ -98,7 +98,7 @@ describe('quota guard: byte budgets and credits', () => {
     fake.resetStats();
     const dry = await runCli(['backup', '--to', `s3://${BUCKET}/dry`, '--max-bytes', '300kB', '--dry-run', '--json'], env);
     assert.equal(dry.code, 0, dry.stderr);
-    const plan = parseReport(dry) as Record<string, number>;
+    const plan = parseReport(dry) as unknown as { plannedCopies: number; plannedBytes: number; plannedS3Requests: number };
     assert.equal(fake.stats.downloads, 0, 'a dry run downloads nothing');
     assert.ok(plan.plannedCopies > 0);
     assert.equal(plan.plannedS3Requests, plan.plannedCopies, 'small objects: one PUT each');

@@ -11,6 +11,8 @@ import { STACK_NAME, buildApp } from '../../infra/app.ts';
 import { parseConfig } from '../../infra/config.ts';
 import { acknowledgeNagFindings } from '../../infra/nag.ts';
 import { CloudinaryBackupStack } from '../../infra/stack.ts';
+import type { DurableLambdaHandler } from '@aws/durable-execution-sdk-js';
+import { runBundledHandler } from './bundle-run.ts';
 import { CDK_JSON_CONTEXT, INLINE_CODE, ROOT } from './synth.ts';
 
 /** Runs the CDK CLI from the repository root, as a user would. */
@@ -42,7 +44,7 @@ const VARIANTS: Record<string, Record<string, unknown>> = {
   'an existing bucket with prune on': { bucketName: 'my-existing-bucket', prefix: 'media/cloudinary', prune: 'true' },
 };
 
-describe('cdk synth, offline, with no context (real esbuild bundling)', () => {
+describe('cdk synth, offline, with no context (real esbuild bundling); the bundle runs a backup', () => {
   it('synthesizes with no unacknowledged cdk-nag finding, and the bundle it builds loads', async () => {
     const outdir = mkdtempSync(path.join(tmpdir(), 'cb-cdk-'));
     const result = await cdk(['synth', '--quiet', '--no-notices', '-o', outdir]);
@@ -66,6 +68,8 @@ describe('cdk synth, offline, with no context (real esbuild bundling)', () => {
     assert.deepEqual(readdirSync(assetDir).sort(), ['index.mjs', 'index.mjs.map']);
     const bundle = (await import(pathToFileURL(path.join(assetDir, 'index.mjs')).href)) as { handler?: unknown };
     assert.equal(typeof bundle.handler, 'function');
+    // ... and runs: a whole nightly backup through the bundled code (fake Cloudinary, s3rver).
+    await runBundledHandler(bundle.handler as DurableLambdaHandler);
   });
 
   it('stops with the context error, not a stack trace, on a bad value', async () => {

@@ -1,18 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { RateLimitedError } from './cloudinary/errors.ts';
 import { RESOURCE_TYPES } from './core/asset.ts';
-import { ConfigError, SourceError, messageOf } from './core/errors.ts';
 import { formatBytes, parseSize } from './core/sizes.ts';
 import { BackupEngine } from './engine.ts';
 import type { DiffMode, RunReport } from './engine.ts';
 import { createUi, summary } from './cli/ui.ts';
+import { EXIT } from './cli/exit.ts';
+import { failWith } from './cli/fail.ts';
+import { registerRestoreCommand } from './cli/restore-command.ts';
+import { registerVerifyCommand } from './cli/verify-command.ts';
 import { openCloudinary, parseTarget, resolveBudget } from './setup.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
-/** Exit codes: 0 all good, 1 some assets (or the run) failed, 2 usage or configuration error. */
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+export { EXIT };
 
 const intIn =
   (name: string, min: number, max: number) =>
@@ -77,18 +78,6 @@ interface BackupFlags {
   idleTimeout: number;
   creditCeiling: number;
 }
-
-/** Maps an error to an exit code and a one-line message (no stack for user mistakes). */
-const fail = (err: unknown, verbose: boolean): number => {
-  if (err instanceof ConfigError || (err instanceof SourceError && err.httpCode === 401)) {
-    process.stderr.write(`cloudinary-backup: ${err.message}\n`);
-    return EXIT.usage;
-  }
-  const msg = err instanceof RateLimitedError ? `${err.message} (the run stopped; run it again later)` : messageOf(err);
-  process.stderr.write(`cloudinary-backup: ${msg}\n`);
-  if (verbose && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
-  return EXIT.failed;
-};
 
 const backup = async (flags: BackupFlags): Promise<number> => {
   const quiet = Boolean(flags.json);
@@ -162,14 +151,14 @@ const backup = async (flags: BackupFlags): Promise<number> => {
       ui.stop();
       const partial = (err as { report?: RunReport }).report;
       if (partial && flags.json) process.stdout.write(`${JSON.stringify(partial)}\n`);
-      return fail(err, Boolean(flags.verbose));
+      return failWith(err, Boolean(flags.verbose));
     }
     ui.stop();
     process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : `${summary(report)}\n`);
     return report.failed > 0 ? EXIT.failed : EXIT.ok;
   } catch (err) {
     ui.stop();
-    return fail(err, Boolean(flags.verbose));
+    return failWith(err, Boolean(flags.verbose));
   }
 };
 
@@ -217,6 +206,8 @@ const buildProgram = (setCode: (code: number) => void): Command => {
       '\nKeys: <prefix>/<resource_type>/<type>/<public_id>.<format>\nExit codes: 0 success, 1 some assets failed, 2 usage or configuration error.',
     )
     .action(async (flags: BackupFlags) => setCode(await backup(flags)));
+  registerRestoreCommand(program, setCode);
+  registerVerifyCommand(program, setCode);
   return program;
 };
 
@@ -236,7 +227,7 @@ export const main = async (argv: string[]): Promise<number> => {
     if (err instanceof CommanderError) {
       return err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? EXIT.ok : EXIT.usage;
     }
-    return fail(err, argv.includes('-v') || argv.includes('--verbose'));
+    return failWith(err, argv.includes('-v') || argv.includes('--verbose'));
   }
   return code;
 };

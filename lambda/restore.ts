@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import { Catalog } from './catalog.ts';
@@ -270,14 +271,16 @@ export class RestoreEngine {
     let lastError: unknown;
     for (let attempt = 1; attempt <= attempts; attempt += 1) {
       if (this.fatal) return 'cancelled';
-      let body: NodeJS.ReadableStream & { destroy(err?: Error): void } | undefined;
+      let body: Readable | undefined;
+      let verify: ExactLengthStream | undefined;
       try {
         const opened = await this.destination.get(item.key);
         body = opened;
-        const verify = new ExactLengthStream(item.length, this.options.idleTimeoutMs ?? 60_000, (n) => this.observer.bytes?.(n));
-        opened.on('error', (e) => verify.destroy(e));
-        verify.on('error', () => opened.destroy());
-        opened.pipe(verify);
+        verify = new ExactLengthStream(item.length, this.options.idleTimeoutMs ?? 60_000, (n) => this.observer.bytes?.(n));
+        const v = verify;
+        opened.on('error', (e) => v.destroy(e));
+        v.on('error', () => opened.destroy());
+        opened.pipe(v);
         const result = await this.uploader.upload({
           publicId: item.publicId,
           resourceType: item.resourceType,
@@ -286,12 +289,12 @@ export class RestoreEngine {
           tags: item.tags,
           context: item.context,
           metadata: item.metadata,
-          body: verify,
+          body: v,
           length: item.length,
           overwrite: this.options.overwrite,
         });
         if (result.existing) return 'existing';
-        if (item.sha256 !== undefined && verify.sha256 !== undefined && verify.sha256 !== item.sha256) {
+        if (item.sha256 !== undefined && v.sha256 !== undefined && v.sha256 !== item.sha256) {
           return {
             error:
               'uploaded, but the backup copy differs from the sha256 recorded at backup time: the backup object is damaged (run verify --deep)',
@@ -300,6 +303,7 @@ export class RestoreEngine {
         return 'restored';
       } catch (err) {
         body?.destroy();
+        verify?.destroy();
         lastError = err;
         if (err instanceof UploadError && !err.retryable) break;
         if (attempt < attempts) await sleep((this.options.retryDelayMs ?? 500) * attempt);

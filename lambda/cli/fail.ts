@@ -1,4 +1,4 @@
-import { EXIT } from '../cli.ts';
+import { EXIT } from './exit.ts';
 import { RateLimitedError } from '../cloudinary/errors.ts';
 import { ConfigError, SourceError, messageOf } from '../core/errors.ts';
 import { UploadError } from '../ports-restore.ts';

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, Option } from 'commander';
 import type { Command } from 'commander';
-import { EXIT } from '../cli.ts';
+import { EXIT } from './exit.ts';
 import { parseCloudinaryUrl } from '../cloudinary/config.ts';
 import { CloudinaryUploader, DEFAULT_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../cloudinary/uploader.ts';
 import { formatBytes, parseSize } from '../core/sizes.ts';

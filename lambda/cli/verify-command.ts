@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import type { Command } from 'commander';
-import { EXIT } from '../cli.ts';
+import { EXIT } from './exit.ts';
 import { formatBytes } from '../core/sizes.ts';
 import type { Problem } from '../core/verify-check.ts';
 import { openCloudinary, parseTarget } from '../setup.ts';

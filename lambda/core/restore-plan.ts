@@ -1,4 +1,3 @@
-import type { StoredObject } from './asset.ts';
 import { ENCODED_DIR, HASHED_DIR, decodeEncodedKey, normalizePrefix } from './keys.ts';
 
 /** What restore needs to know about one asset to upload it again. */

@@ -4,11 +4,12 @@
  * credentials, through the real SDK and the fake's signature-checking Upload API.
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { CopyObjectCommand, DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { keyFor } from '../../lambda/core/keys.ts';
 import { CloudinaryFake } from '../fakes/cloudinary-fake.ts';
@@ -241,6 +242,25 @@ describe('restore from s3rver into an empty account', () => {
     } finally {
       await fourth.stop();
       await s3.send(new CopyObjectCommand({ Bucket: BUCKET, CopySource: `${BUCKET}/${encodeURI(`${key}.aside`)}`, Key: key }));
+    }
+  });
+  test('a backup object whose bytes differ from the recorded sha256 is reported as damaged (exit 1)', async () => {
+    const victim = src.getAsset('a+b 100%', 'image', 'upload')!;
+    const key = keyFor(PREFIX, victim);
+    const aside = `${PREFIX}/aside/victim`;
+    await s3.send(new CopyObjectCommand({ Bucket: BUCKET, CopySource: `${BUCKET}/${encodeURI(key)}`, Key: aside }));
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: randomBytes(victim.bytes) }));
+    const fifth = await emptyAccount();
+    try {
+      const r = await restoreInto(fifth, ['--only', 'a+b']);
+      assert.equal(r.code, 1, r.stderr);
+      const report = parseReport(r);
+      assert.equal(report.failed, 1);
+      assert.equal(report.restored, 0);
+      assert.match(report.failures[0]?.error ?? '', /differs from the sha256 recorded at backup time/);
+    } finally {
+      await fifth.stop();
+      await s3.send(new CopyObjectCommand({ Bucket: BUCKET, CopySource: `${BUCKET}/${aside}`, Key: key }));
     }
   });
 });

@@ -1,0 +1,2 @@
+/** Exit codes: 0 all good, 1 some assets (or the run) failed, 2 usage or configuration error. */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;

@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { Catalog } from '../../lambda/catalog.ts';
 import { keyFor } from '../../lambda/core/keys.ts';
+import { parseTarget } from '../../lambda/setup.ts';
 import { CloudinaryFake } from '../fakes/cloudinary-fake.ts';
 import type { FakeAsset } from '../fakes/cloudinary-fake.ts';
 import { startS3rver } from '../fakes/s3rver.ts';
@@ -95,6 +97,23 @@ for (const kind of ['s3', 'folder'] as const) {
       assert.equal(report.cloudinaryApiCalls, pagesFor(fake));
       assert.equal(fake.stats.adminCalls, pagesFor(fake), 'one Admin API call per listing page, nothing else');
       assert.equal(fake.stats.downloads, 0);
+    });
+
+    test('tag and context edits reach the catalog on the next run, without a download', async () => {
+      const edited = assets[3] as FakeAsset;
+      fake.updateMetadata(edited.publicId, edited.resourceType, edited.type, { tags: ['edited-tag'], context: { alt: 'new alt' } });
+      fake.resetStats();
+      const r = await runCli(['backup', '--to', to, '--json'], env);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(parseReport(r).copied, 0);
+      assert.equal(fake.stats.downloads, 0);
+      const target = parseTarget(to, '--to', () => s3);
+      const entries = [];
+      for await (const e of new Catalog(target.destination, target.prefix).entries()) if (e.publicId === edited.publicId && e.type === edited.type && e.resourceType === edited.resourceType) entries.push(e);
+      assert.equal(entries.length, 1);
+      assert.deepEqual(entries[0]?.tags, ['edited-tag']);
+      assert.deepEqual(entries[0]?.context, { alt: 'new alt' });
+      assert.equal(entries[0]?.sha256, fake.expectedSha256(edited), 'the checksum recorded at copy time is carried over');
     });
 
     test('third run copies exactly the added, resized and same-size-replaced assets and keeps the deleted one', async () => {

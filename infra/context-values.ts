@@ -3,11 +3,12 @@
  * says what is wrong and shows a value that works; `parseConfig` collects them.
  */
 
-/** The Cloudinary resource types the backup can copy. */
-export const RESOURCE_TYPES = ['image', 'video', 'raw'] as const;
+import { RESOURCE_TYPES } from '../lambda/core/asset.ts';
+import type { ResourceType } from '../lambda/core/asset.ts';
+import { parseSize } from '../lambda/core/sizes.ts';
 
-/** One Cloudinary resource type. */
-export type ResourceType = (typeof RESOURCE_TYPES)[number];
+export { RESOURCE_TYPES };
+export type { ResourceType };
 
 /**
  * Storage classes the created bucket may move backups into (S3 API names).
@@ -186,17 +187,6 @@ export function parseResourceTypes(raw: unknown): readonly ResourceType[] | Prob
   return RESOURCE_TYPES.filter((t) => wanted.includes(t));
 }
 
-const UNITS: Readonly<Record<string, number>> = {
-  b: 1,
-  kb: 1e3,
-  mb: 1e6,
-  gb: 1e9,
-  tb: 1e12,
-  kib: 2 ** 10,
-  mib: 2 ** 20,
-  gib: 2 ** 30,
-  tib: 2 ** 40,
-};
 
 /**
  * Parses `auto`, `none`, a byte count, or a size with a unit (`500MB`, `2GiB`, `1.5 GB`).
@@ -210,10 +200,9 @@ export function parseMaxBytes(raw: unknown): MaxBytesPerRun | Problem {
   if (typeof raw !== 'string') return new Problem(`${show(raw)} is not a size; ${help}`);
   const text = raw.trim().toLowerCase();
   if (text === 'auto' || text === 'none') return text;
-  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/.exec(text);
-  const unit = m ? UNITS[m[2] === '' ? 'b' : (m[2] ?? '')] : undefined;
-  if (!m || unit === undefined) return new Problem(`'${raw}' is not a size; ${help}`);
-  const bytes = Math.floor(Number(m[1]) * unit);
-  if (!Number.isSafeInteger(bytes) || bytes < 1) return new Problem(`'${raw}' is not a positive size; ${help}`);
+  // The same parser as the CLI's --max-bytes, so a size means the same bytes everywhere.
+  const bytes = parseSize(text);
+  if (bytes === undefined) return new Problem(`'${raw}' is not a size; ${help}`);
+  if (bytes < 1) return new Problem(`'${raw}' is not a positive size; ${help}`);
   return bytes;
 }

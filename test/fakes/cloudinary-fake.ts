@@ -120,6 +120,13 @@ export interface CloudinaryFakeOptions {
    * stamps real time, so a test whose injected clock is far from real time sets Infinity.
    */
   signatureMaxAgeSeconds?: number;
+  /** Length of a rate-limit window in ms (Cloudinary: one hour). Short windows let a CLI test wait for a real reset. */
+  rateWindowMs?: number;
+  /**
+   * Most resources one listing page holds, below what max_results asks (Cloudinary may return
+   * fewer): lets a test have many pages with few assets. Default: max_results.
+   */
+  pageSize?: number;
 }
 
 export interface ListingFaultOptions {
@@ -128,6 +135,8 @@ export interface ListingFaultOptions {
   message?: string;
   /** For 420/429: the "Try again on" time (epoch ms). Default: the rate-limit window reset. */
   retryAt?: number;
+  /** Listings that succeed before the first failure (a fault in the middle of a listing). Default 0. */
+  after?: number;
 }
 
 export interface DownloadFaultOptions {
@@ -136,11 +145,22 @@ export interface DownloadFaultOptions {
 }
 
 interface DownloadFault {
-  kind: 'cut' | 'stall' | 'overlong' | 'fail';
+  kind: 'cut' | 'stall' | 'overlong' | 'fail' | 'reset' | 'redirect';
   afterBytes?: number;
   extraBytes?: number;
   status?: number;
+  location?: string;
+  chunked?: boolean;
   persistent: boolean;
+}
+
+/** A seeded failure rate: drawn in request order, or per asset and attempt (order-independent). */
+interface FailureRate {
+  rate: number;
+  rng: () => number;
+  seed: number;
+  byAsset: boolean;
+  attempts: Map<string, number>;
 }
 
 const HOUR_MS = 3_600_000;
@@ -174,12 +194,15 @@ export class CloudinaryFake {
   private seqCounter = 0;
   private readonly shaCache = new Map<string, string>();
   private rateWindowStart = 0;
+  private readonly rateWindowMs: number;
   private rateUsed = 0;
-  private listingFaults: Array<{ status: number; message?: string; retryAt?: number }> = [];
+  /** Queued listing outcomes; null lets one listing through (see ListingFaultOptions.after). */
+  private listingFaults: Array<{ status: number; message?: string; retryAt?: number } | null> = [];
   private malformedOnce = false;
   private repeatCursor = false;
   private readonly downloadFaults = new Map<string, DownloadFault>();
-  private failureRate: { rate: number; rng: () => number } | undefined;
+  private failureRate: FailureRate | undefined;
+  private readonly pageSize: number | undefined;
   private readonly stalled = new Set<ServerResponse>();
   private readonly chunkSessions = new Map<string, Array<{ start: number; data: Buffer }>>();
   private usageBase: UsagePatch = {};
@@ -192,6 +215,8 @@ export class CloudinaryFake {
     this.rateLimit = opts.rateLimit ?? 500;
     this.now = opts.now ?? Date.now;
     this.signatureMaxAge = opts.signatureMaxAgeSeconds ?? 3600;
+    this.rateWindowMs = opts.rateWindowMs ?? HOUR_MS;
+    this.pageSize = opts.pageSize;
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -383,7 +408,7 @@ export class CloudinaryFake {
   /** When the current window resets (epoch ms). */
   rateLimitResetAt(): number {
     this.rollWindow(false);
-    return this.rateWindowStart + HOUR_MS;
+    return this.rateWindowStart + this.rateWindowMs;
   }
 
   /**
@@ -453,6 +478,7 @@ export class CloudinaryFake {
 
   /** The next `times` listings (default 1) answer `status` with a Cloudinary error body. */
   failNextListing(status: 420 | 429 | 500 | 502 | 503, opts: ListingFaultOptions = {}): void {
+    for (let i = 0; i < (opts.after ?? 0); i++) this.listingFaults.push(null);
     for (let i = 0; i < (opts.times ?? 1); i++) {
       const fault: { status: number; message?: string; retryAt?: number } = { status };
       if (opts.message !== undefined) fault.message = opts.message;
@@ -479,16 +505,30 @@ export class CloudinaryFake {
     this.downloadFaults.set(publicId, { kind: 'cut', afterBytes, persistent: opts.persistent ?? false });
   }
 
-  /** Sends headers, then no byte until the client gives up or `stop()`. */
-  stallDownload(publicId: string, opts: DownloadFaultOptions = {}): void {
-    this.downloadFaults.set(publicId, { kind: 'stall', persistent: opts.persistent ?? false });
+  /** Sends headers (and `afterBytes` body bytes, default 0), then nothing until the client gives up or `stop()`. */
+  stallDownload(publicId: string, opts: DownloadFaultOptions & { afterBytes?: number } = {}): void {
+    this.downloadFaults.set(publicId, { kind: 'stall', afterBytes: opts.afterBytes ?? 0, persistent: opts.persistent ?? false });
   }
 
-  /** Sends the whole body plus `extraBytes` (default 1024) more than Content-Length says. */
-  overlongDownload(publicId: string, opts: DownloadFaultOptions & { extraBytes?: number } = {}): void {
+  /** Sends the full Content-Length and `afterBytes` body bytes, then resets the connection (TCP RST). */
+  resetDownload(publicId: string, afterBytes: number, opts: DownloadFaultOptions = {}): void {
+    this.downloadFaults.set(publicId, { kind: 'reset', afterBytes, persistent: opts.persistent ?? false });
+  }
+
+  /** The download answers 302 with `location` (attack tests: a redirect off Cloudinary). */
+  redirectDownload(publicId: string, location: string, opts: DownloadFaultOptions = {}): void {
+    this.downloadFaults.set(publicId, { kind: 'redirect', location, persistent: opts.persistent ?? false });
+  }
+
+  /**
+   * Sends the whole body plus `extraBytes` (default 1024) more than Content-Length says; with
+   * `chunked`, no Content-Length at all (chunked encoding), so only the listed size can tell.
+   */
+  overlongDownload(publicId: string, opts: DownloadFaultOptions & { extraBytes?: number; chunked?: boolean } = {}): void {
     this.downloadFaults.set(publicId, {
       kind: 'overlong',
       extraBytes: opts.extraBytes ?? 1024,
+      chunked: opts.chunked ?? false,
       persistent: opts.persistent ?? false,
     });
   }
@@ -500,10 +540,13 @@ export class CloudinaryFake {
 
   /**
    * Cuts a seeded fraction of all downloads at a seeded offset (deterministic for a given
-   * request order). `rate` 0 turns it off. Per-asset faults take precedence.
+   * request order). `rate` 0 turns it off. Per-asset faults take precedence. With `byAsset`,
+   * whether the n-th download of an asset fails depends only on the seed, the asset and n, so
+   * the outcome does not depend on the order concurrent requests arrive in.
    */
-  downloadFailureRate(rate: number, seed = 1): void {
-    this.failureRate = rate > 0 ? { rate, rng: mulberry32(seed) } : undefined;
+  downloadFailureRate(rate: number, seed = 1, opts: { byAsset?: boolean } = {}): void {
+    this.failureRate =
+      rate > 0 ? { rate, rng: mulberry32(seed), seed, byAsset: opts.byAsset ?? false, attempts: new Map() } : undefined;
   }
 
   /** Removes every armed fault. */
@@ -625,7 +668,7 @@ export class CloudinaryFake {
   }
 
   private rollWindow(force: boolean): void {
-    const start = Math.floor(this.now() / HOUR_MS) * HOUR_MS;
+    const start = Math.floor(this.now() / this.rateWindowMs) * this.rateWindowMs;
     if (force || start !== this.rateWindowStart) {
       this.rateWindowStart = start;
       this.rateUsed = 0;
@@ -637,7 +680,7 @@ export class CloudinaryFake {
     return {
       'X-FeatureRateLimit-Limit': String(this.rateLimit),
       'X-FeatureRateLimit-Remaining': String(Math.max(0, this.rateLimit - this.rateUsed)),
-      'X-FeatureRateLimit-Reset': new Date(this.rateWindowStart + HOUR_MS).toUTCString(),
+      'X-FeatureRateLimit-Reset': new Date(this.rateWindowStart + this.rateWindowMs).toUTCString(),
     };
   }
 
@@ -645,7 +688,7 @@ export class CloudinaryFake {
   private chargeRateLimit(): Record<string, string> {
     this.rollWindow(false);
     if (this.rateUsed >= this.rateLimit) {
-      const message = `Rate Limit Exceeded. Try again on ${formatTryAgain(this.rateWindowStart + HOUR_MS)}`;
+      const message = `Rate Limit Exceeded. Try again on ${formatTryAgain(this.rateWindowStart + this.rateWindowMs)}`;
       throw new HttpError(420, message, this.rateHeaders());
     }
     this.rateUsed += 1;
@@ -657,9 +700,10 @@ export class CloudinaryFake {
     const type = rest[2] !== undefined && rest[2] !== '' ? decodeSeg(rest[2]) : undefined;
     const q = url.searchParams;
     const maxRaw = q.get('max_results');
-    const max = maxRaw === null ? 10 : Number(maxRaw);
-    if (!Number.isInteger(max) || max < 1) throw new HttpError(400, `Invalid max_results ${maxRaw}`);
-    if (max > 500) throw new HttpError(400, `max_results should be at most 500 (got ${max})`);
+    const asked = maxRaw === null ? 10 : Number(maxRaw);
+    if (!Number.isInteger(asked) || asked < 1) throw new HttpError(400, `Invalid max_results ${maxRaw}`);
+    if (asked > 500) throw new HttpError(400, `max_results should be at most 500 (got ${asked})`);
+    const max = Math.min(asked, this.pageSize ?? asked);
     const prefix = q.get('prefix') ?? '';
     const direction = /^(asc|1)$/i.test(q.get('direction') ?? '') ? 'asc' : 'desc';
     const fingerprint = createHash('sha1')
@@ -814,6 +858,11 @@ export class CloudinaryFake {
     const size = this.servedSize(asset);
     const fault = req.method === 'HEAD' ? undefined : this.takeDownloadFault(asset.publicId, size);
     if (fault?.kind === 'fail') throw new HttpError(fault.status ?? 500, `Injected download failure (${fault.status})`);
+    if (fault?.kind === 'redirect') {
+      res.writeHead(302, { Location: fault.location ?? '/', 'Content-Length': '0' });
+      res.end();
+      return;
+    }
     const headers: Record<string, string> = {
       'Content-Type': MIME[asset.format.toLowerCase()] ?? 'application/octet-stream',
       'Content-Length': String(size),
@@ -830,18 +879,35 @@ export class CloudinaryFake {
     if (fault?.kind === 'stall') {
       res.writeHead(200, headers);
       res.flushHeaders();
+      if (fault.afterBytes) await this.pump(res, this.contentChunks(asset), Math.min(fault.afterBytes, size));
       this.stalled.add(res);
       res.on('close', () => this.stalled.delete(res));
       return;
     }
-    if (fault?.kind === 'cut' || fault?.kind === 'overlong') {
+    if (fault?.kind === 'overlong' && fault.chunked) {
+      const { 'Content-Length': _announced, ...unannounced } = headers;
+      res.writeHead(200, unannounced);
+      await this.pump(res, this.contentChunks(asset), size);
+      const extraBytes = Buffer.alloc(fault.extraBytes ?? 1024, 0x5a);
+      if (!res.destroyed) res.write(extraBytes);
+      this.count(extraBytes.length);
+      if (!res.destroyed) res.end();
+      return;
+    }
+    if (fault?.kind === 'cut' || fault?.kind === 'overlong' || fault?.kind === 'reset') {
       // Raw socket: full Content-Length promised, then fewer (cut) or more (overlong) bytes.
       const socket = res.socket;
       if (!socket) return;
       const head = [`HTTP/1.1 200 OK`, ...Object.entries({ ...headers, Connection: 'close' }).map(([k, v]) => `${k}: ${v}`)];
       socket.write(`${head.join('\r\n')}\r\n\r\n`);
-      const limit = fault.kind === 'cut' ? Math.min(fault.afterBytes ?? 0, size) : size;
+      const limit = fault.kind === 'overlong' ? size : Math.min(fault.afterBytes ?? 0, size);
       await this.pump(socket, this.contentChunks(asset), limit);
+      if (fault.kind === 'reset') {
+        // Let the bytes leave first, then RST instead of FIN: the client sees ECONNRESET.
+        await new Promise((r) => setTimeout(r, 20));
+        socket.resetAndDestroy();
+        return;
+      }
       if (fault.kind === 'overlong' && !socket.destroyed) {
         const extraBytes = Buffer.alloc(fault.extraBytes ?? 1024, 0x5a);
         socket.write(extraBytes);
@@ -861,8 +927,15 @@ export class CloudinaryFake {
       if (!fault.persistent) this.downloadFaults.delete(publicId);
       return fault;
     }
-    if (this.failureRate && size > 0 && this.failureRate.rng() < this.failureRate.rate) {
-      return { kind: 'cut', afterBytes: Math.floor(this.failureRate.rng() * size), persistent: false };
+    const fr = this.failureRate;
+    if (fr && size > 0) {
+      let rng = fr.rng;
+      if (fr.byAsset) {
+        const n = (fr.attempts.get(publicId) ?? 0) + 1;
+        fr.attempts.set(publicId, n);
+        rng = mulberry32(createHash('sha256').update(`${fr.seed}:${publicId}:${n}`).digest().readUInt32LE(0));
+      }
+      if (rng() < fr.rate) return { kind: 'cut', afterBytes: Math.floor(rng() * size), persistent: false };
     }
     return undefined;
   }

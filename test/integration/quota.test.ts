@@ -113,4 +113,27 @@ describe('quota guard: byte budgets and credits', () => {
     assert.equal(rep.bytesCopied, plan.plannedBytes);
     assert.equal(fake.stats.downloadBytes, plan.plannedBytes, 'downloaded exactly the planned bytes');
   });
+
+  test('the Admin API reserve is never spent: the run waits for the reset (with a countdown) and goes on', async () => {
+    const windowMs = 10_000;
+    const small = new CloudinaryFake({ cloudName: 'reserve', apiKey: 'rk', apiSecret: 'reserve-secret', rateLimit: 6, rateWindowMs: windowMs });
+    await small.start();
+    try {
+      for (let i = 0; i < 2100; i += 1) small.addAsset({ publicId: `r/${i}`, bytes: 10 });
+      // Start right after a window opens, so the first four calls fall in one window.
+      await new Promise((r) => setTimeout(r, windowMs - (Date.now() % windowMs) + 50));
+      const r = await runCli(['backup', '--to', `s3://${BUCKET}/reserve`, '--dry-run', '--resource-types', 'image', '--api-reserve', '2', '--json'], {
+        ...env,
+        CLOUDINARY_URL: small.cloudinaryUrl,
+      });
+      assert.equal(r.code, 0, r.stderr);
+      const rep = parseReport(r) as Record<string, number>;
+      assert.equal(rep.listed, 2100);
+      assert.equal(rep.cloudinaryApiCalls, 5, 'five listing pages, no call refused and repeated');
+      assert.equal(small.stats.listingCalls, 5);
+      assert.match(r.stderr, /Admin API reserve reached \(2 of 6 calls left this hour\): waiting until/);
+    } finally {
+      await small.stop();
+    }
+  });
 });

@@ -5,7 +5,7 @@ import { Catalog, entryFor } from './catalog.ts';
 import type { CatalogEntry } from './catalog.ts';
 import type { StoredObject } from './core/asset.ts';
 import { isBackedUpType } from './core/asset.ts';
-import { AssetCopyError, messageOf } from './core/errors.ts';
+import { AssetCopyError, SourceError, messageOf } from './core/errors.ts';
 import { typeRoot, reportsRoot } from './core/keys.ts';
 import { objectMetadata } from './core/metadata.ts';
 import { planPage } from './core/plan.ts';
@@ -139,6 +139,8 @@ export class BackupEngine {
   private seen: Set<string> | undefined;
   private previous: Map<string, { version: number; sha256?: string }> | undefined;
   private readonly limit: ReturnType<typeof pLimit>;
+  /** Per resource type: each next_cursor handed out in this process -> the cursor of its page. */
+  private readonly cursors = new Map<string, Map<string, string>>();
 
   constructor(
     private readonly source: CountingSource,
@@ -228,6 +230,23 @@ export class BackupEngine {
     } finally {
       counters.cloudinaryApiCalls += this.source.apiCalls - callsBefore;
       state.counters.cloudinaryApiCalls = counters.cloudinaryApiCalls;
+    }
+    // A cursor already handed out for this resource type would list the same pages forever
+    // (found by the fault suite: the engine followed it). Stop as a failed listing does: the
+    // run is reported incomplete, nothing is pruned, the catalog stays as it was. The check
+    // against state.cursor also holds across durable checkpoints, where the map is new. A retried
+    // step lists the same page again and gets the same cursor from the same page: not a loop.
+    if (page.nextCursor !== undefined) {
+      const seen = this.cursors.get(rt) ?? new Map<string, string>();
+      this.cursors.set(rt, seen);
+      const from = seen.get(page.nextCursor);
+      if (page.nextCursor === state.cursor || (from !== undefined && from !== (state.cursor ?? ''))) {
+        throw new SourceError(
+          `listing ${rt} resources: Cloudinary returned a next_cursor it had already given, so the listing would never end; ` +
+            'it stopped here (nothing pruned, catalog unchanged). Run the backup again later.',
+        );
+      }
+      seen.set(page.nextCursor, state.cursor ?? '');
     }
     const keysOnly = planPage(this.options.prefix, page.assets, () => undefined);
     const lookup = await this.lookup(keysOnly.filter((p) => p.decision.action !== 'skip'));
@@ -338,7 +357,10 @@ export class BackupEngine {
         body = opened.body;
         verify = new ExactLengthStream(opened.length, idleMs, onBytes);
         const v = verify;
-        opened.body.on('error', (e) => v.destroy(e));
+        // Node says only "aborted" when a server closes mid-body: say how far the download got.
+        opened.body.on('error', (e) =>
+          v.destroy(new Error(`download broke off after ${v.bytes} of ${opened.length} bytes (${messageOf(e)})`, { cause: e })),
+        );
         v.on('error', () => opened.body.destroy());
         opened.body.pipe(v);
         await this.destination.put({
@@ -373,6 +395,7 @@ export class BackupEngine {
    * stays as it was.
    */
   async finish(state: RunState, now = new Date()): Promise<RunReport> {
+    if (!this.options.dryRun) await this.destination.settle?.();
     await this.prepare(state);
     const counters: RunCounters = { ...state.counters, failures: [...state.counters.failures] };
     let pages = state.pageNo;

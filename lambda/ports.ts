@@ -84,4 +84,9 @@ export interface Destination {
   get(key: string): Promise<Readable>;
   /** Deletes one object; deleting a missing key is not an error. */
   delete(key: string): Promise<void>;
+  /**
+   * Cleans up after failed writes whose own clean-up failed (S3: a multipart upload whose abort
+   * did not reach the server). Called once at the end of a run; never throws.
+   */
+  settle?(): Promise<void>;
 }

@@ -1,7 +1,9 @@
+import http from 'node:http';
+import https from 'node:https';
 import type { Asset } from '../core/asset.ts';
 import { parseUsage } from '../core/budget.ts';
 import type { UsageInfo } from '../core/budget.ts';
-import { needsSignedDownload } from '../core/asset.ts';
+import { hasDotSegment, needsSignedDownload } from '../core/asset.ts';
 import { AssetCopyError } from '../core/errors.ts';
 import type { HostPolicy } from '../core/hosts.ts';
 import type { ListPage, OpenedAsset, Source } from '../ports.ts';
@@ -63,6 +65,14 @@ export interface CloudinarySourceOptions {
 export class CloudinarySource implements Source {
   private readonly policy: HostPolicy;
   private readonly responseTimeoutMs: number;
+  /**
+   * Admin API calls use a connection each. The SDK never reads the body of a response whose
+   * status it does not expect (502, 503, ...); on a kept-alive socket that unread body keeps
+   * the process alive until the server drops the connection (found by the fault suite: the CLI
+   * lingered 5 s after a 502 from the fake, as long as Cloudinary's keep-alive in real life).
+   * At most a few hundred calls an hour, the extra handshakes cost nothing that matters.
+   */
+  private readonly adminAgent: http.Agent;
 
   constructor(
     private readonly sdk: CloudinaryV2,
@@ -77,6 +87,7 @@ export class CloudinarySource implements Source {
       ...(config.cname ? { cname: config.cname } : {}),
     };
     this.responseTimeoutMs = options.responseTimeoutMs ?? 60_000;
+    this.adminAgent = config.uploadPrefix.startsWith('http:') ? new http.Agent({ keepAlive: false }) : new https.Agent({ keepAlive: false });
   }
 
   async listPage(resourceType: string, cursor: string | undefined): Promise<ListPage> {
@@ -94,6 +105,7 @@ export class CloudinarySource implements Source {
         tags: true,
         context: true,
         metadata: true,
+        agent: this.adminAgent,
         ...(cursor ? { next_cursor: cursor } : {}),
       });
     } catch (err) {
@@ -116,7 +128,7 @@ export class CloudinarySource implements Source {
   /** One Admin API call: the account's usage (`GET /usage`). Rejects like listPage. */
   async usage(): Promise<UsageInfo> {
     try {
-      return parseUsage((await this.sdk.api.usage()) as Record<string, unknown>);
+      return parseUsage((await this.sdk.api.usage({ agent: this.adminAgent })) as Record<string, unknown>);
     } catch (err) {
       throw toSourceError(err, 'reading usage');
     }
@@ -124,7 +136,7 @@ export class CloudinarySource implements Source {
 
   /** The URL an original is downloaded from. */
   downloadUrl(asset: Asset): string {
-    if (!needsSignedDownload(asset)) return asset.secureUrl;
+    if (!needsSignedDownload(asset) && !hasDotSegment(asset.publicId)) return asset.secureUrl;
     return this.sdk.utils.private_download_url(asset.publicId, asset.format, {
       resource_type: asset.resourceType,
       type: asset.type,

@@ -10,6 +10,11 @@ import type { Destination, PutRequest, PutResult } from '../ports.ts';
 
 /** Folder (in the destination root) where partial writes live until they are renamed into place. */
 export const TMP_DIR = '.cloudinary-backup-tmp';
+/**
+ * Age after which a temporary file is a killed run's leftover. A live run writes its files
+ * continuously; an hour is far beyond any idle timeout worth setting.
+ */
+const STALE_TMP_MS = 3600_000;
 
 /**
  * A local folder. Objects are written to a temporary file and renamed into place, so a key
@@ -32,6 +37,36 @@ export class LocalDestination implements Destination {
       throw new DestinationError(`key "${key}" would leave the backup folder; refused`);
     }
     return file;
+  }
+
+  /**
+   * Whether every folder from the root down to `dir` is a real folder (or missing). Reads,
+   * listings and deletes check this too, not only writes (found by the fault suite: with a
+   * symlink `image -> /elsewhere` in the folder, --prune deleted files under /elsewhere).
+   */
+  private async linkFree(dir: string): Promise<boolean> {
+    const rel = path.relative(this.root, dir);
+    let at = this.root;
+    for (const part of rel === '' ? [] : rel.split(path.sep)) {
+      at = path.join(at, part);
+      const s = await lstat(at).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return undefined;
+        throw err;
+      });
+      if (s === undefined) return true;
+      if (!s.isDirectory()) return false;
+    }
+    return true;
+  }
+
+  /** The temporary folder, created when missing; refused when it is a symlink (temp files would land outside). */
+  private async tmpDir(): Promise<string> {
+    const dir = path.join(this.root, TMP_DIR);
+    await mkdir(dir, { recursive: true });
+    if (!(await lstat(dir)).isDirectory()) {
+      throw new DestinationError(`${dir} is a symbolic link or not a folder; remove it (the backup keeps its temporary files there)`);
+    }
+    return dir;
   }
 
   /** Creates the folders of `file` under the root, refusing any that is a symlink. */
@@ -57,15 +92,29 @@ export class LocalDestination implements Destination {
     try {
       const s = await stat(this.root).catch(() => undefined);
       if (s && !s.isDirectory()) throw new Error('it exists and is not a folder');
-      await mkdir(path.join(this.root, TMP_DIR), { recursive: true });
-      const probe = path.join(this.root, TMP_DIR, `probe-${randomBytes(4).toString('hex')}`);
+      const probe = path.join(await this.tmpDir(), `probe-${randomBytes(4).toString('hex')}`);
       const fh = await open(probe, 'wx');
       await fh.close();
       await unlink(probe);
+      await this.removeStaleTmp();
     } catch (err) {
       throw new ConfigError(`Cannot write to folder ${this.root}: ${messageOf(err)}. Choose a folder you can write to.`, {
         cause: err,
       });
+    }
+  }
+
+  /**
+   * Removes temporary files a killed run left (SIGKILL, Ctrl-C, power loss), once they are an
+   * hour old; otherwise they would pile up unseen (found by the fault suite).
+   */
+  private async removeStaleTmp(): Promise<void> {
+    const dir = path.join(this.root, TMP_DIR);
+    for (const name of await readdir(dir)) {
+      if (!name.endsWith('.part')) continue;
+      const file = path.join(dir, name);
+      const s = await lstat(file).catch(() => undefined);
+      if (s?.isFile() && Date.now() - s.mtimeMs > STALE_TMP_MS) await rm(file, { force: true });
     }
   }
 
@@ -74,6 +123,8 @@ export class LocalDestination implements Destination {
     const slash = keyPrefix.lastIndexOf('/');
     const base = slash < 0 ? '' : keyPrefix.slice(0, slash);
     const start = base === '' ? this.root : this.fileOf(base);
+    // A symlinked folder is not part of the backup: nothing under it is listed (or pruned).
+    if (!(await this.linkFree(start))) return;
     const stack: string[] = [start];
     while (stack.length > 0) {
       const dir = stack.pop() as string;
@@ -101,6 +152,7 @@ export class LocalDestination implements Destination {
 
   async head(key: string): Promise<StoredObject | undefined> {
     try {
+      if (!(await this.linkFree(path.dirname(this.fileOf(key))))) return undefined;
       const s = await lstat(this.fileOf(key));
       return s.isFile() ? { key, size: s.size, lastModified: s.mtime } : undefined;
     } catch (err) {
@@ -112,9 +164,7 @@ export class LocalDestination implements Destination {
   async put(request: PutRequest): Promise<PutResult> {
     const file = this.fileOf(request.key);
     await this.ensureParents(file);
-    const tmpDir = path.join(this.root, TMP_DIR);
-    await mkdir(tmpDir, { recursive: true });
-    const tmp = path.join(tmpDir, `${randomBytes(8).toString('hex')}.part`);
+    const tmp = path.join(await this.tmpDir(), `${randomBytes(8).toString('hex')}.part`);
     const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
     const out = fh.createWriteStream();
     try {
@@ -137,6 +187,7 @@ export class LocalDestination implements Destination {
   async get(key: string): Promise<Readable> {
     const file = this.fileOf(key);
     try {
+      if (!(await this.linkFree(path.dirname(file)))) throw Object.assign(new Error('a folder on its path is a symbolic link or a file'), { code: 'ELOOP' });
       const fh = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
       return fh.createReadStream();
     } catch (err) {
@@ -145,6 +196,8 @@ export class LocalDestination implements Destination {
   }
 
   async delete(key: string): Promise<void> {
-    await rm(this.fileOf(key), { force: true });
+    const file = this.fileOf(key);
+    if (!(await this.linkFree(path.dirname(file)))) throw new DestinationError(`deleting ${key}: a folder on its path is a symbolic link or a file; refused`);
+    await rm(file, { force: true });
   }
 }

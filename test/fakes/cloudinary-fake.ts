@@ -135,6 +135,8 @@ export interface ListingFaultOptions {
   message?: string;
   /** For 420/429: the "Try again on" time (epoch ms). Default: the rate-limit window reset. */
   retryAt?: number;
+  /** For 420/429: the "Try again on" time as this many ms after the fault fires (wins over retryAt). */
+  retryInMs?: number;
   /** Listings that succeed before the first failure (a fault in the middle of a listing). Default 0. */
   after?: number;
 }
@@ -197,7 +199,7 @@ export class CloudinaryFake {
   private readonly rateWindowMs: number;
   private rateUsed = 0;
   /** Queued listing outcomes; null lets one listing through (see ListingFaultOptions.after). */
-  private listingFaults: Array<{ status: number; message?: string; retryAt?: number } | null> = [];
+  private listingFaults: Array<{ status: number; message?: string; retryAt?: number; retryInMs?: number } | null> = [];
   private malformedOnce = false;
   private repeatCursor = false;
   private readonly downloadFaults = new Map<string, DownloadFault>();
@@ -480,9 +482,10 @@ export class CloudinaryFake {
   failNextListing(status: 420 | 429 | 500 | 502 | 503, opts: ListingFaultOptions = {}): void {
     for (let i = 0; i < (opts.after ?? 0); i++) this.listingFaults.push(null);
     for (let i = 0; i < (opts.times ?? 1); i++) {
-      const fault: { status: number; message?: string; retryAt?: number } = { status };
+      const fault: { status: number; message?: string; retryAt?: number; retryInMs?: number } = { status };
       if (opts.message !== undefined) fault.message = opts.message;
       if (opts.retryAt !== undefined) fault.retryAt = opts.retryAt;
+      if (opts.retryInMs !== undefined) fault.retryInMs = opts.retryInMs;
       this.listingFaults.push(fault);
     }
   }
@@ -621,7 +624,7 @@ export class CloudinaryFake {
     if (kind === 'listing') {
       const fault = this.listingFaults.shift();
       if (fault) {
-        const retryAt = fault.retryAt ?? this.rateLimitResetAt();
+        const retryAt = fault.retryInMs !== undefined ? this.now() + fault.retryInMs : (fault.retryAt ?? this.rateLimitResetAt());
         const message =
           fault.message ??
           (fault.status === 420 || fault.status === 429

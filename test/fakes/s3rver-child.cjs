@@ -33,6 +33,113 @@ server.middleware.unshift(async (ctx, next) => {
   await fs.rm(dir, { recursive: true, force: true });
   ctx.status = 204;
 });
+// Counts requests by S3 operation, for the benchmarks (test/bench): GET /_s3rver/requests
+// answers the counts as JSON, DELETE /_s3rver/requests resets them. A bucket name cannot
+// start with "_", so the path never shadows a bucket. Added last, so it runs first.
+let counts = {};
+const operationOf = (ctx) => {
+  const q = ctx.query;
+  const m = ctx.method;
+  const parts = ctx.path.split('/').filter(Boolean);
+  if (parts.length === 0) return m === 'GET' ? 'ListBuckets' : `${m} /`;
+  if (parts.length === 1) {
+    if (m === 'GET') return q['list-type'] === '2' ? 'ListObjectsV2' : 'uploads' in q ? 'ListMultipartUploads' : Object.keys(q).length ? `GetBucket?${Object.keys(q).sort().join('&')}` : 'ListObjects';
+    if (m === 'HEAD') return 'HeadBucket';
+    if (m === 'PUT') return Object.keys(q).length ? `PutBucket?${Object.keys(q).sort().join('&')}` : 'CreateBucket';
+    if (m === 'POST' && 'delete' in q) return 'DeleteObjects';
+    if (m === 'DELETE') return 'DeleteBucket';
+    return `${m} bucket`;
+  }
+  if (m === 'GET') return 'GetObject';
+  if (m === 'HEAD') return 'HeadObject';
+  if (m === 'PUT') return 'partNumber' in q ? 'UploadPart' : ctx.get('x-amz-copy-source') ? 'CopyObject' : 'PutObject';
+  if (m === 'POST') return 'uploads' in q ? 'CreateMultipartUpload' : 'uploadId' in q ? 'CompleteMultipartUpload' : 'PostObject';
+  if (m === 'DELETE') return 'uploadId' in q ? 'AbortMultipartUpload' : 'DeleteObject';
+  return `${m} object`;
+};
+server.middleware.unshift(async (ctx, next) => {
+  if (ctx.path === '/_s3rver/requests') {
+    if (ctx.method === 'DELETE') counts = {};
+    ctx.status = 200;
+    ctx.type = 'application/json';
+    ctx.body = JSON.stringify(counts);
+    return;
+  }
+  const op = operationOf(ctx);
+  counts[op] = (counts[op] || 0) + 1;
+  return next();
+});
+// Fault injection for the fault tests (test/integration/faults-*.test.ts), on a control path
+// no bucket can shadow:
+//   PUT    /_s3rver/faults  {"rules":[{"op":"UploadPart","key":"big/","status":500,"times":3}]}
+//   GET    /_s3rver/faults  -> {"rules":[...],"injected":{"UploadPart":N,...}}
+//   DELETE /_s3rver/faults  clears the rules and the counts
+// op is an operation name of operationOf (PutObject, UploadPart, CompleteMultipartUpload, ...);
+// key is a substring of the object key; times (default: every time) counts down per matching
+// request. Rules match in order, so a run is as reproducible as its request sequence.
+// Added after the counter, so it runs before it: an injected error is not counted as served.
+let faultRules = [];
+let injected = {};
+server.middleware.unshift(async (ctx, next) => {
+  if (ctx.path === '/_s3rver/faults') {
+    if (ctx.method === 'PUT') {
+      const chunks = [];
+      for await (const c of ctx.req) chunks.push(c);
+      faultRules = JSON.parse(Buffer.concat(chunks).toString('utf8')).rules || [];
+    } else if (ctx.method === 'DELETE') {
+      faultRules = [];
+      injected = {};
+    }
+    ctx.status = 200;
+    ctx.type = 'application/json';
+    ctx.body = JSON.stringify({ rules: faultRules, injected });
+    return;
+  }
+  if (faultRules.length === 0) return next();
+  const op = operationOf(ctx);
+  const key = decodeURIComponent(ctx.path.split('/').slice(2).join('/'));
+  const rule = faultRules.find((r) => r.op === op && key.includes(r.key || '') && (r.times === undefined || r.times > 0));
+  if (!rule) return next();
+  if (rule.times !== undefined) rule.times -= 1;
+  injected[op] = (injected[op] || 0) + 1;
+  // Read the request body first, as S3 does, so the client sees the answer, not a broken pipe.
+  for await (const _ of ctx.req);
+  ctx.status = rule.status || 500;
+  ctx.type = 'application/xml';
+  ctx.body = `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${rule.code || 'InternalError'}</Code><Message>Injected ${op} failure</Message></Error>`;
+});
+// s3rver writes an object in place, so a server stopped mid-write (the restart test kills it
+// with SIGKILL) would leave a torn object that real S3 never shows: its writes are atomic.
+// Write to a temporary file beside the object and rename it into place, as S3 behaves.
+const { createHash } = require('node:crypto');
+const { createWriteStream } = require('node:fs');
+const { Transform } = require('node:stream');
+const { pipeline } = require('node:stream/promises');
+server.store.putObject = async function putObjectAtomically(object) {
+  const objectPath = this.getResourcePath(object.bucket, object.key, 'object');
+  await fs.mkdir(path.dirname(objectPath), { recursive: true });
+  const tmp = `${objectPath}.${process.pid}-${Math.random().toString(16).slice(2)}.tmp`;
+  const md5 = createHash('md5');
+  let size = 0;
+  const count = new Transform({
+    transform(chunk, _enc, done) {
+      md5.update(chunk);
+      size += chunk.length;
+      done(null, chunk);
+    },
+  });
+  const source = Buffer.isBuffer(object.content) ? [object.content] : object.content;
+  try {
+    await pipeline(source, count, createWriteStream(tmp));
+    await fs.rename(tmp, objectPath);
+  } catch (err) {
+    await fs.rm(tmp, { force: true });
+    throw err;
+  }
+  const digest = md5.digest('hex');
+  await this.putMetadata(object.bucket, object.key, object.metadata, digest);
+  return { size, md5: digest };
+};
 server.run().then(({ port }) => process.stdout.write(JSON.stringify({ port }) + '\n'));
 const stop = () => server.close(() => process.exit(0));
 process.on('SIGTERM', stop);

@@ -16,10 +16,40 @@ export interface S3rverHandle {
   /** Multipart uploads left open in a bucket (s3rver has no ListMultipartUploads). */
   openUploads(bucket: string): Promise<string[]>;
   stop(): Promise<void>;
-  /** Stops the process but keeps its data (for restart tests). */
-  kill(): Promise<void>;
+  /**
+   * Stops the process but keeps its data (for restart tests). SIGTERM (the default) lets
+   * requests in flight finish; SIGKILL drops them, as a crash does.
+   */
+  kill(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
   /** Starts again on the same port and data directory. */
   restart(): Promise<void>;
+  /** Requests received since start (or the last reset), by S3 operation (e.g. HeadObject). */
+  requestCounts(options?: { reset?: boolean }): Promise<Record<string, number>>;
+  /** Process id of the running s3rver (for CPU and memory figures). */
+  pid(): number | undefined;
+  /** Arms S3 error injection (see s3rver-child.cjs); replaces earlier rules. */
+  injectFaults(rules: readonly S3FaultRule[]): Promise<void>;
+  /** Clears the rules; resolves with how many errors each operation answered. */
+  clearFaults(): Promise<Record<string, number>>;
+}
+
+/** One injected S3 error: requests of `op` on keys containing `key` answer `status`. */
+export interface S3FaultRule {
+  readonly op: 'PutObject' | 'CreateMultipartUpload' | 'UploadPart' | 'CompleteMultipartUpload' | 'AbortMultipartUpload';
+  /** Substring of the object key. @default '' (every key) */
+  readonly key?: string;
+  /** @default 500 */
+  readonly status?: number;
+  /** S3 error code. @default 'InternalError' */
+  readonly code?: string;
+  /** How many requests fail. @default every one */
+  readonly times?: number;
+}
+
+/** Options of startS3rver. */
+export interface S3rverOptions {
+  /** Folder in which the data folder is made (e.g. a tmpfs for the benchmarks). @default os.tmpdir() */
+  readonly parentDir?: string;
 }
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 's3rver-child.cjs');
@@ -37,15 +67,15 @@ const launch = (directory: string, buckets: string[], port: number): Promise<{ c
   });
 
 /** Starts s3rver on 127.0.0.1 with the given buckets, in a fresh temporary directory. */
-export const startS3rver = async (buckets: string[]): Promise<S3rverHandle> => {
-  const directory = await mkdtemp(path.join(tmpdir(), 's3rver-'));
+export const startS3rver = async (buckets: string[], options: S3rverOptions = {}): Promise<S3rverHandle> => {
+  const directory = await mkdtemp(path.join(options.parentDir ?? tmpdir(), 's3rver-'));
   let { child, port } = await launch(directory, buckets, 0);
   const endpoint = `http://127.0.0.1:${port}`;
-  const killChild = async (): Promise<void> => {
-    if (child.exitCode !== null) return;
+  const killChild = async (signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
     child.removeAllListeners('exit');
     const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
+    child.kill(signal);
     await exited;
   };
   return {
@@ -67,6 +97,19 @@ export const startS3rver = async (buckets: string[]): Promise<S3rverHandle> => {
         return [];
       }
     },
+    requestCounts: async (options = {}) => {
+      const res = await fetch(`${endpoint}/_s3rver/requests`, { method: options.reset ? 'DELETE' : 'GET' });
+      return (await res.json()) as Record<string, number>;
+    },
+    injectFaults: async (rules) => {
+      const r = await fetch(`${endpoint}/_s3rver/faults`, { method: 'PUT', body: JSON.stringify({ rules }) });
+      if (!r.ok) throw new Error(`s3rver fault control answered ${r.status}`);
+    },
+    clearFaults: async () => {
+      const r = await fetch(`${endpoint}/_s3rver/faults`, { method: 'DELETE' });
+      return ((await r.json()) as { injected: Record<string, number> }).injected;
+    },
+    pid: () => child.pid,
     kill: killChild,
     restart: async () => {
       await killChild();

@@ -1,0 +1,215 @@
+import { statfsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { CloudinaryFake } from '../fakes/cloudinary-fake.ts';
+import type { ResourceType } from '../fakes/cloudinary-fake.ts';
+import { startS3rver } from '../fakes/s3rver.ts';
+import type { S3rverHandle } from '../fakes/s3rver.ts';
+import { BIN, s3For } from '../helpers.ts';
+import { processCpuSeconds, runMeasured } from './measure.ts';
+import { seedBackup } from './seed.ts';
+import type { Measured } from './measure.ts';
+
+/** The bucket every benchmark writes into. */
+export const BUCKET = 'bench';
+export const MiB = 1024 * 1024;
+export const GiB = 1024 * MiB;
+
+/** A new fake account with the free plan's Admin API limit (500 calls an hour). */
+export const startFake = async (): Promise<CloudinaryFake> => {
+  const fake = new CloudinaryFake({ cloudName: 'bench-cloud', apiKey: '111122223333444', apiSecret: 'bench-secret-value' });
+  await fake.start();
+  return fake;
+};
+
+/** Free bytes of the file system that holds `dir`. */
+export const freeBytes = (dir: string): number => {
+  const st = statfsSync(dir);
+  return st.bavail * st.bsize;
+};
+
+/**
+ * Where s3rver keeps its files: /dev/shm (a tmpfs) when it has room. This VM's disk creates
+ * about 800 small files a second and s3rver writes three per object, which would make the
+ * disk, not the backup, the thing measured; every client writes to the same place.
+ */
+export const S3_DATA_PARENT = ((): string => {
+  try {
+    if (freeBytes('/dev/shm') > 8 * GiB) return '/dev/shm';
+  } catch {
+    // no /dev/shm: the system's temporary folder
+  }
+  return tmpdir();
+})();
+
+/** A fresh s3rver (in its own process and temporary folder) with the bench bucket. */
+export const startS3 = (): Promise<S3rverHandle> => startS3rver([BUCKET], { parentDir: S3_DATA_PARENT });
+
+/** The environment of a CLI run against the fake and an s3rver: nothing else leaks in. */
+export const cliEnv = (fake: CloudinaryFake, s3: S3rverHandle): Record<string, string | undefined> => ({
+  PATH: process.env.PATH,
+  HOME: process.env.HOME,
+  CLOUDINARY_URL: fake.cloudinaryUrl,
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  ...s3.env,
+});
+
+/** A measured CLI backup and the JSON report it printed. */
+export interface BackupRun extends Measured {
+  readonly report: Record<string, unknown> & { copied: number; failed: number; unchanged: number; listed: number; cloudinaryApiCalls: number };
+}
+
+/**
+ * Runs `cloudinary-backup backup ... --json` as a child process (with `node`, default this
+ * process's binary) and measures it. Throws when the run fails or prints no report.
+ */
+export const runBackup = async (
+  args: readonly string[],
+  env: Record<string, string | undefined>,
+  options: { node?: string; timeoutMs?: number } = {},
+): Promise<BackupRun> => {
+  const m = await runMeasured(options.node ?? process.execPath, [BIN, 'backup', ...args, '--json'], {
+    env,
+    timeoutMs: options.timeoutMs ?? 600_000,
+  });
+  const line = m.stdout.trim().split('\n').pop() ?? '';
+  let report: BackupRun['report'] | undefined;
+  try {
+    report = JSON.parse(line) as BackupRun['report'];
+  } catch {
+    report = undefined;
+  }
+  if (m.code !== 0 || !report) {
+    throw new Error(
+      `backup ${args.join(' ')} failed (exit ${m.code}${m.timedOut ? ', timed out' : ''}):\n${m.stdout.slice(-2000)}\n${m.stderr.slice(-4000)}`,
+    );
+  }
+  return { ...m, report };
+};
+
+/** Count and total size of the objects under a prefix (proves a copy is complete). */
+export const objectsUnder = async (s3: S3rverHandle, prefix: string): Promise<{ count: number; bytes: number }> => {
+  const client = s3For(s3.endpoint);
+  let count = 0;
+  let bytes = 0;
+  let token: string | undefined;
+  do {
+    const page = await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
+    for (const o of page.Contents ?? []) {
+      count += 1;
+      bytes += o.Size ?? 0;
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  client.destroy();
+  return { count, bytes };
+};
+
+/** An account of `n` small assets, already backed up once into its own s3rver. */
+export interface SeededWorld {
+  readonly n: number;
+  readonly fake: CloudinaryFake;
+  readonly s3: S3rverHandle;
+  readonly env: Record<string, string | undefined>;
+  readonly target: string;
+  /** Assets per resource type. */
+  readonly perType: Readonly<Record<ResourceType, number>>;
+  /** Seconds the seeding took (see seed.ts). */
+  readonly seedSeconds: number;
+  stop(): Promise<void>;
+}
+
+/** Listing pages one full pass over `perType` needs (500 per page, one even for an empty type). */
+export const listingPages = (perType: Readonly<Record<string, number>>): number =>
+  Object.values(perType).reduce((sum, n) => sum + Math.max(1, Math.ceil(n / 500)), 0);
+
+/**
+ * Fills a fake account with `n` small assets — 70% images, 20% videos, 10% raw files, in
+ * folders of 1,000 (s3rver walks one folder per listing page; one flat folder of 100k keys
+ * makes its listing quadratic, which real S3 is not) — and seeds its backup (see seed.ts).
+ */
+export const seedWorld = async (n: number, log: (line: string) => void): Promise<SeededWorld> => {
+  const fake = await startFake();
+  const s3 = await startS3();
+  const perType: Record<ResourceType, number> = { image: 0, video: 0, raw: 0 };
+  const version = Math.floor(Date.now() / 1000) - 7200;
+  for (let i = 0; i < n; i += 1) {
+    const d = i % 10;
+    const resourceType: ResourceType = d < 7 ? 'image' : d < 9 ? 'video' : 'raw';
+    perType[resourceType] += 1;
+    const name = `f${String(Math.floor(i / 1000)).padStart(3, '0')}/a${String(i).padStart(6, '0')}`;
+    fake.addAsset({
+      publicId: resourceType === 'raw' ? `${name}.bin` : name,
+      resourceType,
+      bytes: 100 + ((i * 7919) % 1900),
+      version,
+      tags: i % 4 === 0 ? ['bench', `t${i % 7}`] : [],
+      context: i % 5 === 0 ? { alt: `asset ${i}` } : {},
+    });
+  }
+  const env = cliEnv(fake, s3);
+  const target = `s3://${BUCKET}/cld`;
+  const seedSeconds = await seedBackup(fake, s3, BUCKET, 'cld');
+  log(`  seeded ${n.toLocaleString('en')} assets (objects and catalog) in ${seedSeconds.toFixed(1)} s`);
+  return {
+    n,
+    fake,
+    s3,
+    env,
+    target,
+    perType,
+    seedSeconds,
+    stop: async () => {
+      await fake.stop();
+      await s3.stop();
+    },
+  };
+};
+
+/** CPU seconds each process spent during one run: where the wall time went on 2 cores. */
+export interface CpuSplit {
+  readonly cli: number | null;
+  readonly s3rver: number | null;
+  /** This process: the Cloudinary fake (and the HTTP index for rclone). */
+  readonly fake: number;
+}
+
+/** Runs `fn` and measures the CPU the s3rver process and this process spent meanwhile. */
+export const withCpu = async <T extends { cpuSeconds: number | null }>(s3: S3rverHandle, fn: () => Promise<T>): Promise<T & { cpu: CpuSplit }> => {
+  const s3Before = processCpuSeconds(s3.pid());
+  const selfBefore = process.cpuUsage();
+  const r = await fn();
+  const self = process.cpuUsage(selfBefore);
+  const s3After = processCpuSeconds(s3.pid());
+  return {
+    ...r,
+    cpu: {
+      cli: r.cpuSeconds,
+      s3rver: s3Before === undefined || s3After === undefined ? null : s3After - s3Before,
+      fake: (self.user + self.system) / 1e6,
+    },
+  };
+};
+
+/** A measured no-change run and what it cost on both sides. */
+export interface NoChangeResult extends BackupRun {
+  readonly cpu: CpuSplit;
+  /** Requests s3rver received during the run, by operation. */
+  readonly s3Requests: Record<string, number>;
+  /** Admin API calls the fake received during the run. */
+  readonly adminCalls: number;
+  readonly listingCalls: number;
+}
+
+/** Runs a no-change backup of a seeded world and collects what it cost. */
+export const noChangeRun = async (world: SeededWorld, diff: 'list' | 'head'): Promise<NoChangeResult> => {
+  world.fake.resetStats();
+  world.fake.resetRateLimit();
+  await world.s3.requestCounts({ reset: true });
+  const run = await withCpu(world.s3, () => runBackup(['--to', world.target, '--diff', diff], world.env));
+  const s3Requests = await world.s3.requestCounts();
+  if (run.report.copied !== 0 || run.report.unchanged !== world.n || run.report.failed !== 0) {
+    throw new Error(`no-change run (${diff}) of ${world.n}: copied ${run.report.copied}, unchanged ${run.report.unchanged}, failed ${run.report.failed}`);
+  }
+  return { ...run, s3Requests, adminCalls: world.fake.stats.adminCalls, listingCalls: world.fake.stats.listingCalls };
+};

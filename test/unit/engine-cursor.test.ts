@@ -1,0 +1,117 @@
+/**
+ * The engine's guard against a listing that would never end (lambda/engine.ts): a next_cursor
+ * already handed out for the same resource type stops the listing as a failed listing does —
+ * reported incomplete, nothing pruned — while a retried page (same cursor in, same cursor out)
+ * is not a loop. In-memory source and destination: no network, no fakes.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import type { Asset, StoredObject } from '../../lambda/core/asset.ts';
+import { SourceError } from '../../lambda/core/errors.ts';
+import { BackupEngine } from '../../lambda/engine.ts';
+import type { RunReport } from '../../lambda/engine.ts';
+import type { Destination, ListPage, OpenedAsset, PutRequest, PutResult, Source } from '../../lambda/ports.ts';
+
+const asset = (publicId: string): Asset => ({
+  assetId: publicId,
+  publicId,
+  resourceType: 'image',
+  type: 'upload',
+  format: 'jpg',
+  version: 1_700_000_000,
+  bytes: 3,
+  createdAt: '2023-11-14T22:13:20Z',
+  secureUrl: 'https://res.cloudinary.com/demo/image/upload/x.jpg',
+  tags: [],
+  context: {},
+  metadata: {},
+});
+
+/** Serves `pages` by cursor ('' = first page); counts listPage calls. */
+class PagedSource implements Source {
+  apiCalls = 0;
+  constructor(private readonly pages: Record<string, { ids: string[]; next?: string }>) {}
+  async listPage(_rt: string, cursor: string | undefined): Promise<ListPage> {
+    this.apiCalls += 1;
+    if (this.apiCalls > 50) throw new Error('listed forever');
+    const page = this.pages[cursor ?? ''] ?? { ids: [] };
+    return { assets: page.ids.map(asset), ...(page.next ? { nextCursor: page.next } : {}) };
+  }
+  async open(): Promise<OpenedAsset> {
+    return { body: Readable.from([Buffer.from('abc')]), length: 3 };
+  }
+}
+
+/** A map of keys; `deleted` records prunes. */
+class MemoryDestination implements Destination {
+  readonly description = 'memory';
+  readonly objects = new Map<string, Buffer>();
+  readonly deleted: string[] = [];
+  async check(): Promise<void> {}
+  async *list(prefix: string): AsyncIterable<StoredObject> {
+    for (const [key, body] of this.objects) if (key.startsWith(prefix)) yield { key, size: body.length, lastModified: new Date() };
+  }
+  async head(key: string): Promise<StoredObject | undefined> {
+    const b = this.objects.get(key);
+    return b && { key, size: b.length, lastModified: new Date() };
+  }
+  async put(r: PutRequest): Promise<PutResult> {
+    const chunks: Buffer[] = [];
+    for await (const c of Buffer.isBuffer(r.body) ? [r.body] : r.body) chunks.push(c as Buffer);
+    this.objects.set(r.key, Buffer.concat(chunks));
+    return { bytes: r.length };
+  }
+  async get(key: string): Promise<Readable> {
+    const b = this.objects.get(key);
+    if (!b) throw Object.assign(new Error('missing'), { notFound: true });
+    return Readable.from([b]);
+  }
+  async delete(key: string): Promise<void> {
+    this.deleted.push(key);
+    this.objects.delete(key);
+  }
+}
+
+const engine = (source: Source & { apiCalls: number }, dest: Destination) =>
+  new BackupEngine(source, dest, { prefix: '', resourceTypes: ['image'], concurrency: 2, diff: 'list', dryRun: false, prune: true, retryDelayMs: 0 });
+
+describe('a next_cursor seen before', () => {
+  const loops: ReadonlyArray<readonly [string, Record<string, { ids: string[]; next?: string }>]> = [
+    ['the same cursor back (c1 -> c1)', { '': { ids: ['a'], next: 'c1' }, c1: { ids: ['b'], next: 'c1' } }],
+    ['back to an earlier cursor (c1 -> c2 -> c1)', { '': { ids: ['a'], next: 'c1' }, c1: { ids: ['b'], next: 'c2' }, c2: { ids: ['c'], next: 'c1' } }],
+  ];
+  for (const [name, pages] of loops) {
+    test(`${name}: the listing stops, reported incomplete, nothing pruned`, async () => {
+      const dest = new MemoryDestination();
+      dest.objects.set('image/upload/gone.jpg', Buffer.from('old'));
+      const source = new PagedSource(pages);
+      const err = await engine(source, dest).run().then(
+        () => assert.fail('the run must fail'),
+        (e: unknown) => e as SourceError & { report: RunReport },
+      );
+      assert.ok(err instanceof SourceError);
+      assert.match(err.message, /next_cursor it had already given/);
+      assert.equal(err.report.listingComplete, false);
+      assert.equal(err.report.pruned, 0);
+      assert.deepEqual(dest.deleted, []);
+      assert.ok(source.apiCalls <= 3, `${source.apiCalls} calls`);
+    });
+  }
+
+  test('a page listed again (a retried step) is not a loop', async () => {
+    const dest = new MemoryDestination();
+    const source = new PagedSource({ '': { ids: ['a'], next: 'c1' }, c1: { ids: ['b'], next: 'c2' }, c2: { ids: ['c'] } });
+    const e = engine(source, dest);
+    let state = await e.start();
+    state = await e.step(state);
+    const again = await e.step(state); // the durable runtime may run a step twice
+    assert.equal(again.cursor, 'c2');
+    state = await e.step(state);
+    state = await e.step(state);
+    assert.equal(state.listingComplete, true);
+    const report = await e.finish(state);
+    assert.equal(report.listingComplete, true);
+    assert.equal(report.failed, 0);
+  });
+});

@@ -313,7 +313,13 @@ export class CloudinaryBackupConstruct extends Construct {
     // Listing is not narrowed by an s3:prefix condition: S3 answers a GET or HEAD of a missing
     // key with 403 instead of 404 unless the caller may list the bucket unconditionally.
     this.function.addToRolePolicy(
-      new iam.PolicyStatement({ sid: 'ListBackupBucket', actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn] }),
+      // ListBucketMultipartUploads: each run aborts the uploads a killed run left open (with
+      // AbortMultipartUpload below); the lifecycle rule is the slower fallback.
+      new iam.PolicyStatement({
+        sid: 'ListBackupBucket',
+        actions: ['s3:ListBucket', 's3:ListBucketMultipartUploads'],
+        resources: [this.bucket.bucketArn],
+      }),
     );
     this.function.addToRolePolicy(
       new iam.PolicyStatement({

@@ -7,6 +7,7 @@ import type { DiffMode, RunReport } from './engine.ts';
 import { createUi, summary } from './cli/ui.ts';
 import { EXIT } from './cli/exit.ts';
 import { failWith } from './cli/fail.ts';
+import { CancelledError } from './core/errors.ts';
 import { registerRestoreCommand } from './cli/restore-command.ts';
 import { registerVerifyCommand } from './cli/verify-command.ts';
 import { openCloudinary, parseTarget, resolveBudget } from './setup.ts';
@@ -144,14 +145,32 @@ const backup = async (flags: BackupFlags): Promise<number> => {
         pruned: (key) => ui.verbose(`pruned ${key}`),
       },
     );
+    // Ctrl-C (or SIGTERM) stops cleanly: copies in flight are aborted, nothing half-written
+    // stays, the report is printed. A second Ctrl-C quits at once.
+    let stopping = false;
+    const stop = (): void => {
+      if (stopping) process.exit(EXIT.interrupted);
+      stopping = true;
+      ui.note('Stopping: aborting the copies in flight (press Ctrl-C again to quit at once)');
+      engine.cancel();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
     let report: RunReport;
     try {
       report = await engine.run();
     } catch (err) {
       ui.stop();
       const partial = (err as { report?: RunReport }).report;
+      if (err instanceof CancelledError && partial) {
+        process.stdout.write(flags.json ? `${JSON.stringify(partial)}\n` : `${summary(partial)}\n`);
+        return EXIT.interrupted;
+      }
       if (partial && flags.json) process.stdout.write(`${JSON.stringify(partial)}\n`);
       return failWith(err, Boolean(flags.verbose));
+    } finally {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
     }
     ui.stop();
     process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : `${summary(report)}\n`);

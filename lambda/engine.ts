@@ -5,8 +5,8 @@ import { Catalog, entryFor } from './catalog.ts';
 import type { CatalogEntry } from './catalog.ts';
 import type { StoredObject } from './core/asset.ts';
 import { isBackedUpType } from './core/asset.ts';
-import { AssetCopyError, SourceError, messageOf } from './core/errors.ts';
-import { typeRoot, reportsRoot } from './core/keys.ts';
+import { AssetCopyError, CancelledError, SourceError, messageOf } from './core/errors.ts';
+import { normalizePrefix, typeRoot, reportsRoot } from './core/keys.ts';
 import { objectMetadata } from './core/metadata.ts';
 import { planPage } from './core/plan.ts';
 import type { PlannedAsset } from './core/plan.ts';
@@ -42,6 +42,8 @@ export interface EngineOptions {
   readonly retryDelayMs?: number;
   /** Bytes this run may download; copies that would pass it wait for the next run. */
   readonly maxBytes?: number;
+  /** Multipart uploads under the prefix older than this (ms) are a killed run's leftovers. @default 3600000 */
+  readonly staleUploadAgeMs?: number;
   /** Credits before the run, when the budget came from `GET /usage` (shown in the report). */
   readonly quota?: { readonly creditsBefore: number; readonly creditLimit: number | undefined; readonly creditCeiling: number | undefined };
 }
@@ -66,6 +68,10 @@ export interface RunReport extends RunCounters {
   plannedS3Requests: number;
   /** Bytes downloaded from Cloudinary, counting partial and retried downloads. */
   bytesDownloaded: number;
+  /** Multipart uploads left open by killed runs, aborted at the start of this one. */
+  staleUploadsAborted: number;
+  /** True when the run was stopped on request (Ctrl-C) before it finished. */
+  cancelled: boolean;
   creditsBefore: number | null;
   creditLimit: number | null;
   creditCeiling: number | null;
@@ -90,6 +96,8 @@ export interface RunState {
   plannedS3Requests: number;
   /** Bytes actually downloaded, including partial and retried downloads. */
   downloadedBytes: number;
+  /** Multipart uploads left open by killed runs that this run aborted at start. */
+  staleUploadsAborted?: number;
   budgetExhausted: boolean;
   remainingToCopy: number;
   remainingBytes: number;
@@ -139,6 +147,9 @@ export class BackupEngine {
   private seen: Set<string> | undefined;
   private previous: Map<string, { version: number; sha256?: string }> | undefined;
   private readonly limit: ReturnType<typeof pLimit>;
+  /** Set by cancel(): no new page or copy starts; copies in flight are aborted. */
+  private cancelled = false;
+  private readonly inFlight = new Set<AbortController>();
   /** Per resource type: each next_cursor handed out in this process -> the cursor of its page. */
   private readonly cursors = new Map<string, Map<string, string>>();
 
@@ -154,9 +165,18 @@ export class BackupEngine {
 
   /** Checks the destination and opens a run. */
   async start(now = new Date()): Promise<RunState> {
-    if (!this.options.dryRun) await this.destination.check();
+    let staleUploadsAborted = 0;
+    if (!this.options.dryRun) {
+      await this.destination.check();
+      // A run killed mid-copy (SIGKILL, a Lambda timeout) cannot abort its multipart upload;
+      // the next run does, once the upload is older than any live run's could be.
+      const root = normalizePrefix(this.options.prefix);
+      const olderThan = new Date(now.getTime() - (this.options.staleUploadAgeMs ?? 3600_000));
+      staleUploadsAborted = (await this.destination.abortStaleUploads?.(root ? `${root}/` : '', olderThan)) ?? 0;
+    }
     const ptr = await this.catalog.pointer();
     return {
+      staleUploadsAborted,
       runId: newRunId(now),
       startedAt: now.toISOString(),
       slot: ptr?.slot === 'a' ? 'b' : 'a',
@@ -219,6 +239,7 @@ export class BackupEngine {
 
   /** Processes one listing page. Returns the state to pass to the next call. */
   async step(state: RunState): Promise<RunState> {
+    if (this.cancelled) throw new CancelledError();
     await this.prepare(state);
     const rt = this.options.resourceTypes[state.rtIndex];
     if (rt === undefined || state.listingComplete) return { ...state, listingComplete: true };
@@ -333,6 +354,7 @@ export class BackupEngine {
     onBytes: (n: number) => void,
   ): Promise<{ sha256?: string; error?: string }> {
     try {
+      if (this.cancelled) throw new CancelledError();
       const sha256 = await this.copyOne(item, mayRetry, onBytes);
       this.observer.copied?.(item, sha256);
       return { sha256 };
@@ -350,6 +372,7 @@ export class BackupEngine {
     let lastError: unknown;
     for (let attempt = 1; attempt <= attempts; attempt += 1) {
       const ac = new AbortController();
+      this.inFlight.add(ac);
       let body: NodeJS.ReadableStream & { destroy(err?: Error): void } | undefined;
       let verify: ExactLengthStream | undefined;
       try {
@@ -376,16 +399,28 @@ export class BackupEngine {
         ac.abort();
         body?.destroy();
         // The download's own failure explains more than the upload's reaction to it.
-        lastError = verify?.errored ?? err;
-        if (err instanceof AssetCopyError && !err.retryable) break;
+        lastError = this.cancelled ? new CancelledError() : (verify?.errored ?? err);
+        if (this.cancelled || (err instanceof AssetCopyError && !err.retryable)) break;
         if (attempt < attempts && !mayRetry(item)) {
           lastError = new Error(`${messageOf(lastError)}; not retried: the byte budget of this run is spent`);
           break;
         }
         if (attempt < attempts) await sleep((this.options.retryDelayMs ?? 500) * attempt);
+      } finally {
+        this.inFlight.delete(ac);
       }
     }
     throw lastError;
+  }
+
+  /**
+   * Stops the run: no new page or copy starts, and copies in flight are aborted (their
+   * multipart uploads too), so nothing is left half-written. The run then ends as an
+   * incomplete listing: nothing pruned, the catalog kept, the report says `cancelled`.
+   */
+  cancel(): void {
+    this.cancelled = true;
+    for (const ac of this.inFlight) ac.abort();
   }
 
   /**
@@ -440,6 +475,21 @@ export class BackupEngine {
         });
       }
     }
+    const report = this.reportOf(state, counters, now);
+    if (!this.options.dryRun) {
+      const body = Buffer.from(JSON.stringify(report, null, 2), 'utf8');
+      await this.destination.put({
+        key: `${reportsRoot(this.options.prefix)}/${state.runId}.json`,
+        body,
+        length: body.length,
+        contentType: 'application/json',
+      });
+    }
+    return report;
+  }
+
+  /** The report of a run in this state (nothing written). */
+  private reportOf(state: RunState, counters: RunCounters, now: Date): RunReport {
     const quota = state.quota ?? this.options.quota;
     const report: RunReport = {
       ...counters,
@@ -459,6 +509,8 @@ export class BackupEngine {
       cloudinaryApiRemaining: this.source.rateLimit?.remaining ?? null,
       plannedS3Requests: state.plannedS3Requests,
       bytesDownloaded: state.downloadedBytes,
+      staleUploadsAborted: state.staleUploadsAborted ?? 0,
+      cancelled: this.cancelled,
       creditsBefore: quota?.creditsBefore ?? null,
       creditLimit: quota?.creditLimit ?? null,
       creditCeiling: quota?.creditCeiling ?? null,
@@ -466,15 +518,6 @@ export class BackupEngine {
         ? quota.creditsBefore + (this.options.dryRun ? state.plannedBytes : state.downloadedBytes) / BYTES_PER_CREDIT
         : null,
     };
-    if (!this.options.dryRun) {
-      const body = Buffer.from(JSON.stringify(report, null, 2), 'utf8');
-      await this.destination.put({
-        key: `${reportsRoot(this.options.prefix)}/${state.runId}.json`,
-        body,
-        length: body.length,
-        contentType: 'application/json',
-      });
-    }
     return report;
   }
 
@@ -494,8 +537,15 @@ export class BackupEngine {
     try {
       while (!state.listingComplete) state = await this.step(state);
     } catch (err) {
-      // The listing failed for good: report what was done, delete nothing, keep the catalog.
-      const report = await this.finish(state);
+      // The listing failed for good (or was cancelled): report what was done, delete nothing,
+      // keep the catalog. When even that fails (S3 still down), the report is not written but
+      // still returned with the error.
+      let report: RunReport;
+      try {
+        report = await this.finish(state);
+      } catch {
+        report = this.reportOf(state, state.counters, new Date());
+      }
       throw Object.assign(err as Error, { report });
     }
     return this.finish(state);

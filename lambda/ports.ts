@@ -89,4 +89,9 @@ export interface Destination {
    * did not reach the server). Called once at the end of a run; never throws.
    */
   settle?(): Promise<void>;
+  /**
+   * Aborts multipart uploads under `keyPrefix` started before `olderThan` — what a killed run
+   * leaves behind. Resolves with how many it aborted; 0 when the store cannot list them.
+   */
+  abortStaleUploads?(keyPrefix: string, olderThan: Date): Promise<number>;
 }

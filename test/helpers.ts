@@ -15,8 +15,13 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs the real CLI as a child process. */
-export const runCli = (args: string[], env: Record<string, string | undefined>, timeoutMs = 240_000): Promise<CliResult> =>
+/** Runs the real CLI as a child process. `onStart` gets the child (e.g. to signal it). */
+export const runCli = (
+  args: string[],
+  env: Record<string, string | undefined>,
+  timeoutMs = 240_000,
+  onStart?: (child: import('node:child_process').ChildProcess) => void,
+): Promise<CliResult> =>
   new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
@@ -27,6 +32,7 @@ export const runCli = (args: string[], env: Record<string, string | undefined>, 
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    onStart?.(child);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);

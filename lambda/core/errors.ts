@@ -75,3 +75,11 @@ export const messageOf = (err: unknown): string => {
   }
   return String(err);
 };
+
+/** The run was stopped on request (Ctrl-C). */
+export class CancelledError extends Error {
+  override readonly name = 'CancelledError';
+  constructor() {
+    super('cancelled by the user');
+  }
+}

@@ -7,6 +7,7 @@ import {
   HeadObjectCommand,
   PutObjectCommand,
   S3Client,
+  ListMultipartUploadsCommand,
   paginateListObjectsV2,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -143,6 +144,30 @@ export class S3Destination implements Destination {
     } finally {
       request.signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  async abortStaleUploads(keyPrefix: string, olderThan: Date): Promise<number> {
+    let aborted = 0;
+    try {
+      let markers: { KeyMarker?: string; UploadIdMarker?: string } = {};
+      for (;;) {
+        const page = await this.client.send(new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: keyPrefix, ...markers }));
+        for (const u of page.Uploads ?? []) {
+          if (!u.Key || !u.UploadId || !u.Initiated || u.Initiated >= olderThan) continue;
+          await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: u.Key, UploadId: u.UploadId }));
+          aborted += 1;
+        }
+        if (!page.IsTruncated) break;
+        markers = {
+          ...(page.NextKeyMarker ? { KeyMarker: page.NextKeyMarker } : {}),
+          ...(page.NextUploadIdMarker ? { UploadIdMarker: page.NextUploadIdMarker } : {}),
+        };
+      }
+    } catch {
+      // Not allowed (no s3:ListBucketMultipartUploads) or not implemented by this server: the
+      // bucket's lifecycle rule (AbortIncompleteMultipartUpload) is the fallback.
+    }
+    return aborted;
   }
 
   async settle(): Promise<void> {

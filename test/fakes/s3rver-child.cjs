@@ -33,6 +33,28 @@ server.middleware.unshift(async (ctx, next) => {
   await fs.rm(dir, { recursive: true, force: true });
   ctx.status = 204;
 });
+// s3rver 3.7 has no ListMultipartUploads (501) either; real S3 has. This lists the uploads in
+// <bucket>/._S3rver_uploads/ (Initiated = the upload folder's time), honouring Prefix, so the
+// clean-up of uploads left open by a killed run can be tested.
+const xmlEscape = (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+server.middleware.unshift(async (ctx, next) => {
+  const parts = ctx.path.split('/').filter(Boolean);
+  if (ctx.method !== 'GET' || parts.length !== 1 || !('uploads' in ctx.query)) return next();
+  const bucket = decodeURIComponent(parts[0]);
+  const prefix = typeof ctx.query.prefix === 'string' ? ctx.query.prefix : '';
+  const root = path.join(directory, bucket, '._S3rver_uploads');
+  const ids = await fs.readdir(root).catch(() => []);
+  const uploads = [];
+  for (const id of ids) {
+    const key = await fs.readFile(path.join(root, id, 'key'), 'utf8').catch(() => undefined);
+    if (key === undefined || !key.startsWith(prefix)) continue;
+    const st = await fs.stat(path.join(root, id));
+    uploads.push(`<Upload><Key>${xmlEscape(key)}</Key><UploadId>${id}</UploadId><Initiated>${st.mtime.toISOString()}</Initiated><StorageClass>STANDARD</StorageClass></Upload>`);
+  }
+  ctx.status = 200;
+  ctx.type = 'application/xml';
+  ctx.body = `<?xml version="1.0" encoding="UTF-8"?><ListMultipartUploadsResult><Bucket>${xmlEscape(bucket)}</Bucket><Prefix>${xmlEscape(prefix)}</Prefix><MaxUploads>1000</MaxUploads><IsTruncated>false</IsTruncated>${uploads.join('')}</ListMultipartUploadsResult>`;
+});
 // Counts requests by S3 operation, for the benchmarks (test/bench): GET /_s3rver/requests
 // answers the counts as JSON, DELETE /_s3rver/requests resets them. A bucket name cannot
 // start with "_", so the path never shadows a bucket. Added last, so it runs first.

@@ -170,11 +170,11 @@ describe('stack with no context (a new bucket, nightly, defaults)', () => {
     const byActions = new Map(statements.map((st) => [actionsOf(st).sort().join(','), st.Resource]));
     assert.deepEqual([...byActions.keys()].sort(), [
       's3:AbortMultipartUpload,s3:GetObject,s3:PutObject',
-      's3:ListBucket',
+      's3:ListBucket,s3:ListBucketMultipartUploads',
       'secretsmanager:GetSecretValue',
       'sqs:SendMessage',
     ]);
-    assert.deepEqual(byActions.get('s3:ListBucket'), { 'Fn::GetAtt': [bucket, 'Arn'] });
+    assert.deepEqual(byActions.get('s3:ListBucket,s3:ListBucketMultipartUploads'), { 'Fn::GetAtt': [bucket, 'Arn'] });
     assert.deepEqual(byActions.get('s3:AbortMultipartUpload,s3:GetObject,s3:PutObject'), objects);
     assert.deepEqual(byActions.get('secretsmanager:GetSecretValue'), { Ref: onlyLogicalId(template, 'AWS::SecretsManager::Secret') });
     for (const st of policyStatements(template)) {

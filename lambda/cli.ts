@@ -110,6 +110,7 @@ const backup = async (flags: BackupFlags): Promise<number> => {
         dryRun: Boolean(flags.dryRun),
         prune: Boolean(flags.prune),
         idleTimeoutMs: flags.idleTimeout,
+        catalogPageEntries: 10_000,
         ...(budget.maxBytes === undefined ? {} : { maxBytes: budget.maxBytes }),
         ...(budget.quota ? { quota: budget.quota } : {}),
       },

@@ -42,6 +42,12 @@ export interface EngineOptions {
   readonly retryDelayMs?: number;
   /** Bytes this run may download; copies that would pass it wait for the next run. */
   readonly maxBytes?: number;
+  /**
+   * Catalog entries gathered before a catalog page is written. 1 writes a page per listing page,
+   * which a durable run needs (each step persists its own entries); the command line gathers
+   * 10,000 (20 listing pages, ~5 MB) to spend 20 times fewer S3 requests on the catalog. @default 1
+   */
+  readonly catalogPageEntries?: number;
   /** Multipart uploads under the prefix older than this (ms) are a killed run's leftovers. @default 3600000 */
   readonly staleUploadAgeMs?: number;
   /** Credits before the run, when the budget came from `GET /usage` (shown in the report). */
@@ -87,7 +93,7 @@ export interface RunState {
   readonly slot: 'a' | 'b';
   rtIndex: number;
   cursor?: string;
-  /** Catalog pages written so far. */
+  /** Catalog pages of this run's slot written so far (what a resumed run reads back). */
   pageNo: number;
   listingComplete: boolean;
   counters: RunCounters;
@@ -147,6 +153,8 @@ export class BackupEngine {
   private seen: Set<string> | undefined;
   private previous: Map<string, { version: number; sha256?: string }> | undefined;
   private readonly limit: ReturnType<typeof pLimit>;
+  /** Catalog entries of processed listing pages not yet written (see catalogPageEntries). */
+  private pending: CatalogEntry[] = [];
   /** Set by cancel(): no new page or copy starts; copies in flight are aborted. */
   private cancelled = false;
   private readonly inFlight = new Set<AbortController>();
@@ -336,15 +344,16 @@ export class BackupEngine {
           entries.push(entryFor(item.asset, item.key, 'stale', undefined));
         }
       });
-      await this.catalog.writePage(state.slot, state.pageNo, entries);
+      this.pending.push(...entries);
     }
-    next.pageNo = state.pageNo + 1;
+    next.pageNo = state.pageNo;
     if (page.nextCursor) next.cursor = page.nextCursor;
     else {
       delete next.cursor;
       next.rtIndex = state.rtIndex + 1;
       next.listingComplete = next.rtIndex >= this.options.resourceTypes.length;
     }
+    if (this.pending.length >= (this.options.catalogPageEntries ?? 1) || next.listingComplete) await this.flushCatalog(next);
     return next;
   }
 
@@ -413,6 +422,14 @@ export class BackupEngine {
     throw lastError;
   }
 
+  /** Writes the pending catalog entries as the next page of this run's slot. */
+  private async flushCatalog(state: RunState): Promise<void> {
+    if (this.options.dryRun || this.pending.length === 0) return;
+    await this.catalog.writePage(state.slot, state.pageNo, this.pending);
+    state.pageNo += 1;
+    this.pending = [];
+  }
+
   /**
    * Stops the run: no new page or copy starts, and copies in flight are aborted (their
    * multipart uploads too), so nothing is left half-written. The run then ends as an
@@ -431,6 +448,7 @@ export class BackupEngine {
    */
   async finish(state: RunState, now = new Date()): Promise<RunReport> {
     if (!this.options.dryRun) await this.destination.settle?.();
+    await this.flushCatalog(state);
     await this.prepare(state);
     const counters: RunCounters = { ...state.counters, failures: [...state.counters.failures] };
     let pages = state.pageNo;

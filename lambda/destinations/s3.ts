@@ -128,7 +128,14 @@ export class S3Destination implements Destination {
         ...(request.contentType ? { ContentType: request.contentType } : {}),
       },
     });
-    const onAbort = (): void => void upload.abort();
+    // On abort, end the body rather than calling upload.abort(): lib-storage then waits for the
+    // parts in flight before it aborts the multipart upload. upload.abort() returns at once and
+    // its AbortMultipartUpload can overtake a part still being written, which S3 may then keep
+    // (found by the Ctrl-C test: s3rver re-created the upload for the late part).
+    const body = request.body;
+    const onAbort = (): void => {
+      if (!Buffer.isBuffer(body)) body.destroy(new Error('aborted'));
+    };
     request.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       await upload.done();

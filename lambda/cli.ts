@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { RESOURCE_TYPES } from './core/asset.ts';
 import { formatBytes, parseSize } from './core/sizes.ts';
+import { MIN_PART_SIZE, SINGLE_PUT_MAX } from './destinations/part-size.ts';
 import { BackupEngine } from './engine.ts';
 import type { DiffMode, RunReport } from './engine.ts';
 import { createUi, summary } from './cli/ui.ts';
@@ -52,6 +53,12 @@ const reserve = (value: string): number | { fraction: number } => {
   return n;
 };
 
+const multipartThreshold = (value: string): number => {
+  const n = parseSize(value);
+  if (n === undefined || n < MIN_PART_SIZE) throw new InvalidArgumentError('a size of at least 5MiB, e.g. 64MiB.');
+  return n;
+};
+
 const percent = (value: string): number => {
   const m = /^(\d+(?:\.\d+)?)%?$/.exec(value.trim());
   const f = m ? Number(m[1]) / 100 : NaN;
@@ -78,6 +85,7 @@ interface BackupFlags {
   apiReserve: number | { fraction: number };
   idleTimeout: number;
   creditCeiling: number;
+  multipartThreshold: number;
 }
 
 const backup = async (flags: BackupFlags): Promise<number> => {
@@ -88,7 +96,7 @@ const backup = async (flags: BackupFlags): Promise<number> => {
   let bytes = 0;
   const tick = (): void => ui.progress(done, total, bytes);
   try {
-    const target = parseTarget(flags.to, '--to');
+    const target = parseTarget(flags.to, '--to', undefined, { singlePutMax: flags.multipartThreshold });
     const cloud = await openCloudinary(process.env.CLOUDINARY_URL, { reserve: flags.apiReserve, wait: (until, why) => ui.countdown(until, why) });
     const budget = await resolveBudget(cloud.source, flags.maxBytes, flags.creditCeiling);
     if (budget.quota && !flags.json) {
@@ -111,6 +119,7 @@ const backup = async (flags: BackupFlags): Promise<number> => {
         prune: Boolean(flags.prune),
         idleTimeoutMs: flags.idleTimeout,
         catalogPageEntries: 10_000,
+        singlePutMax: flags.multipartThreshold,
         ...(budget.maxBytes === undefined ? {} : { maxBytes: budget.maxBytes }),
         ...(budget.quota ? { quota: budget.quota } : {}),
       },
@@ -217,6 +226,12 @@ const buildProgram = (setCode: (code: number) => void): Command => {
       new Option('--api-reserve <n|pct>', 'Admin API calls per hour left for your own app: a count or a percentage of the limit')
         .argParser(reserve)
         .default({ fraction: 0.1 }, '10%'),
+    )
+    .addOption(
+      new Option('--multipart-threshold <size>', 'S3: objects above this size go up in 5 MiB+ parts (multipart); smaller ones as one streamed PUT')
+        .argParser(multipartThreshold)
+        .env('CLOUDINARY_BACKUP_MULTIPART_THRESHOLD')
+        .default(SINGLE_PUT_MAX, '64MiB'),
     )
     .addOption(new Option('--idle-timeout <seconds>', 'abandon a download that sends no byte for this long').argParser(seconds).default(60_000, '60'))
     .option('-v, --verbose', 'one line per asset copied or failed')

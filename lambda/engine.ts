@@ -14,7 +14,7 @@ import type { RunCounters } from './core/report.ts';
 import { emptyCounters, recordFailure } from './core/report.ts';
 import type { Destination, Source } from './ports.ts';
 import { BYTES_PER_CREDIT } from './core/budget.ts';
-import { choosePartSize } from './destinations/part-size.ts';
+import { SINGLE_PUT_MAX, choosePartSize } from './destinations/part-size.ts';
 import { ExactLengthStream } from './stream/exact-length.ts';
 
 /** How a run compares Cloudinary with the destination. */
@@ -48,6 +48,8 @@ export interface EngineOptions {
    * 10,000 (20 listing pages, ~5 MB) to spend 20 times fewer S3 requests on the catalog. @default 1
    */
   readonly catalogPageEntries?: number;
+  /** Objects up to this size are one PUT (for the planned S3 requests). @default SINGLE_PUT_MAX */
+  readonly singlePutMax?: number;
   /** Multipart uploads under the prefix older than this (ms) are a killed run's leftovers. @default 3600000 */
   readonly staleUploadAgeMs?: number;
   /** Credits before the run, when the budget came from `GET /usage` (shown in the report). */
@@ -113,10 +115,8 @@ export interface RunState {
 }
 
 /** S3 requests one object of `size` bytes takes: one PUT, or create + parts + complete. */
-export const s3RequestsFor = (size: number): number => {
-  const part = choosePartSize(size);
-  return size <= part ? 1 : 2 + Math.ceil(size / part);
-};
+export const s3RequestsFor = (size: number, singlePutMax = SINGLE_PUT_MAX): number =>
+  size <= singlePutMax ? 1 : 2 + Math.ceil(size / choosePartSize(size));
 
 /** Things a front end may want to show; every callback is optional. */
 export interface EngineObserver {
@@ -310,7 +310,7 @@ export class BackupEngine {
       }
       next.plannedCopies += 1;
       next.plannedBytes += item.asset.bytes;
-      next.plannedS3Requests += s3RequestsFor(item.asset.bytes);
+      next.plannedS3Requests += s3RequestsFor(item.asset.bytes, this.options.singlePutMax);
       admitted.push(item);
       this.observer.admitted?.(item);
     }

@@ -26,7 +26,12 @@ const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
  * Reads `s3://bucket[/prefix]` or a folder path. Throws a ConfigError for a malformed
  * S3 URL or bucket name.
  */
-export const parseTarget = (spec: string, option: string, s3Client?: () => S3Client): Target => {
+export const parseTarget = (
+  spec: string,
+  option: string,
+  s3Client?: () => S3Client,
+  s3Options: { readonly singlePutMax?: number } = {},
+): Target => {
   const raw = spec.trim();
   if (raw === '') throw new ConfigError(`${option} is empty: give s3://bucket[/prefix] or a folder path.`);
   if (/^s3:/i.test(raw)) {
@@ -40,6 +45,7 @@ export const parseTarget = (spec: string, option: string, s3Client?: () => S3Cli
     const prefix = normalizePrefix(m[2] ?? '');
     const destination = new S3Destination((s3Client ?? createS3Client)(), bucket, {
       probeKey: `${catalogRoot(prefix)}/write-check`,
+      ...s3Options,
     });
     return { destination, prefix, label: `s3://${bucket}${prefix ? `/${prefix}` : ''}` };
   }

@@ -111,7 +111,8 @@ export class FaultRig {
 
   /** The environment of a CLI run. */
   env(extra: Record<string, string> = {}): Record<string, string> {
-    return { CLOUDINARY_URL: this.fake.cloudinaryUrl, ...(this.s3rver?.env ?? {}), ...extra };
+    // Small multipart threshold: the fault tests' 5-12 MiB assets go multipart, as bigger ones do.
+    return { CLOUDINARY_URL: this.fake.cloudinaryUrl, CLOUDINARY_BACKUP_MULTIPART_THRESHOLD: '5MiB', ...(this.s3rver?.env ?? {}), ...extra };
   }
 
   /** A key under the prefix, e.g. root('_catalog/current.json'). */

@@ -14,7 +14,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import type { StoredObject } from '../core/asset.ts';
 import { ConfigError, DestinationError, messageOf } from '../core/errors.ts';
 import type { Destination, PutRequest, PutResult } from '../ports.ts';
-import { choosePartSize } from './part-size.ts';
+import { SINGLE_PUT_MAX, choosePartSize } from './part-size.ts';
 
 /** Options of the S3 destination. */
 export interface S3DestinationOptions {
@@ -22,6 +22,8 @@ export interface S3DestinationOptions {
   readonly queueSize?: number;
   /** Key written by check() to prove the bucket takes writes. */
   readonly probeKey: string;
+  /** Largest object sent as one streaming PutObject; bigger ones go multipart. @default SINGLE_PUT_MAX */
+  readonly singlePutMax?: number;
 }
 
 /**
@@ -40,6 +42,7 @@ const httpStatus = (err: unknown): number | undefined =>
 
 const isNotFound = (err: unknown): boolean =>
   httpStatus(err) === 404 || ['NotFound', 'NoSuchKey', 'NoSuchBucket'].includes((err as Error).name);
+
 
 /** An S3 bucket (or any S3-compatible server). Retries are the SDK's own (maxAttempts). */
 export class S3Destination implements Destination {
@@ -114,6 +117,26 @@ export class S3Destination implements Destination {
   }
 
   async put(request: PutRequest): Promise<PutResult> {
+    if (Buffer.isBuffer(request.body) || request.length <= (this.options.singlePutMax ?? SINGLE_PUT_MAX)) {
+      try {
+        // The SDK does not retry a streaming body (it cannot replay it); the engine retries
+        // with a fresh download.
+        await this.client.send(
+          new PutObjectCommand({
+            Bucket: this.bucket,
+            Key: request.key,
+            Body: request.body,
+            ContentLength: request.length,
+            ...(request.metadata ? { Metadata: { ...request.metadata } } : {}),
+            ...(request.contentType ? { ContentType: request.contentType } : {}),
+          }),
+          request.signal ? { abortSignal: request.signal } : {},
+        );
+        return { bytes: request.length };
+      } catch (err) {
+        throw new DestinationError(`writing s3://${this.bucket}/${request.key} failed: ${messageOf(err)}`, { cause: err });
+      }
+    }
     const upload = new Upload({
       client: this.client,
       queueSize: this.queueSize,

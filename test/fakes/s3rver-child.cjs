@@ -135,6 +135,7 @@ server.middleware.unshift(async (ctx, next) => {
 // Write to a temporary file beside the object and rename it into place, as S3 behaves.
 const { createHash } = require('node:crypto');
 const { createWriteStream } = require('node:fs');
+const { IncomingMessage } = require('node:http');
 const { Transform } = require('node:stream');
 const { pipeline } = require('node:stream/promises');
 server.store.putObject = async function putObjectAtomically(object) {
@@ -153,6 +154,11 @@ server.store.putObject = async function putObjectAtomically(object) {
   const source = Buffer.isBuffer(object.content) ? [object.content] : object.content;
   try {
     await pipeline(source, count, createWriteStream(tmp));
+    // Real S3 stores a PUT only when every announced byte arrived (IncompleteBody otherwise);
+    // s3rver would store what it got from a request the client gave up on.
+    // (Only for a PUT, whose content is the request itself; a completed multipart upload's
+    // content is its joined parts.)
+    if (object.content instanceof IncomingMessage && size !== object.size) throw new Error(`IncompleteBody: ${size} of ${object.size} bytes`);
     await fs.rename(tmp, objectPath);
   } catch (err) {
     await fs.rm(tmp, { force: true });

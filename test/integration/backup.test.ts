@@ -61,7 +61,8 @@ for (const kind of ['s3', 'folder'] as const) {
       s3rver = await startS3rver([BUCKET]);
       s3 = s3For(s3rver.endpoint);
       folder = await mkdtemp(path.join(tmpdir(), 'cb-folder-'));
-      env = { CLOUDINARY_URL: fake.cloudinaryUrl, ...s3rver.env };
+      // 5 MiB multipart threshold: the 12 MiB asset of the cut-download test goes multipart.
+      env = { CLOUDINARY_URL: fake.cloudinaryUrl, CLOUDINARY_BACKUP_MULTIPART_THRESHOLD: '5MiB', ...s3rver.env };
       to = kind === 's3' ? `s3://${BUCKET}/${PREFIX}` : folder;
       prefix = kind === 's3' ? PREFIX : '';
       read = kind === 's3' ? (key) => s3Sha(s3, BUCKET, key) : (key) => localSha(folder, key);

@@ -118,6 +118,14 @@ export class S3Destination implements Destination {
 
   async put(request: PutRequest): Promise<PutResult> {
     if (Buffer.isBuffer(request.body) || request.length <= (this.options.singlePutMax ?? SINGLE_PUT_MAX)) {
+      // The HTTP handler pipes the body into the request, and a pipe does not end the request
+      // when the body fails: the PUT would wait for bytes that never come. Abort it instead.
+      const ac = new AbortController();
+      const body = request.body;
+      const onBodyError = (): void => ac.abort();
+      const onAbort = (): void => ac.abort();
+      if (!Buffer.isBuffer(body)) body.once('error', onBodyError);
+      request.signal?.addEventListener('abort', onAbort, { once: true });
       try {
         // The SDK does not retry a streaming body (it cannot replay it); the engine retries
         // with a fresh download.
@@ -130,11 +138,15 @@ export class S3Destination implements Destination {
             ...(request.metadata ? { Metadata: { ...request.metadata } } : {}),
             ...(request.contentType ? { ContentType: request.contentType } : {}),
           }),
-          request.signal ? { abortSignal: request.signal } : {},
+          { abortSignal: ac.signal },
         );
         return { bytes: request.length };
       } catch (err) {
-        throw new DestinationError(`writing s3://${this.bucket}/${request.key} failed: ${messageOf(err)}`, { cause: err });
+        const cause = !Buffer.isBuffer(body) && body.errored ? body.errored : err;
+        throw new DestinationError(`writing s3://${this.bucket}/${request.key} failed: ${messageOf(cause)}`, { cause });
+      } finally {
+        if (!Buffer.isBuffer(body)) body.off('error', onBodyError);
+        request.signal?.removeEventListener('abort', onAbort);
       }
     }
     const upload = new Upload({

@@ -12,20 +12,12 @@ export type EntryState =
   /** Deleted from Cloudinary; its backup is kept (see missingFromSource). */
   | 'deleted';
 
-/** What restore needs to bring one asset back, and what verify checks it against. */
-export interface CatalogEntry {
+/**
+ * What restore needs to bring one asset back, and what verify checks it against: the asset as
+ * listed (without its delivery URL), its key, and the sha256 of the stored bytes.
+ */
+export interface CatalogEntry extends Omit<Asset, 'secureUrl'> {
   readonly key: string;
-  readonly publicId: string;
-  readonly assetId: string;
-  readonly resourceType: string;
-  readonly type: string;
-  readonly format: string;
-  readonly version: number;
-  readonly bytes: number;
-  readonly createdAt: string;
-  readonly tags: readonly string[];
-  readonly context: Readonly<Record<string, string>>;
-  readonly metadata: Readonly<Record<string, unknown>>;
   /** sha256 of the stored bytes, computed while they streamed through. */
   readonly sha256?: string;
   readonly state: EntryState;
@@ -110,19 +102,7 @@ export class Catalog {
 }
 
 /** A catalog entry for an asset as listed now. */
-export const entryFor = (asset: Asset, key: string, state: EntryState, sha256: string | undefined): CatalogEntry => ({
-  key,
-  publicId: asset.publicId,
-  assetId: asset.assetId,
-  resourceType: asset.resourceType,
-  type: asset.type,
-  format: asset.format,
-  version: asset.version,
-  bytes: asset.bytes,
-  createdAt: asset.createdAt,
-  tags: asset.tags,
-  context: asset.context,
-  metadata: asset.metadata,
-  ...(sha256 ? { sha256 } : {}),
-  state,
-});
+export const entryFor = (asset: Asset, key: string, state: EntryState, sha256: string | undefined): CatalogEntry => {
+  const { secureUrl: _url, ...listed } = asset;
+  return { key, ...listed, ...(sha256 ? { sha256 } : {}), state };
+};

@@ -6,6 +6,7 @@ import { MIN_PART_SIZE, SINGLE_PUT_MAX } from './destinations/part-size.ts';
 import { BackupEngine } from './engine.ts';
 import type { DiffMode, RunReport } from './engine.ts';
 import { createUi, summary } from './cli/ui.ts';
+import { concurrency } from './cli/args.ts';
 import { EXIT } from './cli/exit.ts';
 import { failWith } from './cli/fail.ts';
 import { CancelledError } from './core/errors.ts';
@@ -16,14 +17,6 @@ import { openCloudinary, parseTarget, resolveBudget } from './setup.ts';
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
 export { EXIT };
-
-const intIn =
-  (name: string, min: number, max: number) =>
-  (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}.`);
-    return n;
-  };
 
 const resourceTypes = (value: string): string[] => {
   const list = value.split(',').map((s) => s.trim()).filter(Boolean);
@@ -210,7 +203,7 @@ const buildProgram = (setCode: (code: number) => void): Command => {
     .addOption(
       new Option('--resource-types <list>', `comma list of ${RESOURCE_TYPES.join(', ')}`).argParser(resourceTypes).default([...RESOURCE_TYPES], RESOURCE_TYPES.join(',')),
     )
-    .option('--concurrency <n>', 'copies in flight at once (1-64)', intIn('--concurrency', 1, 64), 8)
+    .option('--concurrency <n>', 'copies in flight at once (1-64)', concurrency, 8)
     .addOption(new Option('--diff <mode>', 'how to compare: list (one ListObjectsV2 per 1,000 keys) or head (one HeadObject per asset)').choices(['list', 'head']).default('list'))
     .option(
       '--max-bytes <size|auto>',

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, Option } from 'commander';
 import type { Command } from 'commander';
+import { concurrency } from './args.ts';
 import { EXIT } from './exit.ts';
 import { parseCloudinaryUrl } from '../cloudinary/config.ts';
 import { CloudinaryUploader, DEFAULT_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../cloudinary/uploader.ts';
@@ -22,12 +23,6 @@ interface RestoreFlags {
   verbose?: boolean;
   json?: boolean;
 }
-
-const concurrency = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 64) throw new InvalidArgumentError('--concurrency must be a whole number from 1 to 64.');
-  return n;
-};
 
 const chunkSize = (value: string): number => {
   const n = parseSize(value);

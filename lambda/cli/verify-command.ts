@@ -1,5 +1,5 @@
-import { InvalidArgumentError } from 'commander';
 import type { Command } from 'commander';
+import { concurrency } from './args.ts';
 import { EXIT } from './exit.ts';
 import { formatBytes } from '../core/sizes.ts';
 import type { Problem } from '../core/verify-check.ts';
@@ -17,12 +17,6 @@ interface VerifyFlags {
   verbose?: boolean;
   json?: boolean;
 }
-
-const concurrency = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 64) throw new InvalidArgumentError('--concurrency must be a whole number from 1 to 64.');
-  return n;
-};
 
 const LABEL: Readonly<Record<Problem['kind'], string>> = {
   missing: 'MISSING',

@@ -3,5 +3,5 @@
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const { register } = await import('tsx/esm/api');
 register();
-const { main } = await import('../lambda/cli.ts');
+const { main } = await import('../lambda/entry/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

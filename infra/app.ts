@@ -24,7 +24,7 @@ export interface BuildAppOptions {
   readonly appProps?: AppProps;
   /**
    * Function code instead of the esbuild bundle.
-   * @default - lambda/handler.ts bundled by local esbuild
+   * @default - lambda/entry/handler.ts bundled by local esbuild
    */
   readonly code?: lambda.Code;
 }

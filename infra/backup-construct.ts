@@ -20,7 +20,7 @@ import { BackupMonitoring } from './monitoring.ts';
 
 /** Where the Lambda entry point lives, relative to this file (the repository root is `..`). */
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
-const HANDLER_ENTRY = fileURLToPath(new URL('../lambda/handler.ts', import.meta.url));
+const HANDLER_ENTRY = fileURLToPath(new URL('../lambda/entry/handler.ts', import.meta.url));
 
 /** Properties of {@link CloudinaryBackupConstruct}. */
 export interface CloudinaryBackupProps {
@@ -114,7 +114,7 @@ export interface CloudinaryBackupProps {
   readonly serverAccessLogs?: boolean;
   /**
    * The function code.
-   * @default - lambda/handler.ts bundled by local esbuild, AWS SDK included, ESM
+   * @default - lambda/entry/handler.ts bundled by local esbuild, AWS SDK included, ESM
    */
   readonly code?: lambda.Code;
   /**

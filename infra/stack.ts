@@ -12,8 +12,8 @@ export interface CloudinaryBackupStackProps extends StackProps {
   /** The validated deployment settings (see `parseConfig`). */
   readonly config: BackupConfig;
   /**
-   * Function code to deploy instead of bundling lambda/handler.ts (tests use this to skip esbuild).
-   * @default - lambda/handler.ts bundled by local esbuild
+   * Function code to deploy instead of bundling lambda/entry/handler.ts (tests use this to skip esbuild).
+   * @default - lambda/entry/handler.ts bundled by local esbuild
    */
   readonly code?: lambda.Code;
 }

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Catalog, entryFor } from '../../lambda/catalog.ts';
-import type { CatalogEntry } from '../../lambda/catalog.ts';
+import { Catalog, entryFor } from '../../lambda/store/catalog.ts';
+import type { CatalogEntry } from '../../lambda/store/catalog.ts';
 import type { Asset } from '../../lambda/core/asset.ts';
 import { keyFor } from '../../lambda/core/keys.ts';
 import { objectMetadata } from '../../lambda/core/metadata.ts';
-import { S3Destination } from '../../lambda/destinations/s3.ts';
+import { S3Destination } from '../../lambda/adapters/s3/destination.ts';
 import type { CloudinaryFake, FakeAsset } from '../fakes/cloudinary-fake.ts';
 import type { S3rverHandle } from '../fakes/s3rver.ts';
 import { s3For } from '../helpers.ts';

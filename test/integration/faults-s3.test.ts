@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { TMP_DIR } from '../../lambda/destinations/local.ts';
+import { TMP_DIR } from '../../lambda/adapters/local/folder.ts';
 import type { FakeAsset } from '../fakes/cloudinary-fake.ts';
 import { FaultRig, until } from '../fault-rig.ts';
 import { BIN } from '../helpers.ts';

@@ -1,12 +1,12 @@
 /**
- * CLOUDINARY_URL parsing (lambda/cloudinary/config.ts): `cloudinary://API_KEY:API_SECRET@CLOUD_NAME`
+ * CLOUDINARY_URL parsing (lambda/adapters/cloudinary/config.ts): `cloudinary://API_KEY:API_SECRET@CLOUD_NAME`
  * with optional upload_prefix, secure_distribution, cname and private_cdn. Errors are
  * ConfigErrors that say what is wrong and never contain the secret.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseCloudinaryUrl } from '../../lambda/cloudinary/config.ts';
-import type { CloudinaryConfig } from '../../lambda/cloudinary/config.ts';
+import { parseCloudinaryUrl } from '../../lambda/adapters/cloudinary/config.ts';
+import type { CloudinaryConfig } from '../../lambda/adapters/cloudinary/config.ts';
 import { ConfigError } from '../../lambda/core/errors.ts';
 
 const KEY = '123456789012345';

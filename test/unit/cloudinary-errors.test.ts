@@ -1,11 +1,11 @@
 /**
- * Cloudinary errors (lambda/cloudinary/errors.ts): the SDK's rejection shapes (DESIGN.md, and the
+ * Cloudinary errors (lambda/adapters/cloudinary/errors.ts): the SDK's rejection shapes (DESIGN.md, and the
  * SDK's lib/api_client/execute_request.js) become SourceErrors with the HTTP code; 420/429 carry
  * the "Try again on ..." time; 5xx and network errors may be retried, 4xx may not.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RateLimitedError, isRetryable, parseRetryAt, toSourceError } from '../../lambda/cloudinary/errors.ts';
+import { RateLimitedError, isRetryable, parseRetryAt, toSourceError } from '../../lambda/adapters/cloudinary/errors.ts';
 import { SourceError } from '../../lambda/core/errors.ts';
 
 describe('parseRetryAt', () => {

@@ -1,5 +1,5 @@
 /**
- * The engine's guard against a listing that would never end (lambda/engine.ts): a next_cursor
+ * The engine's guard against a listing that would never end (lambda/backup/engine.ts): a next_cursor
  * already handed out for the same resource type stops the listing as a failed listing does —
  * reported incomplete, nothing pruned — while a retried page (same cursor in, same cursor out)
  * is not a loop. In-memory source and destination: no network, no fakes.
@@ -9,9 +9,9 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import type { Asset, StoredObject } from '../../lambda/core/asset.ts';
 import { SourceError } from '../../lambda/core/errors.ts';
-import { BackupEngine } from '../../lambda/engine.ts';
-import type { RunReport } from '../../lambda/engine.ts';
-import type { Destination, ListPage, OpenedAsset, PutRequest, PutResult, Source } from '../../lambda/ports.ts';
+import { BackupEngine } from '../../lambda/backup/engine.ts';
+import type { RunReport } from '../../lambda/backup/engine.ts';
+import type { Destination, ListPage, OpenedAsset, PutRequest, PutResult, Source } from '../../lambda/ports/storage.ts';
 
 const asset = (publicId: string): Asset => ({
   assetId: publicId,

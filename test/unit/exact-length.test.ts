@@ -1,5 +1,5 @@
 /**
- * ExactLengthStream (lambda/stream/exact-length.ts): passes bytes through, counting and hashing
+ * ExactLengthStream (lambda/transfer/exact-length.ts): passes bytes through, counting and hashing
  * them; errors when the input ends short, runs long, or stalls for idleMs. This is what makes
  * a truncated object impossible (DESIGN.md "Nothing is lost").
  */
@@ -10,7 +10,7 @@ import { PassThrough, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LengthMismatchError } from '../../lambda/core/errors.ts';
-import { ExactLengthStream, IdleTimeoutError } from '../../lambda/stream/exact-length.ts';
+import { ExactLengthStream, IdleTimeoutError } from '../../lambda/transfer/exact-length.ts';
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 

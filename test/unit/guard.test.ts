@@ -1,5 +1,5 @@
 /**
- * The Admin API guard (lambda/cloudinary/guard.ts) around a scripted stub Source: retries of
+ * The Admin API guard (lambda/adapters/cloudinary/guard.ts) around a scripted stub Source: retries of
  * 5xx and network errors, no retry of 401/404, a reserve of the hourly limit kept for the
  * user's app, 420/429 "Try again on ..." waited out, every call counted, and a wait longer
  * than maxWaitMs refused. Time is a fake clock moved by the injected wait policy.
@@ -8,10 +8,10 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Asset } from '../../lambda/core/asset.ts';
 import { SourceError } from '../../lambda/core/errors.ts';
-import { RateLimitedError } from '../../lambda/cloudinary/errors.ts';
-import { GuardedSource } from '../../lambda/cloudinary/guard.ts';
-import type { GuardOptions } from '../../lambda/cloudinary/guard.ts';
-import type { ListPage, OpenedAsset, RateLimitInfo, Source } from '../../lambda/ports.ts';
+import { RateLimitedError } from '../../lambda/adapters/cloudinary/errors.ts';
+import { GuardedSource } from '../../lambda/adapters/cloudinary/guard.ts';
+import type { GuardOptions } from '../../lambda/adapters/cloudinary/guard.ts';
+import type { ListPage, OpenedAsset, RateLimitInfo, Source } from '../../lambda/ports/storage.ts';
 
 const START = Date.UTC(2026, 0, 1, 12, 0, 0);
 const MINUTE = 60_000;

@@ -1,6 +1,6 @@
 /**
  * The folder destination never follows a symbolic link out of its folder
- * (lambda/destinations/local.ts): not to write, read, list, delete or keep temporary files.
+ * (lambda/adapters/local/folder.ts): not to write, read, list, delete or keep temporary files.
  * Real files in a temporary directory; one link `image -> ../outside`.
  */
 import { after, before, describe, test } from 'node:test';
@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { LocalDestination, TMP_DIR } from '../../lambda/destinations/local.ts';
+import { LocalDestination, TMP_DIR } from '../../lambda/adapters/local/folder.ts';
 
 let base: string;
 let root: string;

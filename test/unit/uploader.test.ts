@@ -1,11 +1,11 @@
 /**
- * The pure parts of the Cloudinary uploader (lambda/cloudinary/uploader.ts): regrouping a
+ * The pure parts of the Cloudinary uploader (lambda/adapters/cloudinary/uploader.ts): regrouping a
  * stream into chunk-sized writes, and turning SDK errors into UploadErrors.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { Regroup, toUploadError } from '../../lambda/cloudinary/uploader.ts';
+import { Regroup, toUploadError } from '../../lambda/adapters/cloudinary/uploader.ts';
 
 const regroup = async (pieces: number[], size: number): Promise<{ lengths: number[]; same: boolean }> => {
   let n = 0;

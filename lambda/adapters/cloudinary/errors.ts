@@ -1,4 +1,4 @@
-import { SourceError, messageOf } from '../core/errors.ts';
+import { SourceError, messageOf } from '../../core/errors.ts';
 
 /** Reads "Try again on 2026-11-25 10:00:00 UTC" from a rate-limit message. */
 export const parseRetryAt = (message: string): Date | undefined => {

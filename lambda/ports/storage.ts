@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
-import type { Asset, StoredObject } from './core/asset.ts';
-import type { UsageInfo } from './core/budget.ts';
+import type { Asset, StoredObject } from '../core/asset.ts';
+import type { UsageInfo } from '../core/budget.ts';
 
 /** Rate-limit figures from an Admin API response (the SDK's `rate_limit_*` fields). */
 export interface RateLimitInfo {

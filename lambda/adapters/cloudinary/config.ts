@@ -1,4 +1,4 @@
-import { ConfigError } from '../core/errors.ts';
+import { ConfigError } from '../../core/errors.ts';
 
 /** The parts of a CLOUDINARY_URL. */
 export interface CloudinaryConfig {

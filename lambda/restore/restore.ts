@@ -1,21 +1,21 @@
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
-import { Catalog } from './catalog.ts';
-import { listAll } from './cloudinary/list-all.ts';
-import type { StoredObject } from './core/asset.ts';
-import { RESOURCE_TYPES } from './core/asset.ts';
-import { ConfigError, messageOf } from './core/errors.ts';
-import { normalizePrefix, typeRoot } from './core/keys.ts';
-import { readObjectMetadata } from './core/metadata.ts';
-import type { Failure } from './core/report.ts';
-import { MAX_LISTED_FAILURES } from './core/report.ts';
-import { identityFromKey, identityOf, selected } from './core/restore-plan.ts';
-import type { KeyIdentity, RestoreItem } from './core/restore-plan.ts';
-import type { Destination, Source } from './ports.ts';
-import { UploadError } from './ports-restore.ts';
-import type { MetadataReader, Uploader } from './ports-restore.ts';
-import { ExactLengthStream } from './stream/exact-length.ts';
+import { Catalog } from '../store/catalog.ts';
+import { listAll } from '../adapters/cloudinary/list-all.ts';
+import type { StoredObject } from '../core/asset.ts';
+import { RESOURCE_TYPES } from '../core/asset.ts';
+import { ConfigError, messageOf } from '../core/errors.ts';
+import { normalizePrefix, typeRoot } from '../core/keys.ts';
+import { readObjectMetadata } from '../core/metadata.ts';
+import type { Failure } from '../core/report.ts';
+import { MAX_LISTED_FAILURES } from '../core/report.ts';
+import { identityFromKey, identityOf, selected } from '../core/restore-plan.ts';
+import type { KeyIdentity, RestoreItem } from '../core/restore-plan.ts';
+import type { Destination, Source } from '../ports/storage.ts';
+import { UploadError } from '../ports/upload.ts';
+import type { MetadataReader, Uploader } from '../ports/upload.ts';
+import { ExactLengthStream } from '../transfer/exact-length.ts';
 
 /** Settings of one restore. */
 export interface RestoreOptions {

@@ -1,8 +1,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
-import type { HostPolicy } from '../core/hosts.ts';
-import { refuseUrl } from '../core/hosts.ts';
+import type { HostPolicy } from '../../core/hosts.ts';
+import { refuseUrl } from '../../core/hosts.ts';
 
 /** Keep-alive agents shared by every download of the process. */
 const agents = {

@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline';
-import type { Asset } from './core/asset.ts';
-import { catalogRoot } from './core/keys.ts';
-import type { Destination } from './ports.ts';
+import type { Asset } from '../core/asset.ts';
+import { catalogRoot } from '../core/keys.ts';
+import type { Destination } from '../ports/storage.ts';
 
 /** Whether the backup holds the version of the asset an entry describes. */
 export type EntryState =

@@ -1,16 +1,16 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { parseCloudinaryUrl } from './cloudinary/config.ts';
-import { GuardedSource } from './cloudinary/guard.ts';
-import type { GuardOptions } from './cloudinary/guard.ts';
-import { loadCloudinary } from './cloudinary/sdk.ts';
-import type { CloudinaryV2 } from './cloudinary/sdk.ts';
-import { CloudinarySource } from './cloudinary/source.ts';
-import { autoBudget } from './core/budget.ts';
-import { ConfigError } from './core/errors.ts';
-import { catalogRoot, normalizePrefix } from './core/keys.ts';
-import { LocalDestination } from './destinations/local.ts';
-import { S3Destination, createS3Client } from './destinations/s3.ts';
-import type { Destination } from './ports.ts';
+import { parseCloudinaryUrl } from '../adapters/cloudinary/config.ts';
+import { GuardedSource } from '../adapters/cloudinary/guard.ts';
+import type { GuardOptions } from '../adapters/cloudinary/guard.ts';
+import { loadCloudinary } from '../adapters/cloudinary/sdk.ts';
+import type { CloudinaryV2 } from '../adapters/cloudinary/sdk.ts';
+import { CloudinarySource } from '../adapters/cloudinary/source.ts';
+import { autoBudget } from '../core/budget.ts';
+import { ConfigError } from '../core/errors.ts';
+import { catalogRoot, normalizePrefix } from '../core/keys.ts';
+import { LocalDestination } from '../adapters/local/folder.ts';
+import { S3Destination, createS3Client } from '../adapters/s3/destination.ts';
+import type { Destination } from '../ports/storage.ts';
 
 /** A destination and the key prefix inside it. */
 export interface Target {

@@ -1,20 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { RESOURCE_TYPES } from './core/asset.ts';
-import { formatBytes, parseSize } from './core/sizes.ts';
-import { MIN_PART_SIZE, SINGLE_PUT_MAX } from './destinations/part-size.ts';
-import { BackupEngine } from './engine.ts';
-import type { DiffMode, RunReport } from './engine.ts';
-import { createUi, summary } from './cli/ui.ts';
-import { concurrency } from './cli/args.ts';
-import { EXIT } from './cli/exit.ts';
-import { failWith } from './cli/fail.ts';
-import { CancelledError } from './core/errors.ts';
-import { registerRestoreCommand } from './cli/restore-command.ts';
-import { registerVerifyCommand } from './cli/verify-command.ts';
-import { openCloudinary, parseTarget, resolveBudget } from './setup.ts';
+import { RESOURCE_TYPES } from '../../core/asset.ts';
+import { formatBytes, parseSize } from '../../core/sizes.ts';
+import { MIN_PART_SIZE, SINGLE_PUT_MAX } from '../../adapters/s3/part-size.ts';
+import { BackupEngine } from '../../backup/engine.ts';
+import type { DiffMode, RunReport } from '../../backup/engine.ts';
+import { createUi, summary } from './ui.ts';
+import { concurrency } from './args.ts';
+import { EXIT } from './exit.ts';
+import { failWith } from './fail.ts';
+import { CancelledError } from '../../core/errors.ts';
+import { registerRestoreCommand } from './restore-command.ts';
+import { registerVerifyCommand } from './verify-command.ts';
+import { openCloudinary, parseTarget, resolveBudget } from '../compose.ts';
 
-const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 export { EXIT };
 

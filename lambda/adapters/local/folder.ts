@@ -4,9 +4,9 @@ import { lstat, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/p
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { StoredObject } from '../core/asset.ts';
-import { ConfigError, DestinationError, messageOf } from '../core/errors.ts';
-import type { Destination, PutRequest, PutResult } from '../ports.ts';
+import type { StoredObject } from '../../core/asset.ts';
+import { ConfigError, DestinationError, messageOf } from '../../core/errors.ts';
+import type { Destination, PutRequest, PutResult } from '../../ports/storage.ts';
 
 /** Folder (in the destination root) where partial writes live until they are renamed into place. */
 export const TMP_DIR = '.cloudinary-backup-tmp';

@@ -11,9 +11,9 @@ import {
   paginateListObjectsV2,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import type { StoredObject } from '../core/asset.ts';
-import { ConfigError, DestinationError, messageOf } from '../core/errors.ts';
-import type { Destination, PutRequest, PutResult } from '../ports.ts';
+import type { StoredObject } from '../../core/asset.ts';
+import { ConfigError, DestinationError, messageOf } from '../../core/errors.ts';
+import type { Destination, PutRequest, PutResult } from '../../ports/storage.ts';
 import { SINGLE_PUT_MAX, choosePartSize } from './part-size.ts';
 
 /** Options of the S3 destination. */

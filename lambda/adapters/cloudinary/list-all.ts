@@ -1,6 +1,6 @@
-import type { Asset } from '../core/asset.ts';
-import { SourceError } from '../core/errors.ts';
-import type { Source } from '../ports.ts';
+import type { Asset } from '../../core/asset.ts';
+import { SourceError } from '../../core/errors.ts';
+import type { Source } from '../../ports/storage.ts';
 
 /**
  * Every asset of one resource type, page after page (one Admin API call per 500). Stops with a

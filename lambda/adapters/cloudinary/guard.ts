@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Asset } from '../core/asset.ts';
-import type { UsageInfo } from '../core/budget.ts';
-import { SourceError } from '../core/errors.ts';
-import type { ListPage, OpenedAsset, RateLimitInfo, Source } from '../ports.ts';
+import type { Asset } from '../../core/asset.ts';
+import type { UsageInfo } from '../../core/budget.ts';
+import { SourceError } from '../../core/errors.ts';
+import type { ListPage, OpenedAsset, RateLimitInfo, Source } from '../../ports/storage.ts';
 import { RateLimitedError, isRetryable } from './errors.ts';
 
 /** What to do when the run must wait for Cloudinary's hourly window to reset. */

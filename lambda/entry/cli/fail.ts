@@ -1,7 +1,7 @@
 import { EXIT } from './exit.ts';
-import { RateLimitedError } from '../cloudinary/errors.ts';
-import { ConfigError, SourceError, messageOf } from '../core/errors.ts';
-import { UploadError } from '../ports-restore.ts';
+import { RateLimitedError } from '../../adapters/cloudinary/errors.ts';
+import { ConfigError, SourceError, messageOf } from '../../core/errors.ts';
+import { UploadError } from '../../ports/upload.ts';
 
 /**
  * Prints a fatal error as one line on stderr and returns the exit code: 2 for a setting to fix

@@ -1,7 +1,7 @@
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { DestinationError, messageOf } from '../core/errors.ts';
-import type { MetadataReader } from '../ports-restore.ts';
+import { DestinationError, messageOf } from '../../core/errors.ts';
+import type { MetadataReader } from '../../ports/upload.ts';
 
 /**
  * Reads the user metadata of objects in one bucket (HeadObject), for restoring objects the

@@ -3,12 +3,12 @@ import https from 'node:https';
 import { Transform } from 'node:stream';
 import type { TransformCallback, Writable } from 'node:stream';
 import type { UploadApiOptions } from 'cloudinary';
-import { RESOURCE_TYPES } from '../core/asset.ts';
-import type { ResourceType } from '../core/asset.ts';
-import { messageOf } from '../core/errors.ts';
-import { encodeKeyValues, uploadFilename } from '../core/upload-params.ts';
-import { UploadError } from '../ports-restore.ts';
-import type { UploadRequest, UploadResult, Uploader } from '../ports-restore.ts';
+import { RESOURCE_TYPES } from '../../core/asset.ts';
+import type { ResourceType } from '../../core/asset.ts';
+import { messageOf } from '../../core/errors.ts';
+import { encodeKeyValues, uploadFilename } from '../../core/upload-params.ts';
+import { UploadError } from '../../ports/upload.ts';
+import type { UploadRequest, UploadResult, Uploader } from '../../ports/upload.ts';
 import type { CloudinaryConfig } from './config.ts';
 import type { CloudinaryV2 } from './sdk.ts';
 

@@ -1,7 +1,7 @@
-import { RESOURCE_TYPES } from './core/asset.ts';
-import { ConfigError } from './core/errors.ts';
-import { normalizePrefix } from './core/keys.ts';
-import { parseSize } from './core/sizes.ts';
+import { RESOURCE_TYPES } from '../core/asset.ts';
+import { ConfigError } from '../core/errors.ts';
+import { normalizePrefix } from '../core/keys.ts';
+import { parseSize } from '../core/sizes.ts';
 
 /** What the scheduled function is told by its environment (set by the CDK stack). */
 export interface FunctionSettings {

@@ -1,6 +1,6 @@
 import cliProgress from 'cli-progress';
-import { formatBytes } from '../core/sizes.ts';
-import type { RunReport } from '../engine.ts';
+import { formatBytes } from '../../core/sizes.ts';
+import type { RunReport } from '../../backup/engine.ts';
 
 /** Where the command line writes what people read. Progress goes to stderr, results to stdout. */
 export interface Ui {

@@ -4,16 +4,16 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { withDurableExecution } from '@aws/durable-execution-sdk-js';
 import type { DurableContext } from '@aws/durable-execution-sdk-js';
-import { parseCloudinaryUrl } from './cloudinary/config.ts';
-import { ConfigError, messageOf } from './core/errors.ts';
-import { catalogRoot } from './core/keys.ts';
-import { S3Destination, createS3Client } from './destinations/s3.ts';
-import { BackupEngine } from './engine.ts';
-import type { RunReport, RunState } from './engine.ts';
+import { parseCloudinaryUrl } from '../adapters/cloudinary/config.ts';
+import { ConfigError, messageOf } from '../core/errors.ts';
+import { catalogRoot } from '../core/keys.ts';
+import { S3Destination, createS3Client } from '../adapters/s3/destination.ts';
+import { BackupEngine } from '../backup/engine.ts';
+import type { RunReport, RunState } from '../backup/engine.ts';
 import { readSettings } from './settings.ts';
-import { openCloudinary, resolveBudget } from './setup.ts';
+import { openCloudinary, resolveBudget } from './compose.ts';
 import type { FunctionSettings } from './settings.ts';
-import type { GuardedSource } from './cloudinary/guard.ts';
+import type { GuardedSource } from '../adapters/cloudinary/guard.ts';
 
 /** Thrown by the wait policy: the page must be retried after a durable wait. */
 export class WaitRequested extends Error {

@@ -1,21 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
-import { Catalog, entryFor } from './catalog.ts';
-import type { CatalogEntry } from './catalog.ts';
-import type { StoredObject } from './core/asset.ts';
-import { isBackedUpType } from './core/asset.ts';
-import { AssetCopyError, CancelledError, SourceError, messageOf } from './core/errors.ts';
-import { normalizePrefix, typeRoot, reportsRoot } from './core/keys.ts';
-import { objectMetadata } from './core/metadata.ts';
-import { planPage } from './core/plan.ts';
-import type { PlannedAsset } from './core/plan.ts';
-import type { RunCounters } from './core/report.ts';
-import { emptyCounters, recordFailure } from './core/report.ts';
-import type { Destination, Source } from './ports.ts';
-import { BYTES_PER_CREDIT } from './core/budget.ts';
-import { SINGLE_PUT_MAX, choosePartSize } from './destinations/part-size.ts';
-import { ExactLengthStream } from './stream/exact-length.ts';
+import { Catalog, entryFor } from '../store/catalog.ts';
+import type { CatalogEntry } from '../store/catalog.ts';
+import type { StoredObject } from '../core/asset.ts';
+import { isBackedUpType } from '../core/asset.ts';
+import { AssetCopyError, CancelledError, SourceError, messageOf } from '../core/errors.ts';
+import { normalizePrefix, typeRoot, reportsRoot } from '../core/keys.ts';
+import { objectMetadata } from '../core/metadata.ts';
+import { planPage } from '../core/plan.ts';
+import type { PlannedAsset } from '../core/plan.ts';
+import type { RunCounters } from '../core/report.ts';
+import { emptyCounters, recordFailure } from '../core/report.ts';
+import type { Destination, Source } from '../ports/storage.ts';
+import { BYTES_PER_CREDIT } from '../core/budget.ts';
+import { SINGLE_PUT_MAX, choosePartSize } from '../adapters/s3/part-size.ts';
+import { ExactLengthStream } from '../transfer/exact-length.ts';
 
 /** How a run compares Cloudinary with the destination. */
 export type DiffMode = 'list' | 'head';

@@ -1,17 +1,17 @@
 import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
-import { Catalog } from './catalog.ts';
-import type { CatalogEntry } from './catalog.ts';
-import { listAll } from './cloudinary/list-all.ts';
-import type { Asset, StoredObject } from './core/asset.ts';
-import { RESOURCE_TYPES } from './core/asset.ts';
-import { ConfigError, messageOf } from './core/errors.ts';
-import { normalizePrefix, typeRoot } from './core/keys.ts';
-import { identityOf } from './core/restore-plan.ts';
-import { checkInventory, checkSource } from './core/verify-check.ts';
-import type { Problem, ProblemKind, VerifiableEntry } from './core/verify-check.ts';
-import type { Destination } from './ports.ts';
-import type { ListingSource } from './restore.ts';
+import { Catalog } from '../store/catalog.ts';
+import type { CatalogEntry } from '../store/catalog.ts';
+import { listAll } from '../adapters/cloudinary/list-all.ts';
+import type { Asset, StoredObject } from '../core/asset.ts';
+import { RESOURCE_TYPES } from '../core/asset.ts';
+import { ConfigError, messageOf } from '../core/errors.ts';
+import { normalizePrefix, typeRoot } from '../core/keys.ts';
+import { identityOf } from '../core/restore-plan.ts';
+import { checkInventory, checkSource } from '../core/verify-check.ts';
+import type { Problem, ProblemKind, VerifiableEntry } from '../core/verify-check.ts';
+import type { Destination } from '../ports/storage.ts';
+import type { ListingSource } from '../restore/restore.ts';
 
 /** Most problems a report lists by name; the counts stay exact beyond it. */
 export const MAX_LISTED_PROBLEMS = 1000;

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { concurrency } from './args.ts';
 import { EXIT } from './exit.ts';
-import { formatBytes } from '../core/sizes.ts';
-import type { Problem } from '../core/verify-check.ts';
-import { openCloudinary, parseTarget } from '../setup.ts';
-import { verifyBackup } from '../verify.ts';
-import type { VerifyReport } from '../verify.ts';
+import { formatBytes } from '../../core/sizes.ts';
+import type { Problem } from '../../core/verify-check.ts';
+import { openCloudinary, parseTarget } from '../compose.ts';
+import { verifyBackup } from '../../verify/verify.ts';
+import type { VerifyReport } from '../../verify/verify.ts';
 import { failWith } from './fail.ts';
 import { createUi } from './ui.ts';
 

@@ -1,3 +1,5 @@
+import { MAX_RESULTS } from '../lambda/adapters/cloudinary/source.ts';
+import { RESOURCE_TYPES, listingsFor } from '../lambda/core/asset.ts';
 import type { CloudinaryFake, FakeAsset, ResourceType } from './fakes/cloudinary-fake.ts';
 
 const NAMES = ['photo', 'Summer trip', 'café', '日本語', 'emoji 😀', 'a+b', '100%', 'déjà vu'];
@@ -34,9 +36,13 @@ export const populate = (fake: CloudinaryFake, counts = { images: 1100, videos: 
   return out;
 };
 
-/** Listing pages a full pass needs at 500 per page. */
-export const pagesFor = (fake: CloudinaryFake): number => {
-  const per: Record<string, number> = { image: 0, video: 0, raw: 0 };
-  for (const a of fake.listAssets()) per[a.resourceType] = (per[a.resourceType] ?? 0) + 1;
-  return Object.values(per).reduce((sum, n) => sum + Math.max(1, Math.ceil(n / 500)), 0);
+/**
+ * Listing pages a full pass needs at 500 per page: each resource type's `upload`, `private` and
+ * `authenticated` listings separately (the production list of listings, imported), and at least
+ * one call for an empty listing.
+ */
+export const pagesFor = (fake: CloudinaryFake, resourceTypes: readonly string[] = RESOURCE_TYPES): number => {
+  const per = new Map<string, number>();
+  for (const a of fake.listAssets()) per.set(`${a.resourceType}/${a.type}`, (per.get(`${a.resourceType}/${a.type}`) ?? 0) + 1);
+  return listingsFor(resourceTypes).reduce((sum, l) => sum + Math.max(1, Math.ceil((per.get(`${l.resourceType}/${l.type}`) ?? 0) / MAX_RESULTS)), 0);
 };

@@ -4,7 +4,8 @@ import pLimit from 'p-limit';
 import { Catalog, entryFor } from '../store/catalog.ts';
 import type { CatalogEntry } from '../store/catalog.ts';
 import type { StoredObject } from '../core/asset.ts';
-import { isBackedUpType } from '../core/asset.ts';
+import { isBackedUpType, listingsFor } from '../core/asset.ts';
+import type { Listing } from '../core/asset.ts';
 import { AssetCopyError, CancelledError, SourceError, messageOf } from '../core/errors.ts';
 import { normalizePrefix, typeRoot, reportsRoot } from '../core/keys.ts';
 import { objectMetadata } from '../core/metadata.ts';
@@ -93,7 +94,8 @@ export interface RunState {
   readonly startedAt: string;
   /** Catalog slot this run writes. */
   readonly slot: 'a' | 'b';
-  rtIndex: number;
+  /** Index into the run's listings (resource type x delivery type, see listingsFor). */
+  listingIndex: number;
   cursor?: string;
   /** Catalog pages of this run's slot written so far (what a resumed run reads back). */
   pageNo: number;
@@ -149,6 +151,7 @@ const newRunId = (now: Date): string =>
  */
 export class BackupEngine {
   private readonly catalog: Catalog;
+  private readonly listings: readonly Listing[];
   private inventory: Map<string, StoredObject> | undefined;
   private seen: Set<string> | undefined;
   private previous: Map<string, { version: number; sha256?: string }> | undefined;
@@ -168,6 +171,7 @@ export class BackupEngine {
     private readonly observer: EngineObserver = {},
   ) {
     this.catalog = new Catalog(destination, options.prefix);
+    this.listings = listingsFor(options.resourceTypes);
     this.limit = pLimit(Math.max(1, options.concurrency));
   }
 
@@ -188,9 +192,9 @@ export class BackupEngine {
       runId: newRunId(now),
       startedAt: now.toISOString(),
       slot: ptr?.slot === 'a' ? 'b' : 'a',
-      rtIndex: 0,
+      listingIndex: 0,
       pageNo: 0,
-      listingComplete: this.options.resourceTypes.length === 0,
+      listingComplete: this.listings.length === 0,
       counters: emptyCounters(),
       plannedCopies: 0,
       plannedBytes: 0,
@@ -249,13 +253,13 @@ export class BackupEngine {
   async step(state: RunState): Promise<RunState> {
     if (this.cancelled) throw new CancelledError();
     await this.prepare(state);
-    const rt = this.options.resourceTypes[state.rtIndex];
-    if (rt === undefined || state.listingComplete) return { ...state, listingComplete: true };
+    const listing = this.listings[state.listingIndex];
+    if (listing === undefined || state.listingComplete) return { ...state, listingComplete: true };
     const callsBefore = this.source.apiCalls;
     const counters: RunCounters = { ...state.counters, failures: [...state.counters.failures] };
     let page;
     try {
-      page = await this.source.listPage(rt, state.cursor);
+      page = await this.source.listPage(listing.resourceType, listing.type, state.cursor);
     } finally {
       counters.cloudinaryApiCalls += this.source.apiCalls - callsBefore;
       state.counters.cloudinaryApiCalls = counters.cloudinaryApiCalls;
@@ -266,6 +270,7 @@ export class BackupEngine {
     // against state.cursor also holds across durable checkpoints, where the map is new. A retried
     // step lists the same page again and gets the same cursor from the same page: not a loop.
     if (page.nextCursor !== undefined) {
+      const rt = `${listing.resourceType}/${listing.type}`;
       const seen = this.cursors.get(rt) ?? new Map<string, string>();
       this.cursors.set(rt, seen);
       const from = seen.get(page.nextCursor);
@@ -350,8 +355,8 @@ export class BackupEngine {
     if (page.nextCursor) next.cursor = page.nextCursor;
     else {
       delete next.cursor;
-      next.rtIndex = state.rtIndex + 1;
-      next.listingComplete = next.rtIndex >= this.options.resourceTypes.length;
+      next.listingIndex = state.listingIndex + 1;
+      next.listingComplete = next.listingIndex >= this.listings.length;
     }
     if (this.pending.length >= (this.options.catalogPageEntries ?? 1) || next.listingComplete) await this.flushCatalog(next);
     return next;

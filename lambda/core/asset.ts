@@ -1,6 +1,22 @@
 /** The delivery types whose originals are ours to back up (the rest are remote copies). */
 export const BACKED_UP_TYPES: ReadonlySet<string> = new Set(['upload', 'private', 'authenticated']);
 
+/**
+ * The delivery types a run lists, each explicitly: the Admin API reference gives `type` the
+ * default "upload", so a listing without it could miss every private and authenticated asset.
+ */
+export const LISTED_TYPES = ['upload', 'private', 'authenticated'] as const;
+
+/** One listing a run walks: a resource type and a delivery type. */
+export interface Listing {
+  readonly resourceType: string;
+  readonly type: string;
+}
+
+/** The listings of a run over these resource types, in the order it visits them. */
+export const listingsFor = (resourceTypes: readonly string[]): Listing[] =>
+  resourceTypes.flatMap((resourceType) => LISTED_TYPES.map((type) => ({ resourceType, type })));
+
 /** The resource types Cloudinary lists, in the order a run visits them. */
 export const RESOURCE_TYPES = ['image', 'video', 'raw'] as const;
 

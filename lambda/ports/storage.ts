@@ -28,11 +28,11 @@ export interface OpenedAsset {
 /** Cloudinary (or anything that lists assets and serves their originals). */
 export interface Source {
   /**
-   * One Admin API call: one page of a resource type, every delivery type, with tags, context
+   * One Admin API call: one page of one resource type and delivery type, with tags, context
    * and structured metadata. Rejects with a SourceError carrying `httpCode` (420/429 carry a
    * `retryAt` date); 5xx and network errors may be retried, 401/404 may not.
    */
-  listPage(resourceType: string, cursor: string | undefined): Promise<ListPage>;
+  listPage(resourceType: string, type: string, cursor: string | undefined): Promise<ListPage>;
   /**
    * Starts the download of one original, from a Cloudinary host only. Rejects with an
    * AssetCopyError (`retryable` says whether another try may help). The caller must check

@@ -4,7 +4,7 @@ import pLimit from 'p-limit';
 import { Catalog } from '../store/catalog.ts';
 import { listAll } from '../adapters/cloudinary/list-all.ts';
 import type { StoredObject } from '../core/asset.ts';
-import { RESOURCE_TYPES } from '../core/asset.ts';
+import { RESOURCE_TYPES, listingsFor } from '../core/asset.ts';
 import { ConfigError, messageOf } from '../core/errors.ts';
 import { normalizePrefix, typeRoot } from '../core/keys.ts';
 import { readObjectMetadata } from '../core/metadata.ts';
@@ -198,7 +198,7 @@ export class RestoreEngine {
   /** The identities of the assets the account has, for the resource types given. */
   private async existing(resourceTypes: readonly string[]): Promise<Set<string>> {
     const have = new Set<string>();
-    for (const rt of resourceTypes) for await (const a of listAll(this.lister, rt)) have.add(identityOf(a));
+    for (const l of listingsFor(resourceTypes)) for await (const a of listAll(this.lister, l.resourceType, l.type)) have.add(identityOf(a));
     return have;
   }
 

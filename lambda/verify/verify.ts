@@ -4,7 +4,7 @@ import { Catalog } from '../store/catalog.ts';
 import type { CatalogEntry } from '../store/catalog.ts';
 import { listAll } from '../adapters/cloudinary/list-all.ts';
 import type { Asset, StoredObject } from '../core/asset.ts';
-import { RESOURCE_TYPES } from '../core/asset.ts';
+import { RESOURCE_TYPES, listingsFor } from '../core/asset.ts';
 import { ConfigError, messageOf } from '../core/errors.ts';
 import { normalizePrefix, typeRoot } from '../core/keys.ts';
 import { identityOf } from '../core/restore-plan.ts';
@@ -153,7 +153,7 @@ export const verifyBackup = async (
       if (!prev || prev.state === 'stale') byIdentity.set(id, e);
     }
     const assets: Asset[] = [];
-    for (const rt of RESOURCE_TYPES) for await (const a of listAll(source, rt)) assets.push(a);
+    for (const l of listingsFor(RESOURCE_TYPES)) for await (const a of listAll(source, l.resourceType, l.type)) assets.push(a);
     problems.push(...checkSource(assets, byIdentity));
   }
 

@@ -32,9 +32,10 @@ const asset = (publicId: string): Asset => ({
 class PagedSource implements Source {
   apiCalls = 0;
   constructor(private readonly pages: Record<string, { ids: string[]; next?: string }>) {}
-  async listPage(_rt: string, cursor: string | undefined): Promise<ListPage> {
+  async listPage(_rt: string, type: string, cursor: string | undefined): Promise<ListPage> {
     this.apiCalls += 1;
     if (this.apiCalls > 50) throw new Error('listed forever');
+    if (type !== 'upload') return { assets: [] };
     const page = this.pages[cursor ?? ''] ?? { ids: [] };
     return { assets: page.ids.map(asset), ...(page.next ? { nextCursor: page.next } : {}) };
   }

@@ -82,7 +82,7 @@ describe('retries', () => {
   for (const c of cases) {
     test(c.name, async () => {
       const { guard, inner, waits } = harness(c.script, { maxAttempts: c.maxAttempts });
-      const result = guard.listPage('image', undefined);
+      const result = guard.listPage('image', 'upload', undefined);
       if (c.ok) {
         await result;
       } else {
@@ -119,9 +119,9 @@ describe('the reserve kept for the user app', () => {
       const { guard, inner, waits, clock } = harness([page(c.first), page(limits(500, 499, 60 * MINUTE))], {
         ...(c.reserve !== undefined ? { reserve: c.reserve } : {}),
       });
-      await guard.listPage('image', undefined);
+      await guard.listPage('image', 'upload', undefined);
       assert.equal(waits.length, 0, 'the first call has no figures yet');
-      await guard.listPage('image', 'cursor-2');
+      await guard.listPage('image', 'upload', 'cursor-2');
       assert.equal(inner.calls, 2);
       assert.equal(guard.apiCalls, 2);
       if (c.waits) {
@@ -145,7 +145,7 @@ describe('420/429 "Try again on ..." is waited out', () => {
     test(c.name, async () => {
       const retryAt = new Date(START + c.retryInMs);
       const { guard, inner, waits } = harness([new RateLimitedError('Rate Limit Exceeded', c.code, retryAt), page()]);
-      await guard.listPage('video', undefined);
+      await guard.listPage('video', 'upload', undefined);
       assert.equal(waits.length, 1);
       assert.equal(waits[0]?.until, retryAt.getTime());
       assert.equal(inner.calls, 2);
@@ -155,7 +155,7 @@ describe('420/429 "Try again on ..." is waited out', () => {
 
   test('a rate limit without a time still waits before the next try', async () => {
     const { guard, inner, waits } = harness([new RateLimitedError('Too Many Requests', 429, undefined), page()]);
-    await guard.listPage('raw', undefined);
+    await guard.listPage('raw', 'upload', undefined);
     assert.equal(waits.length, 1);
     assert.ok((waits[0]?.until ?? 0) > START, 'a time in the future');
     assert.equal(inner.calls, 2);
@@ -188,8 +188,8 @@ describe('a wait longer than maxWaitMs gives up', () => {
         ...(c.maxWaitMs !== undefined ? { maxWaitMs: c.maxWaitMs } : {}),
       });
       const run = async (): Promise<void> => {
-        await guard.listPage('image', undefined);
-        await guard.listPage('image', 'next');
+        await guard.listPage('image', 'upload', undefined);
+        await guard.listPage('image', 'upload', 'next');
       };
       await assert.rejects(run(), SourceError);
       assert.deepEqual(waits, [], 'did not start a wait it would not finish');

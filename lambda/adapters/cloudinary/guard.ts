@@ -103,8 +103,8 @@ export class GuardedSource implements Source {
     }
   }
 
-  listPage(resourceType: string, cursor: string | undefined): Promise<ListPage> {
-    return this.call(() => this.inner.listPage(resourceType, cursor));
+  listPage(resourceType: string, type: string, cursor: string | undefined): Promise<ListPage> {
+    return this.call(() => this.inner.listPage(resourceType, type, cursor));
   }
 
   /** The account's usage, or undefined when the source cannot tell. */

@@ -90,7 +90,7 @@ export class CloudinarySource implements Source {
     this.adminAgent = config.uploadPrefix.startsWith('http:') ? new http.Agent({ keepAlive: false }) : new https.Agent({ keepAlive: false });
   }
 
-  async listPage(resourceType: string, cursor: string | undefined): Promise<ListPage> {
+  async listPage(resourceType: string, type: string, cursor: string | undefined): Promise<ListPage> {
     let res: {
       resources?: ApiResource[];
       next_cursor?: string;
@@ -101,6 +101,7 @@ export class CloudinarySource implements Source {
     try {
       res = await this.sdk.api.resources({
         resource_type: resourceType,
+        type,
         max_results: MAX_RESULTS,
         tags: true,
         context: true,
@@ -109,10 +110,10 @@ export class CloudinarySource implements Source {
         ...(cursor ? { next_cursor: cursor } : {}),
       });
     } catch (err) {
-      throw toSourceError(err, `listing ${resourceType} resources`);
+      throw toSourceError(err, `listing ${resourceType}/${type} resources`);
     }
     if (!Array.isArray(res.resources)) {
-      throw toSourceError({ message: 'unexpected listing response (no resources array)', http_code: 200 }, `listing ${resourceType} resources`);
+      throw toSourceError({ message: 'unexpected listing response (no resources array)', http_code: 200 }, `listing ${resourceType}/${type} resources`);
     }
     const rl =
       typeof res.rate_limit_allowed === 'number' && typeof res.rate_limit_remaining === 'number' && res.rate_limit_reset_at

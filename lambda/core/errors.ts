@@ -83,3 +83,52 @@ export class CancelledError extends Error {
     super('cancelled by the user');
   }
 }
+
+/**
+ * A conditional write was refused: the object exists (`If-None-Match: *`) or changed since it
+ * was read (`If-Match`). S3 answers 412 PreconditionFailed (or 409 ConditionalRequestConflict
+ * when two conditional writes race); both mean "someone else wrote first".
+ */
+export class PreconditionFailedError extends Error {
+  override readonly name = 'PreconditionFailedError';
+  constructor(
+    readonly key: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`the object ${key} was written by someone else in the meantime`, options);
+  }
+}
+
+/** Who holds a run lease, as the lease object says. */
+export interface LeaseHolder {
+  readonly holder: string;
+  readonly runId: string;
+  readonly takenAt: string;
+  readonly expiresAt: string;
+}
+
+/** Another run holds the backup's lease: this run did not start and wrote nothing. */
+export class LeaseHeldError extends Error {
+  override readonly name = 'LeaseHeldError';
+  constructor(
+    readonly where: string,
+    readonly by: LeaseHolder,
+  ) {
+    super(
+      `another backup run is writing ${where}: ${by.holder} (run ${by.runId}) since ${by.takenAt}; ` +
+        `this run stopped without touching anything. Try again after it ends (its lease expires at ${by.expiresAt} if it was killed).`,
+    );
+  }
+}
+
+/** This run's lease was taken over (it expired while the run was stopped): the run stops writing. */
+export class LeaseLostError extends Error {
+  override readonly name = 'LeaseLostError';
+  constructor(where: string, options?: { cause?: unknown }) {
+    super(
+      `this run lost its lease on ${where} (it expired and another run took it over); it stopped writing. ` +
+        'The other run carries on; nothing is lost, the next run copies what this one did not.',
+      options,
+    );
+  }
+}

@@ -18,18 +18,32 @@ export interface PlannedAsset {
   readonly decision: Decision;
 }
 
+/** What the backup recorded when it wrote a key (the catalog entry of the last completed run). */
+export interface Recorded {
+  /** Cloudinary's version of the original the object holds. */
+  readonly version: number;
+  /** False when that version was listed but not copied (the entry is `stale`). */
+  readonly current: boolean;
+}
+
 /**
  * The one rule for "is the backup of this asset current". An asset is copied when
  * - its key is missing from the destination, or
  * - the stored size differs from Cloudinary's `bytes` (a replacement or a truncated copy), or
- * - Cloudinary's `version` (the upload time, Unix seconds) is later than the stored object's
- *   last-modified time: the original was replaced by one of the same size after we copied it.
+ * - the version recorded when the object was written (the catalog) is not Cloudinary's
+ *   `version`, or that version was never copied: the original was replaced by one of the same
+ *   size after we copied it.
+ * Only when no record exists (a backup made by something else, a lost catalog) does the rule fall
+ * back to the clocks: `version` (the upload time, Unix seconds) later than the stored object's
+ * last-modified time. Clocks differ between Cloudinary and the destination, and folders carry
+ * arbitrary mtimes, so the record always wins.
  * Remote delivery types (fetch, social profiles) are someone else's URL: skipped, not copied.
  */
-export const decide = (asset: Asset, stored: StoredObject | undefined): Decision => {
+export const decide = (asset: Asset, stored: StoredObject | undefined, recorded?: Recorded): Decision => {
   if (!isBackedUpType(asset)) return { action: 'skip', reason: `remote delivery type "${asset.type}"` };
   if (stored === undefined) return { action: 'copy', reason: 'missing' };
   if (stored.size !== asset.bytes) return { action: 'copy', reason: 'size' };
+  if (recorded !== undefined) return recorded.current && recorded.version === asset.version ? { action: 'unchanged' } : { action: 'copy', reason: 'version' };
   if (asset.version * 1000 > stored.lastModified.getTime()) return { action: 'copy', reason: 'version' };
   return { action: 'unchanged' };
 };
@@ -39,8 +53,9 @@ export const planPage = (
   prefix: string,
   assets: readonly Asset[],
   lookup: (key: string) => StoredObject | undefined,
+  recordOf: (key: string) => Recorded | undefined = () => undefined,
 ): PlannedAsset[] =>
   assets.map((asset) => {
     const key = keyFor(prefix, asset);
-    return { asset, key, decision: decide(asset, isBackedUpType(asset) ? lookup(key) : undefined) };
+    return { asset, key, decision: isBackedUpType(asset) ? decide(asset, lookup(key), recordOf(key)) : decide(asset, undefined) };
   });

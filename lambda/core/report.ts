@@ -6,21 +6,26 @@ export interface Failure {
   readonly error: string;
 }
 
-/** The counters of one run; every field is a JSON number or array, so the report is its JSON. */
+/**
+ * The counters of one run. Every field is a number of fixed size, so a durable checkpoint that
+ * holds them stays small whatever happens; the list of failures lives in the run's failure log
+ * in the destination (see store/failure-log.ts), never in a checkpoint.
+ */
 export interface RunCounters {
-  listed: number;
-  copied: number;
-  unchanged: number;
-  skipped: number;
-  failed: number;
-  bytesCopied: number;
-  missingFromSource: number;
-  pruned: number;
-  cloudinaryApiCalls: number;
-  failures: Failure[];
+  readonly listed: number;
+  readonly copied: number;
+  readonly unchanged: number;
+  readonly skipped: number;
+  readonly failed: number;
+  /** Assets Cloudinary is still processing (not ready to download); the next run takes them. */
+  readonly pending: number;
+  readonly bytesCopied: number;
+  readonly missingFromSource: number;
+  readonly pruned: number;
+  readonly cloudinaryApiCalls: number;
 }
 
-/** Most failures a report lists by name; the count stays exact beyond it. */
+/** Most failures a report lists by name; the count stays exact, the failure log has them all. */
 export const MAX_LISTED_FAILURES = 1000;
 
 /** Counters at zero. */
@@ -30,29 +35,23 @@ export const emptyCounters = (): RunCounters => ({
   unchanged: 0,
   skipped: 0,
   failed: 0,
+  pending: 0,
   bytesCopied: 0,
   missingFromSource: 0,
   pruned: 0,
   cloudinaryApiCalls: 0,
-  failures: [],
 });
 
-/** Records one failure, keeping the list bounded. */
-export const recordFailure = (counters: RunCounters, failure: Failure): void => {
-  counters.failed += 1;
-  if (counters.failures.length < MAX_LISTED_FAILURES) counters.failures.push(failure);
-};
-
-/** Adds a page's counters into a run's. */
-export const addCounters = (into: RunCounters, page: RunCounters): void => {
-  into.listed += page.listed;
-  into.copied += page.copied;
-  into.unchanged += page.unchanged;
-  into.skipped += page.skipped;
-  into.failed += page.failed;
-  into.bytesCopied += page.bytesCopied;
-  into.missingFromSource += page.missingFromSource;
-  into.pruned += page.pruned;
-  into.cloudinaryApiCalls += page.cloudinaryApiCalls;
-  for (const f of page.failures) if (into.failures.length < MAX_LISTED_FAILURES) into.failures.push(f);
-};
+/** The sum of two sets of counters (a new object; neither input changes). */
+export const addCounters = (a: RunCounters, b: Partial<RunCounters>): RunCounters => ({
+  listed: a.listed + (b.listed ?? 0),
+  copied: a.copied + (b.copied ?? 0),
+  unchanged: a.unchanged + (b.unchanged ?? 0),
+  skipped: a.skipped + (b.skipped ?? 0),
+  failed: a.failed + (b.failed ?? 0),
+  pending: a.pending + (b.pending ?? 0),
+  bytesCopied: a.bytesCopied + (b.bytesCopied ?? 0),
+  missingFromSource: a.missingFromSource + (b.missingFromSource ?? 0),
+  pruned: a.pruned + (b.pruned ?? 0),
+  cloudinaryApiCalls: a.cloudinaryApiCalls + (b.cloudinaryApiCalls ?? 0),
+});

@@ -5,15 +5,17 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { withDurableExecution } from '@aws/durable-execution-sdk-js';
 import type { DurableContext } from '@aws/durable-execution-sdk-js';
 import { parseCloudinaryUrl } from '../adapters/cloudinary/config.ts';
-import { ConfigError, messageOf } from '../core/errors.ts';
-import { catalogRoot } from '../core/keys.ts';
+import type { GuardedSource } from '../adapters/cloudinary/guard.ts';
 import { S3Destination, createS3Client } from '../adapters/s3/destination.ts';
 import { BackupEngine } from '../backup/engine.ts';
 import type { RunReport, RunState } from '../backup/engine.ts';
-import { readSettings } from './settings.ts';
+import type { TimeBound } from '../backup/copy-page.ts';
+import { ConfigError, LeaseHeldError, messageOf } from '../core/errors.ts';
+import type { LeaseHolder } from '../core/errors.ts';
+import { catalogRoot } from '../core/keys.ts';
+import { describeHolder } from '../store/lease.ts';
 import { openCloudinary, resolveBudget } from './compose.ts';
-import type { FunctionSettings } from './settings.ts';
-import type { GuardedSource } from '../adapters/cloudinary/guard.ts';
+import { readSettings } from './settings.ts';
 
 /** Thrown by the wait policy: the page must be retried after a durable wait. */
 export class WaitRequested extends Error {
@@ -29,10 +31,11 @@ export interface HandlerDeps {
   /** Reads the CLOUDINARY_URL from Secrets Manager (never logged, never checkpointed). */
   readSecret(secretArn: string): Promise<string>;
   s3Client(): S3Client;
-  /** Called before a durable wait (tests move their clock). */
+  /** Called inside the step that decided a rate-limit wait (tests move their clock). */
   onWait?(until: Date): void;
-  /** End the invocation between pages when less than this many ms remain. @default 300000 */
-  readonly yieldBelowMs?: number;
+  /** Margins of a step's time bound (see TimeBound); the defaults suit Lambda's 15 minutes. */
+  readonly startMarginMs?: number;
+  readonly stopMarginMs?: number;
 }
 
 const defaultDeps = (): HandlerDeps => ({
@@ -48,21 +51,61 @@ const emptySecretHelp = (arn: string): string =>
   `The secret ${arn} does not hold a valid CLOUDINARY_URL. Put it there with: ` +
   `aws secretsmanager put-secret-value --secret-id ${arn} --secret-string 'cloudinary://API_KEY:API_SECRET@CLOUD_NAME'`;
 
-type PageOutcome = { state: RunState; waitUntil?: string };
+/** A page step's checkpointed result: the state, and what the orchestration does next. */
+interface PageOutcome {
+  readonly state: RunState;
+  /** Wait this long for Cloudinary's rate-limit window, then list the same page again. */
+  readonly waitSeconds?: number;
+  /** End this invocation (its time is nearly spent); the next one continues. */
+  readonly yieldNow?: boolean;
+}
+
+/** What the execution returns: the report's figures and a few failures (the report in S3 has all). */
+export type RunSummary = Omit<RunReport, 'failures'> & { failures: RunReport['failures'] };
+
+/** What a run that found another run's lease returns. */
+export interface RunSkipped {
+  readonly skipped: true;
+  readonly heldBy: LeaseHolder;
+}
+
+const SUMMARY_FAILURES = 20;
+
+/** The report, bounded for a checkpoint: at most 20 failures, each cut to 500 characters. */
+const summarize = (report: RunReport): RunSummary => ({
+  ...report,
+  failures: report.failures.slice(0, SUMMARY_FAILURES).map((f) => ({ ...f, publicId: f.publicId.slice(0, 300), error: f.error.slice(0, 500) })),
+});
+
+/** The retry policy of every step: configuration errors and lost leases are final, others get 3 tries. */
+const retryStrategy = (error: Error, attempt: number) =>
+  ['ConfigError', 'LeaseLostError'].includes(error.name) || attempt >= 3 ? { shouldRetry: false } : { shouldRetry: true, delay: { seconds: 30 * attempt } };
 
 /**
- * The nightly run as a durable execution: each listing page (list, plan, copy, catalog page)
- * is a checkpointed step; a rate-limit reset is a durable wait (no compute billed); between
- * pages the invocation ends when its time runs low, and the next one resumes from the
- * checkpointed cursor. The secret is read outside any step, so it is never checkpointed.
+ * The nightly run as a durable execution: `start` (lease, budget, catalog slot), then one step
+ * per listing page (or part of a page: a step copies only what fits in its invocation), with
+ * durable waits for Cloudinary's rate-limit resets and to end an invocation whose time is spent,
+ * then `finish`. The secret is read outside any step, so it is never checkpointed.
+ *
+ * REPLAY RULE: every decision that changes the sequence of durable operations — wait or not, how
+ * long, yield or not, another page or finish — is taken from a checkpointed step result. The
+ * durable runtime replays this function from the top on every invocation, with the results of
+ * completed steps; getRemainingTimeInMillis(), Date.now() and anything else read outside a step
+ * differ on replay, so they are read only inside steps.
  */
 export const createBackupRun =
   (deps: HandlerDeps) =>
-  async (_event: unknown, context: DurableContext): Promise<RunReport> => {
+  async (_event: unknown, context: DurableContext): Promise<RunSummary | RunSkipped> => {
     const logger = new Logger({ serviceName: deps.env.POWERTOOLS_SERVICE_NAME ?? 'cloudinary-backup' });
-    // Everything that can fail on configuration is built inside a step, so the failure is
-    // recorded as the step's error (not retried); the secret itself is never a step result.
-    let built: Promise<{ engine: BackupEngine; source: GuardedSource; settings: FunctionSettings }> | undefined;
+    const timeLeft = (): number => context.lambdaContext.getRemainingTimeInMillis();
+    const bound: TimeBound = {
+      timeLeft,
+      ...(deps.startMarginMs === undefined ? {} : { startMarginMs: deps.startMarginMs }),
+      ...(deps.stopMarginMs === undefined ? {} : { stopMarginMs: deps.stopMarginMs }),
+    };
+    const startMargin = deps.startMarginMs ?? 120_000;
+    let built: Promise<{ engine: BackupEngine; source: GuardedSource; settings: ReturnType<typeof readSettings> }> | undefined;
+    // Built inside the first step that needs it, so a configuration failure is that step's error.
     const ready = () =>
       (built ??= (async () => {
         const settings = readSettings(deps.env);
@@ -77,9 +120,7 @@ export const createBackupRun =
             throw new WaitRequested(until);
           },
         });
-        const destination = new S3Destination(deps.s3Client(), settings.bucketName, {
-          probeKey: `${catalogRoot(settings.prefix)}/write-check`,
-        });
+        const destination = new S3Destination(deps.s3Client(), settings.bucketName, { probeKey: `${catalogRoot(settings.prefix)}/write-check` });
         const engine = new BackupEngine(cloud.source, destination, {
           prefix: settings.prefix,
           resourceTypes: settings.resourceTypes,
@@ -87,71 +128,87 @@ export const createBackupRun =
           diff: 'list',
           dryRun: false,
           prune: settings.prune,
+          maxPrune: settings.maxPrune,
+          holder: describeHolder('nightly backup', deps.env),
         });
         return { engine, source: cloud.source, settings };
       })());
-    const noRetryOnConfig = (error: Error, attempt: number) =>
-      error.name === 'ConfigError' || attempt >= 3 ? { shouldRetry: false } : { shouldRetry: true, delay: { seconds: 30 * attempt } };
 
     // The budget is fixed once, at start, and checkpointed with the state: every later
     // invocation spends from the same budget instead of asking GET /usage again.
-    let state = await context.step(
+    const started = await context.step(
       'start',
-      async () => {
+      async (): Promise<{ state: RunState } | RunSkipped> => {
         const { engine, source, settings } = await ready();
         const budget = await resolveBudget(source, settings.maxBytesPerRun, settings.creditCeiling);
-        const started = await engine.start();
-        return {
-          ...started,
-          ...(budget.maxBytes === undefined ? {} : { maxBytes: budget.maxBytes }),
-          ...(budget.quota ? { quota: budget.quota } : {}),
-        };
+        try {
+          const state = await engine.start();
+          return { state: { ...state, ...(budget.maxBytes === undefined ? {} : { maxBytes: budget.maxBytes }), ...(budget.quota ? { quota: budget.quota } : {}) } };
+        } catch (err) {
+          if (err instanceof LeaseHeldError) return { skipped: true, heldBy: err.by };
+          throw err;
+        }
       },
-      { retryStrategy: noRetryOnConfig },
+      { retryStrategy },
     );
-    const yieldBelow = deps.yieldBelowMs ?? 300_000;
+    if ('skipped' in started) {
+      publish(deps.env, { RunSkipped: 1 });
+      logger.warn('another run holds the lease: this run did nothing', { heldBy: started.heldBy });
+      return started;
+    }
+    let state = started.state;
     for (let n = 0; !state.listingComplete; n += 1) {
       const current = state;
       const out: PageOutcome = await context.step(
         `page-${n}`,
         async () => {
           try {
-            return { state: await (await ready()).engine.step(current) };
+            const next = await (await ready()).engine.step(current, bound);
+            return { state: next, yieldNow: next.page !== undefined || (!next.listingComplete && timeLeft() < startMargin) };
           } catch (err) {
-            if (err instanceof WaitRequested) return { state: current, waitUntil: err.until.toISOString() };
-            throw err;
+            if (!(err instanceof WaitRequested)) throw err;
+            deps.onWait?.(err.until);
+            return { state: current, waitSeconds: Math.max(1, Math.ceil((err.until.getTime() - Date.now()) / 1000)) };
           }
         },
-        { retryStrategy: noRetryOnConfig },
+        { retryStrategy },
       );
       state = out.state;
-      if (out.waitUntil) {
-        const until = new Date(out.waitUntil);
-        deps.onWait?.(until);
-        await context.wait(`rate-limit-${n}`, { seconds: Math.max(1, Math.ceil((until.getTime() - Date.now()) / 1000)) });
-        if (built) (await built).source.rateLimit = undefined;
-      } else if (!state.listingComplete && context.lambdaContext.getRemainingTimeInMillis() < yieldBelow) {
-        // A wait longer than the time left makes the SDK suspend now rather than hold a timer;
-        // the next invocation starts with a full 15 minutes. Waiting bills no compute.
-        const left = context.lambdaContext.getRemainingTimeInMillis();
-        await context.wait(`continue-${n}`, { seconds: Math.ceil(left / 1000) + 1 });
+      if (out.waitSeconds !== undefined) {
+        await context.wait(`rate-limit-${n}`, { seconds: out.waitSeconds });
+        if (built) (await built).source.windowPassed();
+      } else if (out.yieldNow) {
+        // Any awaited durable wait ends the invocation (the SDK suspends the execution); the
+        // next invocation replays to here with a full 15 minutes and no compute is billed between.
+        await context.wait(`continue-${n}`, { seconds: 1 });
       }
     }
-    const report = await context.step('finish', async () => (await ready()).engine.finish(state));
-    const metrics = new Metrics({ namespace: deps.env.POWERTOOLS_METRICS_NAMESPACE ?? 'CloudinaryBackup', serviceName: 'cloudinary-backup' });
-    metrics.addMetric('AssetsListed', MetricUnit.Count, report.listed);
-    metrics.addMetric('AssetsCopied', MetricUnit.Count, report.copied);
-    metrics.addMetric('AssetsFailed', MetricUnit.Count, report.failed);
-    metrics.addMetric('BytesCopied', MetricUnit.Bytes, report.bytesCopied);
-    metrics.addMetric('AdminApiCalls', MetricUnit.Count, report.cloudinaryApiCalls);
-    if (report.cloudinaryApiRemaining !== null) metrics.addMetric('AdminApiRemaining', MetricUnit.Count, report.cloudinaryApiRemaining);
-    metrics.addMetric('RunDurationSeconds', MetricUnit.Seconds, (Date.parse(report.finishedAt) - Date.parse(report.startedAt)) / 1000);
-    metrics.addMetric('RunCompleted', MetricUnit.Count, report.listingComplete ? 1 : 0);
-    metrics.publishStoredMetrics();
+    const final = state;
+    const report = await context.step('finish', async () => summarize(await (await ready()).engine.finish(final)), { retryStrategy });
+    publish(deps.env, {
+      AssetsListed: report.listed,
+      AssetsCopied: report.copied,
+      AssetsFailed: report.failed,
+      AssetsPending: report.pending,
+      BytesCopied: report.bytesCopied,
+      AdminApiCalls: report.cloudinaryApiCalls,
+      ...(report.cloudinaryApiRemaining === null ? {} : { AdminApiRemaining: report.cloudinaryApiRemaining }),
+      RunDurationSeconds: (Date.parse(report.finishedAt) - Date.parse(report.startedAt)) / 1000,
+      RunCompleted: report.listingComplete ? 1 : 0,
+    });
     const { failures, ...figures } = report;
-    logger.info('backup run finished', { ...figures, failures: failures.slice(0, 50) });
+    logger.info('backup run finished', { ...figures, failures });
     return report;
   };
+
+const UNITS: Record<string, (typeof MetricUnit)[keyof typeof MetricUnit]> = { BytesCopied: MetricUnit.Bytes, RunDurationSeconds: MetricUnit.Seconds };
+
+/** Publishes the run's metrics (EMF on stdout); called after the last step, once per execution. */
+const publish = (env: NodeJS.ProcessEnv, values: Record<string, number>): void => {
+  const metrics = new Metrics({ namespace: env.POWERTOOLS_METRICS_NAMESPACE ?? 'CloudinaryBackup', serviceName: 'cloudinary-backup' });
+  for (const [name, value] of Object.entries(values)) metrics.addMetric(name, UNITS[name] ?? MetricUnit.Count, value);
+  metrics.publishStoredMetrics();
+};
 
 /** The Lambda entry point (a durable function; invoke it through its alias). */
 export const handler = withDurableExecution(createBackupRun(defaultDeps()));

@@ -2,6 +2,8 @@ import { RESOURCE_TYPES } from '../core/asset.ts';
 import { ConfigError } from '../core/errors.ts';
 import { normalizePrefix } from '../core/keys.ts';
 import { parseSize } from '../core/sizes.ts';
+import { parsePruneLimit } from '../core/prune-limit.ts';
+import type { PruneLimit } from '../core/prune-limit.ts';
 
 /** What the scheduled function is told by its environment (set by the CDK stack). */
 export interface FunctionSettings {
@@ -15,6 +17,8 @@ export interface FunctionSettings {
   readonly resourceTypes: readonly string[];
   /** With maxBytesPerRun=auto: share of the plan's credits a run may take the account to. @default 0.9 */
   readonly creditCeiling: number;
+  /** Most backups one pruning run deletes. @default 10% */
+  readonly maxPrune: PruneLimit;
 }
 
 const need = (env: NodeJS.ProcessEnv, name: string): string => {
@@ -42,7 +46,10 @@ export const readSettings = (env: NodeJS.ProcessEnv): FunctionSettings => {
   if (resourceTypes.length === 0 || bad.length) throw new ConfigError(`RESOURCE_TYPES has unknown types: ${bad.join(', ') || '(none)'}.`);
   const creditCeiling = Number(env.CREDIT_CEILING ?? '0.9');
   if (!(creditCeiling > 0 && creditCeiling <= 1)) throw new ConfigError(`CREDIT_CEILING must be a fraction above 0 and at most 1 (got "${env.CREDIT_CEILING}").`);
+  const maxPrune = parsePruneLimit(env.MAX_PRUNE ?? '10%');
+  if (!maxPrune) throw new ConfigError(`MAX_PRUNE must be a count (e.g. 500) or a percentage (e.g. 10%) (got "${env.MAX_PRUNE}").`);
   return {
+    maxPrune,
     creditCeiling,
     bucketName: need(env, 'BUCKET_NAME'),
     prefix: normalizePrefix(env.PREFIX ?? ''),

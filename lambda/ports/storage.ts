@@ -61,6 +61,15 @@ export interface PutRequest {
   readonly signal?: AbortSignal;
 }
 
+/** A small object and its entity tag (see Destination.readTagged). */
+export interface TaggedObject {
+  readonly body: Buffer;
+  readonly etag: string;
+}
+
+/** The condition of a conditional write. */
+export type WriteCondition = { readonly ifNoneMatch: '*' } | { readonly ifMatch: string };
+
 /** An S3 bucket, a local folder, or anything that stores objects by key. */
 export interface Destination {
   /** Where it writes, for messages (never a secret). */
@@ -84,6 +93,18 @@ export interface Destination {
   get(key: string): Promise<Readable>;
   /** Deletes one object; deleting a missing key is not an error. */
   delete(key: string): Promise<void>;
+  /**
+   * Reads a small object with its entity tag, for a later conditional write; undefined when the
+   * key does not exist. Rejects with a DestinationError otherwise.
+   */
+  readTagged(key: string): Promise<TaggedObject | undefined>;
+  /**
+   * Writes a small object only if the condition holds: `{ ifNoneMatch: '*' }` (the key does not
+   * exist) or `{ ifMatch: etag }` (the object is still the one read with that tag). Resolves with
+   * the new entity tag; rejects with a PreconditionFailedError when the condition fails (also when
+   * two writers race: exactly one wins), a DestinationError otherwise.
+   */
+  writeConditional(key: string, body: Buffer, condition: WriteCondition): Promise<string>;
   /**
    * Cleans up after failed writes whose own clean-up failed (S3: a multipart upload whose abort
    * did not reach the server). Called once at the end of a run; never throws.

@@ -1,4 +1,5 @@
 import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Asset } from '../core/asset.ts';
 import { catalogRoot } from '../core/keys.ts';
 import type { Destination } from '../ports/storage.ts';
@@ -46,6 +47,8 @@ export class Catalog {
   constructor(
     private readonly destination: Destination,
     prefix: string,
+    /** Pause before a catalog write is tried again, times the attempt number. @default 500 */
+    private readonly retryDelayMs = 500,
   ) {
     this.root = catalogRoot(prefix);
   }
@@ -72,10 +75,22 @@ export class Catalog {
     return JSON.parse(Buffer.concat(chunks).toString('utf8')) as CatalogPointer;
   }
 
-  /** Writes one page of entries into a slot. */
+  /**
+   * Writes one page of entries into a slot. A failed write is tried again on its own (3 tries):
+   * the copies it records are done, and repeating them for a catalog write would waste the
+   * budget and write their entries twice.
+   */
   async writePage(slot: 'a' | 'b', page: number, entries: readonly CatalogEntry[]): Promise<void> {
     const body = Buffer.from(entries.map((e) => JSON.stringify(e)).join('\n') + (entries.length ? '\n' : ''), 'utf8');
-    await this.destination.put({ key: this.pageKey(slot, page), body, length: body.length, contentType: 'application/x-ndjson' });
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.destination.put({ key: this.pageKey(slot, page), body, length: body.length, contentType: 'application/x-ndjson' });
+        return;
+      } catch (err) {
+        if (attempt >= 3) throw err;
+        await sleep(this.retryDelayMs * attempt);
+      }
+    }
   }
 
   /** Makes a slot the current catalog. */

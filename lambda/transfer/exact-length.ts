@@ -11,10 +11,26 @@ export class IdleTimeoutError extends Error {
   }
 }
 
+/** The recorded sha256 did not match the bytes read: the source is damaged. */
+export class ChecksumMismatchError extends Error {
+  override readonly name = 'ChecksumMismatchError';
+  constructor(
+    readonly expected: string,
+    readonly actual: string,
+  ) {
+    super(`the bytes read have sha256 ${actual}, not the ${expected} recorded at backup time: the copy is damaged`);
+  }
+}
+
 /**
  * Passes bytes through while counting and hashing them. It errors — so whatever consumes it
  * aborts instead of completing — when more bytes than expected arrive, when the input ends
- * short, or when no byte arrives for `idleMs`. This is what makes a truncated object impossible.
+ * short, when no byte arrives for `idleMs`, or (with `expectedSha256`) when the bytes are not the
+ * ones recorded. This is what makes a truncated or damaged object impossible.
+ *
+ * The last byte is held back until the input has ended and every check passed: a consumer that
+ * completes as soon as it has `expected` bytes (a PUT with that Content-Length, the last chunk of
+ * a chunked upload) cannot complete on a body that turns out longer or damaged.
  */
 export class ExactLengthStream extends Transform {
   private count = 0;
@@ -22,10 +38,14 @@ export class ExactLengthStream extends Transform {
   private timer: NodeJS.Timeout | undefined;
   private digest: string | undefined;
 
+  /** The last byte, held back until the input ends (see the class comment). */
+  private held: Buffer | undefined;
+
   constructor(
     readonly expected: number,
     private readonly idleMs: number,
     private readonly onChunk?: (bytes: number) => void,
+    private readonly expectedSha256?: string,
   ) {
     super();
     this.arm();
@@ -64,6 +84,10 @@ export class ExactLengthStream extends Transform {
     // A consumer that is busy (an S3 part in flight) is not a stalled download: the timer
     // runs again only when the consumer asks for more (see _read).
     clearTimeout(this.timer);
+    if (this.count === this.expected && chunk.length > 0) {
+      this.held = chunk.subarray(chunk.length - 1);
+      chunk = chunk.subarray(0, chunk.length - 1);
+    }
     done(null, chunk);
     if (this.readableLength < this.readableHighWaterMark) this.arm();
   }
@@ -80,7 +104,13 @@ export class ExactLengthStream extends Transform {
       done(new LengthMismatchError(this.expected, this.count, 'short'));
       return;
     }
-    this.digest = this.hash.digest('hex');
+    const digest = this.hash.digest('hex');
+    if (this.expectedSha256 !== undefined && digest !== this.expectedSha256) {
+      done(new ChecksumMismatchError(this.expectedSha256, digest));
+      return;
+    }
+    this.digest = digest;
+    if (this.held) this.push(this.held);
     done();
   }
 

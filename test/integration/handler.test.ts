@@ -1,33 +1,39 @@
+/**
+ * The durable handler (lambda/entry/handler.ts) under LocalDurableTestRunner, against the
+ * Cloudinary fake and s3rver, with a Lambda clock that runs down with the work (WorkClock): the
+ * run yields and resumes for real, replaying its completed steps each time. The default margins
+ * are used; nothing is set to infinity.
+ */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { LocalDurableTestRunner } from '@aws/durable-execution-sdk-js-testing';
 import { withDurableExecution } from '@aws/durable-execution-sdk-js';
 import { keyFor } from '../../lambda/core/keys.ts';
-import type { RunReport } from '../../lambda/backup/engine.ts';
+import { TOO_LARGE } from '../../lambda/backup/page.ts';
 import { createBackupRun } from '../../lambda/entry/handler.ts';
-import type { HandlerDeps } from '../../lambda/entry/handler.ts';
+import type { HandlerDeps, RunSummary } from '../../lambda/entry/handler.ts';
 import { CloudinaryFake } from '../fakes/cloudinary-fake.ts';
 import { startS3rver } from '../fakes/s3rver.ts';
 import type { S3rverHandle } from '../fakes/s3rver.ts';
 import { pagesFor, populate } from '../fixtures.ts';
 import { s3For, s3Sha } from '../helpers.ts';
+import { WorkClock } from '../durable-clock.ts';
 
 const BUCKET = 'nightly';
+
+const text = async (s3: S3Client, key: string): Promise<string> =>
+  (await (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body?.transformToString()) ?? '';
 
 describe('durable handler against the Cloudinary fake and s3rver', () => {
   let s3rver: S3rverHandle;
   let s3: S3Client;
   let shift = 0;
-  let fake: CloudinaryFake;
 
   before(async () => {
     s3rver = await startS3rver([BUCKET]);
     s3 = s3For(s3rver.endpoint);
-    fake = new CloudinaryFake({ cloudName: 'night', apiKey: 'k1', apiSecret: 's3cr3t-night', now: () => Date.now() + shift, signatureMaxAgeSeconds: Infinity, rateLimit: 4 });
-    await fake.start();
-    populate(fake, { images: 700, videos: 30, raw: 20 });
   });
 
   // A fresh local durable environment per test: a third execution in one environment never
@@ -36,67 +42,165 @@ describe('durable handler against the Cloudinary fake and s3rver', () => {
   afterEach(() => LocalDurableTestRunner.teardownTestEnvironment());
 
   after(async () => {
-    await fake.stop();
     await s3rver.stop();
   });
 
-  const deps = (prefix: string, extra: Partial<HandlerDeps> = {}): HandlerDeps => ({
-    env: { BUCKET_NAME: BUCKET, PREFIX: prefix, SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:cld', CONCURRENCY: '8' },
+  const deps = (fake: CloudinaryFake, prefix: string, extra: Partial<HandlerDeps> = {}): HandlerDeps => ({
+    env: { BUCKET_NAME: BUCKET, PREFIX: prefix, SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:cld', CONCURRENCY: '8', POWERTOOLS_METRICS_DISABLED: 'true' },
     readSecret: async () => fake.cloudinaryUrl,
     s3Client: () => s3For(s3rver.endpoint),
     ...extra,
   });
 
-  const backedUp = () => fake.listAssets().filter((a) => ['upload', 'private', 'authenticated'].includes(a.type));
+  const newFake = async (name: string, opts: { rateLimit?: number } = {}): Promise<CloudinaryFake> => {
+    const fake = new CloudinaryFake({ cloudName: name, apiKey: 'k1', apiSecret: `s3cr3t-${name}`, now: () => Date.now() + shift, signatureMaxAgeSeconds: Infinity, ...opts });
+    await fake.start();
+    return fake;
+  };
 
-  test('an empty secret fails with a message that says what to put there, without retrying', async () => {
-    const handler = withDurableExecution(createBackupRun(deps('empty', { readSecret: async () => 'Xy9generatedRandomValue' })));
-    const runner = new LocalDurableTestRunner({ handlerFunction: handler });
+  /** Runs one execution with the work clock; returns it and the clock. */
+  const execute = async (fake: CloudinaryFake, d: HandlerDeps, clock: WorkClock) => {
+    const runner = new LocalDurableTestRunner({ handlerFunction: clock.wrap(withDurableExecution(createBackupRun(d))) });
     const execution = await runner.run({ payload: {} });
+    assert.equal(execution.getStatus(), 'SUCCEEDED', execution.getStatus() === 'FAILED' ? JSON.stringify(execution.getError()) : '');
+    const steps = execution.getOperations().filter((op) => op.getType() === 'STEP');
+    assert.ok(steps.length >= 2);
+    const largest = Math.max(...steps.map((op) => Buffer.byteLength(JSON.stringify(op.getStepDetails()?.result ?? null), 'utf8')));
+    return { execution, result: execution.getResult() as RunSummary, largest };
+  };
+
+  const workClock = (fake: CloudinaryFake, msPerByte: number, msPerCall = 2000) =>
+    new WorkClock(WorkClock.fromCounters(() => fake.stats.downloadBytes, () => fake.stats.adminCalls, msPerByte, msPerCall));
+
+  test('an empty secret fails with a message that says what to put there; the start step is not retried', async () => {
+    const fake = await newFake('empty');
+    let reads = 0;
+    const d = deps(fake, 'empty', {
+      readSecret: async () => {
+        reads += 1;
+        return 'Xy9generatedRandomValue';
+      },
+    });
+    const runner = new LocalDurableTestRunner({ handlerFunction: withDurableExecution(createBackupRun(d)) });
+    const execution = await runner.run({ payload: {} });
+    await fake.stop();
     assert.equal(execution.getStatus(), 'FAILED');
     const error = JSON.stringify(execution.getError());
     assert.match(error, /put-secret-value --secret-id arn:aws:secretsmanager/);
     assert.match(error, /cloudinary:\/\/API_KEY:API_SECRET@CLOUD_NAME/);
     assert.doesNotMatch(error, /Xy9generatedRandomValue/, 'the secret value is never echoed');
+    assert.equal(reads, 1, 'a ConfigError is final: the secret was read once, the step never retried');
+    assert.equal(execution.getInvocations().length, 1);
   });
 
+  test('a first backup that needs several invocations yields, resumes and finishes: every asset byte-exact, catalog committed, report written', async () => {
+    const fake = await newFake('split');
+    populate(fake, { images: 700, videos: 30, raw: 20 });
+    const backedUp = fake.listAssets().filter((a) => ['upload', 'private', 'authenticated'].includes(a.type));
+    const clock = workClock(fake, 1.5);
+    const { execution, result, largest } = await execute(fake, deps(fake, 'split'), clock);
+    assert.ok(clock.invocations >= 4, `yielded and resumed at least 3 times (ran in ${clock.invocations} invocations)`);
+    assert.equal(execution.getInvocations().length, clock.invocations);
+    assert.equal(result.copied, backedUp.length);
+    assert.equal(result.failed, 0);
+    assert.equal(fake.stats.downloads, backedUp.length, 'no asset downloaded twice');
+    assert.ok(largest < 64 * 1024, `largest checkpoint ${largest} bytes`);
+    for (const a of backedUp) assert.equal(await s3Sha(s3, BUCKET, keyFor('split', a)), fake.expectedSha256(a), a.publicId);
+    const pointer = JSON.parse(await text(s3, 'split/_catalog/current.json')) as { entries: number; runId: string };
+    assert.equal(pointer.entries, backedUp.length, 'the catalog is committed with every asset');
+    assert.equal(pointer.runId, result.runId);
+    const report = JSON.parse(await text(s3, `split/_reports/${result.runId}.json`)) as RunSummary;
+    assert.equal(report.copied, backedUp.length);
+    assert.deepEqual(await s3rver.openUploads(BUCKET), []);
+    const lease = JSON.parse(await text(s3, 'split/_catalog/lease.json')) as { expiresAt: string };
+    assert.ok(Date.parse(lease.expiresAt) <= Date.now(), 'the lease was released');
+
+    // The second night: exactly what changed is copied.
+    const changed = backedUp.slice(0, 3);
+    for (const a of changed) fake.replaceAsset(a.publicId, a.resourceType, a.type, { bytes: a.bytes + 11 });
+    fake.resetStats();
+    const night2 = await execute(fake, deps(fake, 'split'), workClock(fake, 1.5));
+    assert.equal(night2.result.copied, 3);
+    assert.equal(night2.result.unchanged, backedUp.length - 3);
+    assert.equal(fake.stats.downloads, 3);
+    for (const a of changed) {
+      const now = fake.getAsset(a.publicId, a.resourceType, a.type);
+      assert.ok(now);
+      assert.equal(await s3Sha(s3, BUCKET, keyFor('split', now)), fake.expectedSha256(now));
+    }
+    await fake.stop();
+  });
+
+  test('a page of large assets that cannot finish in one invocation completes across invocations, each asset downloaded once', async () => {
+    const fake = await newFake('large');
+    for (let i = 0; i < 6; i += 1) fake.addAsset({ publicId: `clips/${i}`, resourceType: 'video', bytes: 6 * 1024 * 1024 + i });
+    // 0.05 ms per byte: one invocation moves about 2.5 of these videos.
+    const clock = workClock(fake, 0.05);
+    const { result } = await execute(fake, deps(fake, 'large'), clock);
+    assert.ok(clock.invocations >= 3, `${clock.invocations} invocations`);
+    assert.equal(result.copied, 6);
+    assert.equal(fake.stats.downloads, 6, 'each asset downloaded once');
+    for (const a of fake.listAssets()) assert.equal(await s3Sha(s3, BUCKET, keyFor('large', a)), fake.expectedSha256(a));
+    assert.deepEqual(await s3rver.openUploads(BUCKET), []);
+    await fake.stop();
+  });
+
+  test('an asset too large for one invocation is reported with the remedy, not retried until the execution times out', async () => {
+    const fake = await newFake('huge');
+    fake.addAsset({ publicId: 'small', bytes: 1000 });
+    fake.addAsset({ publicId: 'feature film', resourceType: 'video', bytes: 20 * 1024 * 1024 });
+    // 0.05 ms per byte: the 20 MiB film needs ~1,050 s, more than an invocation has.
+    const clock = workClock(fake, 0.05);
+    const { result } = await execute(fake, deps(fake, 'huge'), clock);
+    assert.equal(result.copied, 1);
+    assert.equal(result.failed, 1);
+    assert.equal(result.failures[0]?.publicId, 'feature film');
+    assert.equal(result.failures[0]?.error, TOO_LARGE);
+    assert.ok(fake.stats.downloads <= 3, `the film was tried ${fake.stats.downloads - 1} times`);
+    assert.deepEqual(await s3rver.openUploads(BUCKET), []);
+    await fake.stop();
+  });
+
+  test('2,000 failing assets with 1 KB public_ids: the run succeeds, every failure is in S3, checkpoints stay small', async () => {
+    const fake = await newFake('failing');
+    const long = (i: number): string => `${String(i).padStart(4, '0')}${'𝄞'.repeat(251)}`; // 255 characters, 1,008 bytes
+    for (let i = 0; i < 2000; i += 1) {
+      const a = fake.addAsset({ publicId: long(i), bytes: 100 });
+      fake.failDownload(a.publicId, 404, { persistent: true });
+    }
+    const { result, largest } = await execute(fake, deps(fake, 'failing'), workClock(fake, 1));
+    assert.equal(result.failed, 2000);
+    assert.ok(result.failures.length <= 20, 'the execution result carries a bounded sample');
+    assert.ok(largest < 64 * 1024, `largest checkpoint ${largest} bytes`);
+    const report = JSON.parse(await text(s3, `failing/_reports/${result.runId}.json`)) as { failures: { publicId: string }[]; failureLogs: string[] };
+    const logged: string[] = [];
+    for (const key of report.failureLogs) for (const line of (await text(s3, key)).split('\n')) if (line) logged.push((JSON.parse(line) as { publicId: string }).publicId);
+    assert.equal(new Set(logged).size, 2000, 'every failure is in the failure log in S3');
+    assert.ok(logged.includes(long(1999)));
+    await fake.stop();
+  });
+  // Last: the time-skipped hour of this test leaves the process clock ahead (s3rver then
+  // refuses signatures as RequestTimeTooSkewed).
   test('a run that reaches the Admin API reserve waits (time-skipped) and finishes with every asset copied', async () => {
+    const fake = await newFake('reserve', { rateLimit: 4 });
+    populate(fake, { images: 700, videos: 30, raw: 20 });
+    const backedUp = fake.listAssets().filter((a) => ['upload', 'private', 'authenticated'].includes(a.type));
     let waits = 0;
-    const handler = withDurableExecution(
-      createBackupRun(
-        deps('reserve', {
-          onWait: (until) => {
-            waits += 1;
-            shift = until.getTime() - Date.now() + 1000; // the hour passes
-          },
-        }),
-      ),
-    );
-    const runner = new LocalDurableTestRunner({ handlerFunction: handler });
-    const execution = await runner.run({ payload: {} });
-    assert.equal(execution.getStatus(), 'SUCCEEDED', execution.getStatus() === 'FAILED' ? JSON.stringify(execution.getError()) : '');
-    const report = execution.getResult() as RunReport;
+    const d = deps(fake, 'reserve', {
+      onWait: (until) => {
+        waits += 1;
+        shift = until.getTime() - Date.now() + 1000; // the hour passes
+      },
+    });
+    const { result } = await execute(fake, d, workClock(fake, 0.01));
     assert.ok(waits >= 1, 'the reserve of 10% of a 4-call hourly limit forces at least one wait');
-    assert.equal(report.copied, backedUp().length);
-    assert.equal(report.failed, 0);
-    assert.equal(report.cloudinaryApiCalls, pagesFor(fake));
-    for (const a of backedUp().slice(0, 60)) assert.equal(await s3Sha(s3, BUCKET, keyFor('reserve', a)), fake.expectedSha256(a));
+    assert.equal(result.copied, backedUp.length);
+    assert.equal(result.failed, 0);
+    assert.equal(result.cloudinaryApiCalls, pagesFor(fake));
+    for (const a of backedUp.slice(0, 60)) assert.equal(await s3Sha(s3, BUCKET, keyFor('reserve', a)), fake.expectedSha256(a));
     const reports = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'reserve/_reports/' }));
     assert.equal(reports.KeyCount, 1, 'the run wrote its JSON report under _reports/');
+    shift = 0;
+    await fake.stop();
   });
-
-  test('a run split across invocations copies each asset exactly once', async () => {
-    fake.resetRateLimit();
-    fake.resetStats();
-    const handler = withDurableExecution(createBackupRun(deps('split', { yieldBelowMs: Number.POSITIVE_INFINITY })));
-    const runner = new LocalDurableTestRunner({ handlerFunction: handler });
-    const execution = await runner.run({ payload: {} });
-    assert.equal(execution.getStatus(), 'SUCCEEDED', execution.getStatus() === 'FAILED' ? JSON.stringify(execution.getError()) : '');
-    assert.ok(execution.getInvocations().length >= 2, `ran in ${execution.getInvocations().length} invocation(s)`);
-    const report = execution.getResult() as RunReport;
-    assert.equal(report.copied, backedUp().length);
-    assert.equal(fake.stats.downloads, backedUp().length, 'no asset downloaded twice');
-    for (const a of backedUp().slice(-60)) assert.equal(await s3Sha(s3, BUCKET, keyFor('split', a)), fake.expectedSha256(a));
-  });
-
 });

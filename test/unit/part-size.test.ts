@@ -1,11 +1,11 @@
 /**
- * Multipart part size (lambda/adapters/s3/part-size.ts), against S3's limits: parts of at
+ * Multipart part size (lambda/core/part-size.ts), against S3's limits: parts of at
  * least 5 MiB, at most 10,000 parts, at most 5 GiB a part, objects up to 5 TiB; 5 MiB unless
  * more is needed, then the smallest whole number of MiB that fits.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { choosePartSize } from '../../lambda/adapters/s3/part-size.ts';
+import { choosePartSize } from '../../lambda/core/part-size.ts';
 
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;

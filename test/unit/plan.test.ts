@@ -1,7 +1,8 @@
 /**
  * The diff (lambda/core/plan.ts), against DESIGN.md "Rules of the data": copy when the key is
- * missing, when the stored size differs from `bytes`, or when `version` (Unix seconds) is later
- * than the stored last-modified time; remote delivery types are skipped.
+ * missing, when the stored size differs from `bytes`, or when `version` differs from the version
+ * recorded when the object was written; only without a record, when `version` (Unix seconds) is
+ * later than the stored last-modified time; remote delivery types are skipped.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -60,6 +61,50 @@ describe('decide', () => {
   for (const c of cases) {
     test(c.name, () => {
       assert.deepEqual(decide(c.asset, c.stored), c.expected);
+    });
+  }
+
+  // Issue 13: the record made when the object was written wins over the clocks.
+  const recordedCases: ReadonlyArray<{ name: string; asset: Asset; stored: StoredObject; recorded: { version: number; current: boolean }; expected: Decision }> = [
+    {
+      name: 'destination clock 10 minutes ahead, same-size replacement: the recorded version differs',
+      asset: makeAsset({ version: T + 60 }),
+      stored: stored(1000, (T + 600) * 1000),
+      recorded: { version: T, current: true },
+      expected: COPY_VERSION,
+    },
+    {
+      name: 'folder file with a future mtime, version recorded differs',
+      asset: makeAsset({ version: T + 1 }),
+      stored: stored(1000, Date.UTC(2099, 0, 1)),
+      recorded: { version: T, current: true },
+      expected: COPY_VERSION,
+    },
+    {
+      name: 'destination clock behind: version later than the copy, but the record says it is this version',
+      asset: makeAsset(),
+      stored: stored(1000, (T - 3600) * 1000),
+      recorded: { version: T, current: true },
+      expected: UNCHANGED,
+    },
+    {
+      name: 'the recorded version was listed but never copied (stale)',
+      asset: makeAsset(),
+      stored: stored(1000, (T + 3600) * 1000),
+      recorded: { version: T, current: false },
+      expected: COPY_VERSION,
+    },
+    {
+      name: 'a record never hides a size difference',
+      asset: makeAsset(),
+      stored: stored(999, (T + 3600) * 1000),
+      recorded: { version: T, current: true },
+      expected: COPY_SIZE,
+    },
+  ];
+  for (const c of recordedCases) {
+    test(c.name, () => {
+      assert.deepEqual(decide(c.asset, c.stored, c.recorded), c.expected);
     });
   }
 

@@ -103,6 +103,15 @@ export class GuardedSource implements Source {
     }
   }
 
+  /**
+   * Tells the guard that the caller waited out the rate-limit window elsewhere (a durable wait,
+   * which ends the invocation instead of sleeping here): the figures it holds are from before the
+   * reset, and the next call starts afresh.
+   */
+  windowPassed(): void {
+    this.rateLimit = undefined;
+  }
+
   listPage(resourceType: string, type: string, cursor: string | undefined): Promise<ListPage> {
     return this.call(() => this.inner.listPage(resourceType, type, cursor));
   }

@@ -6,7 +6,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { StoredObject } from '../../core/asset.ts';
 import { ConfigError, DestinationError, messageOf } from '../../core/errors.ts';
-import type { Destination, PutRequest, PutResult } from '../../ports/storage.ts';
+import type { Destination, PutRequest, PutResult, TaggedObject, WriteCondition } from '../../ports/storage.ts';
+import { readTaggedFile, tmpName, writeConditionalFile } from './conditional.ts';
 
 /** Folder (in the destination root) where partial writes live until they are renamed into place. */
 export const TMP_DIR = '.cloudinary-backup-tmp';
@@ -181,6 +182,27 @@ export class LocalDestination implements Destination {
     } catch (err) {
       await rm(tmp, { force: true });
       throw err;
+    }
+  }
+
+  async readTagged(key: string): Promise<TaggedObject | undefined> {
+    const file = this.fileOf(key);
+    try {
+      if (!(await this.linkFree(path.dirname(file)))) throw new Error('a folder on its path is a symbolic link or a file');
+      return await readTaggedFile(file);
+    } catch (err) {
+      throw new DestinationError(`reading ${key} failed: ${messageOf(err)}`, { cause: err });
+    }
+  }
+
+  async writeConditional(key: string, body: Buffer, condition: WriteCondition): Promise<string> {
+    const file = this.fileOf(key);
+    try {
+      await this.ensureParents(file);
+      return await writeConditionalFile(file, tmpName(await this.tmpDir()), key, body, condition);
+    } catch (err) {
+      if ((err as Error).name === 'PreconditionFailedError') throw err;
+      throw new DestinationError(`writing ${key} failed: ${messageOf(err)}`, { cause: err });
     }
   }
 

@@ -12,9 +12,9 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { StoredObject } from '../../core/asset.ts';
-import { ConfigError, DestinationError, messageOf } from '../../core/errors.ts';
-import type { Destination, PutRequest, PutResult } from '../../ports/storage.ts';
-import { SINGLE_PUT_MAX, choosePartSize } from './part-size.ts';
+import { ConfigError, DestinationError, PreconditionFailedError, messageOf } from '../../core/errors.ts';
+import type { Destination, PutRequest, PutResult, TaggedObject, WriteCondition } from '../../ports/storage.ts';
+import { SINGLE_PUT_MAX, choosePartSize } from '../../core/part-size.ts';
 
 /** Options of the S3 destination. */
 export interface S3DestinationOptions {
@@ -113,6 +113,42 @@ export class S3Destination implements Destination {
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw new DestinationError(`HeadObject s3://${this.bucket}/${key} failed: ${messageOf(err)}`, { cause: err });
+    }
+  }
+
+  async readTagged(key: string): Promise<TaggedObject | undefined> {
+    try {
+      const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const body = Buffer.from((await r.Body?.transformToByteArray()) ?? new Uint8Array());
+      return { body, etag: r.ETag ?? '' };
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw new DestinationError(`reading s3://${this.bucket}/${key} failed: ${messageOf(err)}`, { cause: err });
+    }
+  }
+
+  /**
+   * S3 conditional writes (PutObject `If-None-Match: *` / `If-Match`, "Add preconditions to S3
+   * operations with conditional requests" in the S3 user guide): 412 PreconditionFailed when the
+   * condition fails, 409 ConditionalRequestConflict when a concurrent write to the key won.
+   */
+  async writeConditional(key: string, body: Buffer, condition: WriteCondition): Promise<string> {
+    try {
+      const r = await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: body,
+          ContentLength: body.length,
+          ContentType: 'application/json',
+          ...('ifNoneMatch' in condition ? { IfNoneMatch: '*' } : { IfMatch: condition.ifMatch }),
+        }),
+      );
+      return r.ETag ?? '';
+    } catch (err) {
+      const status = httpStatus(err);
+      if (status === 412 || status === 409) throw new PreconditionFailedError(`s3://${this.bucket}/${key}`, { cause: err });
+      throw new DestinationError(`writing s3://${this.bucket}/${key} failed: ${messageOf(err)}`, { cause: err });
     }
   }
 

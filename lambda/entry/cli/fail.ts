@@ -1,6 +1,6 @@
 import { EXIT } from './exit.ts';
 import { RateLimitedError } from '../../adapters/cloudinary/errors.ts';
-import { ConfigError, SourceError, messageOf } from '../../core/errors.ts';
+import { ConfigError, LeaseHeldError, SourceError, messageOf } from '../../core/errors.ts';
 import { UploadError } from '../../ports/upload.ts';
 
 /**
@@ -8,6 +8,10 @@ import { UploadError } from '../../ports/upload.ts';
  * (a ConfigError, or credentials Cloudinary refused), 1 for anything else. The stack only with -v.
  */
 export const failWith = (err: unknown, verbose: boolean): number => {
+  if (err instanceof LeaseHeldError) {
+    process.stderr.write(`cloudinary-backup: ${err.message}\n`);
+    return EXIT.busy;
+  }
   const refused = (err instanceof SourceError && err.httpCode === 401) || (err instanceof UploadError && err.credentialsRefused);
   if (err instanceof ConfigError || refused) {
     process.stderr.write(`cloudinary-backup: ${(err as Error).message}\n`);

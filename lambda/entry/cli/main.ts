@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { RESOURCE_TYPES } from '../../core/asset.ts';
+import { DEFAULT_MAX_PRUNE, parsePruneLimit } from '../../core/prune-limit.ts';
+import type { PruneLimit } from '../../core/prune-limit.ts';
 import { formatBytes, parseSize } from '../../core/sizes.ts';
-import { MIN_PART_SIZE, SINGLE_PUT_MAX } from '../../adapters/s3/part-size.ts';
-import { BackupEngine } from '../../backup/engine.ts';
+import { MIN_PART_SIZE, SINGLE_PUT_MAX } from '../../core/part-size.ts';
+import { BackupEngine, RunFailedError } from '../../backup/engine.ts';
 import type { DiffMode, RunReport } from '../../backup/engine.ts';
 import { createUi, summary } from './ui.ts';
 import { concurrency } from './args.ts';
@@ -46,6 +48,12 @@ const reserve = (value: string): number | { fraction: number } => {
   return n;
 };
 
+const maxPrune = (value: string): PruneLimit => {
+  const limit = parsePruneLimit(value);
+  if (!limit) throw new InvalidArgumentError('a count (e.g. 500) or a percentage of the backed-up assets (e.g. 10%).');
+  return limit;
+};
+
 const multipartThreshold = (value: string): number => {
   const n = parseSize(value);
   if (n === undefined || n < MIN_PART_SIZE) throw new InvalidArgumentError('a size of at least 5MiB, e.g. 64MiB.');
@@ -69,6 +77,7 @@ interface BackupFlags {
   to: string;
   dryRun?: boolean;
   prune?: boolean;
+  maxPrune: PruneLimit;
   resourceTypes: string[];
   concurrency: number;
   diff: DiffMode;
@@ -110,6 +119,7 @@ const backup = async (flags: BackupFlags): Promise<number> => {
         diff: flags.diff,
         dryRun: Boolean(flags.dryRun),
         prune: Boolean(flags.prune),
+        maxPrune: flags.maxPrune,
         idleTimeoutMs: flags.idleTimeout,
         catalogPageEntries: 10_000,
         singlePutMax: flags.multipartThreshold,
@@ -164,20 +174,22 @@ const backup = async (flags: BackupFlags): Promise<number> => {
       report = await engine.run();
     } catch (err) {
       ui.stop();
-      const partial = (err as { report?: RunReport }).report;
-      if (err instanceof CancelledError && partial) {
+      const partial = err instanceof RunFailedError ? err.report : undefined;
+      const cause = err instanceof RunFailedError ? err.cause : err;
+      if (cause instanceof CancelledError && partial) {
         process.stdout.write(flags.json ? `${JSON.stringify(partial)}\n` : `${summary(partial)}\n`);
         return EXIT.interrupted;
       }
       if (partial && flags.json) process.stdout.write(`${JSON.stringify(partial)}\n`);
-      return failWith(err, Boolean(flags.verbose));
+      return failWith(cause, Boolean(flags.verbose));
     } finally {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
     }
     ui.stop();
     process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : `${summary(report)}\n`);
-    return report.failed > 0 ? EXIT.failed : EXIT.ok;
+    if (report.pruneRefused) process.stderr.write(`cloudinary-backup: --prune: ${report.pruneRefused}\n`);
+    return report.failed > 0 || report.pruneRefused ? EXIT.failed : EXIT.ok;
   } catch (err) {
     ui.stop();
     return failWith(err, Boolean(flags.verbose));
@@ -200,6 +212,11 @@ const buildProgram = (setCode: (code: number) => void): Command => {
     .requiredOption('--to <target>', 'destination: s3://BUCKET[/PREFIX] or a folder path')
     .option('--dry-run', 'print the plan (what would be copied) and write nothing')
     .option('--prune', 'delete backups of assets no longer in Cloudinary (only after a complete listing)')
+    .addOption(
+      new Option('--max-prune <limit>', 'most backups one --prune run deletes: a count (500) or a percentage of the backed-up assets (10%); above it nothing is pruned and the run exits 1')
+        .argParser(maxPrune)
+        .default(DEFAULT_MAX_PRUNE, '10%'),
+    )
     .addOption(
       new Option('--resource-types <list>', `comma list of ${RESOURCE_TYPES.join(', ')}`).argParser(resourceTypes).default([...RESOURCE_TYPES], RESOURCE_TYPES.join(',')),
     )

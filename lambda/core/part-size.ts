@@ -29,3 +29,7 @@ export const choosePartSize = (size: number): number => {
  * rclone's cutoff is 200 MiB; 64 MiB keeps a failed transfer cheap to redo.
  */
 export const SINGLE_PUT_MAX = 64 * 1024 * 1024;
+
+/** S3 requests one object of `size` bytes takes: one PUT, or create + parts + complete. */
+export const s3RequestsFor = (size: number, singlePutMax = SINGLE_PUT_MAX): number =>
+  size <= singlePutMax ? 1 : 2 + Math.ceil(size / choosePartSize(size));

@@ -1,0 +1,141 @@
+import { BYTES_PER_CREDIT } from '../core/budget.ts';
+import { reportsRoot } from '../core/keys.ts';
+import type { Failure, RunCounters } from '../core/report.ts';
+import { MAX_LISTED_FAILURES } from '../core/report.ts';
+import type { Destination } from '../ports/storage.ts';
+import type { Catalog } from '../store/catalog.ts';
+import { FailureLog } from '../store/failure-log.ts';
+import { DEFAULT_MAX_PRUNE } from '../core/prune-limit.ts';
+import { carryForward, prunePlan, writeJson } from './finish.ts';
+import type { PreviousCatalog } from './finish.ts';
+import type { CountingSource, EngineObserver, EngineOptions } from './options.ts';
+import type { PreviousEntry } from './page.ts';
+import type { RunReport, RunState } from './run-state.ts';
+
+/** What a report needs besides the state. */
+export interface ReportBase {
+  readonly destination: Destination;
+  readonly options: EngineOptions;
+  readonly source: CountingSource;
+  readonly cancelled: boolean;
+}
+
+/** What finishing a run needs from the engine. */
+export interface FinishContext extends ReportBase {
+  readonly catalog: Catalog;
+  readonly observer: EngineObserver;
+  /** Failures this process saw (the failure log has every step's). */
+  readonly processFailures: readonly Failure[];
+  missingKeys(): Promise<string[]>;
+  readonly previous: ReadonlyMap<string, PreviousEntry & { readonly resourceType: string }>;
+  release(): Promise<void>;
+}
+
+const previousCatalog = (previous: FinishContext['previous']): PreviousCatalog => {
+  const currentByType = new Map<string, number>();
+  let currentTotal = 0;
+  for (const e of previous.values()) {
+    if (!e.current) continue;
+    currentTotal += 1;
+    currentByType.set(e.resourceType, (currentByType.get(e.resourceType) ?? 0) + 1);
+  }
+  return { has: (k) => previous.has(k), currentByType, currentTotal };
+};
+
+/** The report of a run in this state (nothing written). */
+export const reportOf = (
+  base: ReportBase,
+  state: RunState,
+  extra: { counters: RunCounters; failures: Failure[]; failureLogs: string[]; pruneRefused: string | null },
+  now: Date,
+): RunReport => {
+  const quota = state.quota ?? base.options.quota;
+  return {
+    ...extra.counters,
+    runId: state.runId,
+    startedAt: state.startedAt,
+    finishedAt: now.toISOString(),
+    destination: base.destination.description,
+    prefix: base.options.prefix,
+    dryRun: base.options.dryRun,
+    listingComplete: state.listingComplete,
+    plannedCopies: state.plannedCopies,
+    plannedBytes: state.plannedBytes,
+    budgetBytes: state.maxBytes ?? base.options.maxBytes ?? null,
+    budgetExhausted: state.budgetExhausted,
+    remainingToCopy: state.remainingToCopy,
+    remainingBytes: state.remainingBytes,
+    cloudinaryApiRemaining: base.source.rateLimit?.remaining ?? null,
+    plannedS3Requests: state.plannedS3Requests,
+    bytesDownloaded: state.downloadedBytes,
+    staleUploadsAborted: state.staleUploadsAborted,
+    cancelled: base.cancelled,
+    creditsBefore: quota?.creditsBefore ?? null,
+    creditLimit: quota?.creditLimit ?? null,
+    creditCeiling: quota?.creditCeiling ?? null,
+    creditsAfterEstimate: quota ? quota.creditsBefore + (base.options.dryRun ? state.plannedBytes : state.downloadedBytes) / BYTES_PER_CREDIT : null,
+    pruneRefused: extra.pruneRefused,
+    failureLogs: extra.failureLogs,
+    failures: extra.failures,
+  };
+};
+
+/** The failures of the run: from its failure log, or (when that cannot be read) this process's. */
+const gatherFailures = async (ctx: FinishContext, state: RunState): Promise<{ failures: Failure[]; keys: string[] }> => {
+  const log = new FailureLog(ctx.destination, ctx.options.prefix, state.runId);
+  const keys = Array.from({ length: state.failureLogs }, (_, n) => log.keyOf(n));
+  const failures: Failure[] = [];
+  try {
+    for await (const f of log.read(state.failureLogs)) if (failures.length < MAX_LISTED_FAILURES) failures.push(f);
+    return { failures, keys };
+  } catch {
+    return { failures: ctx.processFailures.slice(0, MAX_LISTED_FAILURES), keys };
+  }
+};
+
+/**
+ * Ends a run. After a complete listing: finds backups whose asset is gone, prunes them when asked
+ * and the safety rules allow (prunePlan), writes the entries this run carries forward (other
+ * resource types, deleted assets kept) and makes its catalog current. After an incomplete listing
+ * nothing is deleted and the catalog stays as it was. Then the report, then the lease.
+ */
+export const finishRun = async (ctx: FinishContext, state: RunState, now: Date): Promise<RunReport> => {
+  const { options } = ctx;
+  let counters = state.counters;
+  let pruneRefused: string | null = null;
+  if (state.listingComplete) {
+    const prev = previousCatalog(ctx.previous);
+    const missing = (await ctx.missingKeys()).filter((k) => prev.has(k));
+    counters = { ...counters, missingFromSource: missing.length };
+    for (const key of missing) ctx.observer.missing?.(key);
+    const pruned = new Set<string>();
+    if (options.prune) {
+      const plan = prunePlan(missing, prev, state.listedByType, options.resourceTypes, options.maxPrune ?? DEFAULT_MAX_PRUNE);
+      pruneRefused = plan.refused;
+      if (!options.dryRun) {
+        for (const key of plan.keys) {
+          await ctx.destination.delete(key);
+          pruned.add(key);
+          ctx.observer.pruned?.(key);
+        }
+      }
+      counters = { ...counters, pruned: options.dryRun ? plan.keys.length : pruned.size };
+    }
+    if (!options.dryRun) {
+      const gone = new Set(missing);
+      const listed = new Set(options.resourceTypes);
+      const carried = await carryForward(ctx.catalog, state.slot, state.pageNo, (e) => {
+        if (!listed.has(e.resourceType)) return e;
+        if (gone.has(e.key) && !pruned.has(e.key)) return { ...e, state: 'deleted' };
+        return undefined;
+      });
+      await ctx.catalog.commit({ format: 1, slot: state.slot, runId: state.runId, completedAt: now.toISOString(), pages: carried.pages, entries: state.catalogEntries + carried.entries });
+    }
+  }
+  if (options.dryRun) return reportOf(ctx, state, { counters, failures: [], failureLogs: [], pruneRefused }, now);
+  const { failures, keys } = await gatherFailures(ctx, state);
+  const report = reportOf(ctx, state, { counters, failures, failureLogs: keys, pruneRefused }, now);
+  await writeJson(ctx.destination, `${reportsRoot(options.prefix)}/${state.runId}.json`, report);
+  await ctx.release();
+  return report;
+};

@@ -1,0 +1,88 @@
+import type { PruneLimit } from '../core/prune-limit.ts';
+import type { Catalog, CatalogEntry } from '../store/catalog.ts';
+import type { Destination } from '../ports/storage.ts';
+
+
+/** What the previous catalog holds, as finish needs it. */
+export interface PreviousCatalog {
+  /** Keys of every entry (any state): the objects this tool wrote. */
+  has(key: string): boolean;
+  /** Current (not deleted) entries per resource type. */
+  readonly currentByType: ReadonlyMap<string, number>;
+  readonly currentTotal: number;
+}
+
+/**
+ * Which missing keys may be pruned, or why none may. Prune deletes only objects this tool wrote
+ * (a catalog entry names them), never after a listing of a resource type that came back empty
+ * while the backup holds assets of that type (a key restricted to some folders, another
+ * account's CLOUDINARY_URL, an API hiccup answering `resources: []`), and never more than the
+ * limit: above it nothing is pruned and the run says why.
+ */
+export const prunePlan = (
+  missing: readonly string[],
+  previous: PreviousCatalog,
+  listedByType: Readonly<Record<string, number>>,
+  resourceTypes: readonly string[],
+  limit: PruneLimit,
+): { readonly keys: readonly string[]; readonly refused: string | null } => {
+  for (const rt of resourceTypes) {
+    const held = previous.currentByType.get(rt) ?? 0;
+    if ((listedByType[rt] ?? 0) === 0 && held > 0) {
+      return {
+        keys: [],
+        refused: `the listing of ${rt} assets was empty while the backup holds ${held}; nothing was pruned (check that CLOUDINARY_URL names the right account and that its key may list every folder)`,
+      };
+    }
+  }
+  const owned = missing.filter((k) => previous.has(k));
+  const max = 'count' in limit ? limit.count : Math.floor(previous.currentTotal * limit.fraction);
+  if (owned.length > max) {
+    return {
+      keys: [],
+      refused:
+        `${owned.length} backups of deleted assets exceed the prune limit of ${max}` +
+        `${'fraction' in limit ? ` (${Math.round(limit.fraction * 100)}% of ${previous.currentTotal})` : ''}; nothing was pruned. ` +
+        'If so many assets really were deleted, run again with a higher --max-prune (a count or a percentage).',
+    };
+  }
+  return { keys: owned, refused: null };
+};
+
+/**
+ * Writes the entries a run carries forward from the previous catalog into its own slot, from
+ * page `firstPage` on: entries of resource types this run did not list (a subset run keeps the
+ * others whole, with their checksums), and backups of deleted assets that stay (as `deleted`).
+ * Resolves with the pages and entries written.
+ */
+export const carryForward = async (
+  catalog: Catalog,
+  slot: 'a' | 'b',
+  firstPage: number,
+  keep: (e: CatalogEntry) => CatalogEntry | undefined,
+): Promise<{ pages: number; entries: number }> => {
+  let pages = firstPage;
+  let entries = 0;
+  let buffer: CatalogEntry[] = [];
+  for await (const e of catalog.entries()) {
+    const kept = keep(e);
+    if (!kept) continue;
+    buffer.push(kept);
+    if (buffer.length === 5000) {
+      await catalog.writePage(slot, pages++, buffer);
+      entries += buffer.length;
+      buffer = [];
+    }
+  }
+  if (buffer.length > 0) {
+    await catalog.writePage(slot, pages++, buffer);
+    entries += buffer.length;
+  }
+  return { pages, entries };
+};
+
+/** Writes a report object (JSON) under its key. */
+export const writeJson = async (destination: Destination, key: string, value: unknown): Promise<void> => {
+  const body = Buffer.from(JSON.stringify(value, null, 2), 'utf8');
+  await destination.put({ key, body, length: body.length, contentType: 'application/json' });
+};

@@ -1,0 +1,184 @@
+import { s3RequestsFor } from '../core/part-size.ts';
+import type { PlannedAsset, Recorded } from '../core/plan.ts';
+import type { Failure, RunCounters } from '../core/report.ts';
+import { addCounters } from '../core/report.ts';
+import type { CatalogEntry } from '../store/catalog.ts';
+import { entryFor } from '../store/catalog.ts';
+import type { CopyOutcome } from './copy-page.ts';
+import type { RunState } from './run-state.ts';
+import { settledId } from './run-state.ts';
+
+/** What the previous catalog says of a key: the version written and the bytes' sha256. */
+export interface PreviousEntry extends Recorded {
+  readonly sha256?: string;
+}
+
+/** An asset settled without a copy. */
+export interface SettledItem {
+  readonly item: PlannedAsset;
+  readonly outcome: 'unchanged' | 'skipped' | 'deferred';
+  /** For unchanged assets: the sha256 recorded for this version, carried over. */
+  readonly sha256?: string;
+}
+
+/** A page split into what needs no copy and the copies to make. */
+export interface Admission {
+  readonly settled: readonly SettledItem[];
+  /** Copies to make, in order: cut-off copies first, then newest first; all within the budget. */
+  readonly copies: readonly PlannedAsset[];
+}
+
+/**
+ * Splits a planned page: assets settled by an earlier step of this page are left out; unchanged
+ * and remote ones need no copy; the copies are ordered (newest first, so a limited budget
+ * protects recent uploads first) and admitted while the byte budget allows, the rest deferred
+ * to a later run.
+ */
+export const admit = (state: RunState, planned: readonly PlannedAsset[], budget: number | undefined, previous: (key: string) => PreviousEntry | undefined): Admission => {
+  const done = new Set(state.page?.done ?? []);
+  const cut = new Set(state.page?.interrupted ?? []);
+  const settled: SettledItem[] = [];
+  const toCopy: PlannedAsset[] = [];
+  for (const item of planned) {
+    if (done.has(settledId(item.key))) continue;
+    if (item.decision.action === 'skip') settled.push({ item, outcome: 'skipped' });
+    else if (item.decision.action === 'unchanged') {
+      const prev = previous(item.key);
+      const sha256 = prev?.version === item.asset.version ? prev.sha256 : undefined;
+      settled.push({ item, outcome: 'unchanged', ...(sha256 ? { sha256 } : {}) });
+    } else toCopy.push(item);
+  }
+  const rank = (p: PlannedAsset): number => (cut.has(settledId(p.key)) ? 1 : 0);
+  toCopy.sort((a, b) => rank(b) - rank(a) || b.asset.version - a.asset.version);
+  const copies: PlannedAsset[] = [];
+  let charged = state.plannedBytes;
+  for (const item of toCopy) {
+    if (budget !== undefined && charged + item.asset.bytes > budget) settled.push({ item, outcome: 'deferred' });
+    else {
+      charged += item.asset.bytes;
+      copies.push(item);
+    }
+  }
+  return { settled, copies };
+};
+
+/** The remedy for an asset too large to copy within one Lambda invocation. */
+export const TOO_LARGE =
+  'too large to copy within one Lambda invocation (15 minutes): it was cut off twice. Back it up from a machine with ' +
+  '`npx cloudinary-backup backup --to s3://BUCKET/PREFIX` (same bucket and prefix); the nightly run then finds it current';
+
+/** Everything one step did to its page, for afterPage. */
+export interface PageWork {
+  readonly admission: Admission;
+  /** One per copy (same order); in a dry run, none. */
+  readonly outcomes: readonly CopyOutcome[];
+  readonly dryRun: boolean;
+  readonly nextCursor: string | undefined;
+  readonly listings: number;
+  readonly apiCalls: number;
+  readonly downloadedBytes: number;
+  /** Bytes charged to the budget for retries. */
+  readonly retryBytes: number;
+  readonly bytesPerMs: number | undefined;
+  readonly singlePutMax?: number;
+}
+
+/** What a step produced besides the new state: catalog entries and failures to write. */
+export interface PageResult {
+  readonly state: RunState;
+  readonly entries: CatalogEntry[];
+  readonly failures: Failure[];
+  /** True when the page is not finished: the next step continues it. */
+  readonly partial: boolean;
+}
+
+const failureOf = (p: PlannedAsset, error: string): Failure => ({ publicId: p.asset.publicId, resourceType: p.asset.resourceType, type: p.asset.type, error });
+
+/** The outcome of one copy, with the twice-cut rule applied. */
+const finalOutcome = (state: RunState, item: PlannedAsset, o: CopyOutcome | undefined): CopyOutcome => {
+  if (o?.kind === 'interrupted' && (state.page?.interrupted ?? []).includes(settledId(item.key))) return { kind: 'failed', error: TOO_LARGE };
+  return o ?? { kind: 'not-started' };
+};
+
+/**
+ * The state after a step's work on its page (a new object; `state` is not changed): counters,
+ * budget and the page's progress. The page is finished when every asset is settled; otherwise
+ * the cursor stays and the settled assets are remembered by id.
+ */
+export const afterPage = (state: RunState, work: PageWork): PageResult => {
+  const entries: CatalogEntry[] = [];
+  const failures: Failure[] = [];
+  const doneIds: string[] = [];
+  const cutIds: string[] = [];
+  const c: { -readonly [K in keyof RunCounters]: number } = { ...addCounters(state.counters, { cloudinaryApiCalls: work.apiCalls }) };
+  let { plannedCopies, plannedBytes, plannedS3Requests, remainingToCopy, remainingBytes, budgetExhausted } = state;
+  const listedByType: Record<string, number> = { ...state.listedByType };
+  const list = (p: PlannedAsset): void => {
+    c.listed += 1;
+    listedByType[p.asset.resourceType] = (listedByType[p.asset.resourceType] ?? 0) + 1;
+  };
+  for (const s of work.admission.settled) {
+    list(s.item);
+    doneIds.push(settledId(s.item.key));
+    if (s.outcome === 'skipped') c.skipped += 1;
+    else if (s.outcome === 'unchanged') {
+      c.unchanged += 1;
+      entries.push(entryFor(s.item.asset, s.item.key, 'current', s.sha256));
+    } else {
+      budgetExhausted = true;
+      remainingToCopy += 1;
+      remainingBytes += s.item.asset.bytes;
+      entries.push(entryFor(s.item.asset, s.item.key, 'stale', undefined));
+    }
+  }
+  work.admission.copies.forEach((item, i) => {
+    const o = work.dryRun ? undefined : finalOutcome(state, item, work.outcomes[i]);
+    if (o?.kind === 'interrupted' || o?.kind === 'not-started') {
+      if (o.kind === 'interrupted') cutIds.push(settledId(item.key));
+      return;
+    }
+    list(item);
+    doneIds.push(settledId(item.key));
+    if (o?.kind === 'pending') {
+      c.pending += 1;
+      entries.push(entryFor(item.asset, item.key, 'stale', undefined));
+      return;
+    }
+    plannedCopies += 1;
+    plannedBytes += item.asset.bytes;
+    plannedS3Requests += s3RequestsFor(item.asset.bytes, work.singlePutMax);
+    if (o?.kind === 'copied') {
+      c.copied += 1;
+      c.bytesCopied += item.asset.bytes;
+      entries.push(entryFor(item.asset, item.key, 'current', o.sha256));
+    } else if (o?.kind === 'failed') {
+      c.failed += 1;
+      failures.push(failureOf(item, o.error));
+      entries.push(entryFor(item.asset, item.key, 'stale', undefined));
+    }
+  });
+  const partial = doneIds.length < work.admission.settled.length + work.admission.copies.length;
+  const base: RunState = {
+    ...state,
+    counters: c,
+    listedByType,
+    plannedCopies,
+    plannedBytes: plannedBytes + work.retryBytes,
+    plannedS3Requests,
+    remainingToCopy,
+    remainingBytes,
+    budgetExhausted,
+    downloadedBytes: state.downloadedBytes + work.downloadedBytes,
+    steps: state.steps + 1,
+    ...(work.bytesPerMs === undefined ? {} : { bytesPerMs: work.bytesPerMs }),
+  };
+  if (partial) {
+    const { page: _old, ...rest } = base;
+    return { state: { ...rest, page: { done: [...(state.page?.done ?? []), ...doneIds], interrupted: cutIds } }, entries, failures, partial };
+  }
+  const { page: _p, cursor: _c, ...rest } = base;
+  const next: RunState = work.nextCursor
+    ? { ...rest, cursor: work.nextCursor }
+    : { ...rest, listingIndex: state.listingIndex + 1, listingComplete: state.listingIndex + 1 >= work.listings };
+  return { state: next, entries, failures, partial };
+};

@@ -1,0 +1,147 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { RunCounters, Failure } from '../core/report.ts';
+import { emptyCounters } from '../core/report.ts';
+import type { LeaseToken } from '../store/lease.ts';
+
+/*
+ * The run-state design (README "Architecture: the run state").
+ *
+ * A RunState is what a durable checkpoint holds between steps, and nothing else: where the
+ * listing is (listing index + cursor), which assets of the page at that cursor are already
+ * settled (a bounded set of short hashes, at most one page of 500), the byte budget spent, the
+ * counters, the lease token, and how many catalog pages and failure-log files this run wrote.
+ * It never holds work in flight (a copy not finished when a step ends is not in it: the next step
+ * copies it again, from the start), never a page's asset list, and never the failures themselves
+ * (they go to the failure log in the destination). So its size is bounded — about 10 KB with a
+ * full done-set — whatever the account size or the number of failures.
+ *
+ * Every step is a function of (state, page) to a new state; the input is never changed, so a
+ * step that the durable runtime runs again starts from the same checkpoint and reaches the same
+ * decisions.
+ */
+
+/** How a run compares Cloudinary with the destination. */
+export type DiffMode = 'list' | 'head';
+
+/** Credits before the run, when the budget came from `GET /usage`. */
+export interface Quota {
+  readonly creditsBefore: number;
+  readonly creditLimit: number | undefined;
+  readonly creditCeiling: number | undefined;
+}
+
+/** The page at the current cursor, when an earlier step left part of it for later. */
+export interface PageProgress {
+  /** Hashes (see settledId) of the page's assets already settled: copied, failed, unchanged, deferred. */
+  readonly done: readonly string[];
+  /** Hashes of assets whose copy was cut off by the end of an invocation once already. */
+  readonly interrupted: readonly string[];
+}
+
+/** Where a run is: JSON, bounded in size, checkpointed by a durable execution after every step. */
+export interface RunState {
+  readonly runId: string;
+  readonly startedAt: string;
+  /** Catalog slot this run writes. */
+  readonly slot: 'a' | 'b';
+  /** The run lease (absent in a dry run, which takes none). */
+  readonly lease?: LeaseToken;
+  /** Index into the run's listings (resource type x delivery type, see listingsFor). */
+  readonly listingIndex: number;
+  /** Cursor of the page being worked on; absent for a listing's first page. */
+  readonly cursor?: string;
+  readonly page?: PageProgress;
+  /** Catalog pages of this run's slot written so far (what a resumed run reads back). */
+  readonly pageNo: number;
+  /** Failure-log files this run wrote (see store/failure-log.ts). */
+  readonly failureLogs: number;
+  readonly listingComplete: boolean;
+  readonly counters: RunCounters;
+  readonly plannedCopies: number;
+  /** Bytes charged to the budget: copies started, and their retries. */
+  readonly plannedBytes: number;
+  readonly plannedS3Requests: number;
+  /** Bytes actually downloaded, including partial and retried downloads. */
+  readonly downloadedBytes: number;
+  /** Multipart uploads left open by killed runs that this run aborted at start. */
+  readonly staleUploadsAborted: number;
+  readonly budgetExhausted: boolean;
+  readonly remainingToCopy: number;
+  readonly remainingBytes: number;
+  /** The run's byte budget when it was fixed at start (durable runs); wins over the options. */
+  readonly maxBytes?: number;
+  readonly quota?: Quota;
+  /** Transfer rate measured so far (bytes per ms of invocation time), to plan the next invocation. */
+  readonly bytesPerMs?: number;
+  /** Steps taken. */
+  readonly steps: number;
+  /** Assets listed per resource type (prune refuses after an empty listing of a type). */
+  readonly listedByType: Readonly<Record<string, number>>;
+  /** Catalog entries written into this run's slot so far. */
+  readonly catalogEntries: number;
+}
+
+/** What a run reports (the JSON of `--json`, and the file under `_reports/`). */
+export interface RunReport extends RunCounters {
+  runId: string;
+  startedAt: string;
+  finishedAt: string;
+  destination: string;
+  prefix: string;
+  dryRun: boolean;
+  listingComplete: boolean;
+  plannedCopies: number;
+  plannedBytes: number;
+  budgetBytes: number | null;
+  budgetExhausted: boolean;
+  remainingToCopy: number;
+  remainingBytes: number;
+  cloudinaryApiRemaining: number | null;
+  /** S3 requests the copies need (PUT, or create + parts + complete): planned in a dry run, made otherwise. */
+  plannedS3Requests: number;
+  /** Bytes downloaded from Cloudinary, counting partial and retried downloads. */
+  bytesDownloaded: number;
+  /** Multipart uploads left open by killed runs, aborted at the start of this one. */
+  staleUploadsAborted: number;
+  /** True when the run was stopped on request (Ctrl-C) before it finished. */
+  cancelled: boolean;
+  creditsBefore: number | null;
+  creditLimit: number | null;
+  creditCeiling: number | null;
+  /** Credits before plus this run's downloads (planned ones in a dry run), at 1 GB per credit. */
+  creditsAfterEstimate: number | null;
+  /** Why nothing was pruned although --prune was on, when a safety rule stopped it. */
+  pruneRefused: string | null;
+  /** Keys of the failure-log files in the destination: every failure, one JSON line each. */
+  failureLogs: string[];
+  /** The failures, up to MAX_LISTED_FAILURES (the count is exact; the logs have all). */
+  failures: Failure[];
+}
+
+/** A new run id: the start time and 6 random hex digits (sortable, unique). */
+export const newRunId = (now: Date): string => `${now.toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
+
+/** A run's state before its first page. */
+export const initialState = (init: { runId: string; startedAt: string; slot: 'a' | 'b'; listingComplete: boolean; staleUploadsAborted: number }): RunState => ({
+  ...init,
+  listingIndex: 0,
+  pageNo: 0,
+  failureLogs: 0,
+  steps: 0,
+  listedByType: {},
+  catalogEntries: 0,
+  counters: emptyCounters(),
+  plannedCopies: 0,
+  plannedBytes: 0,
+  plannedS3Requests: 0,
+  downloadedBytes: 0,
+  budgetExhausted: false,
+  remainingToCopy: 0,
+  remainingBytes: 0,
+});
+
+/**
+ * The short id of a settled asset in a checkpoint: 60 bits of the key's sha256, base64url (10
+ * characters). A page holds at most 500 assets, so a collision within one page is below 1e-13.
+ */
+export const settledId = (key: string): string => createHash('sha256').update(key).digest('base64url').slice(0, 10);

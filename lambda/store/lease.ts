@@ -1,0 +1,133 @@
+import { hostname } from 'node:os';
+import { LeaseHeldError, LeaseLostError, PreconditionFailedError } from '../core/errors.ts';
+import type { LeaseHolder } from '../core/errors.ts';
+import { catalogRoot } from '../core/keys.ts';
+import type { Destination } from '../ports/storage.ts';
+
+/**
+ * How long a lease lasts without renewal. A durable run renews it after every step and every
+ * wait; its longest wait is one Admin API window (an hour) and a step lasts at most one
+ * invocation (15 minutes), so two hours is never reached by a live run, and a killed run's lease
+ * is taken over two hours after its last renewal.
+ */
+export const LEASE_LIFETIME_MS = 2 * 3600_000;
+
+/** A held lease: what a checkpoint keeps to renew or release it (JSON, a few hundred bytes). */
+export interface LeaseToken {
+  readonly etag: string;
+  readonly holder: string;
+  readonly runId: string;
+  readonly takenAt: string;
+}
+
+/** The outcome of trying to take the lease. */
+export type TakeResult = { readonly held: LeaseToken } | { readonly heldBy: LeaseHolder };
+
+/** The lease object's key: `<prefix>/_catalog/lease.json`. */
+export const leaseKey = (prefix: string): string => `${catalogRoot(prefix)}/lease.json`;
+
+/** Who this process is, for the lease's `holder` (never a secret). */
+export const describeHolder = (kind: string, env: NodeJS.ProcessEnv = process.env): string =>
+  env.AWS_LAMBDA_FUNCTION_NAME ? `${kind} (Lambda ${env.AWS_LAMBDA_FUNCTION_NAME})` : `${kind} (pid ${process.pid} on ${hostname()})`;
+
+const encode = (h: LeaseHolder): Buffer => Buffer.from(`${JSON.stringify(h, null, 2)}\n`, 'utf8');
+
+const parse = (body: Buffer): LeaseHolder | undefined => {
+  try {
+    const v = JSON.parse(body.toString('utf8')) as Partial<LeaseHolder>;
+    return typeof v.expiresAt === 'string' && typeof v.holder === 'string' ? (v as LeaseHolder) : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * The run lease: one object in the backup, written only with conditional writes, so that two
+ * runs on one bucket/prefix or folder never interleave (a scheduled retry, a duplicate async
+ * delivery, a manual invoke, a CLI run). Taking it is `If-None-Match: *`, or `If-Match` on the
+ * ETag of an expired lease (a killed run's); renewing and releasing are `If-Match` on the ETag
+ * this run wrote. Releasing overwrites it with an expiry in the past, so no delete permission is
+ * needed. Whoever loses a race gets a 412 and stops.
+ */
+export class Lease {
+  readonly key: string;
+
+  constructor(
+    private readonly destination: Destination,
+    prefix: string,
+    private readonly where: string,
+    private readonly lifetimeMs = LEASE_LIFETIME_MS,
+  ) {
+    this.key = leaseKey(prefix);
+  }
+
+  /** Takes the lease for `runId`, or says who holds it. Throws DestinationError on other failures. */
+  async take(holder: string, runId: string, now = new Date()): Promise<TakeResult> {
+    const record = (): LeaseHolder => ({ holder, runId, takenAt: now.toISOString(), expiresAt: new Date(now.getTime() + this.lifetimeMs).toISOString() });
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const current = await this.destination.readTagged(this.key);
+      const held = current && parse(current.body);
+      if (held && Date.parse(held.expiresAt) > now.getTime()) return { heldBy: held };
+      try {
+        const r = record();
+        const etag = await this.destination.writeConditional(this.key, encode(r), current ? { ifMatch: current.etag } : { ifNoneMatch: '*' });
+        return { held: { etag, holder, runId, takenAt: r.takenAt } };
+      } catch (err) {
+        if (!(err instanceof PreconditionFailedError)) throw err;
+        // Someone wrote between our read and our write: read again and decide again.
+      }
+    }
+    const current = await this.destination.readTagged(this.key);
+    const held = current && parse(current.body);
+    if (held) return { heldBy: held };
+    throw new LeaseHeldError(this.where, { holder: 'unknown', runId: 'unknown', takenAt: now.toISOString(), expiresAt: now.toISOString() });
+  }
+
+  /** Takes the lease or throws LeaseHeldError. */
+  async acquire(holder: string, runId: string, now = new Date()): Promise<LeaseToken> {
+    const r = await this.take(holder, runId, now);
+    if ('heldBy' in r) throw new LeaseHeldError(this.where, r.heldBy);
+    return r.held;
+  }
+
+  /**
+   * Extends the lease by its lifetime. Throws LeaseLostError when another run took it over.
+   * A checkpoint may hold an older tag than the object (a step that renewed, then failed and was
+   * run again from its checkpoint): when the lease still names this run, that is our own write,
+   * and the renewal goes on from the object's current tag.
+   */
+  async renew(token: LeaseToken, now = new Date()): Promise<LeaseToken> {
+    const r: LeaseHolder = { holder: token.holder, runId: token.runId, takenAt: token.takenAt, expiresAt: new Date(now.getTime() + this.lifetimeMs).toISOString() };
+    let etag = token.etag;
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      try {
+        return { ...token, etag: await this.destination.writeConditional(this.key, encode(r), { ifMatch: etag }) };
+      } catch (err) {
+        if (!(err instanceof PreconditionFailedError)) throw err;
+        const current = await this.destination.readTagged(this.key);
+        const held = current && parse(current.body);
+        if (!current || held?.runId !== token.runId) throw new LeaseLostError(this.where, { cause: err });
+        etag = current.etag;
+      }
+    }
+    throw new LeaseLostError(this.where);
+  }
+
+  /** Gives the lease up (an expired record, written only if this run still holds it). */
+  async release(token: LeaseToken, now = new Date()): Promise<void> {
+    const r: LeaseHolder = { holder: token.holder, runId: token.runId, takenAt: token.takenAt, expiresAt: new Date(now.getTime() - 1).toISOString() };
+    try {
+      await this.destination.writeConditional(this.key, encode(r), { ifMatch: token.etag });
+    } catch (err) {
+      if (err instanceof PreconditionFailedError) throw new LeaseLostError(this.where, { cause: err });
+      throw err;
+    }
+  }
+
+  /** The lease's holder now, or undefined when it is free (for `status`). */
+  async holder(now = new Date()): Promise<LeaseHolder | undefined> {
+    const current = await this.destination.readTagged(this.key);
+    const held = current && parse(current.body);
+    return held && Date.parse(held.expiresAt) > now.getTime() ? held : undefined;
+  }
+}

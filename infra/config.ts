@@ -11,6 +11,7 @@ import {
   oneOf,
   parseBoolean,
   parseBucketName,
+  parseKmsKeyArn,
   parseEmail,
   parseMaxBytes,
   parsePrefix,
@@ -27,6 +28,8 @@ export type { MaxBytesPerRun, ResourceType, TransitionStorageClass } from './con
 export interface BackupConfig {
   /** Existing bucket to back up into; when absent the stack creates one. */
   readonly bucketName?: string;
+  /** ARN of the customer managed KMS key that encrypts the existing bucket (SSE-KMS). */
+  readonly kmsKeyArn?: string;
   /** Key prefix under which every backup object is written (no leading or trailing `/`). */
   readonly prefix: string;
   /** EventBridge Scheduler expression: `cron(...)` or `rate(...)`. */
@@ -49,7 +52,7 @@ export interface BackupConfig {
   readonly maxRunHours: number;
   /** Hours without a completed run before the missed-run alarm fires. */
   readonly missedRunAlarmHours: number;
-  /** Whether to reserve one concurrent execution (impossible on accounts limited to 10). */
+  /** Whether to reserve one concurrent execution (opt-in: impossible on accounts limited to 10). */
   readonly reserveConcurrency: boolean;
   /** Days after which an overwritten (noncurrent) version is deleted from the created bucket. */
   readonly noncurrentVersionExpirationDays: number;
@@ -73,7 +76,7 @@ export const DEFAULTS = {
   memorySize: 1024,
   maxRunHours: 23,
   missedRunAlarmHours: 26,
-  reserveConcurrency: true,
+  reserveConcurrency: false,
   noncurrentVersionExpirationDays: 90,
   storageClass: 'GLACIER_IR',
 } as const satisfies Partial<BackupConfig>;
@@ -81,6 +84,7 @@ export const DEFAULTS = {
 /** Every context key this app reads. */
 export const CONTEXT_KEYS = [
   'bucketName',
+  'kmsKeyArn',
   'prefix',
   'schedule',
   'timezone',
@@ -162,6 +166,13 @@ export function parseConfig(context: Readonly<Record<string, unknown>>): BackupC
         'use -c storageClassTransitionDays=30 or a class without that minimum such as -c storageClass=GLACIER_IR',
     );
   }
+  const kmsKeyArn = read('kmsKeyArn', parseKmsKeyArn);
+  if (kmsKeyArn !== undefined && bucketName === undefined) {
+    problems.push(
+      'kmsKeyArn: only applies to an existing bucket encrypted with that key (the bucket this stack creates uses ' +
+        'S3-managed keys); add -c bucketName=<that bucket> or drop -c kmsKeyArn',
+    );
+  }
   if (bucketName !== undefined) {
     for (const key of CREATED_BUCKET_KEYS) {
       if (context[key] !== undefined && context[key] !== null && context[key] !== '') {
@@ -175,6 +186,7 @@ export function parseConfig(context: Readonly<Record<string, unknown>>): BackupC
 
   const config: BackupConfig = {
     ...(bucketName !== undefined ? { bucketName } : {}),
+    ...optional('kmsKeyArn', kmsKeyArn),
     prefix: read('prefix', parsePrefix) ?? DEFAULTS.prefix,
     schedule: read('schedule', parseSchedule) ?? DEFAULTS.schedule,
     timezone: read('timezone', parseTimezone) ?? DEFAULTS.timezone,

@@ -5,7 +5,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { buildApp } from '../../infra/app.ts';
 import { CloudinaryBackupConstruct } from '../../infra/backup-construct.ts';
-import { RUN_METRICS } from '../../infra/monitoring.ts';
+import { RUN_METRIC_NAMES } from '../../lambda/core/metrics.ts';
 import { ContextError, DEFAULTS, parseConfig } from '../../infra/config.ts';
 import { CDK_JSON_CONTEXT, INLINE_CODE, actionsOf, onlyLogicalId, policyStatements, synth } from './synth.ts';
 import type { Statement, Synthesized } from './synth.ts';
@@ -252,7 +252,7 @@ describe('stack with no context (a new bucket, nightly, defaults)', () => {
       (Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0] as { Properties: { DashboardBody: unknown } }).Properties
         .DashboardBody,
     );
-    for (const name of RUN_METRICS) assert.ok(body.includes(`\\"${name}\\"`), `dashboard lacks ${name}`);
+    for (const name of RUN_METRIC_NAMES) assert.ok(body.includes(`\\"${name}\\"`), `dashboard lacks ${name}`);
     assert.ok(body.includes('CloudinaryBackup'));
     assert.ok(body.includes('DurableExecutionFailed'));
   });

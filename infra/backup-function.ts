@@ -55,7 +55,12 @@ export function createBackupFunction(
   // An explicit name lets the role name the function's executions without referring to the
   // function resource, which itself refers to the role (a cycle CloudFormation refuses).
   const functionName = Names.uniqueResourceName(scope, { maxLength: 64, separator: '-' });
-  const logGroup = new logs.LogGroup(scope, 'Logs', { retention: options.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+  // Lambda's conventional name, so `aws logs tail /aws/lambda/<FunctionName>` finds it.
+  const logGroup = new logs.LogGroup(scope, 'Logs', {
+    logGroupName: `/aws/lambda/${functionName}`,
+    retention: options.logRetention,
+    removalPolicy: RemovalPolicy.DESTROY,
+  });
   const role = new iam.Role(scope, 'FunctionRole', {
     assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
     description: 'Runs the nightly Cloudinary backup: its log group, its own durable executions, the bucket prefix, the secret',

@@ -86,6 +86,7 @@ export class CloudinaryBackupStack extends Stack {
         description: 'Run this with your own values from the Cloudinary console (API Keys page)',
       },
       FunctionName: { value: backup.function.functionName, description: 'The durable backup function' },
+      LogGroupName: { value: backup.function.logGroup.logGroupName, description: "The function's log group (aws logs tail <LogGroupName> --follow)" },
       AliasArn: {
         value: backup.alias.functionArn,
         description: 'Qualified ARN to invoke for a manual run (durable functions need a version or alias)',

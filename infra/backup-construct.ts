@@ -191,30 +191,7 @@ export class CloudinaryBackupConstruct extends Construct {
     this.failedRunQueue = this.deadLetterQueue('FailedRunQueue');
     this.scheduleDeadLetterQueue = this.deadLetterQueue('ScheduleDeadLetterQueue');
 
-    const created = createBackupFunction(this, {
-      bucket: this.bucket,
-      prefix: this.prefix,
-      secret: this.secret,
-      failedRunQueue: this.failedRunQueue,
-      ...(props.bucketKey ? { bucketKey: props.bucketKey } : {}),
-      environment: {
-        BUCKET_NAME: this.bucket.bucketName,
-        PREFIX: this.prefix,
-        SECRET_ARN: this.secret.secretArn,
-        CONCURRENCY: String(props.concurrency ?? DEFAULTS.concurrency),
-        MAX_BYTES_PER_RUN: maxBytesToEnv(props.maxBytesPerRun ?? DEFAULTS.maxBytesPerRun),
-        PRUNE: String(prune),
-        RESOURCE_TYPES: (props.resourceTypes ?? DEFAULTS.resourceTypes).join(','),
-      },
-      memorySize: props.memorySize ?? DEFAULTS.memorySize,
-      executionTimeout: props.executionTimeout ?? Duration.hours(DEFAULTS.maxRunHours),
-      executionRetention: props.executionRetention ?? Duration.days(14),
-      reserveConcurrency: props.reserveConcurrency ?? DEFAULTS.reserveConcurrency,
-      prune,
-      metricsNamespace,
-      logRetention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
-      ...(props.code ? { code: props.code } : {}),
-    });
+    const created = this.createFunction(props, prune, metricsNamespace);
     this.function = created.function;
     this.durableExecutionsArn = created.durableExecutionsArn;
 
@@ -251,6 +228,33 @@ export class CloudinaryBackupConstruct extends Construct {
   /** The console address of the dashboard. */
   get dashboardUrl(): string {
     return this.monitoring.dashboardUrl;
+  }
+
+  private createFunction(props: CloudinaryBackupProps, prune: boolean, metricsNamespace: string): ReturnType<typeof createBackupFunction> {
+    return createBackupFunction(this, {
+      bucket: this.bucket,
+      prefix: this.prefix,
+      secret: this.secret,
+      failedRunQueue: this.failedRunQueue,
+      ...(props.bucketKey ? { bucketKey: props.bucketKey } : {}),
+      environment: {
+        BUCKET_NAME: this.bucket.bucketName,
+        PREFIX: this.prefix,
+        SECRET_ARN: this.secret.secretArn,
+        CONCURRENCY: String(props.concurrency ?? DEFAULTS.concurrency),
+        MAX_BYTES_PER_RUN: maxBytesToEnv(props.maxBytesPerRun ?? DEFAULTS.maxBytesPerRun),
+        PRUNE: String(prune),
+        RESOURCE_TYPES: (props.resourceTypes ?? DEFAULTS.resourceTypes).join(','),
+      },
+      memorySize: props.memorySize ?? DEFAULTS.memorySize,
+      executionTimeout: props.executionTimeout ?? Duration.hours(DEFAULTS.maxRunHours),
+      executionRetention: props.executionRetention ?? Duration.days(14),
+      reserveConcurrency: props.reserveConcurrency ?? DEFAULTS.reserveConcurrency,
+      prune,
+      metricsNamespace,
+      logRetention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
+      ...(props.code ? { code: props.code } : {}),
+    });
   }
 
   /** The given bucket (checked against created-bucket options), or a new one. */

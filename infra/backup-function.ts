@@ -25,22 +25,33 @@ export const DURABLE_EXECUTION_ACTIONS = ['lambda:CheckpointDurableExecution', '
 
 /** What the backup function is built from (all resolved by the construct). */
 export interface BackupFunctionOptions {
+  /** The bucket backups are written to. */
   readonly bucket: s3.IBucket;
+  /** The key prefix every object is written under (the scope of the object grants). */
   readonly prefix: string;
+  /** The secret holding CLOUDINARY_URL. */
   readonly secret: secretsmanager.ISecret;
   /** Receives the events of failed asynchronous invocations. */
   readonly failedRunQueue: sqs.IQueue;
   /** The imported bucket's customer managed key, when it has one. */
   readonly bucketKey?: kms.IKey;
+  /** The run settings (BUCKET_NAME, PREFIX, SECRET_ARN, ...); Powertools variables are added here. */
   readonly environment: Readonly<Record<string, string>>;
+  /** Function memory in MB. */
   readonly memorySize: number;
+  /** The longest one durable execution may take. */
   readonly executionTimeout: Duration;
+  /** How long Lambda keeps a finished execution's history. */
   readonly executionRetention: Duration;
   /** Reserve one concurrent execution (opt-in: new accounts cannot reserve any). */
   readonly reserveConcurrency: boolean;
+  /** Whether s3:DeleteObject is granted. */
   readonly prune: boolean;
+  /** CloudWatch namespace of the custom metrics. */
   readonly metricsNamespace: string;
+  /** Retention of the function's log group. */
   readonly logRetention: logs.RetentionDays;
+  /** Function code instead of the esbuild bundle (tests). */
   readonly code?: lambda.Code;
 }
 

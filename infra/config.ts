@@ -167,22 +167,7 @@ export function parseConfig(context: Readonly<Record<string, unknown>>): BackupC
     );
   }
   const kmsKeyArn = read('kmsKeyArn', parseKmsKeyArn);
-  if (kmsKeyArn !== undefined && bucketName === undefined) {
-    problems.push(
-      'kmsKeyArn: only applies to an existing bucket encrypted with that key (the bucket this stack creates uses ' +
-        'S3-managed keys); add -c bucketName=<that bucket> or drop -c kmsKeyArn',
-    );
-  }
-  if (bucketName !== undefined) {
-    for (const key of CREATED_BUCKET_KEYS) {
-      if (context[key] !== undefined && context[key] !== null && context[key] !== '') {
-        problems.push(
-          `${key}: only applies to the bucket this stack creates, but bucketName='${bucketName}' imports an existing bucket; ` +
-            `configure that bucket directly, or drop -c bucketName to let the stack create one`,
-        );
-      }
-    }
-  }
+  problems.push(...bucketProblems(context, bucketName, kmsKeyArn));
 
   const config: BackupConfig = {
     ...(bucketName !== undefined ? { bucketName } : {}),
@@ -242,6 +227,23 @@ function overlapProblems(config: BackupConfig): string[] {
     );
   }
   return problems;
+}
+
+/** Settings that need an imported bucket, and settings that only fit a created one. */
+function bucketProblems(context: Readonly<Record<string, unknown>>, bucketName: string | undefined, kmsKeyArn: string | undefined): string[] {
+  if (bucketName === undefined) {
+    return kmsKeyArn === undefined
+      ? []
+      : [
+          'kmsKeyArn: only applies to an existing bucket encrypted with that key (the bucket this stack creates uses ' +
+            'S3-managed keys); add -c bucketName=<that bucket> or drop -c kmsKeyArn',
+        ];
+  }
+  return CREATED_BUCKET_KEYS.filter((key) => context[key] !== undefined && context[key] !== null && context[key] !== '').map(
+    (key) =>
+      `${key}: only applies to the bucket this stack creates, but bucketName='${bucketName}' imports an existing bucket; ` +
+      'configure that bucket directly, or drop -c bucketName to let the stack create one',
+  );
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {

@@ -1,9 +1,8 @@
-import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -12,15 +11,13 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { METRICS_NAMESPACE } from '../lambda/core/metrics.ts';
 import { createBackupBucket } from './backup-bucket.ts';
 import type { BackupTransition } from './backup-bucket.ts';
+import { createBackupFunction } from './backup-function.ts';
 import { DEFAULTS, maxBytesToEnv } from './config.ts';
 import type { MaxBytesPerRun, ResourceType } from './config.ts';
 import { BackupMonitoring } from './monitoring.ts';
-
-/** Where the Lambda entry point lives, relative to this file (the repository root is `..`). */
-const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
-const HANDLER_ENTRY = fileURLToPath(new URL('../lambda/entry/handler.ts', import.meta.url));
 
 /** Properties of {@link CloudinaryBackupConstruct}. */
 export interface CloudinaryBackupProps {
@@ -29,6 +26,12 @@ export interface CloudinaryBackupProps {
    * @default - a new bucket: versioned, private, SSL-only, encrypted, retained on stack deletion
    */
   readonly bucket?: s3.IBucket;
+  /**
+   * The customer managed KMS key that encrypts the given bucket (SSE-KMS). The function gets
+   * exactly kms:GenerateDataKey and kms:Decrypt on it.
+   * @default - no key: the bucket uses S3-managed encryption
+   */
+  readonly bucketKey?: kms.IKey;
   /**
    * Key prefix for every object the backup writes, without leading or trailing `/`.
    * @default 'cloudinary'
@@ -82,9 +85,10 @@ export interface CloudinaryBackupProps {
    */
   readonly executionRetention?: Duration;
   /**
-   * Reserve one concurrent execution for the function so that no two invocations ever run at
-   * once. Accounts whose concurrency limit is 10 (new accounts) cannot reserve any: set false.
-   * @default true
+   * Reserve one concurrent execution for the function. Off by default: Lambda refuses a
+   * reservation that leaves fewer than 100 unreserved, and new accounts have a limit of 10.
+   * Runs never overlap either way: each run holds a lease object in the bucket.
+   * @default false
    */
   readonly reserveConcurrency?: boolean;
   /**
@@ -118,13 +122,8 @@ export interface CloudinaryBackupProps {
    */
   readonly code?: lambda.Code;
   /**
-   * Powertools service name: the `service` dimension of every custom metric.
-   * @default 'cloudinary-backup'
-   */
-  readonly serviceName?: string;
-  /**
    * CloudWatch namespace of the custom metrics.
-   * @default 'CloudinaryBackup'
+   * @default 'CloudinaryBackup' (METRICS_NAMESPACE in lambda/core/metrics.ts)
    */
   readonly metricsNamespace?: string;
   /**
@@ -150,6 +149,8 @@ export class CloudinaryBackupConstruct extends Construct {
   readonly secret: secretsmanager.Secret;
   /** The durable backup function. */
   readonly function: nodejs.NodejsFunction;
+  /** The ARN pattern of this function's durable executions (`...:function:NAME:*`), granted to its role. */
+  readonly durableExecutionsArn: string;
   /** The alias the schedule invokes (durable functions need a qualified ARN). */
   readonly alias: lambda.Alias;
   /** The nightly schedule. */
@@ -173,28 +174,12 @@ export class CloudinaryBackupConstruct extends Construct {
     // by bucket policy; set before any child exists, so the construct works without cdk.json's flags.
     this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
     this.prefix = props.prefix ?? DEFAULTS.prefix;
-    const serviceName = props.serviceName ?? 'cloudinary-backup';
-    const metricsNamespace = props.metricsNamespace ?? 'CloudinaryBackup';
+    const metricsNamespace = props.metricsNamespace ?? METRICS_NAMESPACE;
     const prune = props.prune ?? DEFAULTS.prune;
 
-    if (props.bucket) {
-      const createdOnly = ['noncurrentVersionExpiration', 'transition', 'objectLockRetention', 'serverAccessLogs'] as const;
-      const given = createdOnly.filter((k) => props[k] !== undefined);
-      if (given.length > 0) {
-        throw new Error(`CloudinaryBackupConstruct: ${given.join(', ')} only apply to a created bucket; drop them or drop 'bucket'`);
-      }
-      this.bucket = props.bucket;
-    } else {
-      const created = createBackupBucket(this, {
-        prefix: this.prefix,
-        ...(props.noncurrentVersionExpiration ? { noncurrentVersionExpiration: props.noncurrentVersionExpiration } : {}),
-        ...(props.transition ? { transition: props.transition } : {}),
-        ...(props.objectLockRetention ? { objectLockRetention: props.objectLockRetention } : {}),
-        ...(props.serverAccessLogs !== undefined ? { serverAccessLogs: props.serverAccessLogs } : {}),
-      });
-      this.bucket = created.bucket;
-      if (created.accessLogs) this.accessLogsBucket = created.accessLogs;
-    }
+    const { bucket, accessLogs } = this.resolveBucket(props);
+    this.bucket = bucket;
+    if (accessLogs) this.accessLogsBucket = accessLogs;
 
     this.secret = new secretsmanager.Secret(this, 'CloudinaryUrl', {
       description:
@@ -206,59 +191,9 @@ export class CloudinaryBackupConstruct extends Construct {
     this.failedRunQueue = this.deadLetterQueue('FailedRunQueue');
     this.scheduleDeadLetterQueue = this.deadLetterQueue('ScheduleDeadLetterQueue');
 
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
-      description: 'Backs up a Cloudinary account into S3 (durable: one run spans many invocations)',
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: props.memorySize ?? DEFAULTS.memorySize,
-      timeout: Duration.minutes(15),
-      durableConfig: {
-        executionTimeout: props.executionTimeout ?? Duration.hours(DEFAULTS.maxRunHours),
-        retentionPeriod: props.executionRetention ?? Duration.days(14),
-      },
-      ...((props.reserveConcurrency ?? true) ? { reservedConcurrentExecutions: 1 } : {}),
-      deadLetterQueue: this.failedRunQueue,
-      logGroup: new logs.LogGroup(this, 'Logs', {
-        retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
-        removalPolicy: RemovalPolicy.DESTROY,
-      }),
-      loggingFormat: lambda.LoggingFormat.JSON,
-      environment: {
-        BUCKET_NAME: this.bucket.bucketName,
-        PREFIX: this.prefix,
-        SECRET_ARN: this.secret.secretArn,
-        CONCURRENCY: String(props.concurrency ?? DEFAULTS.concurrency),
-        MAX_BYTES_PER_RUN: maxBytesToEnv(props.maxBytesPerRun ?? DEFAULTS.maxBytesPerRun),
-        PRUNE: String(prune),
-        RESOURCE_TYPES: (props.resourceTypes ?? DEFAULTS.resourceTypes).join(','),
-        POWERTOOLS_SERVICE_NAME: serviceName,
-        POWERTOOLS_METRICS_NAMESPACE: metricsNamespace,
-        NODE_OPTIONS: '--enable-source-maps',
-      },
-      ...(props.code
-        ? { code: props.code, handler: 'index.handler' }
-        : {
-            entry: HANDLER_ENTRY,
-            handler: 'handler',
-            projectRoot: REPO_ROOT,
-            depsLockFilePath: `${REPO_ROOT}package-lock.json`,
-            bundling: {
-              forceDockerBundling: false,
-              // Bundle the AWS SDK too, so the code behaves the same whatever copy the runtime ships.
-              externalModules: [],
-              format: nodejs.OutputFormat.ESM,
-              mainFields: ['module', 'main'],
-              // Some bundled CommonJS dependencies call require() for Node built-ins.
-              banner: "import { createRequire as __cbCreateRequire } from 'node:module'; const require = __cbCreateRequire(import.meta.url);",
-              minify: true,
-              keepNames: true,
-              sourceMap: true,
-              sourcesContent: false,
-              logLevel: nodejs.LogLevel.WARNING,
-            },
-          }),
-    });
-    this.grantAccess(prune);
+    const created = this.createFunction(props, prune, metricsNamespace);
+    this.function = created.function;
+    this.durableExecutionsArn = created.durableExecutionsArn;
 
     this.alias = new lambda.Alias(this, 'LiveAlias', { aliasName: 'live', version: this.function.currentVersion });
 
@@ -281,7 +216,6 @@ export class CloudinaryBackupConstruct extends Construct {
       scheduleDeadLetterQueue: this.scheduleDeadLetterQueue,
       failedRunQueue: this.failedRunQueue,
       prefix: this.prefix,
-      serviceName,
       metricsNamespace,
       ...(props.notificationEmail ? { notificationEmail: props.notificationEmail } : {}),
       ...(props.missedRunAlarmAfter ? { missedRunAlarmAfter: props.missedRunAlarmAfter } : {}),
@@ -296,49 +230,60 @@ export class CloudinaryBackupConstruct extends Construct {
     return this.monitoring.dashboardUrl;
   }
 
+  private createFunction(props: CloudinaryBackupProps, prune: boolean, metricsNamespace: string): ReturnType<typeof createBackupFunction> {
+    return createBackupFunction(this, {
+      bucket: this.bucket,
+      prefix: this.prefix,
+      secret: this.secret,
+      failedRunQueue: this.failedRunQueue,
+      ...(props.bucketKey ? { bucketKey: props.bucketKey } : {}),
+      environment: {
+        BUCKET_NAME: this.bucket.bucketName,
+        PREFIX: this.prefix,
+        SECRET_ARN: this.secret.secretArn,
+        CONCURRENCY: String(props.concurrency ?? DEFAULTS.concurrency),
+        MAX_BYTES_PER_RUN: maxBytesToEnv(props.maxBytesPerRun ?? DEFAULTS.maxBytesPerRun),
+        PRUNE: String(prune),
+        RESOURCE_TYPES: (props.resourceTypes ?? DEFAULTS.resourceTypes).join(','),
+      },
+      memorySize: props.memorySize ?? DEFAULTS.memorySize,
+      executionTimeout: props.executionTimeout ?? Duration.hours(DEFAULTS.maxRunHours),
+      executionRetention: props.executionRetention ?? Duration.days(14),
+      reserveConcurrency: props.reserveConcurrency ?? DEFAULTS.reserveConcurrency,
+      prune,
+      metricsNamespace,
+      logRetention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
+      ...(props.code ? { code: props.code } : {}),
+    });
+  }
+
+  /** The given bucket (checked against created-bucket options), or a new one. */
+  private resolveBucket(props: CloudinaryBackupProps): { bucket: s3.IBucket; accessLogs?: s3.Bucket } {
+    if (props.bucket) {
+      const createdOnly = ['noncurrentVersionExpiration', 'transition', 'objectLockRetention', 'serverAccessLogs'] as const;
+      const given = createdOnly.filter((k) => props[k] !== undefined);
+      if (given.length > 0) {
+        throw new Error(`CloudinaryBackupConstruct: ${given.join(', ')} only apply to a created bucket; drop them or drop 'bucket'`);
+      }
+      return { bucket: props.bucket };
+    }
+    if (props.bucketKey) {
+      throw new Error("CloudinaryBackupConstruct: bucketKey is the key of a given bucket; the created bucket uses S3-managed keys. Drop bucketKey or pass 'bucket'");
+    }
+    return createBackupBucket(this, {
+      prefix: this.prefix,
+      ...(props.noncurrentVersionExpiration ? { noncurrentVersionExpiration: props.noncurrentVersionExpiration } : {}),
+      ...(props.transition ? { transition: props.transition } : {}),
+      ...(props.objectLockRetention ? { objectLockRetention: props.objectLockRetention } : {}),
+      ...(props.serverAccessLogs !== undefined ? { serverAccessLogs: props.serverAccessLogs } : {}),
+    });
+  }
+
   private deadLetterQueue(id: string): sqs.Queue {
     return new sqs.Queue(this, id, {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
-  }
-
-  /**
-   * Written out rather than `grantReadWrite`, which would add `s3:DeleteObject*`, `s3:GetObject*`,
-   * `s3:GetBucket*` and `s3:List*` wildcards the function does not need.
-   */
-  private grantAccess(prune: boolean): void {
-    const objects = this.bucket.arnForObjects(`${this.prefix}/*`);
-    // Listing is not narrowed by an s3:prefix condition: S3 answers a GET or HEAD of a missing
-    // key with 403 instead of 404 unless the caller may list the bucket unconditionally.
-    this.function.addToRolePolicy(
-      // ListBucketMultipartUploads: each run aborts the uploads a killed run left open (with
-      // AbortMultipartUpload below); the lifecycle rule is the slower fallback.
-      new iam.PolicyStatement({
-        sid: 'ListBackupBucket',
-        actions: ['s3:ListBucket', 's3:ListBucketMultipartUploads'],
-        resources: [this.bucket.bucketArn],
-      }),
-    );
-    this.function.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadWriteBackupObjects',
-        actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],
-        resources: [objects],
-      }),
-    );
-    if (prune) {
-      this.function.addToRolePolicy(
-        new iam.PolicyStatement({ sid: 'PruneBackupObjects', actions: ['s3:DeleteObject'], resources: [objects] }),
-      );
-    }
-    this.function.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadCloudinaryUrl',
-        actions: ['secretsmanager:GetSecretValue'],
-        resources: [this.secret.secretArn],
-      }),
-    );
   }
 }

@@ -11,6 +11,7 @@ import {
   oneOf,
   parseBoolean,
   parseBucketName,
+  parseKmsKeyArn,
   parseEmail,
   parseMaxBytes,
   parsePrefix,
@@ -27,6 +28,8 @@ export type { MaxBytesPerRun, ResourceType, TransitionStorageClass } from './con
 export interface BackupConfig {
   /** Existing bucket to back up into; when absent the stack creates one. */
   readonly bucketName?: string;
+  /** ARN of the customer managed KMS key that encrypts the existing bucket (SSE-KMS). */
+  readonly kmsKeyArn?: string;
   /** Key prefix under which every backup object is written (no leading or trailing `/`). */
   readonly prefix: string;
   /** EventBridge Scheduler expression: `cron(...)` or `rate(...)`. */
@@ -49,7 +52,7 @@ export interface BackupConfig {
   readonly maxRunHours: number;
   /** Hours without a completed run before the missed-run alarm fires. */
   readonly missedRunAlarmHours: number;
-  /** Whether to reserve one concurrent execution (impossible on accounts limited to 10). */
+  /** Whether to reserve one concurrent execution (opt-in: impossible on accounts limited to 10). */
   readonly reserveConcurrency: boolean;
   /** Days after which an overwritten (noncurrent) version is deleted from the created bucket. */
   readonly noncurrentVersionExpirationDays: number;
@@ -73,7 +76,7 @@ export const DEFAULTS = {
   memorySize: 1024,
   maxRunHours: 23,
   missedRunAlarmHours: 26,
-  reserveConcurrency: true,
+  reserveConcurrency: false,
   noncurrentVersionExpirationDays: 90,
   storageClass: 'GLACIER_IR',
 } as const satisfies Partial<BackupConfig>;
@@ -81,6 +84,7 @@ export const DEFAULTS = {
 /** Every context key this app reads. */
 export const CONTEXT_KEYS = [
   'bucketName',
+  'kmsKeyArn',
   'prefix',
   'schedule',
   'timezone',
@@ -162,19 +166,12 @@ export function parseConfig(context: Readonly<Record<string, unknown>>): BackupC
         'use -c storageClassTransitionDays=30 or a class without that minimum such as -c storageClass=GLACIER_IR',
     );
   }
-  if (bucketName !== undefined) {
-    for (const key of CREATED_BUCKET_KEYS) {
-      if (context[key] !== undefined && context[key] !== null && context[key] !== '') {
-        problems.push(
-          `${key}: only applies to the bucket this stack creates, but bucketName='${bucketName}' imports an existing bucket; ` +
-            `configure that bucket directly, or drop -c bucketName to let the stack create one`,
-        );
-      }
-    }
-  }
+  const kmsKeyArn = read('kmsKeyArn', parseKmsKeyArn);
+  problems.push(...bucketProblems(context, bucketName, kmsKeyArn));
 
   const config: BackupConfig = {
     ...(bucketName !== undefined ? { bucketName } : {}),
+    ...optional('kmsKeyArn', kmsKeyArn),
     prefix: read('prefix', parsePrefix) ?? DEFAULTS.prefix,
     schedule: read('schedule', parseSchedule) ?? DEFAULTS.schedule,
     timezone: read('timezone', parseTimezone) ?? DEFAULTS.timezone,
@@ -230,6 +227,23 @@ function overlapProblems(config: BackupConfig): string[] {
     );
   }
   return problems;
+}
+
+/** Settings that need an imported bucket, and settings that only fit a created one. */
+function bucketProblems(context: Readonly<Record<string, unknown>>, bucketName: string | undefined, kmsKeyArn: string | undefined): string[] {
+  if (bucketName === undefined) {
+    return kmsKeyArn === undefined
+      ? []
+      : [
+          'kmsKeyArn: only applies to an existing bucket encrypted with that key (the bucket this stack creates uses ' +
+            'S3-managed keys); add -c bucketName=<that bucket> or drop -c kmsKeyArn',
+        ];
+  }
+  return CREATED_BUCKET_KEYS.filter((key) => context[key] !== undefined && context[key] !== null && context[key] !== '').map(
+    (key) =>
+      `${key}: only applies to the bucket this stack creates, but bucketName='${bucketName}' imports an existing bucket; ` +
+      'configure that bucket directly, or drop -c bucketName to let the stack create one',
+  );
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {

@@ -91,6 +91,23 @@ export function parseBucketName(raw: unknown): string | Problem {
 }
 
 /**
+ * A KMS key ARN (`arn:<partition>:kms:<region>:<account>:key/<id>`). An alias ARN is refused:
+ * IAM evaluates kms: permissions against the key ARN, so a grant on an alias allows nothing.
+ */
+export function parseKmsKeyArn(raw: unknown): string | Problem {
+  const example = '-c kmsKeyArn=arn:aws:kms:us-east-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+  if (typeof raw !== 'string') return new Problem(`${show(raw)} is not a KMS key ARN; use e.g. ${example}`);
+  const arn = raw.trim();
+  if (/^arn:[a-z-]+:kms:[a-z0-9-]+:\d{12}:alias\//.test(arn)) {
+    return new Problem(`'${arn}' is an alias ARN; give the key ARN (aws kms describe-key --key-id <alias> shows it), e.g. ${example}`);
+  }
+  if (!/^arn:aws(-[a-z]+)*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/.test(arn)) {
+    return new Problem(`'${arn}' is not a KMS key ARN; use e.g. ${example}`);
+  }
+  return arn;
+}
+
+/**
  * The prefix becomes the first segments of every key and the scope of the function's S3
  * permissions, so it must be a clean relative path: no leading or trailing `/`, no empty,
  * `.` or `..` segment, only characters S3 documents as safe.

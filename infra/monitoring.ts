@@ -1,26 +1,14 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-
-/** The metric names the function publishes (Powertools EMF, with only the `service` dimension). */
-export const RUN_METRICS = [
-  'AssetsListed',
-  'AssetsCopied',
-  'AssetsFailed',
-  'BytesCopied',
-  'AdminApiCalls',
-  'AdminApiRemaining',
-  'RunDurationSeconds',
-  'RunCompleted',
-] as const;
-
-/** One metric name the function publishes. */
-export type RunMetricName = (typeof RUN_METRICS)[number];
+import { METRICS_SERVICE } from '../lambda/core/metrics.ts';
+import type { RunMetricName } from '../lambda/core/metrics.ts';
 
 /** Properties of {@link BackupMonitoring}. */
 export interface BackupMonitoringProps {
@@ -32,8 +20,6 @@ export interface BackupMonitoringProps {
   readonly failedRunQueue: sqs.IQueue;
   /** The backup key prefix, shown on the dashboard. */
   readonly prefix: string;
-  /** The `service` dimension of the custom metrics (POWERTOOLS_SERVICE_NAME). */
-  readonly serviceName: string;
   /** The namespace of the custom metrics (POWERTOOLS_METRICS_NAMESPACE). */
   readonly metricsNamespace: string;
   /**
@@ -63,6 +49,7 @@ export class BackupMonitoring extends Construct {
     super(scope, id);
     this.props = props;
     this.topic = new sns.Topic(this, 'AlarmTopic', { displayName: 'Cloudinary backup alarms', enforceSSL: true });
+    this.allowAlarmsToPublish();
     if (props.notificationEmail) this.topic.addSubscription(new subscriptions.EmailSubscription(props.notificationEmail));
     this.alarms = this.createAlarms(props.missedRunAlarmAfter ?? Duration.hours(26));
     this.dashboard = this.createDashboard();
@@ -73,7 +60,8 @@ export class BackupMonitoring extends Construct {
     return new cloudwatch.Metric({
       namespace: this.props.metricsNamespace,
       metricName,
-      dimensionsMap: { service: this.props.serviceName },
+      // The function publishes with the same shared service name (lambda/core/metrics.ts).
+      dimensionsMap: { service: METRICS_SERVICE },
       statistic: cloudwatch.Stats.SUM,
       period: Duration.days(1),
       ...props,
@@ -89,6 +77,30 @@ export class BackupMonitoring extends Construct {
   get dashboardUrl(): string {
     const region = Stack.of(this).region;
     return `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#dashboards:name=${this.dashboard.dashboardName}`;
+  }
+
+  /**
+   * `enforceSSL` gives the topic a policy of its own, which replaces SNS's default policy: with
+   * only the TLS Deny in it, nothing allows CloudWatch to publish and every alarm notification is
+   * dropped. AWS Knowledge Center, "Why didn't I receive an SNS notification for my CloudWatch
+   * alarm trigger?" (https://repost.aws/knowledge-center/cloudwatch-receive-sns-for-alarm-trigger):
+   * allow `cloudwatch.amazonaws.com` to sns:Publish, narrowed by aws:SourceArn to alarms; we
+   * narrow further to this account's alarms in this region.
+   */
+  private allowAlarmsToPublish(): void {
+    const stack = Stack.of(this);
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowThisAccountsAlarmsToPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: { 'aws:SourceArn': `arn:${stack.partition}:cloudwatch:${stack.region}:${stack.account}:alarm:*` },
+        },
+      }),
+    );
   }
 
   private createAlarms(missedRunAfter: Duration): Record<string, cloudwatch.Alarm> {
@@ -152,14 +164,22 @@ export class BackupMonitoring extends Construct {
     return alarms;
   }
 
+  /**
+   * Alarms on messages *sent* in a period, not on messages visible: a message stays visible for
+   * the queue's 14 days, which would hold the alarm in ALARM and swallow every later failure.
+   * Lambda and EventBridge Scheduler deliver to these queues with SendMessage, which
+   * NumberOfMessagesSent counts (only SQS's own redrive into a dead-letter queue is not counted:
+   * Amazon SQS Developer Guide, "Available CloudWatch metrics for Amazon SQS"). With missing data
+   * not breaching, the alarm returns to OK after a quiet period, so the next failure notifies again.
+   */
   private queueAlarm(queue: sqs.IQueue, id: string, description: string): cloudwatch.Alarm {
     return queue
-      .metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM })
+      .metricNumberOfMessagesSent({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM })
       .createAlarm(this, id, {
         alarmDescription: description,
-        threshold: 1,
+        threshold: 0,
         evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
   }
@@ -184,7 +204,7 @@ export class BackupMonitoring extends Construct {
     dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Assets per night',
-        left: [this.runMetric('AssetsListed'), this.runMetric('AssetsCopied'), this.runMetric('AssetsFailed')],
+        left: (['AssetsListed', 'AssetsCopied', 'AssetsFailed', 'AssetsPending'] as const).map((name) => this.runMetric(name)),
         width,
       }),
       new cloudwatch.GraphWidget({ title: 'Bytes copied per night', left: [this.runMetric('BytesCopied')], width }),
@@ -199,7 +219,11 @@ export class BackupMonitoring extends Construct {
       new cloudwatch.GraphWidget({
         title: 'Run duration and completion',
         left: [this.runMetric('RunDurationSeconds', { statistic: cloudwatch.Stats.MAXIMUM, label: 'Duration (s)' })],
-        right: [this.runMetric('RunCompleted', { label: 'Runs completed' })],
+        right: [
+          this.runMetric('RunCompleted', { label: 'Runs completed' }),
+          // A skipped run found another run holding the lease; the missed-run alarm catches a lease that never frees.
+          this.runMetric('RunSkipped', { label: 'Runs skipped (lease held)' }),
+        ],
         width,
       }),
     );

@@ -46,9 +46,10 @@ export function acknowledgeNagFindings(backup: CloudinaryBackupConstruct): NagAc
   if (role) {
     acknowledge(
       role,
-      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicDurableExecutionRolePolicy]',
-      'The AWS-maintained execution policy for durable functions: CloudWatch Logs writes plus the checkpoint and ' +
-        'state calls the durable runtime makes. AWS keeps it in step with the runtime; a hand copy would drift.',
+      `AwsSolutions-IAM5[Resource::${flatten(Stack.of(backup).resolve(backup.durableExecutionsArn))}]`,
+      'Durable checkpoint and state calls name an execution ARN (function:NAME:VERSION/durable-execution/...), ' +
+        'which exists only at run time; the wildcard is confined to this one function\'s executions, as the Lambda ' +
+        'Developer Guide (durable-security) recommends instead of the managed policy\'s Resource "*".',
     );
     acknowledge(
       role,

@@ -1,6 +1,7 @@
 import { CfnOutput, Duration, Stack, TimeZone } from 'aws-cdk-lib';
 import type { StackProps } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type { Construct } from 'constructs';
@@ -40,7 +41,10 @@ export class CloudinaryBackupStack extends Stack {
 
     this.backup = new CloudinaryBackupConstruct(this, 'Backup', {
       ...(config.bucketName
-        ? { bucket: s3.Bucket.fromBucketName(this, 'ImportedBucket', config.bucketName) }
+        ? {
+            bucket: s3.Bucket.fromBucketName(this, 'ImportedBucket', config.bucketName),
+            ...(config.kmsKeyArn ? { bucketKey: kms.Key.fromKeyArn(this, 'ImportedBucketKey', config.kmsKeyArn) } : {}),
+          }
         : {
             noncurrentVersionExpiration: Duration.days(config.noncurrentVersionExpirationDays),
             ...(config.storageClassTransitionDays !== undefined
@@ -67,23 +71,39 @@ export class CloudinaryBackupStack extends Stack {
       ...(props.code ? { code: props.code } : {}),
     });
 
+    this.addOutputs();
+  }
+
+  /** What a newcomer needs after `cdk deploy`; the README's deploy steps name each of them. */
+  private addOutputs(): void {
     const backup = this.backup;
-    new CfnOutput(this, 'BucketName', { value: backup.bucket.bucketName, description: 'Bucket the backups are written to' });
-    new CfnOutput(this, 'Prefix', { value: backup.prefix, description: 'Key prefix of every backup object' });
-    new CfnOutput(this, 'SecretArn', {
-      value: backup.secret.secretArn,
-      description: 'Secret that must hold cloudinary://API_KEY:API_SECRET@CLOUD_NAME',
-    });
-    new CfnOutput(this, 'SetSecretCommand', {
-      value: `aws secretsmanager put-secret-value --secret-id ${backup.secret.secretArn} --secret-string 'cloudinary://API_KEY:API_SECRET@CLOUD_NAME'`,
-      description: 'Run this with your own values from the Cloudinary console (API Keys page)',
-    });
-    new CfnOutput(this, 'FunctionName', { value: backup.function.functionName, description: 'The durable backup function' });
-    new CfnOutput(this, 'AliasArn', {
-      value: backup.alias.functionArn,
-      description: 'Qualified ARN to invoke for a manual run (durable functions need a version or alias)',
-    });
-    new CfnOutput(this, 'TopicArn', { value: backup.alarmTopic.topicArn, description: 'Alarm notifications' });
-    new CfnOutput(this, 'DashboardUrl', { value: backup.dashboardUrl, description: 'CloudWatch dashboard of the nightly runs' });
+    const outputs: Record<string, { value: string; description: string }> = {
+      BucketName: { value: backup.bucket.bucketName, description: 'Bucket the backups are written to' },
+      Prefix: { value: backup.prefix, description: 'Key prefix of every backup object; run reports are under <prefix>/_reports/' },
+      SecretArn: { value: backup.secret.secretArn, description: 'Secret that must hold cloudinary://API_KEY:API_SECRET@CLOUD_NAME' },
+      SetSecretCommand: {
+        value: `aws secretsmanager put-secret-value --region ${this.region} --secret-id ${backup.secret.secretArn} --secret-string 'cloudinary://API_KEY:API_SECRET@CLOUD_NAME'`,
+        description: 'Run this with your own values from the Cloudinary console (API Keys page)',
+      },
+      FunctionName: { value: backup.function.functionName, description: 'The durable backup function' },
+      LogGroupName: { value: backup.function.logGroup.logGroupName, description: "The function's log group (aws logs tail <LogGroupName> --follow)" },
+      AliasArn: {
+        value: backup.alias.functionArn,
+        description: 'Qualified ARN to invoke for a manual run (durable functions need a version or alias)',
+      },
+      // Asynchronous: a run outlives the 15 minutes a synchronous invoke may wait. The execution name
+      // is the idempotency key of a durable start (Lambda Developer Guide, "Invoking durable Lambda
+      // functions" and "Idempotency"; Invoke API header X-Amz-Durable-Execution-Name, CLI
+      // --durable-execution-name); $(date +%s) makes each manual start a new execution.
+      StartRunCommand: {
+        value:
+          `aws lambda invoke --region ${this.region} --function-name ${backup.alias.functionArn} --invocation-type Event ` +
+          "--durable-execution-name manual-run-$(date +%s) --cli-binary-format raw-in-base64-out --payload '{\"trigger\":\"manual\"}' /dev/null",
+        description: 'Starts a backup run now instead of waiting for the schedule',
+      },
+      TopicArn: { value: backup.alarmTopic.topicArn, description: 'Alarm notifications' },
+      DashboardUrl: { value: backup.dashboardUrl, description: 'CloudWatch dashboard of the nightly runs' },
+    };
+    for (const [id, output] of Object.entries(outputs)) new CfnOutput(this, id, output);
   }
 }

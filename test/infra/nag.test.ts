@@ -41,7 +41,12 @@ const VARIANTS: Record<string, Record<string, unknown>> = {
     objectLockDays: '30',
     storageClassTransitionDays: '30',
   },
-  'an existing bucket with prune on': { bucketName: 'my-existing-bucket', prefix: 'media/cloudinary', prune: 'true' },
+  'an existing bucket with prune on and a KMS key': {
+    bucketName: 'my-existing-bucket',
+    prefix: 'media/cloudinary',
+    prune: 'true',
+    kmsKeyArn: 'arn:aws:kms:us-east-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+  },
 };
 
 describe('cdk synth, offline, with no context (real esbuild bundling); the bundle runs a backup', () => {

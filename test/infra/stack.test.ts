@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { buildApp } from '../../infra/app.ts';
 import { CloudinaryBackupConstruct } from '../../infra/backup-construct.ts';
-import { RUN_METRICS } from '../../infra/monitoring.ts';
+import { METRICS_NAMESPACE, METRICS_SERVICE, RUN_METRIC_NAMES } from '../../lambda/core/metrics.ts';
 import { ContextError, DEFAULTS, parseConfig } from '../../infra/config.ts';
-import { CDK_JSON_CONTEXT, INLINE_CODE, actionsOf, onlyLogicalId, policyStatements, synth } from './synth.ts';
+import { CDK_JSON_CONTEXT, INLINE_CODE, ROOT, actionsOf, onlyLogicalId, policyStatements, synth } from './synth.ts';
 import type { Statement, Synthesized } from './synth.ts';
 
 const SAMPLE_URL = 'cloudinary://111122223333444:s3cr3t-SAMPLE-value@demo-cloud';
@@ -33,6 +35,8 @@ const assertNoCloudinaryUrl = (text: string): void => {
   for (const url of urls) assert.ok(['cloudinary://', 'cloudinary://API_KEY:API_SECRET@CLOUD_NAME'].includes(url), `found ${url}`);
 };
 
+const text = (template: Synthesized['template']): string => JSON.stringify(template.toJSON());
+
 /** The backup bucket (the versioned one; the access-log bucket is not). */
 const backupBucketId = (template: Synthesized['template']): string => {
   const ids = Object.keys(template.findResources('AWS::S3::Bucket', { Properties: { VersioningConfiguration: { Status: 'Enabled' } } }));
@@ -54,10 +58,23 @@ describe('stack with no context (a new bucket, nightly, defaults)', () => {
       MemorySize: 1024,
       Timeout: 900,
       DurableConfig: { ExecutionTimeout: 23 * 3600, RetentionPeriodInDays: 14 },
-      ReservedConcurrentExecutions: 1,
       LoggingConfig: Match.objectLike({ LogFormat: 'JSON' }),
       DeadLetterConfig: { TargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('FailedRunQueue'), 'Arn'] } },
     });
+  });
+
+  it('reserves no concurrency by default (new accounts have a limit of 10; Lambda keeps 100 unreserved)', () => {
+    const fn = Object.values(template.findResources('AWS::Lambda::Function'))[0] as { Properties: Record<string, unknown> };
+    assert.equal(fn.Properties['ReservedConcurrentExecutions'], undefined);
+  });
+
+  it('retains every published version, so a deploy never deletes the version a running execution replays on', () => {
+    const versions = Object.values(template.findResources('AWS::Lambda::Version')) as { DeletionPolicy?: string; UpdateReplacePolicy?: string }[];
+    assert.equal(versions.length, 1);
+    for (const v of versions) {
+      assert.equal(v.DeletionPolicy, 'Retain');
+      assert.equal(v.UpdateReplacePolicy, 'Retain');
+    }
   });
 
   it('gives the function exactly the documented environment, with the secret ARN and never its value', () => {
@@ -84,8 +101,9 @@ describe('stack with no context (a new bucket, nightly, defaults)', () => {
     assert.equal(env.MAX_BYTES_PER_RUN, 'auto');
     assert.equal(env.PRUNE, 'false');
     assert.equal(env.RESOURCE_TYPES, 'image,video,raw');
-    assert.equal(env.POWERTOOLS_SERVICE_NAME, 'cloudinary-backup');
-    assert.equal(env.POWERTOOLS_METRICS_NAMESPACE, 'CloudinaryBackup');
+    // The alarms select on these: the function must publish with the shared values (lambda/core/metrics.ts).
+    assert.equal(env.POWERTOOLS_SERVICE_NAME, METRICS_SERVICE);
+    assert.equal(env.POWERTOOLS_METRICS_NAMESPACE, METRICS_NAMESPACE);
   });
 
   it('creates the secret empty of any real value: no SecretString, and no credentials anywhere in the template', () => {
@@ -163,12 +181,14 @@ describe('stack with no context (a new bucket, nightly, defaults)', () => {
     });
   });
 
-  it('grants the function only list, object read/write under the prefix, and the secret: no delete, no wildcards', () => {
+  it('grants the function only its logs, its own durable executions, list, object read/write under the prefix, and the secret', () => {
     const bucket = backupBucketId(template);
     const objects = { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/cloudinary/*']] };
     const statements = functionStatements(template);
     const byActions = new Map(statements.map((st) => [actionsOf(st).sort().join(','), st.Resource]));
     assert.deepEqual([...byActions.keys()].sort(), [
+      'lambda:CheckpointDurableExecution,lambda:GetDurableExecutionState',
+      'logs:CreateLogStream,logs:PutLogEvents',
       's3:AbortMultipartUpload,s3:GetObject,s3:PutObject',
       's3:ListBucket,s3:ListBucketMultipartUploads',
       'secretsmanager:GetSecretValue',
@@ -177,16 +197,36 @@ describe('stack with no context (a new bucket, nightly, defaults)', () => {
     assert.deepEqual(byActions.get('s3:ListBucket,s3:ListBucketMultipartUploads'), { 'Fn::GetAtt': [bucket, 'Arn'] });
     assert.deepEqual(byActions.get('s3:AbortMultipartUpload,s3:GetObject,s3:PutObject'), objects);
     assert.deepEqual(byActions.get('secretsmanager:GetSecretValue'), { Ref: onlyLogicalId(template, 'AWS::SecretsManager::Secret') });
+    assert.deepEqual(byActions.get('logs:CreateLogStream,logs:PutLogEvents'), { 'Fn::GetAtt': [onlyLogicalId(template, 'AWS::Logs::LogGroup'), 'Arn'] });
     for (const st of policyStatements(template)) {
       for (const action of actionsOf(st)) assert.ok(!action.includes('*'), `wildcard action ${action}`);
       assert.notEqual(st.Resource, '*');
     }
-    template.hasResourceProperties('AWS::IAM::Role', {
-      AssumeRolePolicyDocument: Match.objectLike({ Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })] }),
-      ManagedPolicyArns: [
-        { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/service-role/AWSLambdaBasicDurableExecutionRolePolicy']] },
+  });
+
+  it("scopes the durable checkpoint/state calls to this function's executions by its explicit name; no managed policy", () => {
+    const fn = Object.values(template.findResources('AWS::Lambda::Function'))[0] as { Properties: { FunctionName?: unknown } };
+    const name = fn.Properties.FunctionName;
+    assert.equal(typeof name, 'string', 'the function needs an explicit name, or the role policy would reference the function (a cycle)');
+    const durable = functionStatements(template).filter((st) => actionsOf(st).some((a) => a.includes('DurableExecution')));
+    assert.deepEqual(
+      durable.map((st) => st.Resource),
+      [
+        {
+          'Fn::Join': [
+            '',
+            ['arn:', { Ref: 'AWS::Partition' }, ':lambda:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:function:${String(name)}:*`],
+          ],
+        },
       ],
-    });
+    );
+    const roles = Object.values(template.findResources('AWS::IAM::Role')) as { Properties: { ManagedPolicyArns?: unknown } }[];
+    for (const role of roles) assert.equal(role.Properties.ManagedPolicyArns, undefined, 'a managed policy grants durable calls on *');
+    assert.ok(!text(template).includes('AWSLambdaBasicDurableExecutionRolePolicy'));
+  });
+
+  it('grants no KMS permission when no kmsKeyArn is given', () => {
+    for (const st of policyStatements(template)) for (const a of actionsOf(st)) assert.ok(!a.startsWith('kms:'), a);
   });
 
   it('enforces TLS on both dead-letter queues and the alarm topic; no e-mail subscription without an address', () => {
@@ -200,6 +240,36 @@ describe('stack with no context (a new bucket, nightly, defaults)', () => {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
     });
     template.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+
+  it("lets this account's CloudWatch alarms publish to the topic, next to the TLS deny", () => {
+    const topic = { Ref: onlyLogicalId(template, 'AWS::SNS::Topic') };
+    const policies = Object.values(template.findResources('AWS::SNS::TopicPolicy')) as {
+      Properties: { Topics: unknown[]; PolicyDocument: { Statement: (Statement & { Principal?: unknown })[] } };
+    }[];
+    assert.equal(policies.length, 1);
+    const [policy] = policies;
+    assert.deepEqual(policy?.Properties.Topics, [topic]);
+    const statements = policy?.Properties.PolicyDocument.Statement ?? [];
+    const allow = statements.filter((st) => st.Effect === 'Allow');
+    assert.deepEqual(allow, [
+      {
+        Sid: 'AllowThisAccountsAlarmsToPublish',
+        Effect: 'Allow',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: 'sns:Publish',
+        Resource: topic,
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          ArnLike: {
+            'aws:SourceArn': {
+              'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':alarm:*']],
+            },
+          },
+        },
+      },
+    ]);
+    assert.ok(statements.some((st) => st.Effect === 'Deny' && JSON.stringify(st.Condition) === JSON.stringify({ Bool: { 'aws:SecureTransport': 'false' } })));
   });
 
   it('alarms on function errors, failed runs, failed assets, both dead-letter queues and a missed night, all to the topic', () => {
@@ -221,22 +291,31 @@ describe('stack with no context (a new bucket, nightly, defaults)', () => {
       ]),
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: 'CloudinaryBackup',
+      Namespace: METRICS_NAMESPACE,
       MetricName: 'AssetsFailed',
-      Dimensions: [{ Name: 'service', Value: 'cloudinary-backup' }],
+      Dimensions: [{ Name: 'service', Value: METRICS_SERVICE }],
       Statistic: 'Sum',
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
     });
-    template.resourcePropertiesCountIs(
-      'AWS::CloudWatch::Alarm',
-      { Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 1 },
-      2,
-    );
+    // Every message sent notifies: an alarm on messages visible would stay in ALARM for the queue's 14 days.
+    for (const queue of ['ScheduleDeadLetterQueue', 'FailedRunQueue']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/SQS',
+        MetricName: 'NumberOfMessagesSent',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [Match.stringLikeRegexp(queue), 'QueueName'] } }],
+        Statistic: 'Sum',
+        Period: 300,
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
+      });
+    }
+    template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { Namespace: 'AWS/SQS' }, 2);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: 'CloudinaryBackup',
+      Namespace: METRICS_NAMESPACE,
       MetricName: 'RunCompleted',
-      Dimensions: [{ Name: 'service', Value: 'cloudinary-backup' }],
+      Dimensions: [{ Name: 'service', Value: METRICS_SERVICE }],
       Statistic: 'Sum',
       Period: 3600,
       EvaluationPeriods: 26,
@@ -252,20 +331,46 @@ describe('stack with no context (a new bucket, nightly, defaults)', () => {
       (Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0] as { Properties: { DashboardBody: unknown } }).Properties
         .DashboardBody,
     );
-    for (const name of RUN_METRICS) assert.ok(body.includes(`\\"${name}\\"`), `dashboard lacks ${name}`);
+    for (const name of RUN_METRIC_NAMES) assert.ok(body.includes(`\\"${name}\\"`), `dashboard lacks ${name}`);
     assert.ok(body.includes('CloudinaryBackup'));
     assert.ok(body.includes('DurableExecutionFailed'));
   });
 
-  it('outputs what the README tells the user to use', () => {
-    for (const name of ['BucketName', 'SecretArn', 'SetSecretCommand', 'FunctionName', 'AliasArn', 'DashboardUrl', 'TopicArn']) {
-      template.hasOutput(name, {});
-    }
+  it('outputs exactly what the README names: its Outputs table, every <X output> and OutputKey==X in its commands', () => {
+    const named = readmeOutputs();
+    assert.ok(named.table.length >= 8, `the README's Outputs table was not found (${named.table.join(', ')})`);
+    const outputs = Object.keys(template.toJSON()['Outputs'] as Record<string, unknown>).sort();
+    assert.deepEqual([...named.table].sort(), outputs, "the README's Outputs table and the stack's outputs differ");
+    for (const name of named.mentioned) assert.ok(outputs.includes(name), `the README names an output '${name}' the stack does not have`);
     template.hasOutput('DashboardUrl', {
       Value: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('#dashboards:name=$'), { Ref: onlyLogicalId(template, 'AWS::CloudWatch::Dashboard') }])] },
     });
   });
+
+  it('outputs the command that starts a durable run now: async, on the alias, with an execution name', () => {
+    const alias = onlyLogicalId(template, 'AWS::Lambda::Alias');
+    const value = (template.toJSON()['Outputs'] as Record<string, { Value: { 'Fn::Join': [string, unknown[]] } }>)['StartRunCommand']?.Value;
+    const parts = value?.['Fn::Join'][1] ?? [];
+    assert.ok(parts.some((p) => JSON.stringify(p) === JSON.stringify({ Ref: alias })), 'the command must invoke the alias (a qualified ARN)');
+    const command = parts.map((p) => (typeof p === 'string' ? p : '<ref>')).join('');
+    assert.match(command, /^aws lambda invoke --region <ref> --function-name <ref> --invocation-type Event /);
+    assert.match(command, / --durable-execution-name manual-run-\$\(date \+%s\) /);
+    assert.match(command, / --cli-binary-format raw-in-base64-out --payload '\{"trigger":"manual"\}' \/dev\/null$/);
+  });
 });
+
+/**
+ * The outputs the README's deploy section names: the rows of its "### Outputs" table, and every
+ * `<Name output>` placeholder or `OutputKey=='Name'` query in its commands.
+ */
+function readmeOutputs(): { table: string[]; mentioned: string[] } {
+  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const deploy = readme.slice(readme.indexOf('## Deploy the nightly backup'), readme.indexOf('\n## ', readme.indexOf('## Deploy the nightly backup') + 1));
+  const tableText = deploy.slice(deploy.indexOf('### Outputs'), deploy.indexOf('\n### ', deploy.indexOf('### Outputs') + 1));
+  const table = [...tableText.matchAll(/^\| `([A-Za-z]+)` \|/gm)].map((m) => m[1] ?? '');
+  const mentioned = [...deploy.matchAll(/<([A-Za-z]+) output>|OutputKey=='([A-Za-z]+)'|`([A-Z][A-Za-z]+)` output/g)].map((m) => m[1] ?? m[2] ?? m[3] ?? '');
+  return { table, mentioned };
+}
 
 describe('stack with an existing bucket, prune on and every setting given', () => {
   const { template, text } = synth({
@@ -335,13 +440,32 @@ describe('stack with an existing bucket, prune on and every setting given', () =
   });
 });
 
+describe('an existing bucket encrypted with a customer managed KMS key (kmsKeyArn)', () => {
+  const key = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+  const { template } = synth({ bucketName: 'my-existing-bucket', kmsKeyArn: key });
+
+  it('grants the function exactly kms:GenerateDataKey and kms:Decrypt on that key, and nothing else on KMS', () => {
+    const kms = policyStatements(template).filter((st) => actionsOf(st).some((a) => a.startsWith('kms:')));
+    assert.deepEqual(
+      kms.map((st) => [actionsOf(st).sort(), st.Resource]),
+      [[['kms:Decrypt', 'kms:GenerateDataKey'], key]],
+    );
+    assert.deepEqual(functionStatements(template).filter((st) => actionsOf(st).some((a) => a.startsWith('kms:'))), kms);
+  });
+
+  it('leaves the key alone (no key policy, no grant resource)', () => {
+    template.resourceCountIs('AWS::KMS::Key', 0);
+    template.resourceCountIs('AWS::KMS::Grant', 0);
+  });
+});
+
 describe('created bucket options', () => {
   const { template } = synth({
     objectLockDays: '30',
     storageClassTransitionDays: '60',
     storageClass: 'deep_archive',
     noncurrentVersionExpirationDays: '30',
-    reserveConcurrency: 'false',
+    reserveConcurrency: 'true',
   });
 
   it('turns on Object Lock in governance mode', () => {
@@ -367,8 +491,8 @@ describe('created bucket options', () => {
     assert.ok(!JSON.stringify(bucket).includes('_catalog'));
   });
 
-  it('does not reserve concurrency when told not to', () => {
-    template.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: Match.absent() });
+  it('reserves one concurrent execution when asked to (opt-in)', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 1 });
   });
 });
 
@@ -395,6 +519,9 @@ describe('bad context fails synth with a message naming the key and the fix', ()
     [{ missedRunAlarmHours: '200' }, /missedRunAlarmHours: 200 is out of range; use a whole number from 1 to 168/],
     [{ storageClass: 'COLD' }, /storageClass: 'COLD' is not one of GLACIER_IR, STANDARD_IA/],
     [{ storageClassTransitionDays: '10', storageClass: 'STANDARD_IA' }, /storageClassTransitionDays: S3 moves objects to STANDARD_IA only after at least 30 days/],
+    [{ kmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/abcd' }, /kmsKeyArn: only applies to an existing bucket encrypted with that key/],
+    [{ bucketName: 'b-1', kmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:alias/backup' }, /kmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:alias\/backup' is an alias ARN; give the key ARN/],
+    [{ bucketName: 'b-1', kmsKeyArn: 'abcd-1234' }, /kmsKeyArn: 'abcd-1234' is not a KMS key ARN; use e\.g\. -c kmsKeyArn=arn:aws:kms:/],
     [{ bucketName: 'my-bucket', objectLockDays: '30' }, /objectLockDays: only applies to the bucket this stack creates, but bucketName='my-bucket'/],
     [{ schedule: 'rate(12 hours)' }, /maxRunHours: 23 is not shorter than the schedule's interval \(12 hours\).*-c maxRunHours=11/],
     [{ schedule: 'rate(2 days)' }, /missedRunAlarmHours: 26 is not longer than the schedule's interval \(48 hours\).*-c missedRunAlarmHours=50/],

@@ -29,8 +29,10 @@ export interface RunProgress {
   readonly waitingUntil: string | null;
   /** ISO time of this write. */
   readonly updatedAt: string;
-  /** True once the finish step has written the report. */
+  /** True once the finish step has written the report, or the run has failed for good. */
   readonly finished: boolean;
+  /** Why the run failed for good (a one-line message, never a secret); absent when it did not. */
+  readonly error?: string;
 }
 
 /** Durable execution names: the Invoke API's pattern for DurableExecutionName. */

@@ -10,9 +10,9 @@ const clip = (s: string, maxBytes: number): string => {
 };
 
 const safeSegment = (segment: string): string => {
+  if (segment === '' || segment === '.' || segment === '..') return '_';
   // Windows drops trailing dots and spaces, so "a." and "a" would be the same file there.
   const cleaned = segment.normalize('NFC').replace(FORBIDDEN, '_').replace(/[. ]+$/, (m) => '_'.repeat(m.length));
-  if (cleaned === '' || cleaned === '.' || cleaned === '..') return '_';
   return clip(cleaned, MAX_SEGMENT_BYTES);
 };
 

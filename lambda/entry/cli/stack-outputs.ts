@@ -29,7 +29,7 @@ export const awsProblem = (err: unknown, what: string): Error => {
   if (name === 'AccessDeniedException' || name === 'AccessDenied' || /not authorized/i.test(msg)) {
     return new ConfigError(`${what}: AWS refused (${msg.split('\n')[0]}); use the identity that ran cdk deploy, or grant it this action.`);
   }
-  return new Error(`${what}: ${name ? `${name}: ` : ''}${msg}`);
+  return new Error(`${what}: ${name && name !== 'Error' ? `${name}: ` : ''}${msg} (check your network and AWS settings, then try again)`);
 };
 
 /**

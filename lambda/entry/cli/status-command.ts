@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { ConfigError } from '../../core/errors.ts';
 import { formatBytes } from '../../core/sizes.ts';
 import { collectStatus } from '../../store/status.ts';
 import type { BackupStatus } from '../../store/status.ts';
@@ -59,6 +60,9 @@ const status = async (flags: StatusFlags): Promise<number> => {
   try {
     const target = parseTarget(flags.from, '--from');
     const s = await collectStatus(target.destination, target.prefix, target.label, flags.runs);
+    if (!s.catalog && s.runs.length === 0 && !s.lease.held) {
+      throw new ConfigError(`no backup at ${target.label} (no catalog, no run report): check the bucket and prefix, or run "cloudinary-backup backup --to ${target.label}" first.`);
+    }
     if (flags.html) {
       await writeFile(flags.html, statusHtml(s), 'utf8');
       if (!flags.json) process.stderr.write(`wrote ${flags.html}\n`);

@@ -8,7 +8,7 @@ for (const command of ['setup', 'run', 'status', 'ls', 'get']) {
     const r = await runCli([command, '--help'], {});
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`Usage: cloudinary-backup ${command}`));
-    assert.match(r.stdout, new RegExp(`Examples?:\\n  (CLOUDINARY_URL=\\S+ )?cloudinary-backup ${command} `));
+    assert.match(r.stdout, new RegExp(`Examples?:\\n  (CLOUDINARY_URL=\\S+ )?cloudinary-backup ${command}\\b`));
     assert.match(r.stdout, /Exit codes: 0 /);
   });
 }

@@ -160,6 +160,8 @@ describe('ls, get and status on a backup in s3rver', () => {
   });
 
   test('status --json shows the runs, totals and lease the bucket holds', async () => {
+    // A durable run's progress object sits beside the reports and must not be taken for one.
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${PREFIX}/_reports/progress/manual-x.json`, Body: JSON.stringify({ format: 1, executionName: 'manual-x' }) }));
     const r = await runCli(['status', '--from', FROM, '--json'], env);
     assert.equal(r.code, 0, r.stderr);
     const s = JSON.parse(r.stdout) as {

@@ -1,3 +1,4 @@
+import type { RunState } from '../backup/engine.ts';
 import { reportsRoot } from '../core/keys.ts';
 import type { Destination } from '../ports/storage.ts';
 import { readJson, writeJson } from './read-json.ts';
@@ -21,7 +22,7 @@ export interface RunProgress {
   readonly copied: number;
   readonly bytesCopied: number;
   readonly failed: number;
-  /** Copies planned but not yet made (pages seen so far). */
+  /** Copies planned on the pages seen so far and not yet made or failed. */
   readonly pending: number;
   /** Copies left for a later run by the byte budget. */
   readonly deferred: number;
@@ -61,3 +62,31 @@ export const writeProgress = (destination: Destination, prefix: string, progress
 /** An execution's progress, or undefined while its first step has not written any. */
 export const readProgress = (destination: Destination, prefix: string, executionName: string): Promise<RunProgress | undefined> =>
   readJson<RunProgress>(destination, progressKey(prefix, executionName));
+
+/**
+ * The progress object for a run in this state, for the handler to write after each step:
+ * `pagesDone` is the number of page steps finished, `waitingUntil` the end of a rate-limit wait
+ * about to start, `finished` true after the finish step (or with `error` when the run failed).
+ */
+export const progressOf = (
+  executionName: string,
+  pagesDone: number,
+  state: RunState,
+  extra: { readonly waitingUntil?: Date; readonly finished?: boolean; readonly error?: string } = {},
+  now = new Date(),
+): RunProgress => ({
+  format: 1,
+  executionName,
+  runId: state.runId,
+  pagesDone,
+  listed: state.counters.listed,
+  copied: state.counters.copied,
+  bytesCopied: state.counters.bytesCopied,
+  failed: state.counters.failed,
+  pending: Math.max(0, state.plannedCopies - state.counters.copied - state.counters.failed),
+  deferred: state.remainingToCopy,
+  waitingUntil: extra.waitingUntil?.toISOString() ?? null,
+  updatedAt: now.toISOString(),
+  finished: extra.finished ?? false,
+  ...(extra.error === undefined ? {} : { error: extra.error }),
+});

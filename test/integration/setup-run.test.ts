@@ -163,6 +163,12 @@ describe('setup and run against local AWS stand-ins', () => {
     assert.equal(aws.invokes.length, before + 1);
   });
 
+  test('run --follow gives up, with a pointer, when the run writes no progress at all', async () => {
+    const r = await runCli(['run', '--follow', '--interval', '0.2', '--first-progress-within', '1'], env, 60_000);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /\ncloudinary-backup: manual-\S+ wrote no progress in 1 s: it may have failed before its first step/);
+  });
+
   test('run --follow shows the progress each step writes, then the report', async () => {
     fake.addAsset({ publicId: 'a', bytes: 1000 });
     fake.addAsset({ publicId: 'b', bytes: 2000 });

@@ -4,7 +4,8 @@ import { refusedPart } from '../../lambda/entry/cli/check-cloudinary.ts';
 import { isQualifiedFunctionArn, newExecutionName } from '../../lambda/entry/cli/run-command.ts';
 import { displayNameOf, folderOf, matches } from '../../lambda/store/catalog-query.ts';
 import type { FolderedEntry } from '../../lambda/store/catalog-query.ts';
-import { EXECUTION_NAME, executionNameFromArn, progressKey } from '../../lambda/store/progress.ts';
+import { EXECUTION_NAME, executionNameFromArn, progressKey, progressOf } from '../../lambda/store/progress.ts';
+import { emptyCounters } from '../../lambda/core/report.ts';
 import { nightsOf } from '../../lambda/store/status.ts';
 import type { RunRow } from '../../lambda/store/status.ts';
 
@@ -72,4 +73,19 @@ test('catalog filters: prefix, tag, folder (asset_folder first, else the public_
   assert.equal(matches(fixed, { prefix: 'products/20', tag: 'summer' }), true);
   assert.equal(matches(fixed, { tag: 'winter' }), false);
   assert.equal(matches(fixed, { publicId: 'products/2024' }), false);
+});
+
+test('the progress of a run state carries its counters, the wait and the end', () => {
+  const counters = { ...emptyCounters(), listed: 900, copied: 40, failed: 2, bytesCopied: 4_000_000 };
+  const state = {
+    runId: 'r1', startedAt: '', slot: 'a' as const, listingIndex: 1, pageNo: 2, listingComplete: false, counters,
+    plannedCopies: 45, plannedBytes: 0, plannedS3Requests: 0, downloadedBytes: 0, budgetExhausted: true, remainingToCopy: 7, remainingBytes: 1,
+  };
+  const until = new Date('2026-11-29T10:00:00Z');
+  const p = progressOf('manual-x', 2, state, { waitingUntil: until }, new Date('2026-11-29T09:00:00Z'));
+  assert.deepEqual(p, {
+    format: 1, executionName: 'manual-x', runId: 'r1', pagesDone: 2, listed: 900, copied: 40, bytesCopied: 4_000_000, failed: 2,
+    pending: 3, deferred: 7, waitingUntil: '2026-11-29T10:00:00.000Z', updatedAt: '2026-11-29T09:00:00.000Z', finished: false,
+  });
+  assert.equal(progressOf('manual-x', 3, state, { finished: true, error: 'secret missing' }).error, 'secret missing');
 });

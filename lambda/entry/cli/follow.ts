@@ -27,9 +27,11 @@ export const progressLine = (p: RunProgress, now = new Date()): string => {
 /**
  * Polls an execution's progress object every `intervalMs` and prints a line whenever it
  * changes; when the run has finished, prints its report and returns the backup's exit code.
- * Ctrl-C stops following (the run goes on).
+ * A run that fails before its first step writes nothing: after `firstWithinMs` without any
+ * progress it gives up with a pointer to the alarms. Ctrl-C stops following (the run goes on).
  */
-export const follow = async (destination: Destination, prefix: string, name: string, intervalMs: number): Promise<number> => {
+export const follow = async (destination: Destination, prefix: string, name: string, intervalMs: number, firstWithinMs: number): Promise<number> => {
+  const startedAt = Date.now();
   const stopped = new AbortController();
   const onSigint = (): void => stopped.abort();
   process.on('SIGINT', onSigint);
@@ -41,6 +43,12 @@ export const follow = async (destination: Destination, prefix: string, name: str
       if (p && p.updatedAt !== last) {
         last = p.updatedAt;
         process.stderr.write(`${progressLine(p)}\n`);
+      }
+      if (!p && Date.now() - startedAt > firstWithinMs) {
+        process.stderr.write(
+          `cloudinary-backup: ${name} wrote no progress in ${Math.round(firstWithinMs / 1000)} s: it may have failed before its first step (a missing secret?); see the stack's alarm e-mail or the function's logs, then run setup.\n`,
+        );
+        return EXIT.failed;
       }
       if (p?.finished) {
         if (p.error) {

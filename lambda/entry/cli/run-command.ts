@@ -16,6 +16,7 @@ interface RunFlags {
   name?: string;
   follow?: boolean;
   interval: number;
+  firstProgressWithin: number;
   verbose?: boolean;
 }
 
@@ -71,7 +72,7 @@ const run = async (flags: RunFlags): Promise<number> => {
     }
     const bucket = requireOutput(outputs, STACK_OUTPUT.bucketName, flags.stackName);
     const target = parseTarget(`s3://${bucket}/${outputs[STACK_OUTPUT.prefix] ?? ''}`, `stack output ${STACK_OUTPUT.bucketName}`);
-    return await follow(target.destination, target.prefix, name, flags.interval * 1000);
+    return await follow(target.destination, target.prefix, name, flags.interval * 1000, flags.firstProgressWithin * 1000);
   } catch (err) {
     return failWith(err, Boolean(flags.verbose));
   }
@@ -93,6 +94,7 @@ export const registerRunCommand = (program: Command, setCode: (code: number) => 
     .option('--name <execution-name>', 'the durable execution name (default: manual-<UTC time>-<random>); the same name and input start nothing new', executionName)
     .option('--follow', 'show the run\'s progress until it ends, then its report')
     .option('--interval <seconds>', 'with --follow: how often to read the progress object', seconds, 15)
+    .option('--first-progress-within <seconds>', 'with --follow: give up when the run has written no progress after this long', seconds, 900)
     .option('-v, --verbose', 'the stack of a fatal error')
     .addHelpText(
       'after',

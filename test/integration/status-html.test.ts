@@ -34,13 +34,18 @@ const MEASURE = `(() => {
   const box = (sel) => document.querySelector(sel)?.getBoundingClientRect();
   const charts = ['#chart-bytes', '#chart-assets'].map((sel) => {
     const svg = box(sel);
-    const inside = [...document.querySelectorAll(sel + ' rect.bar')].every((r) => {
+    const inside = [...document.querySelectorAll(sel + ' rect.bar, ' + sel + ' text')].every((r) => {
       const b = r.getBoundingClientRect();
       return svg !== undefined && b.left >= svg.left - 0.5 && b.right <= svg.right + 0.5 && b.top >= svg.top - 0.5 && b.bottom <= svg.bottom + 0.5;
     });
     return { width: svg ? svg.width : 0, height: svg ? svg.height : 0, inside };
   });
-  return { scrollWidth: document.documentElement.scrollWidth, charts, runs: box('#runs')?.height ?? 0, totals: box('#totals')?.height ?? 0 };
+  const ticks = [...document.querySelectorAll('svg .tick')].map((t) => t.getBoundingClientRect().height);
+  const dates = [...document.querySelectorAll('#runs td[data-field=startedAt]')].map((td) => td.getBoundingClientRect().height);
+  return {
+    scrollWidth: document.documentElement.scrollWidth, charts, runs: box('#runs')?.height ?? 0, totals: box('#totals')?.height ?? 0,
+    smallestTick: Math.min(...ticks), tallestDateCell: Math.max(...dates),
+  };
 })()`;
 
 describe('status --html in a headless browser', () => {
@@ -163,13 +168,17 @@ describe('status --html in a headless browser', () => {
     for (const [width, height] of [[1024, 768], [390, 844]] as const) {
       await page.setViewport({ width, height });
       // Passed as source text: tsx names arrow functions with a helper the page does not have.
-      const m = (await page.evaluate(MEASURE)) as { scrollWidth: number; charts: Array<{ width: number; height: number; inside: boolean }>; runs: number; totals: number };
+      const m = (await page.evaluate(MEASURE)) as {
+        scrollWidth: number; charts: Array<{ width: number; height: number; inside: boolean }>; runs: number; totals: number; smallestTick: number; tallestDateCell: number;
+      };
       assert.ok(m.scrollWidth <= width, `page overflows ${width}px: ${m.scrollWidth}`);
       for (const c of m.charts) {
         assert.ok(c.width >= Math.min(600, width - 60) && c.height >= 60, `chart too small at ${width}px: ${JSON.stringify(c)}`);
-        assert.ok(c.inside, `a bar is drawn outside its chart at ${width}px`);
+        assert.ok(c.inside, `a bar or label is drawn outside its chart at ${width}px`);
       }
       assert.ok(m.runs > 0 && m.totals > 0, 'a table is not shown');
+      assert.ok(m.smallestTick >= 8, `chart labels are ${m.smallestTick.toFixed(1)} px high at ${width}px: unreadable`);
+      assert.ok(m.tallestDateCell < 40, `a run's start time wraps over lines at ${width}px (${m.tallestDateCell} px)`);
       await page.screenshot({ path: path.join(ARTIFACTS, `status-html-${width}.png`), fullPage: true });
     }
   });

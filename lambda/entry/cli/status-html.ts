@@ -9,7 +9,7 @@ const td = (field: string, value: string | number, shown: string = String(value)
 
 const W = 720;
 const H = 180;
-const PAD = { left: 64, right: 12, top: 12, bottom: 28 };
+const PAD = { left: 12, right: 12, top: 12, bottom: 28 };
 
 /**
  * One bar chart as inline SVG (no script, no network): a bar per night scaled to the
@@ -33,10 +33,8 @@ const barChart = (id: string, title: string, nights: readonly NightRow[], value:
       return `<rect class="bar" data-date="${esc(n.date)}" data-value="${v}" x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${barW.toFixed(1)}" height="${h.toFixed(1)}" fill="${color}"><title>${esc(n.date)}: ${esc(label(v))}</title></rect>${tick}`;
     })
     .join('');
-  const axis = `<line x1="${PAD.left}" y1="${PAD.top + plotH}" x2="${W - PAD.right}" y2="${PAD.top + plotH}" class="axis"/>` +
-    `<text x="${PAD.left - 6}" y="${PAD.top + 10}" text-anchor="end" class="tick">${esc(label(max))}</text>` +
-    `<text x="${PAD.left - 6}" y="${PAD.top + plotH}" text-anchor="end" class="tick">0</text>`;
-  return `<figure><figcaption>${esc(title)}</figcaption><svg id="${id}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(title)}">${axis}${bars}</svg></figure>`;
+  const axis = `<line x1="${PAD.left}" y1="${PAD.top + plotH}" x2="${W - PAD.right}" y2="${PAD.top + plotH}" class="axis"/>`;
+  return `<figure><figcaption>${esc(title)} <span class="meta">(highest: ${esc(label(max))})</span></figcaption><svg id="${id}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(title)}">${axis}${bars}</svg></figure>`;
 };
 
 const runsTable = (s: BackupStatus): string => {
@@ -65,7 +63,7 @@ const failuresTable = (s: BackupStatus): string => {
   if (!s.lastRun || s.lastRun.failed === 0) return '<p id="failures" data-count="0">The last run had no failures.</p>';
   const rows = s.lastRun.failures
     .slice(0, 200)
-    .map((f) => `<tr><td>${esc(`${f.resourceType}/${f.type}`)}</td><td class="id">${esc(f.publicId)}</td><td>${esc(f.error)}</td></tr>`)
+    .map((f) => `<tr><td>${esc(`${f.resourceType}/${f.type}`)}</td><td class="id">${esc(f.publicId)}</td><td class="wrap">${esc(f.error)}</td></tr>`)
     .join('');
   const more = s.lastRun.failed > 200 ? `<p>... and ${s.lastRun.failed - 200} more (see status --json).</p>` : '';
   return `<table id="failures" data-count="${s.lastRun.failed}"><thead><tr><th>Kind</th><th>public_id</th><th>Why</th></tr></thead><tbody>${rows}</tbody></table>${more}`;
@@ -84,8 +82,11 @@ svg{width:100%;height:auto;display:block;border:1px solid #eef0f4;border-radius:
 .tick{font-size:11px;fill:#5b6472}.axis{stroke:#9aa3b2}
 table{border-collapse:collapse;width:100%;margin-bottom:8px}
 th,td{border-bottom:1px solid #e6e9ef;padding:4px 8px;text-align:left;vertical-align:top}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
-td.id{word-break:break-all}
+td{white-space:nowrap}td.num{text-align:right;font-variant-numeric:tabular-nums}
+td.wrap{white-space:normal}
+td.id{word-break:break-all;white-space:normal}
+@media (max-width:600px){body{padding:12px}.tick{font-size:22px}}
+figcaption .meta{font-weight:400;color:#5b6472}
 .scroll{overflow-x:auto}
 `;
 
@@ -112,7 +113,7 @@ ${barChart('chart-assets', 'Assets copied per night', s.nights, (n) => n.copied,
 <h2>Last runs</h2>
 <div class="scroll">${runsTable(s)}</div>
 <h2>Backed up, by resource type</h2>
-${totalsTable(s)}
+<div class="scroll">${totalsTable(s)}</div>
 <h2>Failures of the last run${s.lastRun ? ` (${s.lastRun.failed})` : ''}</h2>
 <div class="scroll">${failuresTable(s)}</div>
 </body></html>

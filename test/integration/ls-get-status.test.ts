@@ -201,3 +201,39 @@ describe('ls, get and status on a backup in s3rver', () => {
     assert.equal((JSON.parse(free.stdout) as { lease: { held: boolean } }).lease.held, false);
   });
 });
+
+describe('ls and get on a backup in a local folder', () => {
+  let fake: CloudinaryFake;
+  let folder: string;
+  let out: string;
+  let photo: FakeAsset;
+
+  before(async () => {
+    fake = new CloudinaryFake({ cloudName: 'lsg-folder', apiKey: '565656565656565', apiSecret: 'lsg-folder-secret' });
+    await fake.start();
+    photo = fake.addAsset({ publicId: 'albums/2025/beach', bytes: 6000, tags: ['holiday'] });
+    fake.addAsset({ publicId: 'albums/2025/notes', resourceType: 'raw', format: 'txt', bytes: 300 });
+    folder = await mkdtemp(path.join(tmpdir(), 'cb-lsg-folder-'));
+    out = await mkdtemp(path.join(tmpdir(), 'cb-lsg-out-'));
+    const r = await runCli(['backup', '--to', folder, '--json'], { CLOUDINARY_URL: fake.cloudinaryUrl });
+    assert.equal(r.code, 0, r.stderr);
+  });
+
+  after(async () => {
+    await fake.stop();
+    await rm(folder, { recursive: true, force: true });
+    await rm(out, { recursive: true, force: true });
+  });
+
+  test('ls reads the folder\'s catalog and get copies a folder\'s assets out, checked', async () => {
+    const ls = await runCli(['ls', '--from', folder, '--json', '--tag', 'holiday'], {});
+    assert.equal(ls.code, 0, ls.stderr);
+    const rows = JSON.parse(ls.stdout) as Array<{ publicId: string; backedUpAt: string | null }>;
+    assert.deepEqual(rows.map((x) => x.publicId), ['albums/2025/beach']);
+    assert.ok(rows[0]?.backedUpAt);
+    const get = await runCli(['get', '--from', folder, '--folder', 'albums/2025', '--to', out], {});
+    assert.equal(get.code, 0, get.stderr);
+    assert.deepEqual((await readdir(path.join(out, 'albums', '2025'))).sort(), ['beach.jpg', 'notes.txt']);
+    assert.equal(sha(await readFile(path.join(out, 'albums', '2025', 'beach.jpg'))), fake.expectedSha256(photo));
+  });
+});

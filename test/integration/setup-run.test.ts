@@ -82,7 +82,7 @@ describe('setup and run against local AWS stand-ins', () => {
       const u = new URL(good.href);
       change(u);
       const puts = aws.calls['secretsmanager.PutSecretValue'] ?? 0;
-      const r = await runCli(['setup'], { ...env, CLOUDINARY_URL: u.href });
+      const r = await runCli(['setup', '-v'], { ...env, CLOUDINARY_URL: u.href });
       assert.equal(r.code, 2, `${part}: ${r.stderr}`);
       assert.equal(r.stderr.trim().split('\n').length, 1, `${part}: ${r.stderr}`);
       assert.match(r.stderr, message, part);

@@ -1,6 +1,6 @@
 import { PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Command } from 'commander';
-import { ConfigError, messageOf } from '../../core/errors.ts';
+import { ConfigError } from '../../core/errors.ts';
 import { checkCloudinary } from './check-cloudinary.ts';
 import { EXIT } from './exit.ts';
 import { failWith } from './fail.ts';
@@ -59,9 +59,14 @@ const setup = async (flags: SetupFlags): Promise<number> => {
     process.stdout.write(`Stored in ${secretArn}. The nightly backup uses it from its next run; start one now with: cloudinary-backup run --follow\n`);
     return EXIT.ok;
   } catch (err) {
-    // A message can only name parts of the URL, never the URL: scrub it all the same.
-    const secret = process.env.CLOUDINARY_URL;
-    return failWith(secret && err instanceof Error ? Object.assign(err, { message: messageOf(err).split(secret).join('***') }) : err, Boolean(flags.verbose));
+    // Messages name parts of the URL, never the URL; scrub message and stack all the same
+    // (loadCloudinary put the typed URL in CLOUDINARY_URL too).
+    const url = process.env.CLOUDINARY_URL;
+    if (url && err instanceof Error) {
+      err.message = err.message.split(url).join('***');
+      if (err.stack) err.stack = err.stack.split(url).join('***');
+    }
+    return failWith(err, Boolean(flags.verbose));
   }
 };
 

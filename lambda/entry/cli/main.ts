@@ -14,6 +14,11 @@ import { failWith } from './fail.ts';
 import { CancelledError } from '../../core/errors.ts';
 import { registerRestoreCommand } from './restore-command.ts';
 import { registerVerifyCommand } from './verify-command.ts';
+import { registerLsCommand } from './ls-command.ts';
+import { registerGetCommand } from './get-command.ts';
+import { registerStatusCommand } from './status-command.ts';
+import { registerSetupCommand } from './setup-command.ts';
+import { registerRunCommand } from './run-command.ts';
 import { openCloudinary, parseTarget, resolveBudget } from '../compose.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -253,6 +258,11 @@ const buildProgram = (setCode: (code: number) => void): Command => {
     .action(async (flags: BackupFlags) => setCode(await backup(flags)));
   registerRestoreCommand(program, setCode);
   registerVerifyCommand(program, setCode);
+  registerSetupCommand(program, setCode);
+  registerRunCommand(program, setCode);
+  registerStatusCommand(program, setCode);
+  registerLsCommand(program, setCode);
+  registerGetCommand(program, setCode);
   return program;
 };
 

@@ -1,0 +1,90 @@
+import { PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { Command } from 'commander';
+import { ConfigError } from '../../core/errors.ts';
+import { checkCloudinary } from './check-cloudinary.ts';
+import { EXIT } from './exit.ts';
+import { failWith } from './fail.ts';
+import { PromptCancelled, promptHidden } from './hidden-prompt.ts';
+import { DEFAULT_STACK_NAME, STACK_HELP, STACK_OUTPUT, awsProblem, requireOutput, stackOutputs } from './stack-outputs.ts';
+
+interface SetupFlags {
+  stackName: string;
+  region?: string;
+  checkOnly?: boolean;
+  verbose?: boolean;
+}
+
+/** CLOUDINARY_URL from the environment, or typed at a hidden prompt when on a terminal. */
+const readUrl = async (): Promise<string> => {
+  const fromEnv = process.env.CLOUDINARY_URL?.trim();
+  if (fromEnv) return fromEnv;
+  if (!process.stdin.isTTY) {
+    throw new ConfigError('CLOUDINARY_URL is not set and there is no terminal to ask on: set CLOUDINARY_URL=cloudinary://API_KEY:API_SECRET@CLOUD_NAME and run setup again.');
+  }
+  const typed = (await promptHidden('Paste the "API environment variable" from the Cloudinary console (cloudinary://...; input hidden): ')).trim();
+  return typed.replace(/^CLOUDINARY_URL=/, '');
+};
+
+/** Stores the URL as the secret's new value; the error never carries the value. */
+const putSecret = async (secretArn: string, url: string, region: string | undefined): Promise<void> => {
+  const sm = new SecretsManagerClient(region ? { region } : {});
+  try {
+    await sm.send(new PutSecretValueCommand({ SecretId: secretArn, SecretString: url }));
+  } catch (err) {
+    if ((err as { name?: string }).name === 'ResourceNotFoundException') {
+      throw new ConfigError(`the secret ${secretArn} (stack output ${STACK_OUTPUT.secretArn}) does not exist: redeploy the stack ("npx cdk deploy").`);
+    }
+    throw awsProblem(err, `storing the secret ${secretArn}`);
+  } finally {
+    sm.destroy();
+  }
+};
+
+const setup = async (flags: SetupFlags): Promise<number> => {
+  try {
+    let url: string;
+    try {
+      url = await readUrl();
+    } catch (err) {
+      if (err instanceof PromptCancelled) return EXIT.interrupted;
+      throw err;
+    }
+    const account = await checkCloudinary(url);
+    const credits = account.creditLimit === undefined ? '' : `, ${account.creditsUsed?.toFixed(2) ?? '?'} of ${account.creditLimit} credits used this month`;
+    process.stderr.write(`Cloudinary accepted the API key ending ${account.keyHint} for cloud "${account.cloudName}"${account.plan ? ` (plan ${account.plan}${credits})` : credits}.\n`);
+    if (flags.checkOnly) return EXIT.ok;
+    const outputs = await stackOutputs(flags.stackName, flags.region);
+    const secretArn = requireOutput(outputs, STACK_OUTPUT.secretArn, flags.stackName);
+    await putSecret(secretArn, url, flags.region);
+    process.stdout.write(`Stored in ${secretArn}. The nightly backup uses it from its next run; start one now with: cloudinary-backup run --follow\n`);
+    return EXIT.ok;
+  } catch (err) {
+    // Messages name parts of the URL, never the URL; scrub message and stack all the same
+    // (loadCloudinary put the typed URL in CLOUDINARY_URL too).
+    const url = process.env.CLOUDINARY_URL;
+    if (url && err instanceof Error) {
+      err.message = err.message.split(url).join('***');
+      if (err.stack) err.stack = err.stack.split(url).join('***');
+    }
+    return failWith(err, Boolean(flags.verbose));
+  }
+};
+
+/** Adds `setup` to the program; `setCode` receives its exit code. */
+export const registerSetupCommand = (program: Command, setCode: (code: number) => void): Command =>
+  program
+    .command('setup')
+    .description('check your Cloudinary credentials and store them in the deployed stack\'s secret (no AWS CLI needed)')
+    .option('--stack-name <name>', STACK_HELP, DEFAULT_STACK_NAME)
+    .option('--region <region>', 'AWS region of the stack (default: AWS_REGION or your AWS profile\'s)')
+    .option('--check-only', 'only check the credentials with Cloudinary; store nothing')
+    .option('-v, --verbose', 'the stack of a fatal error')
+    .addHelpText(
+      'after',
+      '\nExample:\n  CLOUDINARY_URL=cloudinary://KEY:SECRET@CLOUD cloudinary-backup setup\n  cloudinary-backup setup            (asks for it on the terminal, without echo)\n' +
+        'Makes one Admin API call (GET /usage) to check the cloud name, key and secret; then reads the secret\'s ARN from\n' +
+        `the stack output ${STACK_OUTPUT.secretArn} (CloudFormation DescribeStacks) and calls Secrets Manager PutSecretValue.\n` +
+        'The secret is never printed. Needs AWS credentials allowed cloudformation:DescribeStacks and secretsmanager:PutSecretValue.\n' +
+        'Exit codes: 0 stored (or checked), 1 AWS or Cloudinary could not be reached, 2 a credential or setting to fix, 130 cancelled.',
+    )
+    .action(async (flags: SetupFlags) => setCode(await setup(flags)));

@@ -30,7 +30,7 @@ export const RUN_METRICS = {
   AssetsListed: { unit: 'Count', meaning: 'assets the listing returned' },
   AssetsCopied: { unit: 'Count', meaning: 'assets written to the destination' },
   AssetsFailed: { unit: 'Count', meaning: 'assets that could not be copied (listed in the run report)' },
-  AssetsPending: { unit: 'Count', meaning: 'assets left for a later night (byte budget reached)' },
+  AssetsPending: { unit: 'Count', meaning: 'assets Cloudinary is still processing (not ready to download); the next night takes them' },
   BytesCopied: { unit: 'Bytes', meaning: 'bytes downloaded from Cloudinary and written' },
   AdminApiCalls: { unit: 'Count', meaning: 'Cloudinary Admin API calls the run made' },
   AdminApiRemaining: { unit: 'Count', meaning: "the lowest Admin API allowance left that Cloudinary reported" },

@@ -1,7 +1,8 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { withDurableExecution } from '@aws/durable-execution-sdk-js';
 import type { DurableContext } from '@aws/durable-execution-sdk-js';
 import { parseCloudinaryUrl } from '../adapters/cloudinary/config.ts';
@@ -13,6 +14,10 @@ import type { TimeBound } from '../backup/copy-page.ts';
 import { ConfigError, LeaseHeldError, messageOf } from '../core/errors.ts';
 import type { LeaseHolder } from '../core/errors.ts';
 import { catalogRoot } from '../core/keys.ts';
+import { METRICS_NAMESPACE, METRICS_SERVICE, RUN_METRICS } from '../core/metrics.ts';
+import type { RunMetricName } from '../core/metrics.ts';
+import { executionNameFromArn, progressOf, writeProgress, EXECUTION_NAME } from '../store/progress.ts';
+import type { Destination } from '../ports/storage.ts';
 import { describeHolder } from '../store/lease.ts';
 import { openCloudinary, resolveBudget } from './compose.ts';
 import { readSettings } from './settings.ts';
@@ -71,6 +76,12 @@ export interface RunSkipped {
 
 const SUMMARY_FAILURES = 20;
 
+/** The execution name `cloudinary-backup run` puts in the event, when it is a valid one. */
+const nameIn = (event: unknown): string | undefined => {
+  const name = (event as { executionName?: unknown } | null)?.executionName;
+  return typeof name === 'string' && EXECUTION_NAME.test(name) ? name : undefined;
+};
+
 /** The report, bounded for a checkpoint: at most 20 failures, each cut to 500 characters. */
 const summarize = (report: RunReport): RunSummary => ({
   ...report,
@@ -95,7 +106,7 @@ const retryStrategy = (error: Error, attempt: number) =>
  */
 export const createBackupRun =
   (deps: HandlerDeps) =>
-  async (_event: unknown, context: DurableContext): Promise<RunSummary | RunSkipped> => {
+  async (event: unknown, context: DurableContext): Promise<RunSummary | RunSkipped> => {
     const logger = new Logger({ serviceName: deps.env.POWERTOOLS_SERVICE_NAME ?? 'cloudinary-backup' });
     const timeLeft = (): number => context.lambdaContext.getRemainingTimeInMillis();
     const bound: TimeBound = {
@@ -104,7 +115,7 @@ export const createBackupRun =
       ...(deps.stopMarginMs === undefined ? {} : { stopMarginMs: deps.stopMarginMs }),
     };
     const startMargin = deps.startMarginMs ?? 120_000;
-    let built: Promise<{ engine: BackupEngine; source: GuardedSource; settings: ReturnType<typeof readSettings> }> | undefined;
+    let built: Promise<{ engine: BackupEngine; source: GuardedSource; destination: Destination; settings: ReturnType<typeof readSettings> }> | undefined;
     // Built inside the first step that needs it, so a configuration failure is that step's error.
     const ready = () =>
       (built ??= (async () => {
@@ -131,8 +142,18 @@ export const createBackupRun =
           maxPrune: settings.maxPrune,
           holder: describeHolder('nightly backup', deps.env),
         });
-        return { engine, source: cloud.source, settings };
+        return { engine, source: cloud.source, destination, settings };
       })());
+
+    // Progress for `run --follow`: written inside steps (a side effect), best effort.
+    const execution = executionNameFromArn(context.executionContext.durableExecutionArn) ?? nameIn(event);
+    const progress = async (st: RunState, extra: Parameters<typeof progressOf>[3] = {}): Promise<void> => {
+      if (!execution) return;
+      const { destination, settings } = await ready();
+      await writeProgress(destination, settings.prefix, progressOf(execution, st.steps, st, extra)).catch((err: unknown) =>
+        logger.warn('could not write the progress object', { error: messageOf(err) }),
+      );
+    };
 
     // The budget is fixed once, at start, and checkpointed with the state: every later
     // invocation spends from the same budget instead of asking GET /usage again.
@@ -142,8 +163,10 @@ export const createBackupRun =
         const { engine, source, settings } = await ready();
         const budget = await resolveBudget(source, settings.maxBytesPerRun, settings.creditCeiling);
         try {
-          const state = await engine.start();
-          return { state: { ...state, ...(budget.maxBytes === undefined ? {} : { maxBytes: budget.maxBytes }), ...(budget.quota ? { quota: budget.quota } : {}) } };
+          const opened = await engine.start();
+          const state: RunState = { ...opened, ...(budget.maxBytes === undefined ? {} : { maxBytes: budget.maxBytes }), ...(budget.quota ? { quota: budget.quota } : {}) };
+          await progress(state);
+          return { state };
         } catch (err) {
           if (err instanceof LeaseHeldError) return { skipped: true, heldBy: err.by };
           throw err;
@@ -164,10 +187,12 @@ export const createBackupRun =
         async () => {
           try {
             const next = await (await ready()).engine.step(current, bound);
+            await progress(next);
             return { state: next, yieldNow: next.page !== undefined || (!next.listingComplete && timeLeft() < startMargin) };
           } catch (err) {
             if (!(err instanceof WaitRequested)) throw err;
             deps.onWait?.(err.until);
+            await progress(current, { waitingUntil: err.until });
             return { state: current, waitSeconds: Math.max(1, Math.ceil((err.until.getTime() - Date.now()) / 1000)) };
           }
         },
@@ -184,7 +209,15 @@ export const createBackupRun =
       }
     }
     const final = state;
-    const report = await context.step('finish', async () => summarize(await (await ready()).engine.finish(final)), { retryStrategy });
+    const report = await context.step(
+      'finish',
+      async () => {
+        const r = await (await ready()).engine.finish(final);
+        await progress(final, { finished: true });
+        return summarize(r);
+      },
+      { retryStrategy },
+    );
     publish(deps.env, {
       AssetsListed: report.listed,
       AssetsCopied: report.copied,
@@ -201,12 +234,14 @@ export const createBackupRun =
     return report;
   };
 
-const UNITS: Record<string, (typeof MetricUnit)[keyof typeof MetricUnit]> = { BytesCopied: MetricUnit.Bytes, RunDurationSeconds: MetricUnit.Seconds };
-
-/** Publishes the run's metrics (EMF on stdout); called after the last step, once per execution. */
-const publish = (env: NodeJS.ProcessEnv, values: Record<string, number>): void => {
-  const metrics = new Metrics({ namespace: env.POWERTOOLS_METRICS_NAMESPACE ?? 'CloudinaryBackup', serviceName: 'cloudinary-backup' });
-  for (const [name, value] of Object.entries(values)) metrics.addMetric(name, UNITS[name] ?? MetricUnit.Count, value);
+/**
+ * Publishes the run's metrics (EMF on stdout) under the names, units, namespace and `service`
+ * dimension of the one shared list the alarms and dashboard read (core/metrics.ts). Called after
+ * the last step, so once per execution.
+ */
+const publish = (env: NodeJS.ProcessEnv, values: Partial<Record<RunMetricName, number>>): void => {
+  const metrics = new Metrics({ namespace: env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
+  for (const [name, value] of Object.entries(values) as [RunMetricName, number][]) metrics.addMetric(name, RUN_METRICS[name].unit as (typeof MetricUnit)[keyof typeof MetricUnit], value);
   metrics.publishStoredMetrics();
 };
 

@@ -22,7 +22,7 @@ export interface RunProgress {
   readonly copied: number;
   readonly bytesCopied: number;
   readonly failed: number;
-  /** Copies planned on the pages seen so far and not yet made or failed. */
+  /** Assets Cloudinary is still processing (not ready to download): the next run takes them. */
   readonly pending: number;
   /** Copies left for a later run by the byte budget. */
   readonly deferred: number;
@@ -83,7 +83,7 @@ export const progressOf = (
   copied: state.counters.copied,
   bytesCopied: state.counters.bytesCopied,
   failed: state.counters.failed,
-  pending: Math.max(0, state.plannedCopies - state.counters.copied - state.counters.failed),
+  pending: state.counters.pending,
   deferred: state.remainingToCopy,
   waitingUntil: extra.waitingUntil?.toISOString() ?? null,
   updatedAt: now.toISOString(),

@@ -1,3 +1,4 @@
+import { initialState } from '../../lambda/backup/run-state.ts';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { refusedPart } from '../../lambda/entry/cli/check-cloudinary.ts';
@@ -76,10 +77,10 @@ test('catalog filters: prefix, tag, folder (asset_folder first, else the public_
 });
 
 test('the progress of a run state carries its counters, the wait and the end', () => {
-  const counters = { ...emptyCounters(), listed: 900, copied: 40, failed: 2, bytesCopied: 4_000_000 };
+  const counters = { ...emptyCounters(), listed: 900, copied: 40, failed: 2, pending: 3, bytesCopied: 4_000_000 };
   const state = {
-    runId: 'r1', startedAt: '', slot: 'a' as const, listingIndex: 1, pageNo: 2, listingComplete: false, counters,
-    plannedCopies: 45, plannedBytes: 0, plannedS3Requests: 0, downloadedBytes: 0, budgetExhausted: true, remainingToCopy: 7, remainingBytes: 1,
+    ...initialState({ runId: 'r1', startedAt: '', slot: 'a', listingComplete: false, staleUploadsAborted: 0 }),
+    listingIndex: 1, pageNo: 2, counters, plannedCopies: 45, budgetExhausted: true, remainingToCopy: 7, remainingBytes: 1,
   };
   const until = new Date('2026-11-29T10:00:00Z');
   const p = progressOf('manual-x', 2, state, { waitingUntil: until }, new Date('2026-11-29T09:00:00Z'));

@@ -13,6 +13,12 @@ export interface MemoryDestinationOptions {
   readonly fold?: (key: string) => string;
   /** The store's clock, for last-modified times. @default Date.now */
   readonly now?: () => number;
+  /**
+   * Store a streamed put as soon as `length` bytes have arrived, as an HTTP PUT with that
+   * Content-Length completes once the server has them (RFC 9110 §8.6; S3 PutObject ContentLength),
+   * whatever the body does afterwards. @default false (the whole body is read, then checked)
+   */
+  readonly commitAtLength?: boolean;
 }
 
 interface Stored {
@@ -36,10 +42,12 @@ export class MemoryDestination implements Destination {
   private readonly store = new Map<string, Stored>();
   private readonly fold: (key: string) => string;
   private readonly now: () => number;
+  private readonly commitAtLength: boolean;
 
   constructor(options: MemoryDestinationOptions = {}) {
     this.fold = options.fold ?? ((k) => k);
     this.now = options.now ?? Date.now;
+    this.commitAtLength = options.commitAtLength ?? false;
   }
 
   /** The stored bytes of a key (as the store resolves it), or undefined. */
@@ -79,7 +87,18 @@ export class MemoryDestination implements Destination {
       }
     }
     const chunks: Buffer[] = [];
-    for await (const c of Buffer.isBuffer(r.body) ? [r.body] : r.body) chunks.push(c as Buffer);
+    let received = 0;
+    let committed = false;
+    for await (const c of Buffer.isBuffer(r.body) ? [r.body] : r.body) {
+      chunks.push(c as Buffer);
+      received += (c as Buffer).length;
+      if (this.commitAtLength && !committed && received >= r.length) {
+        committed = true;
+        this.set(r.key, Buffer.concat(chunks).subarray(0, r.length));
+        this.puts.push(r.key);
+      }
+    }
+    if (committed) return { bytes: r.length };
     const body = Buffer.concat(chunks);
     // S3 refuses a body whose length differs from Content-Length (IncompleteBody / BadDigest).
     if (body.length !== r.length) throw new DestinationError(`writing ${r.key} failed: ${body.length} bytes sent for Content-Length ${r.length}`);

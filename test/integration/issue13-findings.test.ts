@@ -111,6 +111,22 @@ describe('finding 4: change detection trusts the recorded version, not two clock
   });
 });
 
+describe('finding 6: a body longer than listed never replaces the old backup', () => {
+  test('a download that delivers N bytes, then more (chunk boundary exactly at N): the old object stays', async () => {
+    const src = world();
+    const dest = new MemoryDestination({ commitAtLength: true });
+    await backup(src, dest);
+    const old = dest.bytes('image/upload/b.jpg');
+    src.replace('b', bytes('new b, 12 B'));
+    // Served: the listed 11 bytes, then 5 more bytes of another file, each chunk after a pause.
+    src.serve('b', [bytes('other file!'), bytes('extra')]);
+    const report = await backup(src, dest, { copyAttempts: 1 });
+    assert.equal(report.failed, 1);
+    assert.match(report.failures[0]?.error ?? '', /more|long|expected/i);
+    assert.deepEqual(dest.bytes('image/upload/b.jpg'), old, 'the old backup is untouched');
+  });
+});
+
 describe('finding 7: prune deletes only what this tool wrote, never after an empty listing, never en masse', () => {
   const many = (n: number): StubSource => {
     const src = new StubSource();

@@ -93,7 +93,15 @@ export class StubSource implements Source {
     const h = this.held.get(`${asset.resourceType}/${asset.type}/${asset.publicId}`);
     if (!h) throw new Error(`no asset ${asset.publicId}`);
     this.opened.push(asset.publicId);
-    return { body: Readable.from(h.served ?? [h.body], { objectMode: false }), length: asset.bytes };
+    const chunks = h.served ?? [h.body];
+    // Each chunk after a pause, as from a network: the consumer takes one before the next comes.
+    const paced = async function* (): AsyncGenerator<Buffer> {
+      for (const c of chunks) {
+        yield c;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    };
+    return { body: Readable.from(paced(), { objectMode: false }), length: asset.bytes };
   }
 }
 

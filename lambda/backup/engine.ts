@@ -310,6 +310,7 @@ export class BackupEngine {
         cancelled: this.cancelled,
         processFailures: this.failures,
         missingKeys: () => this.missingKeys(p),
+        isCurrentFile: this.currentFiles(p),
         previous: p.previous,
         release: async () => {
           const token = this.token ?? flushed.lease;
@@ -319,6 +320,14 @@ export class BackupEngine {
       flushed,
       now,
     );
+  }
+
+  /** On a store that files several keys as one (fileIdentity), which keys are a listed asset's file. */
+  private currentFiles(p: Prepared): ((key: string) => boolean) | undefined {
+    const identity = this.destination.fileIdentity?.bind(this.destination);
+    if (!identity) return undefined;
+    const files = new Set([...p.seen].map(identity));
+    return (key) => !p.seen.has(key) && files.has(identity(key));
   }
 
   private async missingKeys(p: Prepared): Promise<string[]> {

@@ -27,6 +27,8 @@ export interface FinishContext extends ReportBase {
   /** Failures this process saw (the failure log has every step's). */
   readonly processFailures: readonly Failure[];
   missingKeys(): Promise<string[]>;
+  /** Whether a key is the same file as a key this run listed (a folding file system); never pruned. */
+  isCurrentFile?(key: string): boolean;
   readonly previous: ReadonlyMap<string, PreviousEntry & { readonly resourceType: string }>;
   release(): Promise<void>;
 }
@@ -105,7 +107,9 @@ export const finishRun = async (ctx: FinishContext, state: RunState, now: Date):
   let pruneRefused: string | null = null;
   if (state.listingComplete) {
     const prev = previousCatalog(ctx.previous);
-    const missing = (await ctx.missingKeys()).filter((k) => prev.has(k));
+    // A key that is the file of a current asset (`Photo.jpg` after a rename to `photo` on a
+    // case-insensitive folder) is not missing: deleting it would delete that asset's backup.
+    const missing = (await ctx.missingKeys()).filter((k) => prev.has(k) && !ctx.isCurrentFile?.(k));
     counters = { ...counters, missingFromSource: missing.length };
     for (const key of missing) ctx.observer.missing?.(key);
     const pruned = new Set<string>();

@@ -9,6 +9,7 @@ import { autoBudget } from '../core/budget.ts';
 import { ConfigError } from '../core/errors.ts';
 import { catalogRoot, normalizePrefix } from '../core/keys.ts';
 import { LocalDestination } from '../adapters/local/folder.ts';
+import { FoldSafeDestination } from '../adapters/local/fold-safe-destination.ts';
 import { S3Destination, createS3Client } from '../adapters/s3/destination.ts';
 import type { Destination } from '../ports/storage.ts';
 
@@ -52,7 +53,7 @@ export const parseTarget = (
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) {
     throw new ConfigError(`${option} "${raw}": only s3:// URLs and local folders are supported.`);
   }
-  return { destination: new LocalDestination(raw), prefix: '', label: raw };
+  return { destination: new FoldSafeDestination(new LocalDestination(raw)), prefix: '', label: raw };
 };
 
 /** The Cloudinary side of a run: the SDK, the raw source and its guard. */

@@ -111,6 +111,12 @@ export interface Destination {
    */
   settle?(): Promise<void>;
   /**
+   * The file a key is stored in, as the store compares names: on a case-insensitive or
+   * normalising file system `Photo.jpg` and `photo.jpg` are one file. Two keys with one identity
+   * are one object; absent, every key is its own object (S3).
+   */
+  fileIdentity?(key: string): string;
+  /**
    * Aborts multipart uploads under `keyPrefix` started before `olderThan` — what a killed run
    * leaves behind. Resolves with how many it aborted; 0 when the store cannot list them.
    */

@@ -67,6 +67,10 @@ export class MemoryDestination implements Destination {
 
   async check(): Promise<void> {}
 
+  fileIdentity(key: string): string {
+    return this.fold(key);
+  }
+
   async *list(prefix: string): AsyncIterable<StoredObject> {
     for (const s of [...this.store.values()].sort((a, b) => (a.key < b.key ? -1 : 1))) {
       if (s.key.startsWith(prefix)) yield { key: s.key, size: s.body.length, lastModified: s.lastModified };

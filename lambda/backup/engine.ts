@@ -11,6 +11,7 @@ import { MAX_LISTED_FAILURES } from '../core/report.ts';
 import type { ListPage, Destination, Source } from '../ports/storage.ts';
 import { Catalog } from '../store/catalog.ts';
 import type { CatalogEntry } from '../store/catalog.ts';
+import { damagedKeys, settleDamage } from '../store/damage.ts';
 import { FailureLog } from '../store/failure-log.ts';
 import { Lease, describeHolder } from '../store/lease.ts';
 import type { LeaseToken } from '../store/lease.ts';
@@ -109,8 +110,10 @@ export class BackupEngine {
   private async prepare(state: RunState): Promise<Prepared> {
     if (this.prepared) return this.prepared;
     const previous: Prepared['previous'] = new Map();
+    // What `verify --deep` found damaged is not current, whatever the catalog says: copied again.
+    const damaged = await damagedKeys(this.destination, this.options.prefix);
     for await (const e of this.catalog.entries()) {
-      previous.set(e.key, { version: e.version, current: e.state === 'current', resourceType: e.resourceType, ...(e.sha256 ? { sha256: e.sha256 } : {}) });
+      previous.set(e.key, { version: e.version, current: e.state === 'current' && !damaged.has(e.key), resourceType: e.resourceType, ...(e.sha256 ? { sha256: e.sha256 } : {}) });
     }
     let inventory: Map<string, StoredObject> | undefined;
     if (this.options.diff === 'list') {
@@ -311,6 +314,7 @@ export class BackupEngine {
         processFailures: this.failures,
         missingKeys: () => this.missingKeys(p),
         isCurrentFile: this.currentFiles(p),
+        settleDamage: () => settleDamage(this.destination, this.options.prefix),
         previous: p.previous,
         release: async () => {
           const token = this.token ?? flushed.lease;

@@ -29,6 +29,8 @@ export interface FinishContext extends ReportBase {
   missingKeys(): Promise<string[]>;
   /** Whether a key is the same file as a key this run listed (a folding file system); never pruned. */
   isCurrentFile?(key: string): boolean;
+  /** Drops from the damage record (verify --deep) what this run copied again. */
+  settleDamage?(): Promise<void>;
   readonly previous: ReadonlyMap<string, PreviousEntry & { readonly resourceType: string }>;
   release(): Promise<void>;
 }
@@ -134,6 +136,7 @@ export const finishRun = async (ctx: FinishContext, state: RunState, now: Date):
         return undefined;
       });
       await ctx.catalog.commit({ format: 1, slot: state.slot, runId: state.runId, completedAt: now.toISOString(), pages: carried.pages, entries: state.catalogEntries + carried.entries });
+      await ctx.settleDamage?.();
     }
   }
   if (options.dryRun) return reportOf(ctx, state, { counters, failures: [], failureLogs: [], pruneRefused }, now);

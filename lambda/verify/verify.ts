@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
 import { Catalog } from '../store/catalog.ts';
+import { recordDamage } from '../store/damage.ts';
 import type { CatalogEntry } from '../store/catalog.ts';
 import { listAll } from '../adapters/cloudinary/list-all.ts';
 import type { Asset, StoredObject } from '../core/asset.ts';
@@ -56,6 +57,13 @@ export interface VerifyReport {
   /** Admin API calls of --source (one per 500 assets). */
   cloudinaryApiCalls: number;
   problems: Problem[];
+  /**
+   * With --deep: where the damaged objects were recorded for the next backup to copy again
+   * (`<prefix>/_catalog/damaged.json`), or null when there was nothing to record.
+   */
+  damageRecorded: string | null;
+  /** Why the damage record could not be written (read-only credentials, say); the check itself stands. */
+  damageRecordError?: string;
   /** True when nothing is missing, extra, corrupt, or (with --source) not backed up or outdated. */
   ok: boolean;
 }
@@ -80,6 +88,19 @@ const hashObject = async (destination: Destination, key: string, onBytes: (n: nu
     onBytes(b.length);
   }
   return { size, sha256: h.digest('hex') };
+};
+
+/**
+ * Records the objects a deep check found corrupt or overwritten, for the next backup to copy
+ * again. A failed write does not fail the check: the report says why it was not recorded.
+ */
+const recordFound = async (destination: Destination, prefix: string, problems: readonly Problem[]): Promise<Pick<VerifyReport, 'damageRecorded' | 'damageRecordError'>> => {
+  const damaged = problems.filter((p) => p.kind === 'corrupt' && p.key !== undefined).map((p) => ({ key: p.key as string, ...(p.publicId ? { publicId: p.publicId } : {}), detail: p.detail }));
+  try {
+    return { damageRecorded: (await recordDamage(destination, prefix, damaged)) ?? null };
+  } catch (err) {
+    return { damageRecorded: null, damageRecordError: messageOf(err) };
+  }
 };
 
 /**
@@ -157,6 +178,8 @@ export const verifyBackup = async (
     problems.push(...checkSource(assets, byIdentity));
   }
 
+  const damage = options.deep ? await recordFound(destination, prefix, problems) : { damageRecorded: null };
+
   const order: ProblemKind[] = ['missing', 'corrupt', 'extra', 'notBackedUp', 'outdated'];
   problems.sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind) || (a.key ?? a.publicId ?? '').localeCompare(b.key ?? b.publicId ?? ''));
   return {
@@ -180,6 +203,7 @@ export const verifyBackup = async (
     outdated: count(problems, 'outdated'),
     cloudinaryApiCalls: source?.apiCalls ?? 0,
     problems: problems.slice(0, MAX_LISTED_PROBLEMS),
+    ...damage,
     ok: problems.length === 0,
   };
 };

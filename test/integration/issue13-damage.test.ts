@@ -29,7 +29,7 @@ describe('verify --deep records damage; the next backup repairs it', () => {
     assert.equal(dest.bytes(damageKey('')), undefined, 'nothing found, nothing written');
 
     dest.set('image/upload/b.jpg', b('bit rot  b'));
-    assert.equal(dest.bytes('image/upload/b.jpg')?.length, b('original b').length, 'same size'); // same size, other bytes (bit rot, another tool)
+    assert.equal(dest.bytes('image/upload/b.jpg')?.length, b('original b').length, 'same size, other bytes (bit rot, another tool)');
     dest.set('image/upload/c.jpg', b('origin')); // truncated
     const found = await deep(dest);
     assert.equal(found.corrupt, 2);

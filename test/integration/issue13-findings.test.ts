@@ -38,6 +38,14 @@ describe('finding 1: a subset run keeps the other resource types in the catalog'
     assert.deepEqual([...subset.keys()].sort(), [...first.keys()].sort(), 'the subset run carried video and raw forward');
     for (const [k, e] of first) assert.deepEqual(subset.get(k), e, `${k} unchanged`);
 
+    // A deleted asset whose backup is kept stays in the catalog through a subset run too.
+    src.remove('notes', 'raw');
+    await backup(src, dest);
+    assert.equal((await catalogOf(dest)).get('raw/upload/notes')?.state, 'deleted');
+    await backup(src, dest, { resourceTypes: ['image'] });
+    assert.equal((await catalogOf(dest)).get('raw/upload/notes')?.state, 'deleted', 'kept as deleted by the subset run');
+    src.add('notes', bytes('raw notes'), 'raw', 'upload', '');
+
     await backup(src, dest);
     const last = await catalogOf(dest);
     for (const [k, e] of first) {

@@ -96,6 +96,15 @@ export const destinationContract = (name: string, make: () => Promise<ContractSu
       assert.deepEqual(await keysUnder(d, 'r/'), []);
     }));
 
+    test('keys that differ only in case or Unicode form are distinct objects', withSubject(async (d) => {
+      const twins = ['t/Photo.jpg', 't/photo.jpg', 't/caf\u00e9.jpg', 't/cafe\u0301.jpg'];
+      for (const [i, k] of twins.entries()) await d.put({ key: k, body: buf(`body ${i}`), length: 6 });
+      for (const [i, k] of twins.entries()) assert.equal(await read(d, k), `body ${i}`, k);
+      assert.deepEqual(await keysUnder(d, 't/'), [...twins].sort());
+      await d.delete('t/Photo.jpg');
+      assert.equal(await read(d, 't/photo.jpg'), 'body 1', 'deleting one twin keeps the other');
+    }));
+
     test('get of a missing key rejects as not found; delete of a missing key does not', withSubject(async (d) => {
       await assert.rejects(d.get('nothing/here.jpg'), (e: Error & { notFound?: boolean }) => e.name === 'DestinationError' && e.notFound === true);
       await d.delete('nothing/here.jpg');

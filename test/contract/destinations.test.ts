@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before } from 'node:test';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { FoldSafeDestination } from '../../lambda/adapters/local/fold-safe-destination.ts';
 import { LocalDestination } from '../../lambda/adapters/local/folder.ts';
 import { S3Destination } from '../../lambda/adapters/s3/destination.ts';
 import { MemoryDestination } from '../fakes/memory-destination.ts';
@@ -16,6 +17,14 @@ import { s3For } from '../helpers.ts';
 import { destinationContract } from './destination.contract.ts';
 
 destinationContract('memory', async () => ({ destination: new MemoryDestination(), close: async () => {} }));
+
+// What a folder backup uses on macOS/Windows disks: the fold-safe naming over a store that files
+// names case-insensitively and in NFD (modelled in memory; see issue13-folding.test.ts).
+destinationContract('fold-safe naming over a case-insensitive, normalising store', async () => {
+  const destination = new FoldSafeDestination(new MemoryDestination({ fold: (k) => k.normalize('NFD').toLowerCase() }));
+  await destination.check();
+  return { destination, close: async () => {} };
+});
 
 destinationContract('folder', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'contract-folder-'));

@@ -314,7 +314,7 @@ export class BackupEngine {
         processFailures: this.failures,
         missingKeys: () => this.missingKeys(p),
         isCurrentFile: this.currentFiles(p),
-        settleDamage: () => settleDamage(this.destination, this.options.prefix),
+        settleDamage: () => settleDamage(this.destination, this.options.prefix, this.catalog.entries(), new Set(this.options.resourceTypes)),
         previous: p.previous,
         release: async () => {
           const token = this.token ?? flushed.lease;

@@ -1,5 +1,6 @@
 import { catalogRoot } from '../core/keys.ts';
 import type { Destination } from '../ports/storage.ts';
+import type { CatalogEntry } from './catalog.ts';
 import { readJson, writeJson } from './read-json.ts';
 
 /** One object `verify --deep` found damaged: its bytes are not the ones the catalog recorded. */
@@ -38,20 +39,18 @@ export const damagedKeys = async (destination: Destination, prefix: string): Pro
 };
 
 /**
- * After a backup whose listing completed: drops from the record the objects written since it
- * (their last-modified time is not earlier than the record's; both times are the destination's
- * own clock, so no clock skew enters). What is still damaged (a copy that failed) stays.
+ * After a backup whose listing completed and whose catalog is committed: drops from the record
+ * the objects that run copied again. The run treated every recorded key as not current, so an
+ * entry of a resource type it listed that is `current` in its catalog was copied by it; a copy
+ * that failed or was deferred left the entry `stale`, and the key stays recorded. No clock is
+ * compared. `entries` is the committed catalog.
  */
-export const settleDamage = async (destination: Destination, prefix: string): Promise<void> => {
+export const settleDamage = async (destination: Destination, prefix: string, entries: AsyncIterable<CatalogEntry>, listedTypes: ReadonlySet<string>): Promise<void> => {
   const key = damageKey(prefix);
-  const at = await destination.head(key);
-  if (!at) return;
   const rec = await readJson<DamageRecord>(destination, key);
   if (!rec || rec.objects.length === 0) return;
-  const still: DamagedObject[] = [];
-  for (const o of rec.objects) {
-    const h = await destination.head(o.key);
-    if (!h || h.lastModified.getTime() < at.lastModified.getTime()) still.push(o);
-  }
-  if (still.length !== rec.objects.length) await writeJson(destination, key, { ...rec, objects: still } satisfies DamageRecord);
+  const recorded = new Set(rec.objects.map((o) => o.key));
+  const repaired = new Set<string>();
+  for await (const e of entries) if (recorded.has(e.key) && e.state === 'current' && listedTypes.has(e.resourceType)) repaired.add(e.key);
+  if (repaired.size > 0) await writeJson(destination, key, { ...rec, objects: rec.objects.filter((o) => !repaired.has(o.key)) } satisfies DamageRecord);
 };

@@ -61,4 +61,19 @@ describe('verify --deep records damage; the next backup repairs it', () => {
     assert.equal(dest.bytes('image/upload/a.jpg')?.toString(), 'original a');
     assert.deepEqual(record(dest)?.objects, []);
   });
+
+  test('a run of other resource types leaves a damaged video recorded; the next full run repairs it', async () => {
+    const src = new StubSource();
+    src.add('pic', b('a picture'));
+    src.add('clip', b('a video clip'), 'video', 'upload', 'mp4');
+    const dest = new MemoryDestination();
+    await backup(src, dest);
+    dest.set('video/upload/clip.mp4', b('a damaged!!!'));
+    await deep(dest);
+    assert.equal((await backup(src, dest, { resourceTypes: ['image'] })).copied, 0);
+    assert.deepEqual(record(dest)?.objects.map((o) => o.key), ['video/upload/clip.mp4'], 'still recorded');
+    assert.equal((await backup(src, dest)).copied, 1);
+    assert.equal(dest.bytes('video/upload/clip.mp4')?.toString(), 'a video clip');
+    assert.deepEqual(record(dest)?.objects, []);
+  });
 });

@@ -51,6 +51,15 @@ describe('the probe', () => {
   });
 });
 
+describe('a damaged naming record', () => {
+  test('is a one-line error naming the file, never a silent change of every name', async () => {
+    const disk = new MemoryDestination();
+    disk.set(NAMING_KEY, b('{"format":1,"fold'));
+    const dest = new FoldSafeDestination(disk, async () => assert.fail('no probe: a record exists'));
+    await assert.rejects(dest.head('image/upload/a.jpg'), (e: Error) => e.name === 'DestinationError' && /_catalog\/naming\.json is damaged/.test(e.message) && !e.message.includes('\n'));
+  });
+});
+
 describe('names are encoded reversibly and never merge', () => {
   const twins = ['Photo', 'photo', 'PHOTO', 'caf\u00e9', 'cafe\u0301', 'CAF\u00c9', '~x', '~~x', '\u017f', 's', '\u212b', '\u00c5', 'a~{41}', 'A'];
   test('every name round-trips, and no two encoded names fold alike', () => {

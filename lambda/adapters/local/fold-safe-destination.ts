@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { StoredObject } from '../../core/asset.ts';
-import { PreconditionFailedError } from '../../core/errors.ts';
+import { DestinationError, PreconditionFailedError } from '../../core/errors.ts';
 import type { Destination, PutRequest, PutResult, TaggedObject, WriteCondition } from '../../ports/storage.ts';
 import { NO_FOLDING, decodeName, encodeName, foldedName } from './fold-safe.ts';
 import type { Folding } from './fold-safe.ts';
@@ -18,6 +18,19 @@ interface NamingRecord {
   readonly format: 1;
   readonly folding: Folding;
 }
+
+/** Reads a naming record; a damaged one is a clear error, never a silent change of every file name. */
+const parseNaming = (body: Buffer, where: string): Folding => {
+  try {
+    const f = (JSON.parse(body.toString('utf8')) as Partial<NamingRecord>).folding;
+    if (typeof f?.case === 'boolean' && typeof f.unicode === 'boolean') return { case: f.case, unicode: f.unicode };
+  } catch {
+    // reported below
+  }
+  throw new DestinationError(
+    `${where} is damaged: it records how file names are encoded in this backup folder. Restore it from a copy of the folder (it holds {"format":1,"folding":{"case":true|false,"unicode":true|false}}).`,
+  );
+};
 
 /**
  * Asks the store whether it folds names: writes a probe whose name has a capital and a
@@ -64,7 +77,7 @@ export class FoldSafeDestination implements Destination {
   async naming(): Promise<Folding> {
     if (this.folding) return this.folding;
     const rec = await this.inner.readTagged(NAMING_KEY);
-    this.folding = rec ? (JSON.parse(rec.body.toString('utf8')) as NamingRecord).folding : NO_FOLDING;
+    this.folding = rec ? parseNaming(rec.body, `${this.description}/${NAMING_KEY}`) : NO_FOLDING;
     return this.folding;
   }
 

@@ -12,7 +12,9 @@ import { parseConfig } from '../../infra/config.ts';
 import { acknowledgeNagFindings } from '../../infra/nag.ts';
 import { CloudinaryBackupStack } from '../../infra/stack.ts';
 import type { DurableLambdaHandler } from '@aws/durable-execution-sdk-js';
-import { runBundledHandler } from './bundle-run.ts';
+import { BUNDLE_BUCKET, BUNDLE_SECRET_ARN, runBundledHandler } from './bundle-run.ts';
+import { deniedCalls } from './iam-check.ts';
+import type { TemplateJson } from './iam-check.ts';
 import { CDK_JSON_CONTEXT, INLINE_CODE, ROOT } from './synth.ts';
 
 /** Runs the CDK CLI from the repository root, as a user would. */
@@ -74,7 +76,19 @@ describe('cdk synth, offline, with no context (real esbuild bundling); the bundl
     const bundle = (await import(pathToFileURL(path.join(assetDir, 'index.mjs')).href)) as { handler?: unknown };
     assert.equal(typeof bundle.handler, 'function');
     // ... and runs: a whole nightly backup through the bundled code (fake Cloudinary, s3rver).
-    await runBundledHandler(bundle.handler as DurableLambdaHandler);
+    const run = await runBundledHandler(bundle.handler as DurableLambdaHandler);
+    // Permissions are sufficient, not only narrow: every S3 and Secrets Manager call the bundle
+    // made is allowed by the synthesized role (with the test's bucket and secret as the
+    // template's bucket and secret). KMS is not called (SSE-S3), and the durable checkpoint calls
+    // go to the local runner, not through the function's SDK, so they are not recorded here.
+    const idOf = (type: string): string => Object.entries(template.Resources).find(([, r]) => r.Type === type)?.[0] ?? assert.fail(`no ${type}`);
+    const physical: Record<string, Record<string, string>> = {
+      [idOf('AWS::S3::Bucket')]: { Ref: BUNDLE_BUCKET, Arn: `arn:aws:s3:::${BUNDLE_BUCKET}` },
+      [idOf('AWS::SecretsManager::Secret')]: { Ref: BUNDLE_SECRET_ARN, Id: BUNDLE_SECRET_ARN },
+    };
+    const distinct = [...new Map(run.calls.map((c) => [`${c.action} ${c.resource}`, c])).values()];
+    assert.ok(distinct.some((c) => c.action === 's3:PutObject') && distinct.some((c) => c.action === 'secretsmanager:GetSecretValue'));
+    assert.deepEqual(deniedCalls(template as unknown as TemplateJson, distinct, { physical }), [], 'every call the bundle made is allowed');
   });
 
   it('stops with the context error, not a stack trace, on a bad value', async () => {

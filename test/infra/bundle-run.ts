@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { LocalDurableTestRunner } from '@aws/durable-execution-sdk-js-testing';
 import type { DurableLambdaHandler } from '@aws/durable-execution-sdk-js';
 import { keyFor } from '../../lambda/core/keys.ts';
@@ -17,11 +17,34 @@ export const BUNDLE_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:
 export const BUNDLE_BUCKET = 'bundle';
 export const BUNDLE_PREFIX = 'cloudinary';
 
-/** What the bundled runs did, for the permission check. */
+/** What the bundled runs did, for the permission and metric checks. */
 export interface BundleRun {
   /** Every AWS call the bundle made (S3 through a recording proxy, Secrets Manager from its fake). */
   readonly calls: RecordedCall[];
+  /** The CloudWatch EMF documents the bundle printed (a finished night and a skipped one). */
+  readonly emf: EmfDocument[];
 }
+
+/** One Embedded Metric Format document, as Powertools prints it on stdout. */
+export interface EmfDocument {
+  readonly _aws: { readonly CloudWatchMetrics: { readonly Namespace: string; readonly Dimensions: string[][]; readonly Metrics: { Name: string }[] }[] };
+  readonly [dimensionOrMetric: string]: unknown;
+}
+
+/** Runs `fn` and returns the EMF documents written to stdout meanwhile (other output passes through). */
+const captureEmf = async <T>(fn: () => Promise<T>): Promise<{ value: T; emf: EmfDocument[] }> => {
+  const emf: EmfDocument[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    for (const line of String(chunk).split('\n')) if (line.startsWith('{"_aws"')) emf.push(JSON.parse(line) as EmfDocument);
+    return (write as (c: string | Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest);
+  }) as typeof process.stdout.write;
+  try {
+    return { value: await fn(), emf };
+  } finally {
+    process.stdout.write = write;
+  }
+};
 
 /**
  * Runs the handler exported by the esbuild bundle as Lambda would: its own AWS SDK clients
@@ -50,7 +73,7 @@ export const runBundledHandler = async (handler: DurableLambdaHandler): Promise<
     MAX_BYTES_PER_RUN: 'auto',
     PRUNE: 'false',
     RESOURCE_TYPES: 'image,video,raw',
-    POWERTOOLS_METRICS_DISABLED: 'true',
+    POWERTOOLS_METRICS_DISABLED: 'false',
   });
   const night = async (msPerByte: number) => {
     const clock = new WorkClock(WorkClock.fromCounters(() => fake.stats.downloadBytes, () => fake.stats.adminCalls, msPerByte, 2000));
@@ -58,14 +81,14 @@ export const runBundledHandler = async (handler: DurableLambdaHandler): Promise<
     try {
       const execution = await new LocalDurableTestRunner({ handlerFunction: clock.wrap(handler) }).run({ payload: { trigger: 'schedule' } });
       assert.equal(execution.getStatus(), 'SUCCEEDED', execution.getStatus() === 'FAILED' ? JSON.stringify(execution.getError()) : '');
-      return { report: execution.getResult() as { copied: number; failed: number; runId: string; creditsBefore: number | null }, invocations: clock.invocations };
+      return { report: execution.getResult() as { copied: number; failed: number; runId: string; creditsBefore: number | null; skipped?: boolean }, invocations: clock.invocations };
     } finally {
       await LocalDurableTestRunner.teardownTestEnvironment();
     }
   };
   try {
     // 0.25 ms a byte: 12.6 MB take ~3,150 s of invocation time, four invocations or more.
-    const first = await night(0.25);
+    const { value: first, emf } = await captureEmf(() => night(0.25));
     assert.ok(first.invocations >= 4, `the run yielded and resumed at least three times (${first.invocations} invocations)`);
     assert.equal(first.report.copied, 42);
     assert.equal(first.report.failed, 0);
@@ -88,7 +111,22 @@ export const runBundledHandler = async (handler: DurableLambdaHandler): Promise<
     const second = await night(0.25);
     assert.equal(second.report.copied, 2, 'the second night copies exactly what changed');
     assert.equal(fake.stats.downloads, 2);
-    return { calls: [...proxy.calls, ...Array.from({ length: sm.calls }, () => ({ action: 'secretsmanager:GetSecretValue', resource: BUNDLE_SECRET_ARN }))] };
+
+    // A night that finds another run's lease: it does nothing, succeeds, and counts RunSkipped.
+    const until = new Date(Date.now() + 3600_000).toISOString();
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: BUNDLE_BUCKET,
+        Key: `${BUNDLE_PREFIX}/_catalog/lease.json`,
+        Body: JSON.stringify({ holder: 'cloudinary-backup (pid 4242 on laptop)', runId: 'other-run', takenAt: new Date().toISOString(), expiresAt: until }),
+      }),
+    );
+    fake.resetStats();
+    const { value: third, emf: skippedEmf } = await captureEmf(() => night(0.25));
+    assert.equal(third.report.skipped, true);
+    assert.equal(fake.stats.downloads, 0);
+    emf.push(...skippedEmf);
+    return { emf, calls: [...proxy.calls, ...Array.from({ length: sm.calls }, () => ({ action: 'secretsmanager:GetSecretValue', resource: BUNDLE_SECRET_ARN }))] };
   } finally {
     for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
     Object.assign(process.env, saved);

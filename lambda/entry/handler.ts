@@ -7,19 +7,18 @@ import { withDurableExecution } from '@aws/durable-execution-sdk-js';
 import type { DurableContext } from '@aws/durable-execution-sdk-js';
 import { parseCloudinaryUrl } from '../adapters/cloudinary/config.ts';
 import type { GuardedSource } from '../adapters/cloudinary/guard.ts';
-import { S3Destination, createS3Client } from '../adapters/s3/destination.ts';
+import { createS3Client } from '../adapters/s3/destination.ts';
 import { BackupEngine } from '../backup/engine.ts';
 import type { RunReport, RunState } from '../backup/engine.ts';
 import type { TimeBound } from '../backup/copy-page.ts';
 import { ConfigError, LeaseHeldError, messageOf } from '../core/errors.ts';
 import type { LeaseHolder } from '../core/errors.ts';
-import { catalogRoot } from '../core/keys.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE, RUN_METRICS } from '../core/metrics.ts';
 import type { RunMetricName } from '../core/metrics.ts';
 import { executionNameFromArn, progressOf, writeProgress, EXECUTION_NAME } from '../store/progress.ts';
 import type { Destination } from '../ports/storage.ts';
 import { describeHolder } from '../store/lease.ts';
-import { openCloudinary, resolveBudget } from './compose.ts';
+import { openCloudinary, resolveBudget, s3Target } from './compose.ts';
 import { readSettings } from './settings.ts';
 
 /** Thrown by the wait policy: the page must be retried after a durable wait. */
@@ -131,7 +130,7 @@ export const createBackupRun =
             throw new WaitRequested(until);
           },
         });
-        const destination = new S3Destination(deps.s3Client(), settings.bucketName, { probeKey: `${catalogRoot(settings.prefix)}/write-check` });
+        const { destination } = s3Target(deps.s3Client(), settings.bucketName, settings.prefix);
         const engine = new BackupEngine(cloud.source, destination, {
           prefix: settings.prefix,
           resourceTypes: settings.resourceTypes,

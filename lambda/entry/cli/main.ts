@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { RESOURCE_TYPES } from '../../core/asset.ts';
+import { RESOURCE_TYPES, parseResourceTypes } from '../../core/asset.ts';
 import { DEFAULT_MAX_PRUNE, parsePruneLimit } from '../../core/prune-limit.ts';
 import type { PruneLimit } from '../../core/prune-limit.ts';
 import { formatBytes, parseSize } from '../../core/sizes.ts';
@@ -26,12 +26,11 @@ const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta
 export { EXIT };
 
 const resourceTypes = (value: string): string[] => {
-  const list = value.split(',').map((s) => s.trim()).filter(Boolean);
-  const bad = list.filter((t) => !(RESOURCE_TYPES as readonly string[]).includes(t));
-  if (list.length === 0 || bad.length > 0) {
-    throw new InvalidArgumentError(`unknown resource type ${bad.join(', ') || '(none)'}; use a comma list of ${RESOURCE_TYPES.join(', ')}.`);
+  const parsed = parseResourceTypes(value.split(','));
+  if (!('types' in parsed)) {
+    throw new InvalidArgumentError(`unknown resource type ${parsed.unknown.join(', ') || '(none)'}; use a comma list of ${RESOURCE_TYPES.join(', ')}.`);
   }
-  return [...new Set(list)];
+  return parsed.types;
 };
 
 const maxBytes = (value: string): number | 'auto' => {

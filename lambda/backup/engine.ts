@@ -74,16 +74,38 @@ export class BackupEngine {
     if (!this.options.dryRun) {
       await this.destination.check();
       this.token = await this.lease.acquire(this.options.holder ?? describeHolder('cloudinary-backup'), runId, now);
-      const root = normalizePrefix(this.options.prefix);
-      const olderThan = new Date(now.getTime() - (this.options.staleUploadAgeMs ?? 3600_000));
-      // Only keys this tool writes: the type folders under the prefix, never another app's uploads.
-      for (const rt of this.options.resourceTypes) {
-        staleUploadsAborted += (await this.destination.abortStaleUploads?.(`${root ? `${root}/` : ''}${rt}/`, olderThan)) ?? 0;
+      try {
+        staleUploadsAborted = await this.abortStale(now);
+      } catch (err) {
+        await this.releaseQuietly();
+        throw err;
       }
     }
-    const ptr = await this.catalog.pointer();
+    let ptr;
+    try {
+      ptr = await this.catalog.pointer();
+    } catch (err) {
+      await this.releaseQuietly();
+      throw err;
+    }
     const state = initialState({ runId, startedAt: now.toISOString(), slot: ptr?.slot === 'a' ? 'b' : 'a', listingComplete: this.listings.length === 0, staleUploadsAborted });
     return this.token ? { ...state, lease: this.token } : state;
+  }
+
+  /** Aborts the multipart uploads a killed run left, under the type folders only (never another app's). */
+  private async abortStale(now: Date): Promise<number> {
+    const root = normalizePrefix(this.options.prefix);
+    const olderThan = new Date(now.getTime() - (this.options.staleUploadAgeMs ?? 3600_000));
+    let aborted = 0;
+    for (const rt of this.options.resourceTypes) aborted += (await this.destination.abortStaleUploads?.(`${root ? `${root}/` : ''}${rt}/`, olderThan)) ?? 0;
+    return aborted;
+  }
+
+  /** Gives the lease up if this process holds it; a failure is left to the lease's expiry. */
+  private async releaseQuietly(): Promise<void> {
+    const token = this.token;
+    this.token = undefined;
+    if (token) await this.lease.release(token).catch(() => undefined);
   }
 
   /** Renews the lease (serialised: a timer and a step may both ask). Throws LeaseLostError. */
@@ -242,6 +264,7 @@ export class BackupEngine {
         previous: p.previous,
         release: async () => {
           const token = this.token ?? flushed.lease;
+          this.token = undefined;
           if (token) await this.lease.release(token);
         },
       },
@@ -277,6 +300,7 @@ export class BackupEngine {
       } catch {
         const base = { destination: this.destination, options: this.options, source: this.source, cancelled: this.cancelled };
         report = reportOf(base, state, { counters: state.counters, failures: this.failures.slice(0, MAX_LISTED_FAILURES), failureLogs: [], pruneRefused: null }, new Date());
+        await this.releaseQuietly();
       }
       throw new RunFailedError(err, report);
     } finally {

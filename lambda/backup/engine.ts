@@ -10,7 +10,7 @@ import type { ListPage, Destination } from '../ports/storage.ts';
 import { Catalog } from '../store/catalog.ts';
 import type { CatalogEntry } from '../store/catalog.ts';
 import { FailureLog } from '../store/failure-log.ts';
-import { Lease, describeHolder } from '../store/lease.ts';
+import { CLI_LEASE_RENEW_MS, LEASE_LIFETIME_MS, Lease, describeHolder } from '../store/lease.ts';
 import type { LeaseToken } from '../store/lease.ts';
 import { copyAsset } from './copy-asset.ts';
 import { lookupFor, markSeen, missingKeys, prepareRun } from './prepare.ts';
@@ -60,7 +60,8 @@ export class BackupEngine {
   ) {
     this.catalog = new Catalog(destination, options.prefix, options.retryDelayMs);
     this.listings = listingsFor(options.resourceTypes);
-    this.lease = new Lease(destination, options.prefix, `${destination.description}${options.prefix ? ` (prefix ${options.prefix})` : ''}`);
+    const where = `${destination.description}${options.prefix ? ` (prefix ${options.prefix})` : ''}`;
+    this.lease = new Lease(destination, options.prefix, where, options.leaseLifetimeMs ?? LEASE_LIFETIME_MS, options.leaseOwner);
   }
 
   /**
@@ -285,7 +286,7 @@ export class BackupEngine {
           this.renew(state).catch((err: unknown) => {
             if (err instanceof LeaseLostError) this.cancel();
           });
-        }, this.options.leaseRenewMs ?? 15 * 60_000)
+        }, this.options.leaseRenewMs ?? CLI_LEASE_RENEW_MS)
       : undefined;
     heartbeat?.unref();
     try {

@@ -12,6 +12,7 @@ import { openCloudinary, parseTarget, resolveBudget } from '../compose.ts';
 import { concurrency, maxBytes, maxPrune, multipartThreshold, percent, reserve, resourceTypes, seconds } from './args.ts';
 import { EXIT } from './exit.ts';
 import { failWith } from './fail.ts';
+import { CLI_LEASE_LIFETIME_MS, CLI_LEASE_RENEW_MS, thisProcess } from '../../store/lease.ts';
 import { createUi, summary } from './ui.ts';
 
 interface BackupFlags {
@@ -93,6 +94,9 @@ const buildEngine = async (flags: BackupFlags, ui: Ui): Promise<BackupEngine> =>
     idleTimeoutMs: flags.idleTimeout,
     catalogPageEntries: 10_000,
     singlePutMax: flags.multipartThreshold,
+    leaseLifetimeMs: CLI_LEASE_LIFETIME_MS,
+    leaseRenewMs: CLI_LEASE_RENEW_MS,
+    leaseOwner: thisProcess(),
     ...(budget.maxBytes === undefined ? {} : { maxBytes: budget.maxBytes }),
     ...(budget.quota ? { quota: budget.quota } : {}),
   };

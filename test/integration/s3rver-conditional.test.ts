@@ -4,6 +4,7 @@
  * lease or lock built on If-None-Match / If-Match can be tested against it.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -17,7 +18,7 @@ import {
 import type { S3Client } from '@aws-sdk/client-s3';
 import { startS3rver } from '../fakes/s3rver.ts';
 import type { S3rverHandle } from '../fakes/s3rver.ts';
-import { s3For, s3Sha, sha256OfStream } from '../helpers.ts';
+import { s3For, s3Sha } from '../helpers.ts';
 
 const BUCKET = 'cond';
 
@@ -43,7 +44,7 @@ const slowBody = (bytes: Buffer, holdMs: number): PassThrough => {
   return body;
 };
 
-const sha = (b: Buffer): Promise<string> => sha256OfStream([b]);
+const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 describe('s3rver conditional writes', () => {
   let server: S3rverHandle;
@@ -60,7 +61,7 @@ describe('s3rver conditional writes', () => {
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'inm', Body: 'first', IfNoneMatch: '*' }));
     const r = await rejection(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'inm', Body: 'second', IfNoneMatch: '*' })));
     assert.deepEqual(r, { status: 412, code: 'PreconditionFailed' });
-    assert.equal(await s3Sha(s3, BUCKET, 'inm'), await sha(Buffer.from('first')));
+    assert.equal(await s3Sha(s3, BUCKET, 'inm'), sha(Buffer.from('first')));
   });
 
   test('If-Match: the current ETag replaces the object; a stale ETag is refused with 412; a missing key with 404', async () => {
@@ -69,7 +70,7 @@ describe('s3rver conditional writes', () => {
     assert.notEqual(second.ETag, first.ETag);
     const stale = await rejection(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'im', Body: 'v3', IfMatch: first.ETag })));
     assert.deepEqual(stale, { status: 412, code: 'PreconditionFailed' });
-    assert.equal(await s3Sha(s3, BUCKET, 'im'), await sha(Buffer.from('v2')));
+    assert.equal(await s3Sha(s3, BUCKET, 'im'), sha(Buffer.from('v2')));
     const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'im' }));
     assert.equal(head.ETag, second.ETag, 'the ETag If-Match compares is the one HeadObject shows');
     const missing = await rejection(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'im-missing', Body: 'x', IfMatch: first.ETag })));
@@ -88,7 +89,7 @@ describe('s3rver conditional writes', () => {
     const lost = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
     const e = lost.reason as { name: string; $metadata?: { httpStatusCode?: number } };
     assert.ok([412, 409].includes(e.$metadata?.httpStatusCode ?? 0), `loser answered ${e.$metadata?.httpStatusCode} ${e.name}`);
-    assert.equal(await s3Sha(s3, BUCKET, 'race'), await sha(won[0] === 0 ? a : b));
+    assert.equal(await s3Sha(s3, BUCKET, 'race'), sha(won[0] === 0 ? a : b));
   });
 
   test('CompleteMultipartUpload with If-None-Match: * on an existing key is refused with 412', async () => {
@@ -103,6 +104,6 @@ describe('s3rver conditional writes', () => {
       MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] },
     });
     assert.deepEqual(await rejection(s3.send(complete)), { status: 412, code: 'PreconditionFailed' });
-    assert.equal(await s3Sha(s3, BUCKET, 'mp'), await sha(Buffer.from('kept')));
+    assert.equal(await s3Sha(s3, BUCKET, 'mp'), sha(Buffer.from('kept')));
   });
 });

@@ -8,6 +8,7 @@
 const path = require('node:path');
 const fs = require('node:fs/promises');
 const S3rver = require('s3rver');
+const { strictMiddleware, putPartAtomically } = require('./s3rver-strict.cjs');
 const xmlEscape = (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const [directory, bucketsArg, portArg] = process.argv.slice(2);
 const server = new S3rver({
@@ -15,7 +16,8 @@ const server = new S3rver({
   port: Number(portArg || 0),
   silent: true,
   directory,
-  allowMismatchedSignatures: true,
+  // Signatures are checked by s3rver-strict.cjs (s3rver's own check skips SigV4).
+  allowMismatchedSignatures: false,
   configureBuckets: (bucketsArg || '').split(',').filter(Boolean).map((name) => ({ name })),
 });
 // Conditional writes (s3rver 3.7 ignores If-None-Match / If-Match on writes; real S3 honours
@@ -122,6 +124,11 @@ server.middleware.unshift(async (ctx, next) => {
   ctx.type = 'application/xml';
   ctx.body = `<?xml version="1.0" encoding="UTF-8"?><ListMultipartUploadsResult><Bucket>${xmlEscape(bucket)}</Bucket><Prefix>${xmlEscape(prefix)}</Prefix><MaxUploads>1000</MaxUploads><IsTruncated>false</IsTruncated>${uploads.join('')}</ListMultipartUploadsResult>`;
 });
+// Refuse what S3 refuses (bad signatures, bodies that do not match their digests, aws-chunked
+// framing, key/metadata/part limits): see s3rver-strict.cjs. Runs after the request counter and
+// the fault injection (added later, so they run first) and before everything else.
+server.middleware.unshift(strictMiddleware(directory));
+server.store.putPart = putPartAtomically;
 // Counts requests by S3 operation, for the benchmarks (test/bench): GET /_s3rver/requests
 // answers the counts as JSON, DELETE /_s3rver/requests resets them. A bucket name cannot
 // start with "_", so the path never shadows a bucket. Added last, so it runs first.
@@ -225,7 +232,7 @@ server.store.putObject = async function putObjectAtomically(object) {
     // s3rver would store what it got from a request the client gave up on.
     // (Only for a PUT, whose content is the request itself; a completed multipart upload's
     // content is its joined parts.)
-    if (object.content instanceof IncomingMessage && size !== object.size) throw new Error(`IncompleteBody: ${size} of ${object.size} bytes`);
+    if ((object.content instanceof IncomingMessage || object.content.isRequestBody) && size !== object.size) throw new Error(`IncompleteBody: ${size} of ${object.size} bytes`);
     await fs.rename(tmp, objectPath);
   } catch (err) {
     await fs.rm(tmp, { force: true });

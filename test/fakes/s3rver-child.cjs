@@ -178,6 +178,8 @@ let faultRules = [];
 let injected = {};
 server.middleware.unshift(async (ctx, next) => {
   if (ctx.path === '/_s3rver/faults') {
+    // The answer holds the state before the request, so DELETE tells what was injected.
+    const answer = JSON.stringify({ rules: faultRules, injected });
     if (ctx.method === 'PUT') {
       const chunks = [];
       for await (const c of ctx.req) chunks.push(c);
@@ -188,7 +190,7 @@ server.middleware.unshift(async (ctx, next) => {
     }
     ctx.status = 200;
     ctx.type = 'application/json';
-    ctx.body = JSON.stringify({ rules: faultRules, injected });
+    ctx.body = answer;
     return;
   }
   if (faultRules.length === 0) return next();

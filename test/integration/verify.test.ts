@@ -106,7 +106,8 @@ for (const kind of ['s3', 'folder'] as const) {
     test('--source names what Cloudinary has that the backup lacks or holds in another version', async () => {
       const inSync = await verify('--source', '--json');
       assert.equal(inSync.code, 0, inSync.stdout + inSync.stderr);
-      assert.equal(parseReport(inSync).cloudinaryApiCalls, 3);
+      // One page per listing: image, video and raw, each for upload, private and authenticated.
+      assert.equal(parseReport(inSync).cloudinaryApiCalls, 9);
 
       const added = fake.addAsset({ publicId: 'later/added', bytes: 1000 });
       const changed = assets[0] as FakeAsset;

@@ -73,7 +73,9 @@ const observerFor = (flags: BackupFlags, ui: Ui): EngineObserver => {
 /** Builds the engine: the target, Cloudinary, the byte budget (said on stderr when it came from usage). */
 const buildEngine = async (flags: BackupFlags, ui: Ui): Promise<BackupEngine> => {
   const target = parseTarget(flags.to, '--to', undefined, { singlePutMax: flags.multipartThreshold });
-  const cloud = await openCloudinary(process.env.CLOUDINARY_URL, { reserve: flags.apiReserve, wait: (until, why) => ui.countdown(until, why) });
+  // --idle-timeout also bounds the wait for the response headers: a server that never
+  // answers sends no byte either (found by test/integration/promises.test.ts).
+  const cloud = await openCloudinary(process.env.CLOUDINARY_URL, { reserve: flags.apiReserve, wait: (until, why) => ui.countdown(until, why) }, flags.idleTimeout);
   const budget = await resolveBudget(cloud.source, flags.maxBytes, flags.creditCeiling);
   if (budget.quota && !flags.json) {
     const q = budget.quota;

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { choosePartSize } from '../../lambda/adapters/s3/part-size.ts';
+import { choosePartSize } from '../../lambda/core/part-size.ts';
 import type { FakeAsset } from '../fakes/cloudinary-fake.ts';
 import { BUCKET, FaultRig, until } from '../fault-rig.ts';
 import { runCli } from '../helpers.ts';

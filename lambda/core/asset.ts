@@ -61,7 +61,7 @@ export const needsSignedDownload = (asset: Pick<Asset, 'type'>): boolean =>
  * True when a public_id has a `.` or `..` path segment. Every URL parser resolves those (also
  * spelled %2e), so a secure_url holding one names another asset or none: such an original is
  * fetched through the signed download URL, which carries the public_id as a query parameter
- * (found by the fault suite: `a/../b` was fetched as `b`, which 404'd or could be another asset).
+ * (`a/../b` would be fetched as `b`: a 404, or another asset's bytes).
  */
 export const hasDotSegment = (publicId: string): boolean => publicId.split('/').some((s) => s === '.' || s === '..');
 

@@ -74,7 +74,7 @@ const observerFor = (flags: BackupFlags, ui: Ui): EngineObserver => {
 const buildEngine = async (flags: BackupFlags, ui: Ui): Promise<BackupEngine> => {
   const target = parseTarget(flags.to, '--to', undefined, { singlePutMax: flags.multipartThreshold });
   // --idle-timeout also bounds the wait for the response headers: a server that never
-  // answers sends no byte either (found by test/integration/promises.test.ts).
+  // answers sends no byte either.
   const cloud = await openCloudinary(process.env.CLOUDINARY_URL, { reserve: flags.apiReserve, wait: (until, why) => ui.countdown(until, why) }, flags.idleTimeout);
   const budget = await resolveBudget(cloud.source, flags.maxBytes, flags.creditCeiling);
   if (budget.quota && !flags.json) {

@@ -179,7 +179,8 @@ export class BackupEngine {
       bytesPerMs,
       ...(this.options.singlePutMax === undefined ? {} : { singlePutMax: this.options.singlePutMax }),
     });
-    for (const e of result.entries) if (isBackedUpType(e)) markSeen(p, e.key);
+    // Every asset listed is not missing from Cloudinary, whatever became of its copy.
+    for (const i of planned) if (isBackedUpType(i.asset)) markSeen(p, i.key);
     return this.record(result.state, result.entries, result.failures);
   }
 

@@ -110,9 +110,9 @@ export class BackupEngine {
   }
 
   /** Renews the lease (serialised: a timer and a step may both ask). Throws LeaseLostError. */
-  private async renew(state: RunState): Promise<LeaseToken | undefined> {
+  private async renew(state: RunState, force = true): Promise<LeaseToken | undefined> {
     const from = this.token ?? state.lease;
-    if (!from) return undefined;
+    if (!from || (!force && !this.lease.due(from))) return from;
     const next = this.renewing.then(() => this.lease.renew(this.token ?? from));
     this.renewing = next.catch(() => undefined);
     this.token = await next;
@@ -144,7 +144,7 @@ export class BackupEngine {
     if (this.cancelled) throw new CancelledError();
     const listing = this.listings[state.listingIndex];
     if (listing === undefined || state.listingComplete) return { ...state, listingComplete: true };
-    const lease = await this.renew(state);
+    const lease = await this.renew(state, false);
     const p = await this.prepare(state);
     const { page, calls } = await this.listPage(state, listing);
     const keysOnly = planPage(this.options.prefix, page.assets, () => undefined);

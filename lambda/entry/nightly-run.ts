@@ -90,6 +90,7 @@ export class NightlyRun {
   private built: Promise<Built> | undefined;
   private readonly bound: TimeBound;
   private readonly execution: string | undefined;
+  private lastProgress: number | undefined;
 
   constructor(
     private readonly deps: HandlerDeps,
@@ -136,9 +137,16 @@ export class NightlyRun {
     return { engine, source: cloud.source, destination, settings };
   }
 
-  /** Writes the progress object for `run --follow` (best effort: a failure is logged, not thrown). */
+  /**
+   * Writes the progress object for `run --follow` (best effort: a failure is logged, not thrown):
+   * at most every 30 seconds between pages (one S3 request per 500 assets would be most of a
+   * no-change night's requests), always before a wait and at the end.
+   */
   private async progress(st: RunState, extra: Parameters<typeof progressOf>[3] = {}): Promise<void> {
     if (!this.execution) return;
+    const now = Date.now();
+    if (extra.waitingUntil === undefined && !extra.finished && this.lastProgress !== undefined && now - this.lastProgress < 30_000) return;
+    this.lastProgress = now;
     const { destination, settings } = await this.ready();
     await writeProgress(destination, settings.prefix, progressOf(this.execution, st.steps, st, extra)).catch((err: unknown) =>
       this.logger.warn('could not write the progress object', { error: messageOf(err) }),

@@ -76,3 +76,14 @@ test('a lease of a process on this machine that no longer runs is taken over at 
   assert.ok('held' in (await killed.take('cli', 'run-1', T0)));
   assert.ok('held' in (await new Lease(d, '', 'memory', 600_000, me).take('cli', 'run-2', later(1000))), 'taken over before its expiry');
 });
+
+test('a renewal is due after an eighth of the lifetime, not on every step', async () => {
+  const d = new MemoryDestination();
+  const lease = new Lease(d, '', 'memory', 2 * 3600_000);
+  const r = await lease.take('nightly', 'run-1', T0);
+  assert.ok('held' in r);
+  assert.equal(lease.due(r.held, later(15 * 60_000 - 1)), false);
+  assert.equal(lease.due(r.held, later(15 * 60_000)), true);
+  const renewed = await lease.renew(r.held, later(15 * 60_000));
+  assert.equal(lease.due(renewed, later(20 * 60_000)), false, 'counted from the renewal');
+});

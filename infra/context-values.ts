@@ -3,7 +3,7 @@
  * says what is wrong and shows a value that works; `parseConfig` collects them.
  */
 
-import { RESOURCE_TYPES } from '../lambda/core/asset.ts';
+import { RESOURCE_TYPES, parseResourceTypes as parseResourceTypeList } from '../lambda/core/asset.ts';
 import type { ResourceType } from '../lambda/core/asset.ts';
 import { parseSize } from '../lambda/core/sizes.ts';
 
@@ -196,12 +196,10 @@ export function parseResourceTypes(raw: unknown): readonly ResourceType[] | Prob
   const items = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : undefined;
   const help = `use a comma-separated subset of ${RESOURCE_TYPES.join(',')}, e.g. -c resourceTypes=image,video`;
   if (!items) return new Problem(`${show(raw)} is not a list of resource types; ${help}`);
-  const wanted = items.map((i) => (typeof i === 'string' ? i.trim().toLowerCase() : String(i))).filter((i) => i !== '');
-  const unknown = wanted.filter((w) => !(RESOURCE_TYPES as readonly string[]).includes(w));
-  if (unknown.length > 0) return new Problem(`unknown resource type ${unknown.map((u) => `'${u}'`).join(', ')}; ${help}`);
-  if (wanted.length === 0) return new Problem(`is empty, so nothing would be backed up; ${help}`);
-  // Keep the canonical order and drop duplicates, so the environment is stable.
-  return RESOURCE_TYPES.filter((t) => wanted.includes(t));
+  const parsed = parseResourceTypeList(items.map((i) => (typeof i === 'string' ? i : String(i))));
+  if ('types' in parsed) return parsed.types;
+  if (parsed.unknown.length > 0) return new Problem(`unknown resource type ${parsed.unknown.map((u) => `'${u}'`).join(', ')}; ${help}`);
+  return new Problem(`is empty, so nothing would be backed up; ${help}`);
 }
 
 

@@ -17,6 +17,7 @@ import path from 'node:path';
 import { GetObjectCommand, paginateListObjectsV2 } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
+import { TMP_DIR } from '../lambda/adapters/local/folder.ts';
 import { isBackedUpType } from '../lambda/core/asset.ts';
 import { keyFor } from '../lambda/core/keys.ts';
 import { CloudinaryFake } from './fakes/cloudinary-fake.ts';
@@ -199,46 +200,79 @@ export class FaultRig {
   }
 
   /**
-   * A `backup --json` run followed by checks 1-4. `endedNormally: false` (a killed run) skips
-   * the open-upload check; `listingComplete: false` relaxes check 4 to the assets listed.
+   * A `backup --json` run followed by checks 1-4. `noReport: true` says the run is expected to
+   * print no report (a run refused before it starts); otherwise a missing report fails.
    */
-  async backup(extra: string[] = [], opts: { env?: Record<string, string> } = {}): Promise<Run> {
+  async backup(extra: string[] = [], opts: { env?: Record<string, string>; noReport?: boolean } = {}): Promise<Run> {
     this.remember();
     const before = await this.present();
     const started = Date.now();
     const result = await this.cli(['backup', '--to', this.to, '--json', ...extra], opts.env ?? this.env());
     const ms = Date.now() - started;
     const report = result.stdout.trim() === '' ? undefined : (parseReport(result) as unknown as Report);
-    await this.check(before, report, result);
+    await this.check(before, report, result, { noReport: opts.noReport ?? false });
     return { result, report, ms };
   }
 
-  /** Checks 1-4 after a run that started with `before` in the backup. */
-  async check(before: Map<string, string>, report: Report | undefined, result: CliResult, opts: { endedNormally?: boolean } = {}): Promise<void> {
+  /**
+   * Checks 1-4 after a run that started with `before` in the backup. `endedNormally: false` (a
+   * killed run) skips the open-upload check and expects no report; `noReport` expects none too.
+   * Any other run must have printed a report, and check 4 always runs: with a complete listing
+   * every asset is backed up or named; with an incomplete one, at most the assets the run did
+   * not list (all assets minus `listed`) may be neither.
+   */
+  async check(
+    before: Map<string, string>,
+    report: Report | undefined,
+    result: CliResult,
+    opts: { endedNormally?: boolean; noReport?: boolean } = {},
+  ): Promise<void> {
+    const endedNormally = opts.endedNormally ?? true;
     const after = await this.present();
-    const wrong: string[] = [];
-    for (const [key, sha] of after) if (!this.served.get(key)?.has(sha)) wrong.push(key);
-    assert.deepEqual(wrong, [], 'objects whose bytes Cloudinary never served');
+    assert.deepEqual(await this.foreignObjects(), [], 'objects whose bytes Cloudinary never served for their key');
     const lost = [...before.keys()].filter((k) => !after.has(k));
     assert.deepEqual(lost, [], 'backups of assets that exist in Cloudinary were deleted');
     if (this.s3rver) {
       const open = (await this.s3rver.openUploads(BUCKET)).filter((u) => !this.orphans.has(u));
-      if (opts.endedNormally ?? true) assert.deepEqual(open, [], 'a multipart upload was left open');
+      if (endedNormally) assert.deepEqual(open, [], 'a multipart upload was left open');
       else for (const u of open) this.orphans.add(u);
     }
-    if (report) {
-      assert.equal(report.failures.length, report.failed, 'every failure is listed');
-      for (const f of report.failures) assert.ok(f.error.trim().length > 0, `failure of ${f.publicId} has a reason`);
-      if (report.listingComplete) {
-        const named = new Set(report.failures.map((f) => `${f.resourceType}/${f.type}/${f.publicId}`));
-        const unnamed = this.assets()
-          .filter((a) => after.get(this.keyOf(a)) !== this.fake.expectedSha256(a))
-          .map((a) => `${a.resourceType}/${a.type}/${a.publicId}`)
-          .filter((id) => !named.has(id));
-        assert.deepEqual(unnamed, [], `assets neither backed up nor reported (exit ${result.code}): ${result.stderr}`);
-      }
-      if (report.failed > 0) assert.equal(result.code, 1, 'exit 1 when an asset failed');
+    if (!endedNormally || opts.noReport) {
+      assert.equal(report, undefined, 'a report was printed by a run expected to print none');
+      return;
     }
+    assert.ok(report, `the run printed no report (exit ${result.code}): ${result.stderr}`);
+    assert.equal(report.failures.length, report.failed, 'every failure is listed');
+    for (const f of report.failures) assert.ok(f.error.trim().length > 0, `failure of ${f.publicId} has a reason`);
+    const named = new Set(report.failures.map((f) => `${f.resourceType}/${f.type}/${f.publicId}`));
+    const unnamed = this.assets()
+      .filter((a) => after.get(this.keyOf(a)) !== this.fake.expectedSha256(a))
+      .map((a) => `${a.resourceType}/${a.type}/${a.publicId}`)
+      .filter((id) => !named.has(id));
+    if (report.listingComplete) assert.deepEqual(unnamed, [], `assets neither backed up nor reported (exit ${result.code}): ${result.stderr}`);
+    else {
+      const unlisted = this.assets().length - report.listed;
+      assert.ok(unnamed.length <= unlisted, `${unnamed.length} assets neither backed up nor reported, but only ${unlisted} were not listed: ${unnamed.join(', ')}`);
+    }
+    if (report.failed > 0) assert.equal(result.code, 1, 'exit 1 when an asset failed');
+  }
+
+  /**
+   * Check 1 over every object in the destination, not only the current assets' keys: each must
+   * hold bytes Cloudinary served for its key (the tool's own files, catalog, reports and the
+   * folder's temporary files, are left out).
+   */
+  async foreignObjects(): Promise<string[]> {
+    const tool = [this.root('_catalog/'), this.root('_reports/'), `${TMP_DIR}/`];
+    const foreign: string[] = [];
+    for (const key of await this.keys()) {
+      if (tool.some((p) => key.startsWith(p))) continue;
+      // A symbolic link a test planted in the folder is not an object (the symlink tests check them).
+      if (!this.s3 && (await lstat(path.join(this.folder, key))).isSymbolicLink()) continue;
+      const sha = await this.sha(key);
+      if (sha === undefined || !this.served.get(key)?.has(sha)) foreign.push(key);
+    }
+    return foreign;
   }
 
   /** Check 5: with every fault cleared, a rerun copies what is left and the backup is complete. */

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
+import { S3_CHECKSUMS } from './fakes/s3rver.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const BIN = path.join(ROOT, 'bin', 'cloudinary-backup.js');
@@ -47,15 +48,14 @@ export const parseReport = (r: CliResult): Record<string, unknown> & { failures:
   return JSON.parse(lines[0] as string);
 };
 
-/** An S3 client for s3rver. */
+/** An S3 client for s3rver, with the checksum mode the run asked for (S3_TEST_CHECKSUMS). */
 export const s3For = (endpoint: string): S3Client =>
   new S3Client({
     endpoint,
     region: 'us-east-1',
     forcePathStyle: true,
     credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
+    ...(S3_CHECKSUMS === 'sdk-default' ? {} : { requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }),
   });
 
 /** sha256 of a stream. */

@@ -40,6 +40,89 @@ export interface CopyWithinOptions {
 const MIN_SAMPLE_MS = 1000;
 const MIN_SAMPLE_BYTES = 64 * 1024;
 
+interface Flight {
+  readonly size: number;
+  done: number;
+  readonly ac: AbortController;
+  cut: boolean;
+}
+
+/** The schedule of one step's copies under a time bound (see copyWithin). */
+class TimedCopies {
+  readonly outcomes: CopyOutcome[];
+  private readonly inFlight = new Map<number, Flight>();
+  readonly running = new Set<Promise<void>>();
+  private readonly t0: number;
+  private moved = 0;
+
+  constructor(
+    private readonly items: readonly PlannedAsset[],
+    private readonly options: CopyWithinOptions,
+  ) {
+    this.outcomes = items.map(() => ({ kind: 'not-started' }));
+    this.t0 = options.bound?.timeLeft() ?? 0;
+  }
+
+  /** Bytes per ms of invocation time: measured in this step once the sample is large enough. */
+  rate(): number | undefined {
+    const elapsed = this.t0 - (this.options.bound?.timeLeft() ?? this.t0);
+    if (elapsed >= MIN_SAMPLE_MS && this.moved >= MIN_SAMPLE_BYTES) return this.moved / elapsed;
+    return this.options.bound?.bytesPerMs;
+  }
+
+  /** Aborts every copy in flight once the stop margin is reached. */
+  cutOff(): void {
+    const b = this.options.bound;
+    if (!b || b.timeLeft() >= (b.stopMarginMs ?? 45_000)) return;
+    for (const f of this.inFlight.values()) {
+      f.cut = true;
+      f.ac.abort();
+    }
+  }
+
+  /** Whether a copy of `size` bytes may start now. */
+  fits(size: number): boolean {
+    const b = this.options.bound;
+    if (!b) return true;
+    const left = b.timeLeft();
+    const startMargin = b.startMarginMs ?? 120_000;
+    if (left < startMargin) return false;
+    const r = this.rate();
+    if (r === undefined) return this.inFlight.size === 0;
+    const pending = [...this.inFlight.values()].reduce((sum, f) => sum + Math.max(0, f.size - f.done), 0);
+    if ((pending + size) / r <= left - (b.stopMarginMs ?? 45_000)) return true;
+    // Nothing in flight and a fresh invocation: this is the most time the copy can ever get.
+    return this.inFlight.size === 0 && left >= (b.invocationMs ?? 900_000) - startMargin;
+  }
+
+  start(i: number): void {
+    const item = this.items[i] as PlannedAsset;
+    const f: Flight = { size: item.asset.bytes, done: 0, ac: new AbortController(), cut: false };
+    this.inFlight.set(i, f);
+    const onBytes = (n: number): void => {
+      f.done += n;
+      this.moved += n;
+      this.cutOff();
+    };
+    const p = this.options
+      .copy(item, f.ac.signal, onBytes)
+      .then(
+        (sha256): CopyOutcome => ({ kind: 'copied', sha256 }),
+        (err: unknown): CopyOutcome => {
+          if (f.cut) return { kind: 'interrupted' };
+          const error = messageOf(err);
+          return (err as Error | undefined)?.name === 'AssetNotReadyError' ? { kind: 'pending', error } : { kind: 'failed', error };
+        },
+      )
+      .then((o) => {
+        this.outcomes[i] = o;
+        this.inFlight.delete(i);
+        this.running.delete(p);
+      });
+    this.running.add(p);
+  }
+}
+
 /**
  * Copies planned assets with bounded concurrency, and — under a time bound — only as many as fit
  * in what is left of the invocation: a copy starts when the bytes still in flight plus its own,
@@ -52,80 +135,20 @@ export const copyWithin = async (
   items: readonly PlannedAsset[],
   options: CopyWithinOptions,
 ): Promise<{ outcomes: CopyOutcome[]; bytesPerMs: number | undefined }> => {
-  const bound = options.bound;
-  const startMargin = bound?.startMarginMs ?? 120_000;
-  const stopMargin = bound?.stopMarginMs ?? 45_000;
-  const invocation = bound?.invocationMs ?? 900_000;
-  const t0 = bound?.timeLeft() ?? 0;
-  let moved = 0;
-  const outcomes: CopyOutcome[] = items.map(() => ({ kind: 'not-started' }));
-  const inFlight = new Map<number, { size: number; done: number; ac: AbortController; cut: boolean }>();
-  const running = new Set<Promise<void>>();
-
-  const rate = (): number | undefined => {
-    const elapsed = t0 - (bound?.timeLeft() ?? t0);
-    if (elapsed >= MIN_SAMPLE_MS && moved >= MIN_SAMPLE_BYTES) return moved / elapsed;
-    return bound?.bytesPerMs;
-  };
-  const cutOff = (): void => {
-    if (!bound || bound.timeLeft() >= stopMargin) return;
-    for (const f of inFlight.values()) {
-      f.cut = true;
-      f.ac.abort();
-    }
-  };
-  const fits = (size: number): boolean => {
-    if (!bound) return true;
-    const left = bound.timeLeft();
-    if (left < startMargin) return false;
-    const r = rate();
-    const pending = [...inFlight.values()].reduce((sum, f) => sum + Math.max(0, f.size - f.done), 0);
-    if (r === undefined) return inFlight.size === 0;
-    if ((pending + size) / r <= left - stopMargin) return true;
-    // Nothing in flight and a fresh invocation: this is the most time the copy can ever get.
-    return inFlight.size === 0 && left >= invocation - startMargin;
-  };
-  const watchdog = bound ? setInterval(cutOff, 250) : undefined;
+  const s = new TimedCopies(items, options);
+  const watchdog = options.bound ? setInterval(() => s.cutOff(), 250) : undefined;
   watchdog?.unref();
-
-  const start = (i: number, item: PlannedAsset): void => {
-    const f = { size: item.asset.bytes, done: 0, ac: new AbortController(), cut: false };
-    inFlight.set(i, f);
-    const p = options
-      .copy(item, f.ac.signal, (n) => {
-        f.done += n;
-        moved += n;
-        cutOff();
-      })
-      .then(
-        (sha256) => {
-          outcomes[i] = { kind: 'copied', sha256 };
-        },
-        (err: unknown) => {
-          const error = messageOf(err);
-          if (f.cut) outcomes[i] = { kind: 'interrupted' };
-          else if ((err as Error | undefined)?.name === 'AssetNotReadyError') outcomes[i] = { kind: 'pending', error };
-          else outcomes[i] = { kind: 'failed', error };
-        },
-      )
-      .finally(() => {
-        inFlight.delete(i);
-        running.delete(p);
-      });
-    running.add(p);
-  };
-
   try {
     for (let i = 0; i < items.length; i += 1) {
-      const item = items[i] as PlannedAsset;
-      while (running.size >= Math.max(1, options.concurrency)) await Promise.race(running);
-      while (!options.stopped() && !fits(item.asset.bytes) && running.size > 0) await Promise.race(running);
-      if (options.stopped() || !fits(item.asset.bytes)) break;
-      start(i, item);
+      const size = (items[i] as PlannedAsset).asset.bytes;
+      while (s.running.size >= Math.max(1, options.concurrency)) await Promise.race(s.running);
+      while (!options.stopped() && !s.fits(size) && s.running.size > 0) await Promise.race(s.running);
+      if (options.stopped() || !s.fits(size)) break;
+      s.start(i);
     }
-    await Promise.all(running);
+    await Promise.all(s.running);
   } finally {
     if (watchdog) clearInterval(watchdog);
   }
-  return { outcomes, bytesPerMs: rate() };
+  return { outcomes: s.outcomes, bytesPerMs: s.rate() };
 };

@@ -1,42 +1,33 @@
-import type { StoredObject } from '../core/asset.ts';
 import { isBackedUpType, listingsFor } from '../core/asset.ts';
 import type { Listing } from '../core/asset.ts';
-import { AssetCopyError, CancelledError, LeaseLostError, messageOf } from '../core/errors.ts';
-import { normalizePrefix, typeRoot } from '../core/keys.ts';
-import { objectMetadata } from '../core/metadata.ts';
+import { CancelledError, LeaseLostError, messageOf } from '../core/errors.ts';
+import { normalizePrefix } from '../core/keys.ts';
 import { planPage } from '../core/plan.ts';
 import type { PlannedAsset } from '../core/plan.ts';
 import type { Failure } from '../core/report.ts';
 import { MAX_LISTED_FAILURES } from '../core/report.ts';
-import type { ListPage, Destination, Source } from '../ports/storage.ts';
+import type { ListPage, Destination } from '../ports/storage.ts';
 import { Catalog } from '../store/catalog.ts';
 import type { CatalogEntry } from '../store/catalog.ts';
-import { damagedKeys, settleDamage } from '../store/damage.ts';
+import { settleDamage } from '../store/damage.ts';
 import { FailureLog } from '../store/failure-log.ts';
-import { Lease, describeHolder } from '../store/lease.ts';
+import { CLI_LEASE_RENEW_MS, LEASE_LIFETIME_MS, Lease, describeHolder } from '../store/lease.ts';
 import type { LeaseToken } from '../store/lease.ts';
-import { transferWithRetry } from '../transfer/retrying.ts';
+import { copyAsset } from './copy-asset.ts';
+import { currentFileTest, lookupFor, markSeen, missingKeys, prepareRun } from './prepare.ts';
+import type { Prepared } from './prepare.ts';
+import type { Spend } from './copy-asset.ts';
 import { copyWithin } from './copy-page.ts';
 import type { CopyOutcome, TimeBound } from './copy-page.ts';
 import { checkCursor } from './cursor-guard.ts';
 import { finishRun, reportOf } from './finish-run.ts';
 import { admit, afterPage } from './page.ts';
-import type { PreviousEntry } from './page.ts';
 import type { EngineObserver, EngineOptions, CountingSource } from './options.ts';
 import { initialState, newRunId } from './run-state.ts';
 import type { RunReport, RunState } from './run-state.ts';
 
 export type { DiffMode, RunReport, RunState } from './run-state.ts';
 export type { EngineObserver, EngineOptions, CountingSource } from './options.ts';
-
-/** What the engine loads once per process to plan pages: the previous catalog and the inventory. */
-export interface Prepared {
-  readonly previous: Map<string, PreviousEntry & { readonly resourceType: string }>;
-  /** List mode: what the destination holds, less the keys seen by this run so far. */
-  readonly inventory: Map<string, StoredObject> | undefined;
-  /** Head mode: keys seen by this run so far. */
-  readonly seen: Set<string>;
-}
 
 /**
  * One backup pass, as steps a durable function can checkpoint between: `start` (take the lease,
@@ -70,7 +61,8 @@ export class BackupEngine {
   ) {
     this.catalog = new Catalog(destination, options.prefix, options.retryDelayMs);
     this.listings = listingsFor(options.resourceTypes);
-    this.lease = new Lease(destination, options.prefix, `${destination.description}${options.prefix ? ` (prefix ${options.prefix})` : ''}`);
+    const where = `${destination.description}${options.prefix ? ` (prefix ${options.prefix})` : ''}`;
+    this.lease = new Lease(destination, options.prefix, where, options.leaseLifetimeMs ?? LEASE_LIFETIME_MS, options.leaseOwner);
   }
 
   /**
@@ -84,22 +76,44 @@ export class BackupEngine {
     if (!this.options.dryRun) {
       await this.destination.check();
       this.token = await this.lease.acquire(this.options.holder ?? describeHolder('cloudinary-backup'), runId, now);
-      const root = normalizePrefix(this.options.prefix);
-      const olderThan = new Date(now.getTime() - (this.options.staleUploadAgeMs ?? 3600_000));
-      // Only keys this tool writes: the type folders under the prefix, never another app's uploads.
-      for (const rt of this.options.resourceTypes) {
-        staleUploadsAborted += (await this.destination.abortStaleUploads?.(`${root ? `${root}/` : ''}${rt}/`, olderThan)) ?? 0;
+      try {
+        staleUploadsAborted = await this.abortStale(now);
+      } catch (err) {
+        await this.releaseQuietly();
+        throw err;
       }
     }
-    const ptr = await this.catalog.pointer();
+    let ptr;
+    try {
+      ptr = await this.catalog.pointer();
+    } catch (err) {
+      await this.releaseQuietly();
+      throw err;
+    }
     const state = initialState({ runId, startedAt: now.toISOString(), slot: ptr?.slot === 'a' ? 'b' : 'a', listingComplete: this.listings.length === 0, staleUploadsAborted });
     return this.token ? { ...state, lease: this.token } : state;
   }
 
+  /** Aborts the multipart uploads a killed run left, under the type folders only (never another app's). */
+  private async abortStale(now: Date): Promise<number> {
+    const root = normalizePrefix(this.options.prefix);
+    const olderThan = new Date(now.getTime() - (this.options.staleUploadAgeMs ?? 3600_000));
+    let aborted = 0;
+    for (const rt of this.options.resourceTypes) aborted += (await this.destination.abortStaleUploads?.(`${root ? `${root}/` : ''}${rt}/`, olderThan)) ?? 0;
+    return aborted;
+  }
+
+  /** Gives the lease up if this process holds it; a failure is left to the lease's expiry. */
+  private async releaseQuietly(): Promise<void> {
+    const token = this.token;
+    this.token = undefined;
+    if (token) await this.lease.release(token).catch(() => undefined);
+  }
+
   /** Renews the lease (serialised: a timer and a step may both ask). Throws LeaseLostError. */
-  private async renew(state: RunState): Promise<LeaseToken | undefined> {
+  private async renew(state: RunState, force = true): Promise<LeaseToken | undefined> {
     const from = this.token ?? state.lease;
-    if (!from) return undefined;
+    if (!from || (!force && !this.lease.due(from))) return from;
     const next = this.renewing.then(() => this.lease.renew(this.token ?? from));
     this.renewing = next.catch(() => undefined);
     this.token = await next;
@@ -108,46 +122,7 @@ export class BackupEngine {
 
   /** Loads, once per process, the previous catalog and the inventory (less what this run saw). */
   private async prepare(state: RunState): Promise<Prepared> {
-    if (this.prepared) return this.prepared;
-    const previous: Prepared['previous'] = new Map();
-    // What `verify --deep` found damaged is not current, whatever the catalog says: copied again.
-    const damaged = await damagedKeys(this.destination, this.options.prefix);
-    for await (const e of this.catalog.entries()) {
-      previous.set(e.key, { version: e.version, current: e.state === 'current' && !damaged.has(e.key), resourceType: e.resourceType, ...(e.sha256 ? { sha256: e.sha256 } : {}) });
-    }
-    let inventory: Map<string, StoredObject> | undefined;
-    if (this.options.diff === 'list') {
-      inventory = new Map();
-      for (const rt of this.options.resourceTypes) for await (const o of this.destination.list(typeRoot(this.options.prefix, rt, ''))) inventory.set(o.key, o);
-    }
-    const prepared: Prepared = { previous, inventory, seen: new Set() };
-    // A resumed run: what earlier pages of this run recorded is not missing.
-    for await (const e of this.catalog.readSlot(state.slot, state.pageNo)) this.markSeen(prepared, e.key);
-    this.prepared = prepared;
-    return prepared;
-  }
-
-  private markSeen(p: Prepared, key: string): void {
-    p.inventory?.delete(key);
-    p.seen.add(key);
-  }
-
-  /** What the destination holds at each key of a page: the inventory, or one HeadObject each. */
-  private async lookup(p: Prepared, keys: readonly string[]): Promise<(key: string) => StoredObject | undefined> {
-    if (p.inventory) {
-      const inv = p.inventory;
-      return (key) => inv.get(key);
-    }
-    const heads = new Map<string, StoredObject>();
-    const queue = [...keys];
-    const worker = async (): Promise<void> => {
-      for (let k = queue.shift(); k !== undefined; k = queue.shift()) {
-        const h = await this.destination.head(k);
-        if (h) heads.set(k, h);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, this.options.concurrency) }, worker));
-    return (key) => heads.get(key);
+    return (this.prepared ??= await prepareRun(this.catalog, this.destination, this.options, state));
   }
 
   /** Lists the page at the state's cursor and checks its next_cursor (see cursor-guard.ts). */
@@ -170,17 +145,17 @@ export class BackupEngine {
     if (this.cancelled) throw new CancelledError();
     const listing = this.listings[state.listingIndex];
     if (listing === undefined || state.listingComplete) return { ...state, listingComplete: true };
-    const lease = await this.renew(state);
+    const lease = await this.renew(state, false);
     const p = await this.prepare(state);
     const { page, calls } = await this.listPage(state, listing);
     const keysOnly = planPage(this.options.prefix, page.assets, () => undefined);
-    const lookup = await this.lookup(p, keysOnly.filter((i) => i.decision.action !== 'skip').map((i) => i.key));
+    const lookup = await lookupFor(p, this.destination, this.options.concurrency, keysOnly.filter((i) => i.decision.action !== 'skip').map((i) => i.key));
     const planned = planPage(this.options.prefix, page.assets, lookup, (k) => p.previous.get(k));
     this.observer.planned?.(planned);
     const admission = admit(state, planned, state.maxBytes ?? this.options.maxBytes, (k) => p.previous.get(k));
     for (const item of admission.copies) this.observer.admitted?.(item);
     for (const s of admission.settled) if (s.outcome === 'deferred') this.observer.deferred?.(s.item);
-    const spend = { downloaded: 0, retryBytes: 0, charged: state.plannedBytes + admission.copies.reduce((n, i) => n + i.asset.bytes, 0) };
+    const spend: Spend = { downloaded: 0, retryBytes: 0, charged: state.plannedBytes + admission.copies.reduce((n, i) => n + i.asset.bytes, 0) };
     let outcomes: CopyOutcome[] = [];
     let bytesPerMs = state.bytesPerMs;
     if (!this.options.dryRun && admission.copies.length > 0) {
@@ -205,7 +180,8 @@ export class BackupEngine {
       bytesPerMs,
       ...(this.options.singlePutMax === undefined ? {} : { singlePutMax: this.options.singlePutMax }),
     });
-    for (const e of result.entries) if (isBackedUpType(e)) this.markSeen(p, e.key);
+    // Every asset listed is not missing from Cloudinary, whatever became of its copy.
+    for (const i of planned) if (isBackedUpType(i.asset)) markSeen(p, i.key);
     return this.record(result.state, result.entries, result.failures);
   }
 
@@ -224,43 +200,18 @@ export class BackupEngine {
     return next;
   }
 
-  /** Copies one original with retries; charges each retry to the budget. Resolves with its sha256. */
-  private async copyOne(
-    item: PlannedAsset,
-    signal: AbortSignal,
-    onBytes: (n: number) => void,
-    state: RunState,
-    spend: { downloaded: number; retryBytes: number; charged: number },
-  ): Promise<string> {
+  /** One copy, abortable by Ctrl-C as well as by the step's time bound; reported to the observer. */
+  private async copyOne(item: PlannedAsset, signal: AbortSignal, onBytes: (n: number) => void, state: RunState, spend: Spend): Promise<string> {
     const ac = new AbortController();
     const abort = (): void => ac.abort(signal.reason);
     signal.addEventListener('abort', abort, { once: true });
     this.inFlight.add(ac);
     try {
       if (this.cancelled) throw new CancelledError();
-      const sha256 = await transferWithRetry({
-        open: async (s) => this.source.open(item.asset, s),
-        write: async (body, length, s) => {
-          await this.destination.put({ key: item.key, body, length, metadata: objectMetadata(item.asset), signal: s });
-        },
-        ...(this.options.copyAttempts === undefined ? {} : { attempts: this.options.copyAttempts }),
-        ...(this.options.retryDelayMs === undefined ? {} : { retryDelayMs: this.options.retryDelayMs }),
-        ...(this.options.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: this.options.idleTimeoutMs }),
-        signal: ac.signal,
-        onBytes: (n) => {
-          spend.downloaded += n;
-          onBytes(n);
-          this.observer.bytes?.(n);
-        },
-        // A retry downloads the asset again: it must fit in the budget like a first copy.
-        mayRetry: () => {
-          const budget = state.maxBytes ?? this.options.maxBytes;
-          if (budget !== undefined && spend.charged + item.asset.bytes > budget) return false;
-          spend.charged += item.asset.bytes;
-          spend.retryBytes += item.asset.bytes;
-          return true;
-        },
-        isFinal: (err) => (err instanceof AssetCopyError && !err.retryable) || (err as Error | undefined)?.name === 'AssetNotReadyError',
+      const io = { source: this.source, destination: this.destination, options: this.options, budget: state.maxBytes ?? this.options.maxBytes };
+      const sha256 = await copyAsset(item, io, spend, ac.signal, (n) => {
+        onBytes(n);
+        this.observer.bytes?.(n);
       });
       this.observer.copied?.(item, sha256);
       return sha256;
@@ -312,35 +263,19 @@ export class BackupEngine {
         observer: this.observer,
         cancelled: this.cancelled,
         processFailures: this.failures,
-        missingKeys: () => this.missingKeys(p),
-        isCurrentFile: this.currentFiles(p),
+        missingKeys: () => missingKeys(p, this.destination, this.options),
+        isCurrentFile: currentFileTest(p, this.destination),
         settleDamage: () => settleDamage(this.destination, this.options.prefix, this.catalog.entries(), new Set(this.options.resourceTypes)),
         previous: p.previous,
         release: async () => {
           const token = this.token ?? flushed.lease;
+          this.token = undefined;
           if (token) await this.lease.release(token);
         },
       },
       flushed,
       now,
     );
-  }
-
-  /** On a store that files several keys as one (fileIdentity), which keys are a listed asset's file. */
-  private currentFiles(p: Prepared): ((key: string) => boolean) | undefined {
-    const identity = this.destination.fileIdentity?.bind(this.destination);
-    if (!identity) return undefined;
-    const files = new Set([...p.seen].map(identity));
-    return (key) => !p.seen.has(key) && files.has(identity(key));
-  }
-
-  private async missingKeys(p: Prepared): Promise<string[]> {
-    if (p.inventory) return [...p.inventory.keys()].sort();
-    const out: string[] = [];
-    for (const rt of this.options.resourceTypes) {
-      for await (const o of this.destination.list(typeRoot(this.options.prefix, rt, ''))) if (!p.seen.has(o.key)) out.push(o.key);
-    }
-    return out.sort();
   }
 
   /**
@@ -355,7 +290,7 @@ export class BackupEngine {
           this.renew(state).catch((err: unknown) => {
             if (err instanceof LeaseLostError) this.cancel();
           });
-        }, this.options.leaseRenewMs ?? 15 * 60_000)
+        }, this.options.leaseRenewMs ?? CLI_LEASE_RENEW_MS)
       : undefined;
     heartbeat?.unref();
     try {
@@ -370,6 +305,7 @@ export class BackupEngine {
       } catch {
         const base = { destination: this.destination, options: this.options, source: this.source, cancelled: this.cancelled };
         report = reportOf(base, state, { counters: state.counters, failures: this.failures.slice(0, MAX_LISTED_FAILURES), failureLogs: [], pruneRefused: null }, new Date());
+        await this.releaseQuietly();
       }
       throw new RunFailedError(err, report);
     } finally {

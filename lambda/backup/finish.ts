@@ -36,7 +36,7 @@ export const prunePlan = (
     }
   }
   const owned = missing.filter((k) => previous.has(k));
-  const max = 'count' in limit ? limit.count : Math.floor(previous.currentTotal * limit.fraction);
+  const max = 'count' in limit ? limit.count : Math.ceil(previous.currentTotal * limit.fraction);
   if (owned.length > max) {
     return {
       keys: [],

@@ -1,5 +1,6 @@
 import type { PlannedAsset } from '../core/plan.ts';
 import type { Source } from '../ports/storage.ts';
+import type { ProcessId } from '../store/lease.ts';
 import type { PruneLimit } from '../core/prune-limit.ts';
 import type { DiffMode, Quota } from './run-state.ts';
 
@@ -41,8 +42,12 @@ export interface EngineOptions {
   readonly quota?: Quota;
   /** Who takes the lease, for the message another run shows. @default the process and host */
   readonly holder?: string;
-  /** How often the command line renews its lease between pages. @default 15 minutes */
+  /** How long the lease lasts without renewal. @default LEASE_LIFETIME_MS (2 hours, the durable run's) */
+  readonly leaseLifetimeMs?: number;
+  /** How often `run()` (the command line) renews its lease on a timer. @default CLI_LEASE_RENEW_MS */
   readonly leaseRenewMs?: number;
+  /** The process that holds the lease, recorded so that a killed run on this machine is taken over at once. */
+  readonly leaseOwner?: ProcessId;
 }
 
 /** Things a front end may want to show; every callback is optional. */

@@ -100,85 +100,96 @@ const finalOutcome = (state: RunState, item: PlannedAsset, o: CopyOutcome | unde
   return o ?? { kind: 'not-started' };
 };
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** The figures of a state that one page changes, as a mutable tally. */
+type Tally = Mutable<Pick<RunState, 'plannedCopies' | 'plannedBytes' | 'plannedS3Requests' | 'remainingToCopy' | 'remainingBytes' | 'budgetExhausted'>> & {
+  readonly counters: Mutable<RunCounters>;
+  readonly listedByType: Record<string, number>;
+  readonly entries: CatalogEntry[];
+  readonly failures: Failure[];
+  readonly doneIds: string[];
+  readonly cutIds: string[];
+};
+
+const listed = (t: Tally, p: PlannedAsset): void => {
+  t.counters.listed += 1;
+  t.listedByType[p.asset.resourceType] = (t.listedByType[p.asset.resourceType] ?? 0) + 1;
+  t.doneIds.push(settledId(p.key));
+};
+
+/** Counts an asset settled without a copy: unchanged, remote, or deferred by the budget. */
+const tallySettled = (t: Tally, s: SettledItem): void => {
+  listed(t, s.item);
+  if (s.outcome === 'skipped') t.counters.skipped += 1;
+  else if (s.outcome === 'unchanged') {
+    t.counters.unchanged += 1;
+    t.entries.push(entryFor(s.item.asset, s.item.key, 'current', s.sha256));
+  } else {
+    t.budgetExhausted = true;
+    t.remainingToCopy += 1;
+    t.remainingBytes += s.item.asset.bytes;
+    t.entries.push(entryFor(s.item.asset, s.item.key, 'stale', undefined));
+  }
+};
+
+/** Counts one copy by its outcome (undefined: planned only, in a dry run); unfinished ones stay open. */
+const tallyCopy = (t: Tally, item: PlannedAsset, o: CopyOutcome | undefined, singlePutMax: number | undefined): void => {
+  if (o?.kind === 'interrupted' || o?.kind === 'not-started') {
+    if (o.kind === 'interrupted') t.cutIds.push(settledId(item.key));
+    return;
+  }
+  listed(t, item);
+  if (o?.kind === 'pending') {
+    t.counters.pending += 1;
+    t.entries.push(entryFor(item.asset, item.key, 'stale', undefined));
+    return;
+  }
+  t.plannedCopies += 1;
+  t.plannedBytes += item.asset.bytes;
+  t.plannedS3Requests += s3RequestsFor(item.asset.bytes, singlePutMax);
+  if (o?.kind === 'copied') {
+    t.counters.copied += 1;
+    t.counters.bytesCopied += item.asset.bytes;
+    t.entries.push(entryFor(item.asset, item.key, 'current', o.sha256));
+  } else if (o?.kind === 'failed') {
+    t.counters.failed += 1;
+    t.failures.push(failureOf(item, o.error));
+    t.entries.push(entryFor(item.asset, item.key, 'stale', undefined));
+  }
+};
+
 /**
  * The state after a step's work on its page (a new object; `state` is not changed): counters,
  * budget and the page's progress. The page is finished when every asset is settled; otherwise
  * the cursor stays and the settled assets are remembered by id.
  */
 export const afterPage = (state: RunState, work: PageWork): PageResult => {
-  const entries: CatalogEntry[] = [];
-  const failures: Failure[] = [];
-  const doneIds: string[] = [];
-  const cutIds: string[] = [];
-  const c: { -readonly [K in keyof RunCounters]: number } = { ...addCounters(state.counters, { cloudinaryApiCalls: work.apiCalls }) };
-  let { plannedCopies, plannedBytes, plannedS3Requests, remainingToCopy, remainingBytes, budgetExhausted } = state;
-  const listedByType: Record<string, number> = { ...state.listedByType };
-  const list = (p: PlannedAsset): void => {
-    c.listed += 1;
-    listedByType[p.asset.resourceType] = (listedByType[p.asset.resourceType] ?? 0) + 1;
+  const { plannedCopies, plannedBytes, plannedS3Requests, remainingToCopy, remainingBytes, budgetExhausted } = state;
+  const t: Tally = {
+    ...{ plannedCopies, plannedBytes, plannedS3Requests, remainingToCopy, remainingBytes, budgetExhausted },
+    counters: { ...addCounters(state.counters, { cloudinaryApiCalls: work.apiCalls }) },
+    listedByType: { ...state.listedByType },
+    entries: [],
+    failures: [],
+    doneIds: [],
+    cutIds: [],
   };
-  for (const s of work.admission.settled) {
-    list(s.item);
-    doneIds.push(settledId(s.item.key));
-    if (s.outcome === 'skipped') c.skipped += 1;
-    else if (s.outcome === 'unchanged') {
-      c.unchanged += 1;
-      entries.push(entryFor(s.item.asset, s.item.key, 'current', s.sha256));
-    } else {
-      budgetExhausted = true;
-      remainingToCopy += 1;
-      remainingBytes += s.item.asset.bytes;
-      entries.push(entryFor(s.item.asset, s.item.key, 'stale', undefined));
-    }
-  }
-  work.admission.copies.forEach((item, i) => {
-    const o = work.dryRun ? undefined : finalOutcome(state, item, work.outcomes[i]);
-    if (o?.kind === 'interrupted' || o?.kind === 'not-started') {
-      if (o.kind === 'interrupted') cutIds.push(settledId(item.key));
-      return;
-    }
-    list(item);
-    doneIds.push(settledId(item.key));
-    if (o?.kind === 'pending') {
-      c.pending += 1;
-      entries.push(entryFor(item.asset, item.key, 'stale', undefined));
-      return;
-    }
-    plannedCopies += 1;
-    plannedBytes += item.asset.bytes;
-    plannedS3Requests += s3RequestsFor(item.asset.bytes, work.singlePutMax);
-    if (o?.kind === 'copied') {
-      c.copied += 1;
-      c.bytesCopied += item.asset.bytes;
-      entries.push(entryFor(item.asset, item.key, 'current', o.sha256));
-    } else if (o?.kind === 'failed') {
-      c.failed += 1;
-      failures.push(failureOf(item, o.error));
-      entries.push(entryFor(item.asset, item.key, 'stale', undefined));
-    }
-  });
+  for (const s of work.admission.settled) tallySettled(t, s);
+  work.admission.copies.forEach((item, i) => tallyCopy(t, item, work.dryRun ? undefined : finalOutcome(state, item, work.outcomes[i]), work.singlePutMax));
+  const { entries, failures, doneIds, cutIds, ...figures } = t;
   const partial = doneIds.length < work.admission.settled.length + work.admission.copies.length;
-  const base: RunState = {
+  const { page: _p, cursor: _c, ...rest }: RunState = {
     ...state,
-    counters: c,
-    listedByType,
-    plannedCopies,
-    plannedBytes: plannedBytes + work.retryBytes,
-    plannedS3Requests,
-    remainingToCopy,
-    remainingBytes,
-    budgetExhausted,
+    ...figures,
+    plannedBytes: figures.plannedBytes + work.retryBytes,
     downloadedBytes: state.downloadedBytes + work.downloadedBytes,
     steps: state.steps + 1,
     ...(work.bytesPerMs === undefined ? {} : { bytesPerMs: work.bytesPerMs }),
   };
-  if (partial) {
-    const { page: _old, ...rest } = base;
-    return { state: { ...rest, page: { done: [...(state.page?.done ?? []), ...doneIds], interrupted: cutIds } }, entries, failures, partial };
-  }
-  const { page: _p, cursor: _c, ...rest } = base;
-  const next: RunState = work.nextCursor
-    ? { ...rest, cursor: work.nextCursor }
-    : { ...rest, listingIndex: state.listingIndex + 1, listingComplete: state.listingIndex + 1 >= work.listings };
+  let next: RunState;
+  if (partial) next = { ...rest, ...(state.cursor ? { cursor: state.cursor } : {}), page: { done: [...(state.page?.done ?? []), ...doneIds], interrupted: cutIds } };
+  else if (work.nextCursor) next = { ...rest, cursor: work.nextCursor };
+  else next = { ...rest, listingIndex: state.listingIndex + 1, listingComplete: state.listingIndex + 1 >= work.listings };
   return { state: next, entries, failures, partial };
 };

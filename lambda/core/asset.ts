@@ -61,6 +61,18 @@ export const needsSignedDownload = (asset: Pick<Asset, 'type'>): boolean =>
  * True when a public_id has a `.` or `..` path segment. Every URL parser resolves those (also
  * spelled %2e), so a secure_url holding one names another asset or none: such an original is
  * fetched through the signed download URL, which carries the public_id as a query parameter
- * (found by the fault suite: `a/../b` was fetched as `b`, which 404'd or could be another asset).
+ * (`a/../b` would be fetched as `b`: a 404, or another asset's bytes).
  */
 export const hasDotSegment = (publicId: string): boolean => publicId.split('/').some((s) => s === '.' || s === '..');
+
+/**
+ * Reads a list of resource types (the CLI's --resource-types, the function's RESOURCE_TYPES, the
+ * CDK context `resourceTypes`): trimmed, lower-cased, deduplicated, in the canonical order. The one
+ * parser of that value; callers turn the error into their own message.
+ */
+export const parseResourceTypes = (items: readonly string[]): { readonly types: ResourceType[] } | { readonly unknown: string[] } => {
+  const wanted = items.map((i) => i.trim().toLowerCase()).filter((i) => i !== '');
+  const unknown = wanted.filter((w) => !(RESOURCE_TYPES as readonly string[]).includes(w));
+  if (unknown.length > 0 || wanted.length === 0) return { unknown };
+  return { types: RESOURCE_TYPES.filter((t) => wanted.includes(t)) };
+};

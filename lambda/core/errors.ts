@@ -105,6 +105,9 @@ export interface LeaseHolder {
   readonly runId: string;
   readonly takenAt: string;
   readonly expiresAt: string;
+  /** The machine and process of a command-line run (absent for the Lambda). */
+  readonly host?: string;
+  readonly pid?: number;
 }
 
 /** Another run holds the backup's lease: this run did not start and wrote nothing. */

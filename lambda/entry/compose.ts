@@ -43,17 +43,19 @@ export const parseTarget = (
         `${option} "${raw}" is not a valid S3 location: expected s3://BUCKET[/PREFIX] with a bucket name of 3-63 lowercase letters, digits, dots or hyphens.`,
       );
     }
-    const prefix = normalizePrefix(m[2] ?? '');
-    const destination = new S3Destination((s3Client ?? createS3Client)(), bucket, {
-      probeKey: `${catalogRoot(prefix)}/write-check`,
-      ...s3Options,
-    });
-    return { destination, prefix, label: `s3://${bucket}${prefix ? `/${prefix}` : ''}` };
+    return s3Target((s3Client ?? createS3Client)(), bucket, m[2] ?? '', s3Options);
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) {
     throw new ConfigError(`${option} "${raw}": only s3:// URLs and local folders are supported.`);
   }
   return { destination: new FoldSafeDestination(new LocalDestination(raw)), prefix: '', label: raw };
+};
+
+/** The S3 destination of a bucket and prefix (the CLI's s3:// targets and the Lambda's bucket). */
+export const s3Target = (client: S3Client, bucket: string, rawPrefix: string, s3Options: { readonly singlePutMax?: number } = {}): Target => {
+  const prefix = normalizePrefix(rawPrefix);
+  const destination = new S3Destination(client, bucket, { probeKey: `${catalogRoot(prefix)}/write-check`, ...s3Options });
+  return { destination, prefix, label: `s3://${bucket}${prefix ? `/${prefix}` : ''}` };
 };
 
 /** The Cloudinary side of a run: the SDK, the raw source and its guard. */

@@ -1,4 +1,4 @@
-import { RESOURCE_TYPES } from '../core/asset.ts';
+import { RESOURCE_TYPES, parseResourceTypes } from '../core/asset.ts';
 import { ConfigError } from '../core/errors.ts';
 import { normalizePrefix } from '../core/keys.ts';
 import { parseSize } from '../core/sizes.ts';
@@ -41,9 +41,9 @@ export const readSettings = (env: NodeJS.ProcessEnv): FunctionSettings => {
     maxBytesPerRun = parseSize(rawBudget);
     if (maxBytesPerRun === undefined) throw new ConfigError(`MAX_BYTES_PER_RUN must be a size such as 500MB, "auto" or "none" (got "${rawBudget}").`);
   }
-  const resourceTypes = (env.RESOURCE_TYPES ?? RESOURCE_TYPES.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
-  const bad = resourceTypes.filter((t) => !(RESOURCE_TYPES as readonly string[]).includes(t));
-  if (resourceTypes.length === 0 || bad.length) throw new ConfigError(`RESOURCE_TYPES has unknown types: ${bad.join(', ') || '(none)'}.`);
+  const parsed = parseResourceTypes((env.RESOURCE_TYPES ?? RESOURCE_TYPES.join(',')).split(','));
+  if (!('types' in parsed)) throw new ConfigError(`RESOURCE_TYPES has unknown types: ${parsed.unknown.join(', ') || '(none)'}; redeploy with -c resourceTypes=image,video,raw (any subset).`);
+  const resourceTypes = parsed.types;
   const creditCeiling = Number(env.CREDIT_CEILING ?? '0.9');
   if (!(creditCeiling > 0 && creditCeiling <= 1)) throw new ConfigError(`CREDIT_CEILING must be a fraction above 0 and at most 1 (got "${env.CREDIT_CEILING}").`);
   const maxPrune = parsePruneLimit(env.MAX_PRUNE ?? '10%');

@@ -5,12 +5,22 @@ import { catalogRoot } from '../core/keys.ts';
 import type { Destination } from '../ports/storage.ts';
 
 /**
- * How long a lease lasts without renewal. A durable run renews it after every step and every
+ * How long a durable run's lease lasts without renewal. It renews it after every step and every
  * wait; its longest wait is one Admin API window (an hour) and a step lasts at most one
  * invocation (15 minutes), so two hours is never reached by a live run, and a killed run's lease
  * is taken over two hours after its last renewal.
  */
 export const LEASE_LIFETIME_MS = 2 * 3600_000;
+
+/**
+ * A command-line run's lease: it renews it on a timer (every CLI_LEASE_RENEW_MS, and after every
+ * page), so a short lifetime is safe, and a run killed on another machine blocks the backup for
+ * ten minutes at most; on the same machine it is taken over at once (isOrphaned). A rate-limit
+ * wait in the CLI sleeps in-process, with the timer still renewing.
+ */
+export const CLI_LEASE_LIFETIME_MS = 10 * 60_000;
+/** How often a command-line run renews its lease. */
+export const CLI_LEASE_RENEW_MS = 2 * 60_000;
 
 /** A held lease: what a checkpoint keeps to renew or release it (JSON, a few hundred bytes). */
 export interface LeaseToken {
@@ -18,7 +28,33 @@ export interface LeaseToken {
   readonly holder: string;
   readonly runId: string;
   readonly takenAt: string;
+  /** When this run last wrote the lease (take or renewal), ISO-8601. */
+  readonly renewedAt: string;
 }
+
+/** Where this process runs, recorded in a command-line run's lease (see isOrphaned). */
+export interface ProcessId {
+  readonly host: string;
+  readonly pid: number;
+}
+
+/** This process, as a lease records it. */
+export const thisProcess = (): ProcessId => ({ host: hostname(), pid: process.pid });
+
+/**
+ * True when a lease was taken by a process on this machine that no longer runs (a command-line
+ * run killed with SIGKILL or a power cut): it is taken over at once instead of after its expiry.
+ * `kill(pid, 0)` checks existence only; EPERM means the process exists under another user.
+ */
+export const isOrphaned = (held: LeaseHolder, me: ProcessId = thisProcess()): boolean => {
+  if (held.host !== me.host || held.pid === undefined || held.pid === me.pid) return false;
+  try {
+    process.kill(held.pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+};
 
 /** The outcome of trying to take the lease. */
 export type TakeResult = { readonly held: LeaseToken } | { readonly heldBy: LeaseHolder };
@@ -57,21 +93,29 @@ export class Lease {
     prefix: string,
     private readonly where: string,
     private readonly lifetimeMs = LEASE_LIFETIME_MS,
+    /** Set for a command-line run: recorded, so a run killed on this machine is noticed at once. */
+    private readonly owner?: ProcessId,
   ) {
     this.key = leaseKey(prefix);
   }
 
   /** Takes the lease for `runId`, or says who holds it. Throws DestinationError on other failures. */
   async take(holder: string, runId: string, now = new Date()): Promise<TakeResult> {
-    const record = (): LeaseHolder => ({ holder, runId, takenAt: now.toISOString(), expiresAt: new Date(now.getTime() + this.lifetimeMs).toISOString() });
+    const record = (): LeaseHolder => ({
+      holder,
+      runId,
+      takenAt: now.toISOString(),
+      expiresAt: new Date(now.getTime() + this.lifetimeMs).toISOString(),
+      ...(this.owner ?? {}),
+    });
     for (let attempt = 0; attempt < 3; attempt += 1) {
       const current = await this.destination.readTagged(this.key);
       const held = current && parse(current.body);
-      if (held && Date.parse(held.expiresAt) > now.getTime()) return { heldBy: held };
+      if (held && Date.parse(held.expiresAt) > now.getTime() && !isOrphaned(held)) return { heldBy: held };
       try {
         const r = record();
         const etag = await this.destination.writeConditional(this.key, encode(r), current ? { ifMatch: current.etag } : { ifNoneMatch: '*' });
-        return { held: { etag, holder, runId, takenAt: r.takenAt } };
+        return { held: { etag, holder, runId, takenAt: r.takenAt, renewedAt: now.toISOString() } };
       } catch (err) {
         if (!(err instanceof PreconditionFailedError)) throw err;
         // Someone wrote between our read and our write: read again and decide again.
@@ -97,11 +141,11 @@ export class Lease {
    * and the renewal goes on from the object's current tag.
    */
   async renew(token: LeaseToken, now = new Date()): Promise<LeaseToken> {
-    const r: LeaseHolder = { holder: token.holder, runId: token.runId, takenAt: token.takenAt, expiresAt: new Date(now.getTime() + this.lifetimeMs).toISOString() };
+    const r: LeaseHolder = { holder: token.holder, runId: token.runId, takenAt: token.takenAt, expiresAt: new Date(now.getTime() + this.lifetimeMs).toISOString(), ...(this.owner ?? {}) };
     let etag = token.etag;
     for (let attempt = 0; attempt < 2; attempt += 1) {
       try {
-        return { ...token, etag: await this.destination.writeConditional(this.key, encode(r), { ifMatch: etag }) };
+        return { ...token, renewedAt: now.toISOString(), etag: await this.destination.writeConditional(this.key, encode(r), { ifMatch: etag }) };
       } catch (err) {
         if (!(err instanceof PreconditionFailedError)) throw err;
         const current = await this.destination.readTagged(this.key);
@@ -111,6 +155,15 @@ export class Lease {
       }
     }
     throw new LeaseLostError(this.where);
+  }
+
+  /**
+   * Whether a lease written at `token.renewedAt` is due for renewal: after an eighth of its
+   * lifetime (15 minutes for the durable run's two hours), so a run renews a few times an hour
+   * rather than on every step (one S3 request saved per listing page).
+   */
+  due(token: LeaseToken, now = new Date()): boolean {
+    return now.getTime() - Date.parse(token.renewedAt) >= this.lifetimeMs / 8;
   }
 
   /** Gives the lease up (an expired record, written only if this run still holds it). */

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import path from 'node:path';
@@ -12,7 +13,19 @@ import type { BenchId } from './options.ts';
 import { rcloneVersion } from './rclone.ts';
 import { formatResult } from './table.ts';
 import type { BenchResult } from './table.ts';
+import { S3_CHECKSUMS } from '../fakes/s3rver.ts';
 import { S3_DATA_PARENT } from './world.ts';
+
+/** The commit measured, `+dirty` when tracked files differ from it (then the figures are not that commit's). */
+const commitOf = (): string => {
+  try {
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).trim() !== '';
+    return dirty ? `${head}+dirty` : head;
+  } catch {
+    return 'unknown';
+  }
+};
 
 // `npm run bench`: runs the benchmarks of issue 6, prints their tables and writes the same
 // figures as JSON. Not part of `npm test`.
@@ -86,7 +99,18 @@ const main = async (): Promise<number> => {
   for (const r of results) process.stdout.write(`${formatResult(r)}\n`);
   for (const e of errors) process.stdout.write(`\n## ${e.id}. FAILED\n${e.error}\n`);
   process.stdout.write(`\ntotal ${totalSeconds} s\n`);
-  const json = { generatedAt: new Date().toISOString(), quick: options.quick, machine: { ...machine, loadAfter }, totalSeconds, results, errors };
+  // Every figure the README quotes must trace to a file that says what was measured, when, on
+  // which Node.js, how loaded the machine was and with which S3 checksum setting (issue 16).
+  const json = {
+    generatedAt: new Date().toISOString(),
+    commit: commitOf(),
+    checksums: S3_CHECKSUMS === 'sdk-default' ? 'SDK defaults (WHEN_SUPPORTED: CRC32, aws-chunked streams)' : 'WHEN_REQUIRED (no checksums)',
+    quick: options.quick,
+    machine: { ...machine, loadAfter },
+    totalSeconds,
+    results,
+    errors,
+  };
   await mkdir(path.dirname(options.out), { recursive: true });
   await writeFile(options.out, `${JSON.stringify(json, null, 2)}\n`);
   process.stdout.write(`results written to ${path.relative(process.cwd(), options.out)}\n`);

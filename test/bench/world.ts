@@ -1,6 +1,7 @@
 import { statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { LISTED_TYPES } from '../../lambda/core/asset.ts';
 import { CloudinaryFake } from '../fakes/cloudinary-fake.ts';
 import type { ResourceType } from '../fakes/cloudinary-fake.ts';
 import { startS3rver } from '../fakes/s3rver.ts';
@@ -119,9 +120,13 @@ export interface SeededWorld {
   stop(): Promise<void>;
 }
 
-/** Listing pages one full pass over `perType` needs (500 per page, one even for an empty type). */
+/**
+ * Listing pages one full pass over `perType` needs: every resource type is listed once per
+ * delivery type (LISTED_TYPES, lambda/core/asset.ts), 500 per page, one page even when empty.
+ * The bench's assets are all `upload`: the other delivery types cost one empty page each.
+ */
 export const listingPages = (perType: Readonly<Record<string, number>>): number =>
-  Object.values(perType).reduce((sum, n) => sum + Math.max(1, Math.ceil(n / 500)), 0);
+  Object.values(perType).reduce((sum, n) => sum + Math.max(1, Math.ceil(n / 500)) + (LISTED_TYPES.length - 1), 0);
 
 /**
  * Fills a fake account with `n` small assets — 70% images, 20% videos, 10% raw files, in

@@ -8,14 +8,84 @@
 const path = require('node:path');
 const fs = require('node:fs/promises');
 const S3rver = require('s3rver');
+const { strictMiddleware, putPartAtomically } = require('./s3rver-strict.cjs');
+const xmlEscape = (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const [directory, bucketsArg, portArg] = process.argv.slice(2);
 const server = new S3rver({
   address: '127.0.0.1',
   port: Number(portArg || 0),
   silent: true,
   directory,
-  allowMismatchedSignatures: true,
+  // Signatures are checked by s3rver-strict.cjs (s3rver's own check skips SigV4).
+  allowMismatchedSignatures: false,
   configureBuckets: (bucketsArg || '').split(',').filter(Boolean).map((name) => ({ name })),
+});
+// Conditional writes (s3rver 3.7 ignores If-None-Match / If-Match on writes; real S3 honours
+// them on PutObject and CompleteMultipartUpload). Sources: the S3 User Guide "How to prevent
+// object overwrites with conditional writes"
+// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html) and the
+// PutObject / CompleteMultipartUpload API reference (IfNoneMatch, IfMatch; the same text is in
+// @aws-sdk/client-s3 dist-types/models/models_0.d.ts):
+//   - If-None-Match: * on an existing key -> 412 PreconditionFailed; only "*" is accepted.
+//   - If-Match: <etag> whose ETag differs from the current object's -> 412 PreconditionFailed;
+//     with no current object the User Guide answers 404 NoSuchKey ("Conditional write behavior").
+//   - Concurrent conditional writes on one key: at most one succeeds (S3 answers the other 412,
+//     or 409 ConditionalRequestConflict). Here conditional writes on one key are serialised
+//     (check, then write, then the next one checks), so the loser always sees 412.
+// Unconditional writes are not serialised: S3 lets them race (last writer wins).
+const keyLocks = new Map();
+const withKeyLock = async (id, fn) => {
+  const previous = keyLocks.get(id) || Promise.resolve();
+  let release;
+  const done = new Promise((r) => (release = r));
+  const tail = previous.then(() => done);
+  keyLocks.set(id, tail);
+  await previous;
+  try {
+    return await fn();
+  } finally {
+    release();
+    if (keyLocks.get(id) === tail) keyLocks.delete(id);
+  }
+};
+const s3ErrorBody = (code, message, extra = '') =>
+  `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message>${extra}</Error>`;
+const refuse = async (ctx, status, code, message, extra) => {
+  // Read the body first, as for an injected fault: the client sees the answer, not a broken pipe.
+  for await (const _ of ctx.req);
+  ctx.status = status;
+  ctx.type = 'application/xml';
+  ctx.body = s3ErrorBody(code, message, extra);
+};
+const stripQuotes = (etag) => String(etag).trim().replace(/^W\//, '').replace(/^"|"$/g, '');
+server.middleware.unshift(async (ctx, next) => {
+  const ifNoneMatch = ctx.get('if-none-match');
+  const ifMatch = ctx.get('if-match');
+  if (!ifNoneMatch && !ifMatch) return next();
+  const parts = ctx.path.split('/').filter(Boolean);
+  const subresources = Object.keys(ctx.query).filter((q) => q !== 'x-id');
+  const isPut = ctx.method === 'PUT' && parts.length >= 2 && subresources.length === 0 && !ctx.get('x-amz-copy-source');
+  const isComplete = ctx.method === 'POST' && parts.length >= 2 && typeof ctx.query.uploadId === 'string';
+  if (!isPut && !isComplete) return next();
+  if (ifNoneMatch && ifNoneMatch !== '*') {
+    return refuse(ctx, 501, 'NotImplemented', 'A header you provided implies functionality that is not implemented', '<Header>If-None-Match</Header>');
+  }
+  const bucket = decodeURIComponent(parts[0]);
+  const key = decodeURIComponent(parts.slice(1).join('/'));
+  return withKeyLock(`${bucket}/${key}`, async () => {
+    const exists = await server.store.existsObject(bucket, key);
+    if (ifNoneMatch && exists) {
+      return refuse(ctx, 412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', '<Condition>If-None-Match</Condition>');
+    }
+    if (ifMatch) {
+      if (!exists) return refuse(ctx, 404, 'NoSuchKey', 'The specified key does not exist.', `<Key>${xmlEscape(key)}</Key>`);
+      const current = (await server.store.getMetadata(bucket, key)).etag;
+      if (stripQuotes(current) !== stripQuotes(ifMatch)) {
+        return refuse(ctx, 412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', '<Condition>If-Match</Condition>');
+      }
+    }
+    await next();
+  });
 });
 server.middleware.unshift(async (ctx, next) => {
   const uploadId = ctx.query.uploadId;
@@ -36,7 +106,6 @@ server.middleware.unshift(async (ctx, next) => {
 // s3rver 3.7 has no ListMultipartUploads (501) either; real S3 has. This lists the uploads in
 // <bucket>/._S3rver_uploads/ (Initiated = the upload folder's time), honouring Prefix, so the
 // clean-up of uploads left open by a killed run can be tested.
-const xmlEscape = (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 server.middleware.unshift(async (ctx, next) => {
   const parts = ctx.path.split('/').filter(Boolean);
   if (ctx.method !== 'GET' || parts.length !== 1 || !('uploads' in ctx.query)) return next();
@@ -55,6 +124,11 @@ server.middleware.unshift(async (ctx, next) => {
   ctx.type = 'application/xml';
   ctx.body = `<?xml version="1.0" encoding="UTF-8"?><ListMultipartUploadsResult><Bucket>${xmlEscape(bucket)}</Bucket><Prefix>${xmlEscape(prefix)}</Prefix><MaxUploads>1000</MaxUploads><IsTruncated>false</IsTruncated>${uploads.join('')}</ListMultipartUploadsResult>`;
 });
+// Refuse what S3 refuses (bad signatures, bodies that do not match their digests, aws-chunked
+// framing, key/metadata/part limits): see s3rver-strict.cjs. Runs after the request counter and
+// the fault injection (added later, so they run first) and before everything else.
+server.middleware.unshift(strictMiddleware(directory));
+server.store.putPart = putPartAtomically;
 // Counts requests by S3 operation, for the benchmarks (test/bench): GET /_s3rver/requests
 // answers the counts as JSON, DELETE /_s3rver/requests resets them. A bucket name cannot
 // start with "_", so the path never shadows a bucket. Added last, so it runs first.
@@ -104,6 +178,8 @@ let faultRules = [];
 let injected = {};
 server.middleware.unshift(async (ctx, next) => {
   if (ctx.path === '/_s3rver/faults') {
+    // The answer holds the state before the request, so DELETE tells what was injected.
+    const answer = JSON.stringify({ rules: faultRules, injected });
     if (ctx.method === 'PUT') {
       const chunks = [];
       for await (const c of ctx.req) chunks.push(c);
@@ -114,7 +190,7 @@ server.middleware.unshift(async (ctx, next) => {
     }
     ctx.status = 200;
     ctx.type = 'application/json';
-    ctx.body = JSON.stringify({ rules: faultRules, injected });
+    ctx.body = answer;
     return;
   }
   if (faultRules.length === 0) return next();
@@ -158,7 +234,7 @@ server.store.putObject = async function putObjectAtomically(object) {
     // s3rver would store what it got from a request the client gave up on.
     // (Only for a PUT, whose content is the request itself; a completed multipart upload's
     // content is its joined parts.)
-    if (object.content instanceof IncomingMessage && size !== object.size) throw new Error(`IncompleteBody: ${size} of ${object.size} bytes`);
+    if ((object.content instanceof IncomingMessage || object.content.isRequestBody) && size !== object.size) throw new Error(`IncompleteBody: ${size} of ${object.size} bytes`);
     await fs.rename(tmp, objectPath);
   } catch (err) {
     await fs.rm(tmp, { force: true });

@@ -52,6 +52,18 @@ export interface S3rverOptions {
   readonly parentDir?: string;
 }
 
+/**
+ * Which request checksums the tests' S3 clients use. `S3_TEST_CHECKSUMS=sdk-default` keeps the
+ * SDK's defaults (`WHEN_SUPPORTED`: a CRC32 on every upload, a streamed body sent as
+ * `aws-chunked` with a trailer), which is what the Lambda sends to AWS; anything else sets
+ * `WHEN_REQUIRED` (plain bodies), as S3-compatible servers without checksum support need.
+ */
+export const S3_CHECKSUMS: 'sdk-default' | 'when-required' = process.env.S3_TEST_CHECKSUMS === 'sdk-default' ? 'sdk-default' : 'when-required';
+
+/** The SDK environment variables for S3_CHECKSUMS (none: the SDK's defaults). */
+export const checksumEnv = (): Record<string, string> =>
+  S3_CHECKSUMS === 'sdk-default' ? {} : { AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED', AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED' };
+
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 's3rver-child.cjs');
 
 const launch = (directory: string, buckets: string[], port: number): Promise<{ child: ChildProcess; port: number }> =>
@@ -87,8 +99,7 @@ export const startS3rver = async (buckets: string[], options: S3rverOptions = {}
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'S3RVER',
       AWS_SECRET_ACCESS_KEY: 'S3RVER',
-      AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
-      AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
+      ...checksumEnv(),
     },
     openUploads: async (bucket) => {
       try {

@@ -12,7 +12,10 @@ import { parseConfig } from '../../infra/config.ts';
 import { acknowledgeNagFindings } from '../../infra/nag.ts';
 import { CloudinaryBackupStack } from '../../infra/stack.ts';
 import type { DurableLambdaHandler } from '@aws/durable-execution-sdk-js';
-import { runBundledHandler } from './bundle-run.ts';
+import { BUNDLE_BUCKET, BUNDLE_SECRET_ARN, runBundledHandler } from './bundle-run.ts';
+import { deniedCalls } from './iam-check.ts';
+import { METRICS_NAMESPACE, METRICS_SERVICE } from '../../lambda/core/metrics.ts';
+import type { TemplateJson } from './iam-check.ts';
 import { CDK_JSON_CONTEXT, INLINE_CODE, ROOT } from './synth.ts';
 
 /** Runs the CDK CLI from the repository root, as a user would. */
@@ -74,7 +77,39 @@ describe('cdk synth, offline, with no context (real esbuild bundling); the bundl
     const bundle = (await import(pathToFileURL(path.join(assetDir, 'index.mjs')).href)) as { handler?: unknown };
     assert.equal(typeof bundle.handler, 'function');
     // ... and runs: a whole nightly backup through the bundled code (fake Cloudinary, s3rver).
-    await runBundledHandler(bundle.handler as DurableLambdaHandler);
+    const run = await runBundledHandler(bundle.handler as DurableLambdaHandler);
+    // Permissions are sufficient, not only narrow: every S3 and Secrets Manager call the bundle
+    // made is allowed by the synthesized role (with the test's bucket and secret as the
+    // template's bucket and secret). KMS is not called (SSE-S3), and the durable checkpoint calls
+    // go to the local runner, not through the function's SDK, so they are not recorded here.
+    const idOf = (type: string, name: RegExp): string =>
+      Object.entries(template.Resources).find(([id, r]) => r.Type === type && name.test(id))?.[0] ?? assert.fail(`no ${type}`);
+    const physical: Record<string, Record<string, string>> = {
+      [idOf('AWS::S3::Bucket', /^BackupBucket/)]: { Ref: BUNDLE_BUCKET, Arn: `arn:aws:s3:::${BUNDLE_BUCKET}` },
+      [idOf('AWS::SecretsManager::Secret', /CloudinaryUrl/)]: { Ref: BUNDLE_SECRET_ARN, Id: BUNDLE_SECRET_ARN },
+    };
+    const distinct = [...new Map(run.calls.map((c) => [`${c.action} ${c.resource}`, c])).values()];
+    assert.ok(distinct.some((c) => c.action === 's3:PutObject') && distinct.some((c) => c.action === 'secretsmanager:GetSecretValue'));
+    assert.deepEqual(deniedCalls(template as unknown as TemplateJson, distinct, { physical }), [], 'every call the bundle made is allowed');
+    // The metrics the function printed (EMF) are the ones the alarms read: same namespace, same
+    // names, the same `service` dimension value.
+    const published = new Set<string>();
+    for (const doc of run.emf) {
+      for (const m of doc._aws.CloudWatchMetrics) {
+        assert.deepEqual(m.Dimensions, [['service']]);
+        for (const metric of m.Metrics) published.add(`${m.Namespace}/${metric.Name}/service=${String(doc['service'])}`);
+      }
+    }
+    assert.ok(published.has(`${METRICS_NAMESPACE}/RunSkipped/service=${METRICS_SERVICE}`), [...published].join(', '));
+    const alarms = Object.values(template.Resources)
+      .filter((r) => r.Type === 'AWS::CloudWatch::Alarm')
+      .map((r) => (r as unknown as { Properties: { Namespace?: string; MetricName?: string; Dimensions?: { Name: string; Value: string }[] } }).Properties)
+      .filter((p) => p.Namespace === METRICS_NAMESPACE);
+    assert.ok(alarms.length >= 2, 'alarms on the custom metrics exist');
+    for (const a of alarms) {
+      const service = a.Dimensions?.find((d) => d.Name === 'service')?.Value;
+      assert.ok(published.has(`${a.Namespace}/${a.MetricName}/service=${service}`), `the alarm on ${a.MetricName} (service=${service}) reads a metric the function publishes`);
+    }
   });
 
   it('stops with the context error, not a stack trace, on a bad value', async () => {

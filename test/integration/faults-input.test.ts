@@ -64,7 +64,9 @@ const refused = async (args: string[], env: Record<string, string | undefined>, 
 };
 
 describe('CLOUDINARY_URL', { concurrency: 2 }, () => {
-  const folder = () => ['backup', '--to', path.join(rig.sandbox, 'out')];
+  // A folder per run: two runs at once on one folder are kept apart by the run lease (exit 75).
+  let runs = 0;
+  const folder = () => ['backup', '--to', path.join(rig.sandbox, `out-${(runs += 1)}`)];
   const cases: ReadonlyArray<{ name: string; url: () => string | undefined; expected: RegExp }> = [
     { name: 'missing', url: () => undefined, expected: /CLOUDINARY_URL is not set.*cloudinary:\/\/API_KEY:API_SECRET@CLOUD_NAME/ },
     { name: 'empty', url: () => '  ', expected: /CLOUDINARY_URL is not set/ },

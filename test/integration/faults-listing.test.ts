@@ -27,6 +27,8 @@ describe('listing faults (s3rver, pages of 4)', () => {
   after(() => rig.stop());
 
   const listingCalls = (): number => rig.fake.stats.listingCalls;
+  /** Listing pages of one full run (see the first test). */
+  const PAGES = 11;
 
   test('500, 502 and 503 in the middle of the listing are retried with backoff; the run completes', async () => {
     rig.fake.resetStats();
@@ -37,9 +39,10 @@ describe('listing faults (s3rver, pages of 4)', () => {
     assert.equal(run.result.code, 0, run.result.stderr);
     assert.equal(run.report?.listingComplete, true);
     assert.equal(run.report?.unchanged, 12);
-    // image: 3 pages, video: 1, raw: 1 -> 5 pages, plus one retry per fault.
-    assert.equal(listingCalls(), 5 + 3);
-    assert.equal(run.report?.cloudinaryApiCalls, 5 + 3);
+    // Each of image, video and raw is listed per delivery type (upload, private, authenticated):
+    // image/upload 3 pages, the other 8 listings 1 page each -> 11 pages, plus one retry per fault.
+    assert.equal(listingCalls(), PAGES + 3);
+    assert.equal(run.report?.cloudinaryApiCalls, PAGES + 3);
     await rig.rerunComplete();
   });
 
@@ -54,7 +57,7 @@ describe('listing faults (s3rver, pages of 4)', () => {
     assert.match(run.result.stderr, /Cloudinary rate limit \(HTTP 420\): waiting until/);
     assert.match(run.result.stderr, /Cloudinary rate limit \(HTTP 429\): waiting until/);
     assert.ok(run.ms >= 1200, `the run waited (${run.ms} ms)`);
-    assert.equal(listingCalls(), 5 + 2);
+    assert.equal(listingCalls(), PAGES + 2);
     await rig.rerunComplete();
   });
 

@@ -5,13 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { utimes } from 'node:fs/promises';
+import { readdir, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { TMP_DIR } from '../../lambda/adapters/local/folder.ts';
 import type { FakeAsset } from '../fakes/cloudinary-fake.ts';
 import { FaultRig, until } from '../fault-rig.ts';
-import { BIN } from '../helpers.ts';
+import type { Report } from '../fault-rig.ts';
+import { BIN, parseReport } from '../helpers.ts';
 
 const MiB = 1024 * 1024;
 
@@ -98,24 +99,48 @@ describe('interruptions', () => {
     });
   }
 
-  test('the S3 server killed and restarted mid-run: nothing wrong stored, no upload left open; a rerun completes', async () => {
+  test('the S3 server killed and restarted mid-run: the upload in flight is aborted at the end of the run, exit 1, a rerun completes', async () => {
     const rig = await FaultRig.start('s3');
     try {
       for (let i = 0; i < 40; i += 1) rig.fake.addAsset({ publicId: `restart/${i}`, bytes: 30_000 + i });
-      rig.fake.addAsset({ publicId: 'restart/big', bytes: 6 * MiB });
+      // 12 MiB goes multipart (5 MiB parts, rig.env); its first download stalls after 6 MiB,
+      // so part 1 is stored and the upload is open when S3 goes away.
+      const big = rig.fake.addAsset({ publicId: 'restart/big', bytes: 12 * MiB });
+      rig.fake.stallDownload(big.publicId, { afterBytes: 6 * MiB });
       rig.remember();
       const before = await rig.present();
       let settled = false;
-      const run = rig.cli(['backup', '--to', rig.to, '--json', '--concurrency', '2']).finally(() => (settled = true));
-      await until(() => rig.fake.stats.downloads >= 10, 30_000, 'ten downloads');
-      // SIGKILL: requests in flight are dropped, as when S3 is unreachable for a while.
+      const run = rig.cli(['backup', '--to', rig.to, '--json', '--concurrency', '2', '--idle-timeout', '2']).finally(() => (settled = true));
+      const uploads = path.join(rig.s3rver!.directory, 'faults', '._S3rver_uploads');
+      let inFlight = '';
+      await until(
+        async () => {
+          for (const id of await readdir(uploads).catch(() => [])) {
+            if (await stat(path.join(uploads, id, '1')).catch(() => undefined)) inFlight = id;
+          }
+          return inFlight !== '';
+        },
+        30_000,
+        'part 1 of the big upload to be stored',
+      );
+      // SIGKILL: requests in flight are dropped, as when S3 is unreachable for a while. It stays
+      // away longer than the stalled download's idle timeout (2 s) plus the engine's three tries
+      // (0.5 s + 1 s apart), so the big asset fails for good and lib-storage's own abort of the
+      // open upload cannot reach S3.
       await rig.s3rver!.kill('SIGKILL');
       assert.equal(settled, false, 'the run was still going when S3 went away');
-      await new Promise((r) => setTimeout(r, 1000));
+      await new Promise((r) => setTimeout(r, 8000));
+      assert.equal(settled, false, 'the run was still going when S3 came back');
       await rig.s3rver!.restart();
       const result = await run;
-      assert.ok(result.code === 0 || result.code === 1, `exit ${result.code}: ${result.stderr}`);
-      const report = result.stdout.trim() ? JSON.parse(result.stdout) : undefined;
+      assert.equal(result.code, 1, `exit 1 (assets failed while S3 was away): ${result.stderr}`);
+      const report = parseReport(result) as unknown as Report;
+      assert.ok(report.failures.some((f) => f.publicId === big.publicId), `${big.publicId} is reported: ${JSON.stringify(report.failures)}`);
+      // The end of the run aborted the upload left open when S3 went away (S3Destination.settle):
+      // the restarted server (fresh request counts) received the abort, and the upload is gone.
+      const counts = await rig.s3rver!.requestCounts();
+      assert.ok((counts.AbortMultipartUpload ?? 0) >= 1, `no AbortMultipartUpload after the restart: ${JSON.stringify(counts)}`);
+      assert.deepEqual(await rig.s3rver!.openUploads('faults'), [], `upload ${inFlight} left open`);
       await rig.check(before, report, result);
       await rig.rerunComplete();
     } finally {

@@ -59,9 +59,9 @@ describe('durable handler against the Cloudinary fake and s3rver', () => {
   };
 
   /** Runs one execution with the work clock; returns it and the clock. */
-  const execute = async (fake: CloudinaryFake, d: HandlerDeps, clock: WorkClock) => {
+  const execute = async (fake: CloudinaryFake, d: HandlerDeps, clock: WorkClock, payload: Record<string, unknown> = {}) => {
     const runner = new LocalDurableTestRunner({ handlerFunction: clock.wrap(withDurableExecution(createBackupRun(d))) });
-    const execution = await runner.run({ payload: {} });
+    const execution = await runner.run({ payload });
     assert.equal(execution.getStatus(), 'SUCCEEDED', execution.getStatus() === 'FAILED' ? JSON.stringify(execution.getError()) : '');
     const steps = execution.getOperations().filter((op) => op.getType() === 'STEP');
     assert.ok(steps.length >= 2);
@@ -98,7 +98,8 @@ describe('durable handler against the Cloudinary fake and s3rver', () => {
     populate(fake, { images: 700, videos: 30, raw: 20 });
     const backedUp = fake.listAssets().filter((a) => ['upload', 'private', 'authenticated'].includes(a.type));
     const clock = workClock(fake, 1.5);
-    const { execution, result, largest } = await execute(fake, deps(fake, 'split'), clock);
+    // Started as `cloudinary-backup run` starts it: the execution name is in the event.
+    const { execution, result, largest } = await execute(fake, deps(fake, 'split'), clock, { trigger: 'cli', executionName: 'manual-test-1' });
     assert.ok(clock.invocations >= 4, `yielded and resumed at least 3 times (ran in ${clock.invocations} invocations)`);
     assert.equal(execution.getInvocations().length, clock.invocations);
     assert.equal(result.copied, backedUp.length);
@@ -112,6 +113,9 @@ describe('durable handler against the Cloudinary fake and s3rver', () => {
     const report = JSON.parse(await text(s3, `split/_reports/${result.runId}.json`)) as RunSummary;
     assert.equal(report.copied, backedUp.length);
     assert.deepEqual(await s3rver.openUploads(BUCKET), []);
+    const progress = JSON.parse(await text(s3, 'split/_reports/progress/manual-test-1.json')) as { finished: boolean; copied: number; runId: string; pagesDone: number };
+    assert.deepEqual([progress.finished, progress.copied, progress.runId], [true, backedUp.length, result.runId], 'run --follow sees the end');
+    assert.ok(progress.pagesDone >= clock.invocations - 1);
     const lease = JSON.parse(await text(s3, 'split/_catalog/lease.json')) as { expiresAt: string };
     assert.ok(Date.parse(lease.expiresAt) <= Date.now(), 'the lease was released');
 

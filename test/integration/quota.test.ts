@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { paginateListObjectsV2 } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { keyFor } from '../../lambda/core/keys.ts';
 import { CloudinaryFake } from '../fakes/cloudinary-fake.ts';
@@ -16,7 +17,6 @@ describe('quota guard: byte budgets and credits', () => {
   let s3: S3Client;
   let env: Record<string, string>;
   let assets: FakeAsset[];
-  const total = () => assets.reduce((s, a) => s + a.bytes, 0);
 
   before(async () => {
     fake = new CloudinaryFake({ cloudName: 'quota', apiKey: 'qk', apiSecret: 'quota-secret-1' });
@@ -30,39 +30,78 @@ describe('quota guard: byte budgets and credits', () => {
     env = { CLOUDINARY_URL: fake.cloudinaryUrl, ...s3rver.env };
   });
 
+  /** Backed-up asset keys under a prefix (the catalog and reports left out). */
+  const assetKeys = async (prefix: string): Promise<string[]> => {
+    const keys: string[] = [];
+    for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: BUCKET, Prefix: prefix })) {
+      for (const o of page.Contents ?? []) if (o.Key && !o.Key.startsWith(`${prefix}_`)) keys.push(o.Key);
+    }
+    return keys;
+  };
+
   after(async () => {
     await fake.stop();
     await s3rver.stop();
   });
 
   test('an explicit budget stops each run cleanly (newest first); later runs complete the backup', async () => {
-    const budget = 500_000; // 500kB: about 40 of the 120 assets per run
-    let runs = 0;
-    let copied = 0;
-    let firstRunKeys: string[] = [];
-    for (;;) {
-      fake.resetStats();
-      const r = await runCli(['backup', '--to', `s3://${BUCKET}/explicit`, '--max-bytes', '500kB', '--json'], env);
-      assert.equal(r.code, 0, r.stderr);
-      const rep = parseReport(r) as Record<string, number | boolean>;
-      runs += 1;
-      assert.ok(fake.stats.downloadBytes <= budget, `run ${runs} downloaded ${fake.stats.downloadBytes} > ${budget}`);
-      assert.equal(rep.budgetBytes, budget);
-      copied += rep.copied as number;
-      if (runs === 1) {
-        assert.equal(rep.budgetExhausted, true);
-        assert.equal((rep.remainingToCopy as number) + (rep.copied as number), assets.length);
-        assert.equal((rep.remainingBytes as number) + (rep.bytesCopied as number), total());
-        firstRunKeys = assets.filter((a) => a.version >= 1_700_000_000 + 120 - (rep.copied as number)).map((a) => keyFor('explicit', a));
+    // An account of its own, one listing (120 uploads, one page): the fake lists newest-created
+    // first (Cloudinary's default order), and versions are a permutation of the creation order
+    // (an asset re-uploaded later keeps its created_at and gets a new version). So "newest
+    // version first" is an order the engine has to make itself.
+    const own = new CloudinaryFake({ cloudName: 'budget', apiKey: 'bk', apiSecret: 'budget-secret-1' });
+    await own.start();
+    try {
+      const mine: FakeAsset[] = [];
+      for (let i = 0; i < 120; i += 1) {
+        mine.push(
+          own.addAsset({
+            publicId: `b/${i}`,
+            bytes: 10_000 + i * 100,
+            version: 1_700_000_000 + ((i * 47) % 120),
+            createdAt: new Date((1_600_000_000 + i) * 1000).toISOString().replace('.000Z', 'Z'),
+          }),
+        );
       }
-      if (!rep.budgetExhausted) break;
-      assert.ok(runs < 10, 'the backup completes in a few runs');
+      const budget = 500_000; // 500kB: about 40 of the 120 assets per run
+      // What "newest first under a byte budget" means: walk the assets from the newest version
+      // down and copy each one that still fits.
+      let planned = 0;
+      const expectedFirstRun = [...mine]
+        .sort((a, b) => b.version - a.version)
+        .filter((a) => (planned + a.bytes <= budget ? ((planned += a.bytes), true) : false))
+        .map((a) => keyFor('explicit', a))
+        .sort();
+      const listingOrderFirst = [...mine].reverse().slice(0, expectedFirstRun.length).map((a) => keyFor('explicit', a)).sort();
+      assert.notDeepEqual(listingOrderFirst, expectedFirstRun, 'the listing order must differ from version order, or the test proves nothing');
+      const ownEnv = { ...env, CLOUDINARY_URL: own.cloudinaryUrl };
+      let runs = 0;
+      let copied = 0;
+      for (;;) {
+        own.resetStats();
+        const r = await runCli(['backup', '--to', `s3://${BUCKET}/explicit`, '--max-bytes', '500kB', '--json'], ownEnv);
+        assert.equal(r.code, 0, r.stderr);
+        const rep = parseReport(r) as Record<string, number | boolean>;
+        runs += 1;
+        assert.ok(own.stats.downloadBytes <= budget, `run ${runs} downloaded ${own.stats.downloadBytes} > ${budget}`);
+        assert.equal(rep.budgetBytes, budget);
+        copied += rep.copied as number;
+        if (runs === 1) {
+          assert.equal(rep.budgetExhausted, true);
+          assert.equal((rep.remainingToCopy as number) + (rep.copied as number), mine.length);
+          assert.equal((rep.remainingBytes as number) + (rep.bytesCopied as number), mine.reduce((s, a) => s + a.bytes, 0));
+          // Checked now, before later runs fill in the rest.
+          assert.deepEqual((await assetKeys('explicit/')).sort(), expectedFirstRun, 'the first run copied the newest versions that fit');
+        }
+        if (!rep.budgetExhausted) break;
+        assert.ok(runs < 10, 'the backup completes in a few runs');
+      }
+      assert.equal(copied, mine.length);
+      assert.ok(runs >= 3, `a 1.9 MB account under a 500 kB budget takes several runs (took ${runs})`);
+      for (const a of mine) assert.equal(await s3Sha(s3, BUCKET, keyFor('explicit', a)), own.expectedSha256(a));
+    } finally {
+      await own.stop();
     }
-    assert.equal(copied, assets.length);
-    assert.ok(runs >= 3, `a 1.9 MB account under a 500 kB budget takes several runs (took ${runs})`);
-    // The first run protected the newest uploads.
-    for (const key of firstRunKeys) assert.ok(await s3Sha(s3, BUCKET, key), `${key} copied in the first run`);
-    for (const a of assets) assert.equal(await s3Sha(s3, BUCKET, keyFor('explicit', a)), fake.expectedSha256(a));
   });
 
   test('--max-bytes auto keeps credits used under the ceiling; the next cycle completes the backup', async () => {
@@ -129,8 +168,9 @@ describe('quota guard: byte budgets and credits', () => {
       assert.equal(r.code, 0, r.stderr);
       const rep = parseReport(r) as Record<string, number>;
       assert.equal(rep.listed, 2100);
-      assert.equal(rep.cloudinaryApiCalls, 5, 'five listing pages, no call refused and repeated');
-      assert.equal(small.stats.listingCalls, 5);
+      // image/upload: 5 pages of 500; image/private and image/authenticated: 1 (empty) each.
+      assert.equal(rep.cloudinaryApiCalls, 7, 'seven listing pages, no call refused and repeated');
+      assert.equal(small.stats.listingCalls, 7);
       assert.match(r.stderr, /Admin API reserve reached \(2 of 6 calls left this hour\): waiting until/);
     } finally {
       await small.stop();

@@ -34,7 +34,13 @@ const once = (url: URL, signal: AbortSignal, timeoutMs: number): Promise<Incomin
         signal,
         headers: { 'accept-encoding': 'identity', 'user-agent': 'cloudinary-backup' },
       },
-      resolve,
+      (res) => {
+        // The timeout is for the response to start. Once it has, a body that stops is the
+        // idle timer's to judge (transfer/exact-length.ts), which does not count the time a
+        // busy consumer (an S3 part in flight) holds the socket paused.
+        req.setTimeout(0);
+        resolve(res);
+      },
     );
     req.setTimeout(timeoutMs, () => req.destroy(new DownloadError(`no response for ${timeoutMs} ms`, true)));
     req.on('error', reject);

@@ -34,7 +34,10 @@ export interface S3DestinationOptions {
  */
 export const createS3Client = (env: NodeJS.ProcessEnv = process.env): S3Client => {
   const endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
-  return new S3Client({ forcePathStyle: endpoint !== undefined && endpoint !== '', maxAttempts: 4 });
+  // With the SDK's default checksums a streamed body goes out as aws-chunked, one chunk per
+  // read, and S3 refuses chunks under 8 KiB but the last (InvalidChunkSizeError); a download's
+  // reads are often smaller. The SDK joins them into 64 KiB chunks (aws/aws-sdk-js-v3#6949).
+  return new S3Client({ forcePathStyle: endpoint !== undefined && endpoint !== '', maxAttempts: 4, requestStreamBufferSize: 64 * 1024 });
 };
 
 const httpStatus = (err: unknown): number | undefined =>

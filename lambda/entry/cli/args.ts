@@ -1,4 +1,9 @@
 import { InvalidArgumentError } from 'commander';
+import { RESOURCE_TYPES, parseResourceTypes } from '../../core/asset.ts';
+import { MIN_PART_SIZE } from '../../core/part-size.ts';
+import { parsePruneLimit } from '../../core/prune-limit.ts';
+import type { PruneLimit } from '../../core/prune-limit.ts';
+import { parseSize } from '../../core/sizes.ts';
 
 /** A commander parser for a whole number within [min, max], naming the option when it is not. */
 export const intIn =
@@ -11,3 +16,63 @@ export const intIn =
 
 /** The parser of every command's --concurrency (1-64). */
 export const concurrency = intIn('--concurrency', 1, 64);
+
+/** --resource-types: a comma list, one parser shared with the function and CDK (core/asset.ts). */
+export const resourceTypes = (value: string): string[] => {
+  const parsed = parseResourceTypes(value.split(','));
+  if (!('types' in parsed)) {
+    throw new InvalidArgumentError(`unknown resource type ${parsed.unknown.join(', ') || '(none)'}; use a comma list of ${RESOURCE_TYPES.join(', ')}.`);
+  }
+  return parsed.types;
+};
+
+/** --max-bytes: a size or "auto". */
+export const maxBytes = (value: string): number | 'auto' => {
+  if (value === 'auto') return 'auto';
+  const n = parseSize(value);
+  if (n === undefined || n <= 0) throw new InvalidArgumentError('expected a size such as 500MB, 2GiB or 1000000, or "auto".');
+  return n;
+};
+
+/** --api-reserve: a count of calls or a percentage of the hourly limit. */
+export const reserve = (value: string): number | { fraction: number } => {
+  const pct = /^(\d+(?:\.\d+)?)%$/.exec(value.trim());
+  if (pct) {
+    const f = Number(pct[1]) / 100;
+    if (f < 0 || f >= 1) throw new InvalidArgumentError('a percentage from 0% to 99%.');
+    return { fraction: f };
+  }
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('a number of calls (e.g. 50) or a percentage of the hourly limit (e.g. 10%).');
+  return n;
+};
+
+/** --max-prune: a count or a percentage (core/prune-limit.ts). */
+export const maxPrune = (value: string): PruneLimit => {
+  const limit = parsePruneLimit(value);
+  if (!limit) throw new InvalidArgumentError('a count (e.g. 500) or a percentage of the backed-up assets (e.g. 10%).');
+  return limit;
+};
+
+/** --multipart-threshold: a size of at least 5 MiB. */
+export const multipartThreshold = (value: string): number => {
+  const n = parseSize(value);
+  if (n === undefined || n < MIN_PART_SIZE) throw new InvalidArgumentError('a size of at least 5MiB, e.g. 64MiB.');
+  return n;
+};
+
+/** A percentage from 1% to 100% (--credit-ceiling). */
+export const percent = (value: string): number => {
+  const m = /^(\d+(?:\.\d+)?)%?$/.exec(value.trim());
+  const f = m ? Number(m[1]) / 100 : NaN;
+  if (!(f > 0 && f <= 1)) throw new InvalidArgumentError('a percentage from 1% to 100%, e.g. 90%.');
+  return f;
+};
+
+/** A number of seconds above 0, returned in ms (--idle-timeout). */
+export const seconds = (value: string): number => {
+  const n = Number(value.replace(/s$/, ''));
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('a number of seconds greater than 0.');
+  return n * 1000;
+};
+

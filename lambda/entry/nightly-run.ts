@@ -1,0 +1,197 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { DurableContext } from '@aws/durable-execution-sdk-js';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { parseCloudinaryUrl } from '../adapters/cloudinary/config.ts';
+import type { GuardedSource } from '../adapters/cloudinary/guard.ts';
+import { BackupEngine } from '../backup/engine.ts';
+import type { RunReport, RunState } from '../backup/engine.ts';
+import type { TimeBound } from '../backup/copy-page.ts';
+import { ConfigError, LeaseHeldError, messageOf } from '../core/errors.ts';
+import type { LeaseHolder } from '../core/errors.ts';
+import type { Destination } from '../ports/storage.ts';
+import { describeHolder } from '../store/lease.ts';
+import { EXECUTION_NAME, executionNameFromArn, progressOf, writeProgress } from '../store/progress.ts';
+import { openCloudinary, resolveBudget, s3Target } from './compose.ts';
+import { readSettings } from './settings.ts';
+import type { FunctionSettings } from './settings.ts';
+
+/** Thrown by the wait policy: the page must be listed again after a durable wait. */
+export class WaitRequested extends Error {
+  override readonly name = 'WaitRequested';
+  constructor(readonly until: Date) {
+    super(`wait until ${until.toISOString()}`);
+  }
+}
+
+/** What the nightly run needs from the outside world; tests replace parts of it. */
+export interface HandlerDeps {
+  readonly env: NodeJS.ProcessEnv;
+  /** Reads the CLOUDINARY_URL from Secrets Manager (never logged, never checkpointed). */
+  readSecret(secretArn: string): Promise<string>;
+  s3Client(): S3Client;
+  /** Called inside the step that decided a rate-limit wait (tests move their clock). */
+  onWait?(until: Date): void;
+  /** Margins of a step's time bound (see TimeBound); the defaults suit Lambda's 15 minutes. */
+  readonly startMarginMs?: number;
+  readonly stopMarginMs?: number;
+}
+
+/** A page step's checkpointed result: the state, and what the orchestration does next. */
+export interface PageOutcome {
+  readonly state: RunState;
+  /** Wait this long for Cloudinary's rate-limit window, then list the same page again. */
+  readonly waitSeconds?: number;
+  /** End this invocation (its time is nearly spent); the next one continues. */
+  readonly yieldNow?: boolean;
+}
+
+/** What the execution returns: the report's figures and a few failures (the report in S3 has all). */
+export type RunSummary = RunReport;
+
+/** What a run that found another run's lease returns. */
+export interface RunSkipped {
+  readonly skipped: true;
+  readonly heldBy: LeaseHolder;
+}
+
+const SUMMARY_FAILURES = 20;
+
+/** The report, bounded for a checkpoint: at most 20 failures, each cut to 500 characters. */
+const summarize = (report: RunReport): RunSummary => ({
+  ...report,
+  failures: report.failures.slice(0, SUMMARY_FAILURES).map((f) => ({ ...f, publicId: f.publicId.slice(0, 300), error: f.error.slice(0, 500) })),
+});
+
+const emptySecretHelp = (arn: string): string =>
+  `The secret ${arn} does not hold a valid CLOUDINARY_URL. Put it there with: npx cloudinary-backup setup, or ` +
+  `aws secretsmanager put-secret-value --secret-id ${arn} --secret-string 'cloudinary://API_KEY:API_SECRET@CLOUD_NAME'`;
+
+/** The execution name `cloudinary-backup run` puts in the event, when it is a valid one. */
+const nameIn = (event: unknown): string | undefined => {
+  const name = (event as { executionName?: unknown } | null)?.executionName;
+  return typeof name === 'string' && EXECUTION_NAME.test(name) ? name : undefined;
+};
+
+interface Built {
+  readonly engine: BackupEngine;
+  readonly source: GuardedSource;
+  readonly destination: Destination;
+  readonly settings: FunctionSettings;
+}
+
+/**
+ * The bodies of the nightly run's durable steps, for one invocation. The engine is built inside
+ * the first step that needs it (so a configuration failure is that step's error) and kept for
+ * the invocation; every method here runs inside a step, so what it reads (time, clocks, S3) is
+ * checkpointed through its result.
+ */
+export class NightlyRun {
+  readonly logger: Logger;
+  private built: Promise<Built> | undefined;
+  private readonly bound: TimeBound;
+  private readonly execution: string | undefined;
+  private lastProgress: number | undefined;
+
+  constructor(
+    private readonly deps: HandlerDeps,
+    context: DurableContext,
+    event: unknown,
+  ) {
+    this.logger = new Logger({ serviceName: deps.env.POWERTOOLS_SERVICE_NAME ?? 'cloudinary-backup' });
+    this.bound = {
+      timeLeft: () => context.lambdaContext.getRemainingTimeInMillis(),
+      ...(deps.startMarginMs === undefined ? {} : { startMarginMs: deps.startMarginMs }),
+      ...(deps.stopMarginMs === undefined ? {} : { stopMarginMs: deps.stopMarginMs }),
+    };
+    this.execution = executionNameFromArn(context.executionContext.durableExecutionArn) ?? nameIn(event);
+  }
+
+  private ready(): Promise<Built> {
+    return (this.built ??= this.build());
+  }
+
+  private async build(): Promise<Built> {
+    const settings = readSettings(this.deps.env);
+    const secret = await this.deps.readSecret(settings.secretArn);
+    try {
+      parseCloudinaryUrl(secret);
+    } catch (err) {
+      throw new ConfigError(`${emptySecretHelp(settings.secretArn)} (${messageOf(err).split('. ')[0]})`);
+    }
+    const cloud = await openCloudinary(secret, {
+      wait: async (until) => {
+        throw new WaitRequested(until);
+      },
+    });
+    const { destination } = s3Target(this.deps.s3Client(), settings.bucketName, settings.prefix);
+    const engine = new BackupEngine(cloud.source, destination, {
+      prefix: settings.prefix,
+      resourceTypes: settings.resourceTypes,
+      concurrency: settings.concurrency,
+      diff: 'list',
+      dryRun: false,
+      prune: settings.prune,
+      maxPrune: settings.maxPrune,
+      holder: describeHolder('nightly backup', this.deps.env),
+    });
+    return { engine, source: cloud.source, destination, settings };
+  }
+
+  /**
+   * Writes the progress object for `run --follow` (best effort: a failure is logged, not thrown):
+   * at most every 30 seconds between pages (one S3 request per 500 assets would be most of a
+   * no-change night's requests), always before a wait and at the end.
+   */
+  private async progress(st: RunState, extra: Parameters<typeof progressOf>[3] = {}): Promise<void> {
+    if (!this.execution) return;
+    const now = Date.now();
+    if (extra.waitingUntil === undefined && !extra.finished && this.lastProgress !== undefined && now - this.lastProgress < 30_000) return;
+    this.lastProgress = now;
+    const { destination, settings } = await this.ready();
+    await writeProgress(destination, settings.prefix, progressOf(this.execution, st.steps, st, extra)).catch((err: unknown) =>
+      this.logger.warn('could not write the progress object', { error: messageOf(err) }),
+    );
+  }
+
+  /** The `start` step: the budget, the lease and a new run state, or who holds the lease. */
+  async start(): Promise<{ state: RunState } | RunSkipped> {
+    const { engine, source, settings } = await this.ready();
+    const budget = await resolveBudget(source, settings.maxBytesPerRun, settings.creditCeiling);
+    try {
+      const opened = await engine.start();
+      const state: RunState = { ...opened, ...(budget.maxBytes === undefined ? {} : { maxBytes: budget.maxBytes }), ...(budget.quota ? { quota: budget.quota } : {}) };
+      await this.progress(state);
+      return { state };
+    } catch (err) {
+      if (err instanceof LeaseHeldError) return { skipped: true, heldBy: err.by };
+      throw err;
+    }
+  }
+
+  /** A `page-n` step: the page (or what fits of it), and whether to wait or end the invocation. */
+  async page(current: RunState): Promise<PageOutcome> {
+    try {
+      const next = await (await this.ready()).engine.step(current, this.bound);
+      await this.progress(next);
+      const low = this.bound.timeLeft() < (this.deps.startMarginMs ?? 120_000);
+      return { state: next, yieldNow: next.page !== undefined || (!next.listingComplete && low) };
+    } catch (err) {
+      if (!(err instanceof WaitRequested)) throw err;
+      this.deps.onWait?.(err.until);
+      await this.progress(current, { waitingUntil: err.until });
+      return { state: current, waitSeconds: Math.max(1, Math.ceil((err.until.getTime() - Date.now()) / 1000)) };
+    }
+  }
+
+  /** After a durable rate-limit wait: the guard's figures are from before the reset. */
+  async windowPassed(): Promise<void> {
+    if (this.built) (await this.built).source.windowPassed();
+  }
+
+  /** The `finish` step: the report (bounded for the checkpoint; the one in S3 has every failure). */
+  async finish(final: RunState): Promise<RunSummary> {
+    const report = await (await this.ready()).engine.finish(final);
+    await this.progress(final, { finished: true });
+    return summarize(report);
+  }
+}

@@ -150,7 +150,8 @@ export class S3Destination implements Destination {
       return r.ETag ?? '';
     } catch (err) {
       const status = httpStatus(err);
-      if (status === 412 || status === 409) throw new PreconditionFailedError(`s3://${this.bucket}/${key}`, { cause: err });
+      // If-Match on a key that no longer exists answers 404 NoSuchKey: the condition failed too.
+      if (status === 412 || status === 409 || (status === 404 && 'ifMatch' in condition)) throw new PreconditionFailedError(`s3://${this.bucket}/${key}`, { cause: err });
       throw new DestinationError(`writing s3://${this.bucket}/${key} failed: ${messageOf(err)}`, { cause: err });
     }
   }

@@ -11,8 +11,9 @@ import { Catalog } from '../store/catalog.ts';
 import type { CatalogEntry } from '../store/catalog.ts';
 import { settleDamage } from '../store/damage.ts';
 import { FailureLog } from '../store/failure-log.ts';
-import { CLI_LEASE_RENEW_MS, LEASE_LIFETIME_MS, Lease, describeHolder } from '../store/lease.ts';
+import { CLI_LEASE_RENEW_MS } from '../store/lease.ts';
 import type { LeaseToken } from '../store/lease.ts';
+import { RunLease } from './run-lease.ts';
 import { copyAsset } from './copy-asset.ts';
 import { currentFileTest, lookupFor, markSeen, missingKeys, prepareRun } from './prepare.ts';
 import type { Prepared } from './prepare.ts';
@@ -39,7 +40,7 @@ export type { EngineObserver, EngineOptions, CountingSource } from './options.ts
 export class BackupEngine {
   private readonly catalog: Catalog;
   private readonly listings: readonly Listing[];
-  private readonly lease: Lease;
+  private readonly lease: RunLease;
   private prepared: Prepared | undefined;
   /** Catalog entries of processed pages not yet written (see catalogPageEntries). */
   private pending: CatalogEntry[] = [];
@@ -50,8 +51,6 @@ export class BackupEngine {
   /** Per listing: each next_cursor handed out in this process -> the cursor of its page. */
   private readonly cursors = new Map<string, Map<string, string>>();
   /** The lease as this process last wrote it (newer than a checkpoint's after a renewal). */
-  private token: LeaseToken | undefined;
-  private renewing: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly source: CountingSource,
@@ -61,8 +60,7 @@ export class BackupEngine {
   ) {
     this.catalog = new Catalog(destination, options.prefix, options.retryDelayMs);
     this.listings = listingsFor(options.resourceTypes);
-    const where = `${destination.description}${options.prefix ? ` (prefix ${options.prefix})` : ''}`;
-    this.lease = new Lease(destination, options.prefix, where, options.leaseLifetimeMs ?? LEASE_LIFETIME_MS, options.leaseOwner);
+    this.lease = new RunLease(destination, options);
   }
 
   /**
@@ -73,13 +71,14 @@ export class BackupEngine {
   async start(now = new Date()): Promise<RunState> {
     const runId = newRunId(now);
     let staleUploadsAborted = 0;
+    let token: LeaseToken | undefined;
     if (!this.options.dryRun) {
       await this.destination.check();
-      this.token = await this.lease.acquire(this.options.holder ?? describeHolder('cloudinary-backup'), runId, now);
+      token = await this.lease.acquire(runId, now);
       try {
         staleUploadsAborted = await this.abortStale(now);
       } catch (err) {
-        await this.releaseQuietly();
+        await this.lease.releaseQuietly();
         throw err;
       }
     }
@@ -87,11 +86,11 @@ export class BackupEngine {
     try {
       ptr = await this.catalog.pointer();
     } catch (err) {
-      await this.releaseQuietly();
+      await this.lease.releaseQuietly();
       throw err;
     }
     const state = initialState({ runId, startedAt: now.toISOString(), slot: ptr?.slot === 'a' ? 'b' : 'a', listingComplete: this.listings.length === 0, staleUploadsAborted });
-    return this.token ? { ...state, lease: this.token } : state;
+    return token ? { ...state, lease: token } : state;
   }
 
   /** Aborts the multipart uploads a killed run left, under the type folders only (never another app's). */
@@ -101,23 +100,6 @@ export class BackupEngine {
     let aborted = 0;
     for (const rt of this.options.resourceTypes) aborted += (await this.destination.abortStaleUploads?.(`${root ? `${root}/` : ''}${rt}/`, olderThan)) ?? 0;
     return aborted;
-  }
-
-  /** Gives the lease up if this process holds it; a failure is left to the lease's expiry. */
-  private async releaseQuietly(): Promise<void> {
-    const token = this.token;
-    this.token = undefined;
-    if (token) await this.lease.release(token).catch(() => undefined);
-  }
-
-  /** Renews the lease (serialised: a timer and a step may both ask). Throws LeaseLostError. */
-  private async renew(state: RunState, force = true): Promise<LeaseToken | undefined> {
-    const from = this.token ?? state.lease;
-    if (!from || (!force && !this.lease.due(from))) return from;
-    const next = this.renewing.then(() => this.lease.renew(this.token ?? from));
-    this.renewing = next.catch(() => undefined);
-    this.token = await next;
-    return this.token;
   }
 
   /** Loads, once per process, the previous catalog and the inventory (less what this run saw). */
@@ -145,7 +127,7 @@ export class BackupEngine {
     if (this.cancelled) throw new CancelledError();
     const listing = this.listings[state.listingIndex];
     if (listing === undefined || state.listingComplete) return { ...state, listingComplete: true };
-    const lease = await this.renew(state, false);
+    const lease = await this.lease.renew(state.lease, false);
     const p = await this.prepare(state);
     const { page, calls } = await this.listPage(state, listing);
     const keysOnly = planPage(this.options.prefix, page.assets, () => undefined);
@@ -268,9 +250,7 @@ export class BackupEngine {
         settleDamage: () => settleDamage(this.destination, this.options.prefix, this.catalog.entries(), new Set(this.options.resourceTypes)),
         previous: p.previous,
         release: async () => {
-          const token = this.token ?? flushed.lease;
-          this.token = undefined;
-          if (token) await this.lease.release(token);
+          await this.lease.release(flushed.lease);
         },
       },
       flushed,
@@ -287,7 +267,7 @@ export class BackupEngine {
     let state = await this.start();
     const heartbeat = state.lease
       ? setInterval(() => {
-          this.renew(state).catch((err: unknown) => {
+          this.lease.renew(state.lease).catch((err: unknown) => {
             if (err instanceof LeaseLostError) this.cancel();
           });
         }, this.options.leaseRenewMs ?? CLI_LEASE_RENEW_MS)
@@ -305,7 +285,7 @@ export class BackupEngine {
       } catch {
         const base = { destination: this.destination, options: this.options, source: this.source, cancelled: this.cancelled };
         report = reportOf(base, state, { counters: state.counters, failures: this.failures.slice(0, MAX_LISTED_FAILURES), failureLogs: [], pruneRefused: null }, new Date());
-        await this.releaseQuietly();
+        await this.lease.releaseQuietly();
       }
       throw new RunFailedError(err, report);
     } finally {

@@ -1,0 +1,50 @@
+import { LEASE_LIFETIME_MS, Lease, describeHolder } from '../store/lease.ts';
+import type { LeaseToken } from '../store/lease.ts';
+import type { Destination } from '../ports/storage.ts';
+import type { EngineOptions } from './options.ts';
+
+/**
+ * The run lease as one engine holds it: the token this process last wrote (newer than a
+ * checkpoint's after a renewal), renewals serialised (a timer and a step may both ask), and a
+ * release that happens once.
+ */
+export class RunLease {
+  private readonly lease: Lease;
+  private token: LeaseToken | undefined;
+  private renewing: Promise<unknown> = Promise.resolve();
+
+  constructor(destination: Destination, private readonly options: EngineOptions) {
+    const where = `${destination.description}${options.prefix ? ` (prefix ${options.prefix})` : ''}`;
+    this.lease = new Lease(destination, options.prefix, where, options.leaseLifetimeMs ?? LEASE_LIFETIME_MS, options.leaseOwner);
+  }
+
+  /** Takes the lease for a new run (LeaseHeldError when another run holds it). */
+  async acquire(runId: string, now: Date): Promise<LeaseToken> {
+    this.token = await this.lease.acquire(this.options.holder ?? describeHolder('cloudinary-backup'), runId, now);
+    return this.token;
+  }
+
+  /** Renews from the newest token known (`fromState`: a checkpoint's); only when due unless forced. Throws LeaseLostError. */
+  async renew(fromState: LeaseToken | undefined, force = true): Promise<LeaseToken | undefined> {
+    const from = this.token ?? fromState;
+    if (!from || (!force && !this.lease.due(from))) return from;
+    const next = this.renewing.then(() => this.lease.renew(this.token ?? from));
+    this.renewing = next.catch(() => undefined);
+    this.token = await next;
+    return this.token;
+  }
+
+  /** Releases the lease (LeaseLostError when another run took it over). */
+  async release(fromState: LeaseToken | undefined): Promise<void> {
+    const token = this.token ?? fromState;
+    this.token = undefined;
+    if (token) await this.lease.release(token);
+  }
+
+  /** Releases it if this process holds it; a failure is left to the lease's expiry. */
+  async releaseQuietly(): Promise<void> {
+    const token = this.token;
+    this.token = undefined;
+    if (token) await this.lease.release(token).catch(() => undefined);
+  }
+}

@@ -93,7 +93,7 @@ describe('durable handler against the Cloudinary fake and s3rver', () => {
     assert.equal(execution.getInvocations().length, 1);
   });
 
-  test('a first backup that needs several invocations yields, resumes and finishes: every asset byte-exact, catalog committed, report written', async () => {
+  test('a first backup that needs several invocations yields, resumes and finishes: every asset byte-exact, catalog committed, report written', async (t) => {
     const fake = await newFake('split');
     populate(fake, { images: 700, videos: 30, raw: 20 });
     const backedUp = fake.listAssets().filter((a) => ['upload', 'private', 'authenticated'].includes(a.type));
@@ -101,6 +101,7 @@ describe('durable handler against the Cloudinary fake and s3rver', () => {
     // Started as `cloudinary-backup run` starts it: the execution name is in the event.
     const { execution, result, largest } = await execute(fake, deps(fake, 'split'), clock, { trigger: 'cli', executionName: 'manual-test-1' });
     assert.ok(clock.invocations >= 4, `yielded and resumed at least 3 times (ran in ${clock.invocations} invocations)`);
+    t.diagnostic(`${clock.invocations} invocations, largest checkpoint ${largest} bytes`);
     assert.equal(execution.getInvocations().length, clock.invocations);
     assert.equal(result.copied, backedUp.length);
     assert.equal(result.failed, 0);
@@ -135,13 +136,14 @@ describe('durable handler against the Cloudinary fake and s3rver', () => {
     await fake.stop();
   });
 
-  test('a page of large assets that cannot finish in one invocation completes across invocations, each asset downloaded once', async () => {
+  test('a page of large assets that cannot finish in one invocation completes across invocations, each asset downloaded once', async (t) => {
     const fake = await newFake('large');
     for (let i = 0; i < 6; i += 1) fake.addAsset({ publicId: `clips/${i}`, resourceType: 'video', bytes: 6 * 1024 * 1024 + i });
     // 0.05 ms per byte: one invocation moves about 2.5 of these videos.
     const clock = workClock(fake, 0.05);
     const { result } = await execute(fake, deps(fake, 'large'), clock);
     assert.ok(clock.invocations >= 3, `${clock.invocations} invocations`);
+    t.diagnostic(`${clock.invocations} invocations`);
     assert.equal(result.copied, 6);
     assert.equal(fake.stats.downloads, 6, 'each asset downloaded once');
     for (const a of fake.listAssets()) assert.equal(await s3Sha(s3, BUCKET, keyFor('large', a)), fake.expectedSha256(a));
@@ -165,7 +167,7 @@ describe('durable handler against the Cloudinary fake and s3rver', () => {
     await fake.stop();
   });
 
-  test('2,000 failing assets with 1 KB public_ids: the run succeeds, every failure is in S3, checkpoints stay small', async () => {
+  test('2,000 failing assets with 1 KB public_ids: the run succeeds, every failure is in S3, checkpoints stay small', async (t) => {
     const fake = await newFake('failing');
     const long = (i: number): string => `${String(i).padStart(4, '0')}${'𝄞'.repeat(251)}`; // 255 characters, 1,008 bytes
     for (let i = 0; i < 2000; i += 1) {
@@ -176,6 +178,7 @@ describe('durable handler against the Cloudinary fake and s3rver', () => {
     assert.equal(result.failed, 2000);
     assert.ok(result.failures.length <= 20, 'the execution result carries a bounded sample');
     assert.ok(largest < 64 * 1024, `largest checkpoint ${largest} bytes`);
+    t.diagnostic(`largest checkpoint ${largest} bytes`);
     const report = JSON.parse(await text(s3, `failing/_reports/${result.runId}.json`)) as { failures: { publicId: string }[]; failureLogs: string[] };
     const logged: string[] = [];
     for (const key of report.failureLogs) for (const line of (await text(s3, key)).split('\n')) if (line) logged.push((JSON.parse(line) as { publicId: string }).publicId);

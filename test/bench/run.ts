@@ -12,7 +12,18 @@ import type { BenchId } from './options.ts';
 import { rcloneVersion } from './rclone.ts';
 import { formatResult } from './table.ts';
 import type { BenchResult } from './table.ts';
-import { S3_DATA_PARENT } from './world.ts';
+import { S3_DATA_PARENT, setChecksumMode } from './world.ts';
+import { firstLine } from './measure.ts';
+
+/** The 1-, 5- and 15-minute load averages, rounded. */
+const loads = (): number[] => loadavg().map((l) => Math.round(l * 100) / 100);
+
+/** The commit benchmarked, and whether the worktree had changes on top of it. */
+const commit = (): { commit: string | null; dirty: boolean | null } => {
+  const head = firstLine('git', ['rev-parse', 'HEAD']) ?? null;
+  const status = firstLine('git', ['status', '--porcelain', '--untracked-files=no']);
+  return { commit: head, dirty: head === null ? null : status !== undefined && status !== '' };
+};
 
 // `npm run bench`: runs the benchmarks of issue 6, prints their tables and writes the same
 // figures as JSON. Not part of `npm test`.
@@ -36,11 +47,19 @@ const main = async (): Promise<number> => {
     process.stderr.write(`${(err as Error).message}\n`);
     return 2;
   }
+  setChecksumMode(options.checksums);
   const started = Date.now();
   const log = (line: string): void => {
     process.stderr.write(`[${String(Math.round((Date.now() - started) / 1000)).padStart(4)} s] ${line}\n`);
   };
   const machine = {
+    ...commit(),
+    date: new Date().toISOString(),
+    /** Our S3 client's requestChecksumCalculation: WHEN_REQUIRED, or the SDK's default (WHEN_SUPPORTED). */
+    checksumMode: options.checksums,
+    runsPerFigure: options.runs,
+    /** 1-, 5- and 15-minute load averages before the first benchmark. */
+    loadAverageBefore: loads(),
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model ?? 'unknown',
     memoryGiB: Math.round(totalmem() / 2 ** 30),
@@ -55,7 +74,7 @@ const main = async (): Promise<number> => {
   if (machine.loadBefore > 0.5) {
     log(`WARNING: load average ${machine.loadBefore} before the start: something else is running, wall times will be slower than the machine can do`);
   }
-  const ctx = createContext({ quick: options.quick, extraNodes: options.extraNodes, log });
+  const ctx = createContext({ quick: options.quick, extraNodes: options.extraNodes, options, log });
   const results: BenchResult[] = [];
   const errors: Array<{ id: number; error: string }> = [];
   const todo = ORDER.filter((id) => options.only.includes(id));
@@ -78,15 +97,17 @@ const main = async (): Promise<number> => {
   results.sort((a, b) => a.id - b.id);
   const totalSeconds = Math.round((Date.now() - started) / 1000);
   const loadAfter = Math.round((loadavg()[0] ?? 0) * 100) / 100;
+  const loadAverageAfter = loads();
   process.stdout.write(`# cloudinary-backup benchmarks${options.quick ? ' (quick)' : ''}\n`);
   process.stdout.write(
     `machine: ${machine.cpus} x ${machine.cpuModel}, ${machine.memoryGiB} GiB, Linux ${machine.kernel}; node ${machine.node}; ${machine.rclone ?? 'no rclone'}; ` +
-      `load ${machine.loadBefore} before, ${loadAfter} after\n`,
+      `load ${machine.loadBefore} before, ${loadAfter} after\n` +
+      `commit ${machine.commit ?? '?'}${machine.dirty ? ' (with uncommitted changes)' : ''}; checksums ${machine.checksumMode}; figures are medians of ${options.runs} runs where noted\n`,
   );
   for (const r of results) process.stdout.write(`${formatResult(r)}\n`);
   for (const e of errors) process.stdout.write(`\n## ${e.id}. FAILED\n${e.error}\n`);
   process.stdout.write(`\ntotal ${totalSeconds} s\n`);
-  const json = { generatedAt: new Date().toISOString(), quick: options.quick, machine: { ...machine, loadAfter }, totalSeconds, results, errors };
+  const json = { generatedAt: new Date().toISOString(), quick: options.quick, machine: { ...machine, loadAfter, loadAverageAfter }, totalSeconds, results, errors };
   await mkdir(path.dirname(options.out), { recursive: true });
   await writeFile(options.out, `${JSON.stringify(json, null, 2)}\n`);
   process.stdout.write(`results written to ${path.relative(process.cwd(), options.out)}\n`);

@@ -19,8 +19,9 @@ import { copyWithin } from './copy-page.ts';
 import type { CopyOutcome, TimeBound } from './copy-page.ts';
 import { checkCursor } from './cursor-guard.ts';
 import { finishRun, reportOf } from './finish-run.ts';
+import { KeyIndex } from './key-index.ts';
+import type { InventoryView, PreviousView } from './key-index.ts';
 import { admit, afterPage } from './page.ts';
-import type { PreviousEntry } from './page.ts';
 import type { EngineObserver, EngineOptions, CountingSource } from './options.ts';
 import { initialState, newRunId } from './run-state.ts';
 import type { RunReport, RunState } from './run-state.ts';
@@ -30,9 +31,9 @@ export type { EngineObserver, EngineOptions, CountingSource } from './options.ts
 
 /** What the engine loads once per process to plan pages: the previous catalog and the inventory. */
 export interface Prepared {
-  readonly previous: Map<string, PreviousEntry & { readonly resourceType: string }>;
+  readonly previous: PreviousView;
   /** List mode: what the destination holds, less the keys seen by this run so far. */
-  readonly inventory: Map<string, StoredObject> | undefined;
+  readonly inventory: InventoryView | undefined;
   /** Head mode: keys seen by this run so far. */
   readonly seen: Set<string>;
 }
@@ -108,16 +109,15 @@ export class BackupEngine {
   /** Loads, once per process, the previous catalog and the inventory (less what this run saw). */
   private async prepare(state: RunState): Promise<Prepared> {
     if (this.prepared) return this.prepared;
-    const previous: Prepared['previous'] = new Map();
+    // One table for both: a million assets must fit a Lambda (see KeyIndex).
+    const index = new KeyIndex();
     for await (const e of this.catalog.entries()) {
-      previous.set(e.key, { version: e.version, current: e.state === 'current', resourceType: e.resourceType, ...(e.sha256 ? { sha256: e.sha256 } : {}) });
+      index.setPrevious(e.key, { version: e.version, current: e.state === 'current', resourceType: e.resourceType, ...(e.sha256 ? { sha256: e.sha256 } : {}) });
     }
-    let inventory: Map<string, StoredObject> | undefined;
     if (this.options.diff === 'list') {
-      inventory = new Map();
-      for (const rt of this.options.resourceTypes) for await (const o of this.destination.list(typeRoot(this.options.prefix, rt, ''))) inventory.set(o.key, o);
+      for (const rt of this.options.resourceTypes) for await (const o of this.destination.list(typeRoot(this.options.prefix, rt, ''))) index.setStored(o);
     }
-    const prepared: Prepared = { previous, inventory, seen: new Set() };
+    const prepared: Prepared = { previous: index.previous, inventory: this.options.diff === 'list' ? index.inventory : undefined, seen: new Set() };
     // A resumed run: what earlier pages of this run recorded is not missing.
     for await (const e of this.catalog.readSlot(state.slot, state.pageNo)) this.markSeen(prepared, e.key);
     this.prepared = prepared;

@@ -9,7 +9,7 @@ import { DEFAULT_MAX_PRUNE } from '../core/prune-limit.ts';
 import { carryForward, prunePlan, writeJson } from './finish.ts';
 import type { PreviousCatalog } from './finish.ts';
 import type { CountingSource, EngineObserver, EngineOptions } from './options.ts';
-import type { PreviousEntry } from './page.ts';
+import type { PreviousView } from './key-index.ts';
 import type { RunReport, RunState } from './run-state.ts';
 
 /** What a report needs besides the state. */
@@ -27,7 +27,7 @@ export interface FinishContext extends ReportBase {
   /** Failures this process saw (the failure log has every step's). */
   readonly processFailures: readonly Failure[];
   missingKeys(): Promise<string[]>;
-  readonly previous: ReadonlyMap<string, PreviousEntry & { readonly resourceType: string }>;
+  readonly previous: PreviousView;
   release(): Promise<void>;
 }
 

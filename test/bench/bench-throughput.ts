@@ -1,3 +1,5 @@
+import path from 'node:path';
+import { SINGLE_PUT_MAX } from '../../lambda/core/part-size.ts';
 import type { CloudinaryFake, ResourceType } from '../fakes/cloudinary-fake.ts';
 import type { BenchContext } from './context.ts';
 import { startHttpIndex } from './http-index.ts';
@@ -22,6 +24,8 @@ interface Case {
   readonly concurrency: number;
   /** Node.js binary for ours. @default this process's */
   readonly node?: NodeBinary;
+  /** Another checkout's CLI (--baseline), measured as ours. */
+  readonly bin?: string;
 }
 
 /** One measured run of one case. */
@@ -53,14 +57,14 @@ const measureOnce = async (
 ): Promise<Sample> => {
   const s3 = await startS3();
   try {
-    const prefix = c.tool;
+    const prefix = c.bin ? 'baseline' : c.tool;
     let m: Measured & { cpu: CpuSplit };
     if (c.tool === 'ours') {
       world.fake.resetRateLimit();
       const args = ['--to', `s3://${BUCKET}/${prefix}`, '--concurrency', String(c.concurrency)];
       const prof = ctx.options.cpuProfDir;
-      const nodeArgs = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`, `--cpu-prof-name=ours-c${c.concurrency}-run${run}.cpuprofile`] : [];
-      const r = await withCpu(s3, () => runBackup(args, cliEnv(world.fake, s3), { ...(c.node ? { node: c.node.bin } : {}), nodeArgs }));
+      const nodeArgs = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`, `--cpu-prof-name=${c.bin ? 'baseline' : 'ours'}-c${c.concurrency}-run${run}.cpuprofile`] : [];
+      const r = await withCpu(s3, () => runBackup(args, cliEnv(world.fake, s3), { ...(c.node ? { node: c.node.bin } : {}), ...(c.bin ? { bin: c.bin } : {}), nodeArgs }));
       if (r.report.copied !== world.count || r.report.failed !== 0) throw new Error(`${c.label}: copied ${r.report.copied}, failed ${r.report.failed}`);
       m = r;
     } else if (c.tool === 'rclone') {
@@ -118,7 +122,7 @@ export const benchThroughput = async (ctx: BenchContext): Promise<BenchResult> =
   const notes: string[] = [
     `${spec.count} assets, ${(spec.total / MiB).toLocaleString('en')} MiB in all, ${spec.min / KiB} KiB to ${spec.max / MiB} MiB ` +
       `(median ${Math.round([...sizes].sort((a, b) => a - b)[Math.floor(sizes.length / 2)] as number / KiB)} KiB; ` +
-      `${sizes.filter((s) => s > 5 * MiB).length} over 5 MiB go multipart); s3rver data in ${S3_DATA_PARENT}.`,
+      `${sizes.filter((s) => s > SINGLE_PUT_MAX).length} over ${SINGLE_PUT_MAX / MiB} MiB go multipart); s3rver data in ${S3_DATA_PARENT}.`,
     `Every figure is the median of ${o.runs} runs; the cases took turns run after run. Our checksum mode: ${currentChecksumMode()}.`,
     'Ours: the CLI as a child process (its wall time includes ~1 s of start-up: tsx, SDKs), catalog and report included. ' +
       'rclone: `rclone copy` from an Apache-style index of the same bytes (HEAD per file, then GET), all defaults but --transfers. ' +
@@ -129,6 +133,7 @@ export const benchThroughput = async (ctx: BenchContext): Promise<BenchResult> =
   ];
   const cases: Case[] = o.inflight.flatMap((n): Case[] => [
     { label: `ours, ${n} in flight`, tool: 'ours', concurrency: n },
+    ...(o.baselineDir ? [{ label: `baseline (${path.basename(o.baselineDir)}), ${n} in flight`, tool: 'ours', concurrency: n, bin: path.join(o.baselineDir, 'bin', 'cloudinary-backup.js') } as const] : []),
     ...(rclone ? [{ label: `rclone, --transfers ${n}`, tool: 'rclone', concurrency: n } as const] : []),
     { label: `${TOOL_LABEL.limit}, ${n} in flight`, tool: 'limit', concurrency: n },
   ]);
@@ -161,7 +166,7 @@ const summarize = (
   haveRclone: boolean,
 ): BenchResult => {
   const wall = (tool: Case['tool'], n: number): number | null => {
-    const c = cases.find((x) => x.tool === tool && x.concurrency === n && !x.node);
+    const c = cases.find((x) => x.tool === tool && x.concurrency === n && !x.node && !x.bin);
     return c ? median((samples.get(c) ?? []).map((s) => s.wallMs)) : null;
   };
   const rows: Record<string, Cell>[] = cases.map((c) => {

@@ -25,6 +25,8 @@ export interface BenchOptions {
   readonly inflight: readonly number[];
   /** S3 client checksums of our runs (`--checksums=sdk-default`). @default WHEN_REQUIRED */
   readonly checksums: 'WHEN_REQUIRED' | 'sdk-default';
+  /** Another checkout's CLI measured beside ours in benchmark 1 (`--baseline=DIR`): before/after in one run. */
+  readonly baselineDir?: string;
   /** Folder for `node --cpu-prof` profiles of our CLI in benchmark 1 (`--cpu-prof=DIR`). */
   readonly cpuProfDir?: string;
 }
@@ -41,6 +43,7 @@ export const USAGE = `npm run bench -- [--only=1,2,3,4] [--quick] [--out=PATH] [
 --assets=N --mib=M   benchmark 1's account: N assets, M MiB in all (default 400, 1024)
 --inflight=8,4,1     copies in flight benchmark 1 measures (ours, rclone, the limit)
 --checksums=sdk-default   our S3 client computes the SDK's default CRC checksums (default WHEN_REQUIRED)
+--baseline=DIR       also run DIR/bin/cloudinary-backup.js (e.g. an older commit's files) in benchmark 1
 --cpu-prof=DIR       write a V8 CPU profile of each of our runs in benchmark 1 to DIR
 --node=...   Node.js binaries to run the CLI with in benchmark 3, besides this one; by default
              every test/bench/.nodes/*/node_modules/node/bin/node (see test/bench/README.md)`;
@@ -68,6 +71,7 @@ export const parseOptions = (argv: readonly string[]): BenchOptions => {
   let mibTotal: number | undefined;
   let inflight = [8, 4, 1];
   let cpuProfDir: string | undefined;
+  let baselineDir: string | undefined;
   let checksums: BenchOptions['checksums'] = 'WHEN_REQUIRED';
   const positive = (flag: string, v: string): number => {
     const n = Number(v);
@@ -89,6 +93,7 @@ export const parseOptions = (argv: readonly string[]): BenchOptions => {
     else if (flag === '--mib' && value) mibTotal = positive(flag, value);
     else if (flag === '--inflight' && value) inflight = value.split(',').map((v) => positive(flag, v));
     else if (flag === '--checksums' && (value === 'sdk-default' || value === 'WHEN_REQUIRED')) checksums = value;
+    else if (flag === '--baseline' && value) baselineDir = path.resolve(value);
     else if (flag === '--cpu-prof' && value) cpuProfDir = path.resolve(value);
     else if (flag === '--help' || flag === '-h') throw new Error(USAGE);
     else throw new Error(`unknown argument ${arg}\n\n${USAGE}`);
@@ -104,5 +109,6 @@ export const parseOptions = (argv: readonly string[]): BenchOptions => {
     ...(assets ? { assets } : {}),
     ...(mibTotal ? { mib: mibTotal } : {}),
     ...(cpuProfDir ? { cpuProfDir } : {}),
+    ...(baselineDir ? { baselineDir } : {}),
   };
 };

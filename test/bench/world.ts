@@ -89,9 +89,9 @@ export interface BackupRun extends Measured {
 export const runBackup = async (
   args: readonly string[],
   env: Record<string, string | undefined>,
-  options: { node?: string; nodeArgs?: readonly string[]; timeoutMs?: number } = {},
+  options: { node?: string; nodeArgs?: readonly string[]; bin?: string; timeoutMs?: number } = {},
 ): Promise<BackupRun> => {
-  const m = await runMeasured(options.node ?? process.execPath, [...(options.nodeArgs ?? []), BIN, 'backup', ...args, '--json'], {
+  const m = await runMeasured(options.node ?? process.execPath, [...(options.nodeArgs ?? []), options.bin ?? BIN, 'backup', ...args, '--json'], {
     env,
     timeoutMs: options.timeoutMs ?? 600_000,
   });

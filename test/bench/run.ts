@@ -5,6 +5,7 @@ import { benchBigFiles } from './bench-big-files.ts';
 import { benchNoChange } from './bench-no-change.ts';
 import { benchScaling } from './bench-scaling.ts';
 import { benchThroughput } from './bench-throughput.ts';
+import { benchPrepareMemory } from './bench-prepare-memory.ts';
 import { createContext } from './context.ts';
 import type { BenchContext } from './context.ts';
 import { parseOptions } from './options.ts';
@@ -34,10 +35,11 @@ const BENCHES: Record<BenchId, (ctx: BenchContext) => Promise<BenchResult>> = {
   2: benchNoChange,
   3: benchBigFiles,
   4: benchScaling,
+  5: benchPrepareMemory,
 };
 
 /** 2 and 4 share their seeded accounts, so they run next to each other; 3 (big files) last. */
-const ORDER: readonly BenchId[] = [1, 2, 4, 3];
+const ORDER: readonly BenchId[] = [1, 2, 4, 5, 3];
 
 const main = async (): Promise<number> => {
   let options;

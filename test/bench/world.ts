@@ -225,11 +225,11 @@ export interface NoChangeResult extends BackupRun {
 }
 
 /** Runs a no-change backup of a seeded world and collects what it cost. */
-export const noChangeRun = async (world: SeededWorld, diff: 'list' | 'head'): Promise<NoChangeResult> => {
+export const noChangeRun = async (world: SeededWorld, diff: 'list' | 'head', bin?: string): Promise<NoChangeResult> => {
   world.fake.resetStats();
   world.fake.resetRateLimit();
   await world.s3.requestCounts({ reset: true });
-  const run = await withCpu(world.s3, () => runBackup(['--to', world.target, '--diff', diff], world.env));
+  const run = await withCpu(world.s3, () => runBackup(['--to', world.target, '--diff', diff], world.env, bin ? { bin, timeoutMs: 1_800_000 } : { timeoutMs: 1_800_000 }));
   const s3Requests = await world.s3.requestCounts();
   if (run.report.copied !== 0 || run.report.unchanged !== world.n || run.report.failed !== 0) {
     throw new Error(`no-change run (${diff}) of ${world.n}: copied ${run.report.copied}, unchanged ${run.report.unchanged}, failed ${run.report.failed}`);

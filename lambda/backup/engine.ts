@@ -34,7 +34,7 @@ export interface Prepared {
   readonly previous: PreviousView;
   /** List mode: what the destination holds, less the keys seen by this run so far. */
   readonly inventory: InventoryView | undefined;
-  /** Head mode: keys seen by this run so far. */
+  /** Head mode only (empty in list mode): keys seen by this run so far. */
   readonly seen: Set<string>;
 }
 
@@ -125,8 +125,10 @@ export class BackupEngine {
   }
 
   private markSeen(p: Prepared, key: string): void {
-    p.inventory?.delete(key);
-    p.seen.add(key);
+    // List mode: the inventory is what is left unseen; a Set of every key besides would hold a
+    // third copy of each (issue 14: a million assets in one Lambda).
+    if (p.inventory) p.inventory.delete(key);
+    else p.seen.add(key);
   }
 
   /** What the destination holds at each key of a page: the inventory, or one HeadObject each. */

@@ -9,7 +9,7 @@ import { DEFAULT_MAX_PRUNE } from '../core/prune-limit.ts';
 import { carryForward, prunePlan, writeJson } from './finish.ts';
 import type { PreviousCatalog } from './finish.ts';
 import type { CountingSource, EngineObserver, EngineOptions } from './options.ts';
-import type { PreviousEntry } from './page.ts';
+import type { PreviousView } from './key-index.ts';
 import type { RunReport, RunState } from './run-state.ts';
 
 /** What a report needs besides the state. */
@@ -31,7 +31,7 @@ export interface FinishContext extends ReportBase {
   isCurrentFile?(key: string): boolean;
   /** Drops from the damage record (verify --deep) what this run copied again. */
   settleDamage?(): Promise<void>;
-  readonly previous: ReadonlyMap<string, PreviousEntry & { readonly resourceType: string }>;
+  readonly previous: PreviousView;
   release(): Promise<void>;
 }
 

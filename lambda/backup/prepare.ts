@@ -4,22 +4,28 @@ import type { Destination } from '../ports/storage.ts';
 import type { Catalog } from '../store/catalog.ts';
 import { damagedKeys } from '../store/damage.ts';
 import type { EngineOptions } from './options.ts';
-import type { PreviousEntry } from './page.ts';
+import { KeyIndex } from './key-index.ts';
+import type { InventoryView, PreviousView } from './key-index.ts';
 import type { RunState } from './run-state.ts';
 
 /** What the engine loads once per process to plan pages: the previous catalog and the inventory. */
 export interface Prepared {
-  readonly previous: Map<string, PreviousEntry & { readonly resourceType: string }>;
+  readonly previous: PreviousView;
   /** List mode: what the destination holds, less the keys seen by this run so far. */
-  readonly inventory: Map<string, StoredObject> | undefined;
-  /** Head mode: keys seen by this run so far. */
+  readonly inventory: InventoryView | undefined;
+  /**
+   * Keys seen by this run so far: kept in head mode, and where the destination can tell two keys
+   * are one file (a folding folder, for the prune guard); in list mode otherwise the inventory is
+   * what is left unseen, and a Set of every key besides would hold a third copy of each.
+   */
   readonly seen: Set<string>;
+  readonly trackSeen: boolean;
 }
 
 /** A key this run has listed: not missing from Cloudinary. */
 export const markSeen = (p: Prepared, key: string): void => {
   p.inventory?.delete(key);
-  p.seen.add(key);
+  if (p.trackSeen) p.seen.add(key);
 };
 
 /**
@@ -27,18 +33,16 @@ export const markSeen = (p: Prepared, key: string): void => {
  * of the type folders this run lists; a resumed run marks what its earlier pages recorded as seen.
  */
 export const prepareRun = async (catalog: Catalog, destination: Destination, options: EngineOptions, state: RunState): Promise<Prepared> => {
-  const previous: Prepared['previous'] = new Map();
+  // One table for both: a million assets must fit a Lambda (see KeyIndex).
+  const index = new KeyIndex();
   // What `verify --deep` found damaged is not current, whatever the catalog says: copied again.
   const damaged = await damagedKeys(destination, options.prefix);
   for await (const e of catalog.entries()) {
-    previous.set(e.key, { version: e.version, current: e.state === 'current' && !damaged.has(e.key), resourceType: e.resourceType, ...(e.sha256 ? { sha256: e.sha256 } : {}) });
+    index.setPrevious(e.key, { version: e.version, current: e.state === 'current' && !damaged.has(e.key), resourceType: e.resourceType, ...(e.sha256 ? { sha256: e.sha256 } : {}) });
   }
-  let inventory: Map<string, StoredObject> | undefined;
-  if (options.diff === 'list') {
-    inventory = new Map();
-    for (const rt of options.resourceTypes) for await (const o of destination.list(typeRoot(options.prefix, rt, ''))) inventory.set(o.key, o);
-  }
-  const prepared: Prepared = { previous, inventory, seen: new Set() };
+  const list = options.diff === 'list';
+  if (list) for (const rt of options.resourceTypes) for await (const o of destination.list(typeRoot(options.prefix, rt, ''))) index.setStored(o);
+  const prepared: Prepared = { previous: index.previous, inventory: list ? index.inventory : undefined, seen: new Set(), trackSeen: !list || destination.fileIdentity !== undefined };
   for await (const e of catalog.readSlot(state.slot, state.pageNo)) markSeen(prepared, e.key);
   return prepared;
 };

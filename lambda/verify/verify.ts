@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import pLimit from 'p-limit';
 import { Catalog } from '../store/catalog.ts';
 import { recordDamage } from '../store/damage.ts';
 import type { CatalogEntry } from '../store/catalog.ts';
@@ -74,6 +73,24 @@ export interface VerifyObserver {
   progress?(done: number, total: number, bytes: number): void;
 }
 
+/** Assets of --source compared at once. */
+const SOURCE_BATCH = 500;
+
+/** What objects carry as lastModified here: verify never reads it (see verifyBackup). */
+const UNREAD_DATE = new Date(0);
+
+/** The fields of a catalog entry verify reads. */
+const slim = (e: CatalogEntry): VerifiableEntry => ({
+  key: e.key,
+  publicId: e.publicId,
+  resourceType: e.resourceType,
+  type: e.type,
+  version: e.version,
+  bytes: e.bytes,
+  state: e.state,
+  ...(e.sha256 === undefined ? {} : { sha256: e.sha256 }),
+});
+
 const count = (problems: readonly Problem[], kind: ProblemKind): number => problems.filter((p) => p.kind === kind).length;
 
 /** Re-reads one object; resolves with its size and sha256. */
@@ -88,6 +105,73 @@ const hashObject = async (destination: Destination, key: string, onBytes: (n: nu
     onBytes(b.length);
   }
   return { size, sha256: h.digest('hex') };
+};
+
+/** --deep: re-reads every present object that has a recorded sha256, `concurrency` at a time. */
+const deepCheck = async (
+  destination: Destination,
+  present: readonly VerifiableEntry[],
+  concurrency: number,
+  observer: VerifyObserver,
+): Promise<{ problems: Problem[]; hashed: number; unhashed: number; bytesRead: number }> => {
+  const toHash = present.filter((e) => e.sha256 !== undefined);
+  const problems: Problem[] = [];
+  let hashed = 0;
+  let bytesRead = 0;
+  let done = 0;
+  const total = toHash.length;
+  const check = async (e: VerifiableEntry): Promise<Problem | undefined> => {
+    const who = { key: e.key, publicId: e.publicId, resourceType: e.resourceType, type: e.type };
+    try {
+      const got = await hashObject(destination, e.key, (n) => {
+        bytesRead += n;
+        observer.progress?.(done, total, bytesRead);
+      });
+      hashed += 1;
+      if (got.size !== e.bytes) return { kind: 'corrupt', ...who, detail: `read ${got.size} bytes, the catalog says ${e.bytes}` };
+      if (got.sha256 !== e.sha256) return { kind: 'corrupt', ...who, detail: `sha256 is ${got.sha256}, the catalog says ${e.sha256}` };
+      return undefined;
+    } catch (err) {
+      if ((err as { notFound?: boolean }).notFound) return { kind: 'missing', ...who, detail: 'the object disappeared during the check' };
+      return { kind: 'corrupt', ...who, detail: `could not be read: ${messageOf(err)}` };
+    } finally {
+      done += 1;
+      observer.progress?.(done, total, bytesRead);
+    }
+  };
+  // A few workers walking the list, not one pending promise per object (a million at once).
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < toHash.length) {
+      const p = await check(toHash[next++] as VerifiableEntry);
+      if (p) problems.push(p);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
+  return { problems, hashed, unhashed: present.length - toHash.length, bytesRead };
+};
+
+/** --source: compares the live listing with the catalog, a batch at a time (each asset stands alone). */
+const sourceCheck = async (source: ListingSource, entries: readonly VerifiableEntry[]): Promise<Problem[]> => {
+  const byIdentity = new Map<string, VerifiableEntry>();
+  for (const e of entries) {
+    const id = identityOf(e);
+    const prev = byIdentity.get(id);
+    if (!prev || prev.state === 'stale') byIdentity.set(id, e);
+  }
+  const problems: Problem[] = [];
+  let batch: Asset[] = [];
+  for (const l of listingsFor(RESOURCE_TYPES)) {
+    for await (const a of listAll(source, l.resourceType, l.type)) {
+      batch.push(a);
+      if (batch.length >= SOURCE_BATCH) {
+        problems.push(...checkSource(batch, byIdentity));
+        batch = [];
+      }
+    }
+  }
+  problems.push(...checkSource(batch, byIdentity));
+  return problems;
 };
 
 /**
@@ -124,59 +208,21 @@ export const verifyBackup = async (
         'Check --against (the location given to backup --to), or run a backup first.',
     );
   }
-  const entries: CatalogEntry[] = [];
-  for await (const e of catalog.entries()) entries.push(e);
+  // Issue 14: a million entries must fit. Keep only what the checks read: no tags, context or
+  // metadata per entry, no Date per object (verify never reads lastModified).
+  const entries: VerifiableEntry[] = [];
+  for await (const e of catalog.entries()) entries.push(slim(e));
   const objects: StoredObject[] = [];
-  for (const rt of RESOURCE_TYPES) for await (const o of destination.list(typeRoot(prefix, rt, ''))) objects.push(o);
+  for (const rt of RESOURCE_TYPES) {
+    for await (const o of destination.list(typeRoot(prefix, rt, ''))) objects.push({ key: o.key, size: o.size, lastModified: UNREAD_DATE });
+  }
 
   const inventory = checkInventory(entries, objects);
   const problems: Problem[] = [...inventory.problems];
-  let hashed = 0;
-  let unhashed = 0;
-  let bytesRead = 0;
-  if (options.deep) {
-    const toHash = inventory.present.filter((e) => e.sha256 !== undefined);
-    unhashed = inventory.present.length - toHash.length;
-    const total = toHash.length;
-    let done = 0;
-    const limit = pLimit(Math.max(1, options.concurrency));
-    const found = await Promise.all(
-      toHash.map((e) =>
-        limit(async (): Promise<Problem | undefined> => {
-          const who = { key: e.key, publicId: e.publicId, resourceType: e.resourceType, type: e.type };
-          try {
-            const got = await hashObject(destination, e.key, (n) => {
-              bytesRead += n;
-              observer.progress?.(done, total, bytesRead);
-            });
-            hashed += 1;
-            if (got.size !== e.bytes) return { kind: 'corrupt', ...who, detail: `read ${got.size} bytes, the catalog says ${e.bytes}` };
-            if (got.sha256 !== e.sha256) return { kind: 'corrupt', ...who, detail: `sha256 is ${got.sha256}, the catalog says ${e.sha256}` };
-            return undefined;
-          } catch (err) {
-            if ((err as { notFound?: boolean }).notFound) return { kind: 'missing', ...who, detail: 'the object disappeared during the check' };
-            return { kind: 'corrupt', ...who, detail: `could not be read: ${messageOf(err)}` };
-          } finally {
-            done += 1;
-            observer.progress?.(done, total, bytesRead);
-          }
-        }),
-      ),
-    );
-    for (const p of found) if (p) problems.push(p);
-  }
-
-  if (source) {
-    const byIdentity = new Map<string, VerifiableEntry>();
-    for (const e of entries) {
-      const id = identityOf(e);
-      const prev = byIdentity.get(id);
-      if (!prev || prev.state === 'stale') byIdentity.set(id, e);
-    }
-    const assets: Asset[] = [];
-    for (const l of listingsFor(RESOURCE_TYPES)) for await (const a of listAll(source, l.resourceType, l.type)) assets.push(a);
-    problems.push(...checkSource(assets, byIdentity));
-  }
+  const deep = options.deep ? await deepCheck(destination, inventory.present, options.concurrency, observer) : { problems: [], hashed: 0, unhashed: 0, bytesRead: 0 };
+  for (const p of deep.problems) problems.push(p);
+  const { hashed, unhashed, bytesRead } = deep;
+  if (source) problems.push(...(await sourceCheck(source, entries)));
 
   const damage = options.deep ? await recordFound(destination, prefix, problems) : { damageRecorded: null };
 

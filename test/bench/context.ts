@@ -1,11 +1,14 @@
 import { seedWorld, noChangeRun } from './world.ts';
 import type { NoChangeResult, SeededWorld } from './world.ts';
+import type { BenchOptions } from './options.ts';
 
 /** What every benchmark gets: the options, a logger and the seeded accounts they share. */
 export interface BenchContext {
   readonly quick: boolean;
   /** Node.js binaries besides this one (benchmark 3). */
   readonly extraNodes: readonly string[];
+  /** Everything the command line asked for (runs, sizes, profiles). */
+  readonly options: BenchOptions;
   log(line: string): void;
   /** An account of n small assets, backed up once (made once per `npm run bench`). */
   world(n: number): Promise<SeededWorld>;
@@ -16,7 +19,12 @@ export interface BenchContext {
 }
 
 /** A context whose worlds and no-change runs are shared between benchmarks 2 and 4. */
-export const createContext = (options: { quick: boolean; extraNodes: readonly string[]; log: (line: string) => void }): BenchContext => {
+export const createContext = (options: {
+  quick: boolean;
+  extraNodes: readonly string[];
+  options: BenchOptions;
+  log: (line: string) => void;
+}): BenchContext => {
   const worlds = new Map<number, Promise<SeededWorld>>();
   const runs = new Map<string, Promise<NoChangeResult>>();
   const ctx: BenchContext = {

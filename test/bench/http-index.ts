@@ -10,6 +10,8 @@ export interface HttpIndex {
   readonly url: string;
   /** Body bytes served (proves the peer downloaded everything once). */
   readonly servedBytes: () => number;
+  /** Every file of the index: its path under `url` (unencoded) and its size. */
+  readonly files: () => Array<[string, number]>;
   stop(): Promise<void>;
 }
 
@@ -44,6 +46,10 @@ export const startHttpIndex = async (fake: CloudinaryFake): Promise<HttpIndex> =
     }
     folder.files.set(name, a);
   }
+  const files: Array<[string, number]> = fake
+    .listAssets()
+    .filter((a) => a.type === 'upload')
+    .map((a) => [`${a.resourceType}/${a.type}/${a.publicId}${a.format ? `.${a.format}` : ''}`, fake.servedSize(a)]);
   let served = 0;
   const sockets = new Set<Socket>();
 
@@ -118,6 +124,7 @@ export const startHttpIndex = async (fake: CloudinaryFake): Promise<HttpIndex> =
   return {
     url: `http://127.0.0.1:${address.port}/`,
     servedBytes: () => served,
+    files: () => files,
     stop: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const s of sockets) s.destroy();

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import path from 'node:path';
@@ -6,6 +5,7 @@ import { benchBigFiles } from './bench-big-files.ts';
 import { benchNoChange } from './bench-no-change.ts';
 import { benchScaling } from './bench-scaling.ts';
 import { benchThroughput } from './bench-throughput.ts';
+import { benchPrepareMemory } from './bench-prepare-memory.ts';
 import { createContext } from './context.ts';
 import type { BenchContext } from './context.ts';
 import { parseOptions } from './options.ts';
@@ -13,18 +13,17 @@ import type { BenchId } from './options.ts';
 import { rcloneVersion } from './rclone.ts';
 import { formatResult } from './table.ts';
 import type { BenchResult } from './table.ts';
-import { S3_CHECKSUMS } from '../fakes/s3rver.ts';
-import { S3_DATA_PARENT } from './world.ts';
+import { S3_DATA_PARENT, setChecksumMode } from './world.ts';
+import { firstLine } from './measure.ts';
 
-/** The commit measured, `+dirty` when tracked files differ from it (then the figures are not that commit's). */
-const commitOf = (): string => {
-  try {
-    const head = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).trim() !== '';
-    return dirty ? `${head}+dirty` : head;
-  } catch {
-    return 'unknown';
-  }
+/** The 1-, 5- and 15-minute load averages, rounded. */
+const loads = (): number[] => loadavg().map((l) => Math.round(l * 100) / 100);
+
+/** The commit benchmarked, and whether the worktree had changes on top of it. */
+const commit = (): { commit: string | null; dirty: boolean | null } => {
+  const head = firstLine('git', ['rev-parse', 'HEAD']) ?? null;
+  const status = firstLine('git', ['status', '--porcelain', '--untracked-files=no']);
+  return { commit: head, dirty: head === null ? null : status !== undefined && status !== '' };
 };
 
 // `npm run bench`: runs the benchmarks of issue 6, prints their tables and writes the same
@@ -36,10 +35,11 @@ const BENCHES: Record<BenchId, (ctx: BenchContext) => Promise<BenchResult>> = {
   2: benchNoChange,
   3: benchBigFiles,
   4: benchScaling,
+  5: benchPrepareMemory,
 };
 
 /** 2 and 4 share their seeded accounts, so they run next to each other; 3 (big files) last. */
-const ORDER: readonly BenchId[] = [1, 2, 4, 3];
+const ORDER: readonly BenchId[] = [1, 2, 4, 5, 3];
 
 const main = async (): Promise<number> => {
   let options;
@@ -49,11 +49,19 @@ const main = async (): Promise<number> => {
     process.stderr.write(`${(err as Error).message}\n`);
     return 2;
   }
+  setChecksumMode(options.checksums);
   const started = Date.now();
   const log = (line: string): void => {
     process.stderr.write(`[${String(Math.round((Date.now() - started) / 1000)).padStart(4)} s] ${line}\n`);
   };
   const machine = {
+    ...commit(),
+    date: new Date().toISOString(),
+    /** Our S3 client's requestChecksumCalculation: WHEN_REQUIRED, or the SDK's default (WHEN_SUPPORTED). */
+    checksumMode: options.checksums,
+    runsPerFigure: options.runs,
+    /** 1-, 5- and 15-minute load averages before the first benchmark. */
+    loadAverageBefore: loads(),
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model ?? 'unknown',
     memoryGiB: Math.round(totalmem() / 2 ** 30),
@@ -68,7 +76,7 @@ const main = async (): Promise<number> => {
   if (machine.loadBefore > 0.5) {
     log(`WARNING: load average ${machine.loadBefore} before the start: something else is running, wall times will be slower than the machine can do`);
   }
-  const ctx = createContext({ quick: options.quick, extraNodes: options.extraNodes, log });
+  const ctx = createContext({ quick: options.quick, extraNodes: options.extraNodes, options, log });
   const results: BenchResult[] = [];
   const errors: Array<{ id: number; error: string }> = [];
   const todo = ORDER.filter((id) => options.only.includes(id));
@@ -91,26 +99,17 @@ const main = async (): Promise<number> => {
   results.sort((a, b) => a.id - b.id);
   const totalSeconds = Math.round((Date.now() - started) / 1000);
   const loadAfter = Math.round((loadavg()[0] ?? 0) * 100) / 100;
+  const loadAverageAfter = loads();
   process.stdout.write(`# cloudinary-backup benchmarks${options.quick ? ' (quick)' : ''}\n`);
   process.stdout.write(
     `machine: ${machine.cpus} x ${machine.cpuModel}, ${machine.memoryGiB} GiB, Linux ${machine.kernel}; node ${machine.node}; ${machine.rclone ?? 'no rclone'}; ` +
-      `load ${machine.loadBefore} before, ${loadAfter} after\n`,
+      `load ${machine.loadBefore} before, ${loadAfter} after\n` +
+      `commit ${machine.commit ?? '?'}${machine.dirty ? ' (with uncommitted changes)' : ''}; checksums ${machine.checksumMode}; figures are medians of ${options.runs} runs where noted\n`,
   );
   for (const r of results) process.stdout.write(`${formatResult(r)}\n`);
   for (const e of errors) process.stdout.write(`\n## ${e.id}. FAILED\n${e.error}\n`);
   process.stdout.write(`\ntotal ${totalSeconds} s\n`);
-  // Every figure the README quotes must trace to a file that says what was measured, when, on
-  // which Node.js, how loaded the machine was and with which S3 checksum setting (issue 16).
-  const json = {
-    generatedAt: new Date().toISOString(),
-    commit: commitOf(),
-    checksums: S3_CHECKSUMS === 'sdk-default' ? 'SDK defaults (WHEN_SUPPORTED: CRC32, aws-chunked streams)' : 'WHEN_REQUIRED (no checksums)',
-    quick: options.quick,
-    machine: { ...machine, loadAfter },
-    totalSeconds,
-    results,
-    errors,
-  };
+  const json = { generatedAt: new Date().toISOString(), quick: options.quick, machine: { ...machine, loadAfter, loadAverageAfter }, totalSeconds, results, errors };
   await mkdir(path.dirname(options.out), { recursive: true });
   await writeFile(options.out, `${JSON.stringify(json, null, 2)}\n`);
   process.stdout.write(`results written to ${path.relative(process.cwd(), options.out)}\n`);

@@ -46,14 +46,37 @@ export const S3_DATA_PARENT = ((): string => {
 /** A fresh s3rver (in its own process and temporary folder) with the bench bucket. */
 export const startS3 = (): Promise<S3rverHandle> => startS3rver([BUCKET], { parentDir: S3_DATA_PARENT });
 
+/**
+ * The S3 client's checksum mode in our runs: 'WHEN_REQUIRED' (what test/fakes/s3rver.ts sets:
+ * no CRC on PutObject) or 'sdk-default' (WHEN_SUPPORTED: a CRC32 trailer on every upload, the
+ * Lambda's mode against real S3). Recorded in every results file.
+ */
+export type ChecksumMode = 'WHEN_REQUIRED' | 'sdk-default';
+let checksumMode: ChecksumMode = 'WHEN_REQUIRED';
+
+/** Sets the checksum mode of every later cliEnv(). */
+export const setChecksumMode = (mode: ChecksumMode): void => {
+  checksumMode = mode;
+};
+
+/** The checksum mode cliEnv() gives our runs. */
+export const currentChecksumMode = (): ChecksumMode => checksumMode;
+
 /** The environment of a CLI run against the fake and an s3rver: nothing else leaks in. */
-export const cliEnv = (fake: CloudinaryFake, s3: S3rverHandle): Record<string, string | undefined> => ({
-  PATH: process.env.PATH,
-  HOME: process.env.HOME,
-  CLOUDINARY_URL: fake.cloudinaryUrl,
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-  ...s3.env,
-});
+export const cliEnv = (fake: CloudinaryFake, s3: S3rverHandle): Record<string, string | undefined> => {
+  const env: Record<string, string | undefined> = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    CLOUDINARY_URL: fake.cloudinaryUrl,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    ...s3.env,
+  };
+  if (checksumMode === 'sdk-default') {
+    delete env.AWS_REQUEST_CHECKSUM_CALCULATION;
+    delete env.AWS_RESPONSE_CHECKSUM_VALIDATION;
+  }
+  return env;
+};
 
 /** A measured CLI backup and the JSON report it printed. */
 export interface BackupRun extends Measured {
@@ -67,9 +90,9 @@ export interface BackupRun extends Measured {
 export const runBackup = async (
   args: readonly string[],
   env: Record<string, string | undefined>,
-  options: { node?: string; timeoutMs?: number } = {},
+  options: { node?: string; nodeArgs?: readonly string[]; bin?: string; timeoutMs?: number } = {},
 ): Promise<BackupRun> => {
-  const m = await runMeasured(options.node ?? process.execPath, [BIN, 'backup', ...args, '--json'], {
+  const m = await runMeasured(options.node ?? process.execPath, [...(options.nodeArgs ?? []), options.bin ?? BIN, 'backup', ...args, '--json'], {
     env,
     timeoutMs: options.timeoutMs ?? 600_000,
   });
@@ -207,11 +230,11 @@ export interface NoChangeResult extends BackupRun {
 }
 
 /** Runs a no-change backup of a seeded world and collects what it cost. */
-export const noChangeRun = async (world: SeededWorld, diff: 'list' | 'head'): Promise<NoChangeResult> => {
+export const noChangeRun = async (world: SeededWorld, diff: 'list' | 'head', bin?: string): Promise<NoChangeResult> => {
   world.fake.resetStats();
   world.fake.resetRateLimit();
   await world.s3.requestCounts({ reset: true });
-  const run = await withCpu(world.s3, () => runBackup(['--to', world.target, '--diff', diff], world.env));
+  const run = await withCpu(world.s3, () => runBackup(['--to', world.target, '--diff', diff], world.env, bin ? { bin, timeoutMs: 1_800_000 } : { timeoutMs: 1_800_000 }));
   const s3Requests = await world.s3.requestCounts();
   if (run.report.copied !== 0 || run.report.unchanged !== world.n || run.report.failed !== 0) {
     throw new Error(`no-change run (${diff}) of ${world.n}: copied ${run.report.copied}, unchanged ${run.report.unchanged}, failed ${run.report.failed}`);

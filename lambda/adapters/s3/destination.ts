@@ -157,38 +157,46 @@ export class S3Destination implements Destination {
   }
 
   async put(request: PutRequest): Promise<PutResult> {
-    if (Buffer.isBuffer(request.body) || request.length <= (this.options.singlePutMax ?? SINGLE_PUT_MAX)) {
-      // The HTTP handler pipes the body into the request, and a pipe does not end the request
-      // when the body fails: the PUT would wait for bytes that never come. Abort it instead.
-      const ac = new AbortController();
-      const body = request.body;
-      const onBodyError = (): void => ac.abort();
-      const onAbort = (): void => ac.abort();
-      if (!Buffer.isBuffer(body)) body.once('error', onBodyError);
-      request.signal?.addEventListener('abort', onAbort, { once: true });
-      try {
-        // The SDK does not retry a streaming body (it cannot replay it); the engine retries
-        // with a fresh download.
-        await this.client.send(
-          new PutObjectCommand({
-            Bucket: this.bucket,
-            Key: request.key,
-            Body: request.body,
-            ContentLength: request.length,
-            ...(request.metadata ? { Metadata: { ...request.metadata } } : {}),
-            ...(request.contentType ? { ContentType: request.contentType } : {}),
-          }),
-          { abortSignal: ac.signal },
-        );
-        return { bytes: request.length };
-      } catch (err) {
-        const cause = !Buffer.isBuffer(body) && body.errored ? body.errored : err;
-        throw new DestinationError(`writing s3://${this.bucket}/${request.key} failed: ${messageOf(cause)}`, { cause });
-      } finally {
-        if (!Buffer.isBuffer(body)) body.off('error', onBodyError);
-        request.signal?.removeEventListener('abort', onAbort);
-      }
+    if (Buffer.isBuffer(request.body) || request.length <= (this.options.singlePutMax ?? SINGLE_PUT_MAX)) return this.putOnce(request);
+    return this.putMultipart(request);
+  }
+
+  /** One PutObject with the whole (streamed) body. */
+  private async putOnce(request: PutRequest): Promise<PutResult> {
+    // The HTTP handler pipes the body into the request, and a pipe does not end the request
+    // when the body fails: the PUT would wait for bytes that never come. Abort it instead.
+    const ac = new AbortController();
+    const body = request.body;
+    const onBodyError = (): void => ac.abort();
+    const onAbort = (): void => ac.abort();
+    if (!Buffer.isBuffer(body)) body.once('error', onBodyError);
+    request.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      // The SDK does not retry a streaming body (it cannot replay it); the engine retries
+      // with a fresh download.
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: request.key,
+          Body: request.body,
+          ContentLength: request.length,
+          ...(request.metadata ? { Metadata: { ...request.metadata } } : {}),
+          ...(request.contentType ? { ContentType: request.contentType } : {}),
+        }),
+        { abortSignal: ac.signal },
+      );
+      return { bytes: request.length };
+    } catch (err) {
+      const cause = !Buffer.isBuffer(body) && body.errored ? body.errored : err;
+      throw new DestinationError(`writing s3://${this.bucket}/${request.key} failed: ${messageOf(cause)}`, { cause });
+    } finally {
+      if (!Buffer.isBuffer(body)) body.off('error', onBodyError);
+      request.signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  /** A multipart upload through lib-storage, parts sized for the object (core/part-size.ts). */
+  private async putMultipart(request: PutRequest): Promise<PutResult> {
     const upload = new Upload({
       client: this.client,
       queueSize: this.queueSize,
@@ -206,7 +214,7 @@ export class S3Destination implements Destination {
     // On abort, end the body rather than calling upload.abort(): lib-storage then waits for the
     // parts in flight before it aborts the multipart upload. upload.abort() returns at once and
     // its AbortMultipartUpload can overtake a part still being written, which S3 may then keep
-    // (found by the Ctrl-C test: s3rver re-created the upload for the late part).
+    // (an S3 server can re-create the upload for the late part).
     const body = request.body;
     const onAbort = (): void => {
       if (!Buffer.isBuffer(body)) body.destroy(new Error('aborted'));
@@ -217,11 +225,10 @@ export class S3Destination implements Destination {
       return { bytes: request.length };
     } catch (err) {
       // lib-storage aborts a failed multipart upload once; when S3 was unreachable that abort
-      // failed too and the parts would stay, billed (found by the fault suite: S3 restarted
-      // mid-run). settle() tries again at the end of the run.
+      // failed too and the parts would stay, billed. settle() tries again at the end of the run.
       if (upload.uploadId) this.failedUploads.set(upload.uploadId, request.key);
       // S3's own message ("We encountered an internal error") does not say what failed where:
-      // a report line must (found by the fault suite). A body error stays the cause.
+      // a report line must. A body error stays the cause.
       throw new DestinationError(`writing s3://${this.bucket}/${request.key} failed: ${messageOf(err)}`, { cause: err });
     } finally {
       request.signal?.removeEventListener('abort', onAbort);

@@ -6,7 +6,7 @@ import type { CatalogEntry } from '../store/catalog.ts';
 import type { StoredObject } from '../core/asset.ts';
 import { isBackedUpType, listingsFor } from '../core/asset.ts';
 import type { Listing } from '../core/asset.ts';
-import { AssetCopyError, CancelledError, SourceError, messageOf } from '../core/errors.ts';
+import { AssetCopyError, AssetNotReadyError, CancelledError, SourceError, messageOf } from '../core/errors.ts';
 import { normalizePrefix, typeRoot, reportsRoot } from '../core/keys.ts';
 import { objectMetadata } from '../core/metadata.ts';
 import { planPage } from '../core/plan.ts';
@@ -332,13 +332,20 @@ export class BackupEngine {
         next.downloadedBytes += n;
         this.observer.bytes?.(n);
       };
+      const callsBeforeCopies = this.source.apiCalls;
       const results = await Promise.all(admitted.map((item) => this.limit(() => this.copyGuarded(item, mayRetry, onBytes))));
+      // Signed downloads are Admin API calls too (issue 12): the report counts them.
+      counters.cloudinaryApiCalls += this.source.apiCalls - callsBeforeCopies;
       admitted.forEach((item, i) => {
-        const r = results[i] as { sha256?: string; error?: string };
+        const r = results[i] as { sha256?: string; error?: string; notReady?: boolean };
         if (r.sha256 !== undefined) {
           counters.copied += 1;
           counters.bytesCopied += item.asset.bytes;
           entries.push(entryFor(item.asset, item.key, 'current', r.sha256));
+        } else if (r.notReady) {
+          // Still processing in Cloudinary (issue 12): not a failure; the next run copies it.
+          counters.pending = (counters.pending ?? 0) + 1;
+          entries.push(entryFor(item.asset, item.key, 'stale', undefined));
         } else {
           recordFailure(counters, {
             publicId: item.asset.publicId,
@@ -366,7 +373,7 @@ export class BackupEngine {
     item: PlannedAsset,
     mayRetry: (item: PlannedAsset) => boolean,
     onBytes: (n: number) => void,
-  ): Promise<{ sha256?: string; error?: string }> {
+  ): Promise<{ sha256?: string; error?: string; notReady?: boolean }> {
     try {
       if (this.cancelled) throw new CancelledError();
       const sha256 = await this.copyOne(item, mayRetry, onBytes);
@@ -374,6 +381,7 @@ export class BackupEngine {
       return { sha256 };
     } catch (err) {
       const error = messageOf(err);
+      if (err instanceof AssetNotReadyError) return { error, notReady: true };
       this.observer.failed?.(item, error);
       return { error };
     }

@@ -8,6 +8,12 @@ export interface UsageInfo {
   readonly creditsUsed: number;
   /** The plan's credit limit; undefined when the plan reports none. */
   readonly creditLimit: number | undefined;
+  /** Plans without `credits` (older per-quota plans): bandwidth used and its limit, in bytes. */
+  readonly bandwidth?: { readonly usedBytes: number; readonly limitBytes: number | undefined };
+  /** The day the snapshot describes (`last_updated`, YYYY-MM-DD): usage is a daily snapshot. */
+  readonly lastUpdated?: string;
+  /** The rate-limit headers of the `/usage` call itself (fed into the Admin API reserve). */
+  readonly rateLimit?: { readonly limit: number; readonly remaining: number; readonly resetAt: Date };
 }
 
 /** A per-run budget derived from the account's usage. */

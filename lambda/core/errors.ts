@@ -36,7 +36,7 @@ export class DestinationError extends Error {
 
 /** One asset could not be copied; recorded in the report, the run goes on. */
 export class AssetCopyError extends Error {
-  override readonly name = 'AssetCopyError';
+  override readonly name: string = 'AssetCopyError';
   constructor(
     message: string,
     readonly publicId: string,
@@ -47,6 +47,29 @@ export class AssetCopyError extends Error {
     this.retryable = options?.retryable ?? true;
   }
   readonly retryable: boolean;
+}
+
+/**
+ * The asset is still being processed by Cloudinary (listed as a placeholder or pending, or
+ * delivery answered 423 Locked): not a failure, the next run takes it. Never retried in a run.
+ */
+export class AssetNotReadyError extends AssetCopyError {
+  override readonly name = 'AssetNotReadyError';
+  constructor(publicId: string, detail: string) {
+    super(`not ready yet: ${detail}; the next run copies it`, publicId, undefined, { retryable: false });
+  }
+}
+
+/**
+ * The CDN refused an original that the signed download API serves (401: access-controlled, a
+ * format the plan blocks, strict transformations; 404 for a blocked format). The caller fetches
+ * it again through the download API.
+ */
+export class CdnRefusedError extends AssetCopyError {
+  override readonly name = 'CdnRefusedError';
+  constructor(publicId: string, readonly status: number, options?: { cause?: unknown }) {
+    super(`the CDN answered HTTP ${status}`, publicId, undefined, { ...options, retryable: false });
+  }
 }
 
 /** A download or upload carried a different number of bytes than announced. */

@@ -13,6 +13,8 @@ export interface RunCounters {
   unchanged: number;
   skipped: number;
   failed: number;
+  /** Assets Cloudinary is still processing: not copied, not failed; the next run takes them. */
+  pending: number;
   bytesCopied: number;
   missingFromSource: number;
   pruned: number;
@@ -30,6 +32,7 @@ export const emptyCounters = (): RunCounters => ({
   unchanged: 0,
   skipped: 0,
   failed: 0,
+  pending: 0,
   bytesCopied: 0,
   missingFromSource: 0,
   pruned: 0,
@@ -50,6 +53,7 @@ export const addCounters = (into: RunCounters, page: RunCounters): void => {
   into.unchanged += page.unchanged;
   into.skipped += page.skipped;
   into.failed += page.failed;
+  into.pending += page.pending ?? 0;
   into.bytesCopied += page.bytesCopied;
   into.missingFromSource += page.missingFromSource;
   into.pruned += page.pruned;

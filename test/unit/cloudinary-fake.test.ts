@@ -105,8 +105,12 @@ describe('Admin API listing', () => {
     assert.equal(fake.getAsset('bulk/img-0000')?.bytes, 1000);
   });
 
-  test('no type lists every delivery type; tags/context/metadata only when asked', async () => {
-    const all = await cloudinary.api.resources({ resource_type: 'image', max_results: 500, prefix: 'secret/' });
+  // Admin API reference, "Get resources": `type` defaults to "upload" (older SDK docs said all
+  // types). The fake takes the strict reading, so a source that omits `type` misses private assets.
+  test('no type lists only upload; an explicit type lists that type; tags/context/metadata only when asked', async () => {
+    const omitted = await cloudinary.api.resources({ resource_type: 'image', max_results: 500, prefix: 'secret/' });
+    assert.deepEqual(omitted.resources, [], 'an omitted type is upload only: the private asset is not listed');
+    const all = await cloudinary.api.resources({ resource_type: 'image', type: 'private', max_results: 500, prefix: 'secret/' });
     assert.deepEqual(
       (all.resources as Array<{ public_id: string; type: string }>).map((r) => [r.public_id, r.type]),
       [['secret/one', 'private']],

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Asset } from '../../core/asset.ts';
 import type { UsageInfo } from '../../core/budget.ts';
-import { SourceError } from '../../core/errors.ts';
-import type { ListPage, OpenedAsset, RateLimitInfo, Source } from '../../ports/storage.ts';
+import { CdnRefusedError, SourceError } from '../../core/errors.ts';
+import type { DownloadRoute, ListPage, OpenedAsset, RateLimitInfo, Source } from '../../ports/storage.ts';
 import { RateLimitedError, isRetryable } from './errors.ts';
 
 /** What to do when the run must wait for Cloudinary's hourly window to reset. */
@@ -33,8 +33,10 @@ export interface GuardOptions {
  * waited out. Counts every Admin API call it makes.
  */
 export class GuardedSource implements Source {
-  /** Admin API calls made, including failed ones. */
+  /** Admin API calls made, including failed ones (signed downloads included). */
   apiCalls = 0;
+  /** Originals fetched through the signed download API (each also counted in apiCalls). */
+  signedDownloads = 0;
   /** The latest rate-limit figures Cloudinary sent. */
   rateLimit: RateLimitInfo | undefined;
   private readonly reserve: number | { readonly fraction: number };
@@ -114,7 +116,33 @@ export class GuardedSource implements Source {
     return this.call(() => (inner.usage as () => Promise<UsageInfo | undefined>).call(inner));
   }
 
-  open(asset: Asset, signal: AbortSignal): Promise<OpenedAsset> {
-    return this.inner.open(asset, signal);
+  /**
+   * One original: through the CDN when the source says it serves it (no Admin API call), else
+   * through the signed download API, charged to the hourly budget like any Admin API call (the
+   * docs do not say the download endpoint is exempt). A CDN refusal (CdnRefusedError) is
+   * fetched again through the download API once; other failures are the caller's to retry.
+   */
+  async open(asset: Asset, signal: AbortSignal): Promise<OpenedAsset> {
+    const inner = this.inner;
+    const route: DownloadRoute = inner.routeFor?.(asset) ?? 'cdn';
+    if (route === 'cdn') {
+      try {
+        return await inner.open(asset, signal, 'cdn');
+      } catch (err) {
+        if (!(err instanceof CdnRefusedError)) throw err;
+      }
+    }
+    return this.call(() => {
+      this.signedDownloads += 1;
+      return inner.open(asset, signal, 'api');
+    });
+  }
+
+  /** One Admin API call: the structured metadata field definitions, when the source has them. */
+  async readMetadataFields(): Promise<unknown[] | undefined> {
+    const inner = this.inner;
+    if (!inner.metadataFields) return undefined;
+    const res = await this.call(() => (inner.metadataFields as NonNullable<Source['metadataFields']>).call(inner));
+    return res.fields;
   }
 }

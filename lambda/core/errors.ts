@@ -54,9 +54,22 @@ export class AssetCopyError extends Error {
  * delivery answered 423 Locked): not a failure, the next run takes it. Never retried in a run.
  */
 export class AssetNotReadyError extends AssetCopyError {
-  override readonly name = 'AssetNotReadyError';
+  override readonly name: string = 'AssetNotReadyError';
   constructor(publicId: string, detail: string) {
-    super(`not ready yet: ${detail}; the next run copies it`, publicId, undefined, { retryable: false });
+    super(`not copied this run: ${detail}; the next run copies it`, publicId, undefined, { retryable: false });
+  }
+}
+
+/**
+ * The asset was not fetched this run because fetching it would spend the Admin API calls kept
+ * for the user's own app (a signed download counts as one) and the run cannot wait here: counted
+ * as pending, the next run copies it.
+ */
+export class AssetDeferredError extends AssetNotReadyError {
+  override readonly name: string = 'AssetDeferredError';
+  constructor(publicId: string, detail: string, options?: { cause?: unknown }) {
+    super(publicId, detail);
+    if (options?.cause !== undefined) Object.defineProperty(this, 'cause', { value: options.cause });
   }
 }
 

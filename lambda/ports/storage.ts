@@ -56,6 +56,8 @@ export interface Source {
    * Cloudinary returns them. Rejects like listPage.
    */
   metadataFields?(): Promise<{ readonly fields: unknown[]; readonly rateLimit?: RateLimitInfo }>;
+  /** One Admin API call: creates one structured metadata field definition. Rejects like listPage. */
+  createMetadataField?(field: Readonly<Record<string, unknown>>): Promise<{ readonly rateLimit?: RateLimitInfo }>;
 }
 
 /** What a finished write wrote. */

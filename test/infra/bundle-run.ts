@@ -19,6 +19,11 @@ export const runBundledHandler = async (handler: DurableLambdaHandler): Promise<
   await fake.start();
   for (let i = 0; i < 30; i += 1) fake.addAsset({ publicId: `b/${i}`, bytes: 2000 + i, type: i % 2 ? 'private' : 'upload' });
   fake.addAsset({ publicId: 'big video', resourceType: 'video', bytes: 7 * 1024 * 1024 });
+  // Issue 12: a Free plan's blocked PDF (401 on the CDN) and an access-controlled upload come
+  // from the signed download API, byte for byte, also in the bundled handler.
+  fake.addAsset({ publicId: 'docs/terms.pdf', resourceType: 'raw', format: '', bytes: 4321 });
+  fake.addAsset({ publicId: 'members/card', accessMode: 'authenticated', bytes: 3210 });
+  fake.addAsset({ publicId: 'members/token', accessControl: [{ access_type: 'token' }], bytes: 3211 });
   const s3rver = await startS3rver(['bundle']);
   const sm = await startSecretsManagerFake({ [SECRET_ARN]: fake.cloudinaryUrl });
   const saved = { ...process.env };
@@ -38,7 +43,7 @@ export const runBundledHandler = async (handler: DurableLambdaHandler): Promise<
     const execution = await new LocalDurableTestRunner({ handlerFunction: handler }).run({ payload: { trigger: 'schedule' } });
     assert.equal(execution.getStatus(), 'SUCCEEDED', execution.getStatus() === 'FAILED' ? JSON.stringify(execution.getError()) : '');
     const report = execution.getResult() as { copied: number; failed: number; creditsBefore: number | null };
-    assert.equal(report.copied, 31);
+    assert.equal(report.copied, 34);
     assert.equal(report.failed, 0);
     assert.notEqual(report.creditsBefore, null, 'maxBytesPerRun=auto asked GET /usage');
     assert.ok(sm.calls >= 1, 'the secret came from Secrets Manager');

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Asset } from '../../core/asset.ts';
 import type { UsageInfo } from '../../core/budget.ts';
-import { CdnRefusedError, SourceError } from '../../core/errors.ts';
+import { AssetDeferredError, CdnRefusedError, SourceError } from '../../core/errors.ts';
 import type { DownloadRoute, ListPage, OpenedAsset, RateLimitInfo, Source } from '../../ports/storage.ts';
 import { RateLimitedError, isRetryable } from './errors.ts';
 
@@ -132,10 +132,30 @@ export class GuardedSource implements Source {
         if (!(err instanceof CdnRefusedError)) throw err;
       }
     }
-    return this.call(() => {
-      this.signedDownloads += 1;
-      return inner.open(asset, signal, 'api');
-    });
+    const rl = this.rateLimit;
+    if (rl && rl.remaining <= this.reserveFor(rl.limit) && rl.resetAt.getTime() > this.now()) {
+      try {
+        await this.waitUntil(rl.resetAt, `Admin API reserve reached (${rl.remaining} of ${rl.limit} calls left this hour)`);
+      } catch (err) {
+        // A wait policy that cannot wait here (the durable handler waits between pages, not
+        // inside a copy) or a reset too far away: the asset waits for the next run instead.
+        throw new AssetDeferredError(asset.publicId, `the Admin API reserve is reached (${rl.remaining} of ${rl.limit} calls left this hour)`, { cause: err });
+      }
+      this.rateLimit = undefined;
+    }
+    this.apiCalls += 1;
+    this.signedDownloads += 1;
+    // The download endpoint sends no rate-limit headers we can rely on: count the call locally
+    // so the reserve is kept between two listings too.
+    if (this.rateLimit) this.rateLimit = { ...this.rateLimit, remaining: Math.max(0, this.rateLimit.remaining - 1) };
+    return inner.open(asset, signal, 'api');
+  }
+
+  /** One Admin API call: creates a structured metadata field (restore into another account). */
+  createMetadataField(field: Readonly<Record<string, unknown>>): Promise<{ readonly rateLimit?: RateLimitInfo }> {
+    const inner = this.inner;
+    if (!inner.createMetadataField) return Promise.reject(new SourceError('this source cannot create metadata fields'));
+    return this.call(() => (inner.createMetadataField as NonNullable<Source['createMetadataField']>).call(inner, field));
   }
 
   /** One Admin API call: the structured metadata field definitions, when the source has them. */

@@ -247,6 +247,8 @@ export class CloudinaryFake {
   private readonly chunkSessions = new Map<string, Array<{ start: number; data: Buffer }>>();
   private usageBase: UsagePatch = {};
   private deliveredBytes = 0;
+  private usageLagged = false;
+  private snapshotDelivered = 0;
   private readonly blockedFormats: ReadonlySet<string>;
   private readonly optimizeByDefault: boolean;
   private readonly legacyQuotaPlan: boolean;
@@ -482,10 +484,26 @@ export class CloudinaryFake {
     this.usageBase = deepMerge(this.usageBase, patch);
   }
 
+  /**
+   * Makes `GET /usage` a daily snapshot, as Cloudinary's is (Admin API reference, usage:
+   * `last_updated` is a date, the figures are the previous day's): bytes delivered after the
+   * last takeUsageSnapshot() do not show until the next one. Off by default (live counters).
+   */
+  lagUsage(on = true): void {
+    this.usageLagged = on;
+    this.takeUsageSnapshot();
+  }
+
+  /** Takes the usage snapshot: what was delivered so far shows in `GET /usage` from now on. */
+  takeUsageSnapshot(): void {
+    this.snapshotDelivered = this.deliveredBytes;
+  }
+
   /** Clears the usage base and the delivered-bytes counter. */
   resetUsage(): void {
     this.usageBase = {};
     this.deliveredBytes = 0;
+    this.snapshotDelivered = 0;
   }
 
   /** The report `GET /usage` returns now (Cloudinary's documented shape). */
@@ -498,13 +516,14 @@ export class CloudinaryFake {
     };
     let stored = 0;
     for (const a of this.ordered) stored += a.bytes;
-    const bandwidthBytes = (num(['bandwidth', 'usage']) ?? 0) + this.deliveredBytes;
+    const delivered = this.usageLagged ? this.snapshotDelivered : this.deliveredBytes;
+    const bandwidthBytes = (num(['bandwidth', 'usage']) ?? 0) + delivered;
     const storageBytes = num(['storage', 'usage']) ?? stored;
     const transformationCredits = num(['transformations', 'credits_usage']) ?? 0;
     const baseCredits = num(['credits', 'usage']);
     const creditsUsed = round(
       baseCredits !== undefined
-        ? baseCredits + this.deliveredBytes / 1e9
+        ? baseCredits + delivered / 1e9
         : bandwidthBytes / 1e9 + storageBytes / 1e9 + transformationCredits,
     );
     const limit = num(['credits', 'limit']) ?? 25;

@@ -91,7 +91,7 @@ const backup = async (flags: BackupFlags): Promise<number> => {
   try {
     const target = parseTarget(flags.to, '--to', undefined, { singlePutMax: flags.multipartThreshold });
     const cloud = await openCloudinary(process.env.CLOUDINARY_URL, { reserve: flags.apiReserve, wait: (until, why) => ui.countdown(until, why) });
-    const budget = await resolveBudget(cloud.source, flags.maxBytes, flags.creditCeiling);
+    const budget = await resolveBudget(cloud.source, flags.maxBytes, flags.creditCeiling, { destination: target.destination, prefix: target.prefix });
     if (budget.quota && !flags.json) {
       const q = budget.quota;
       ui.note(

@@ -9,6 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { openCloudinary } from '../../lambda/entry/compose.ts';
 import { CloudinaryFake } from '../fakes/cloudinary-fake.ts';
 import { parseReport, runCli } from '../helpers.ts';
 
@@ -59,6 +60,22 @@ describe('--max-bytes auto with a lagging usage snapshot', () => {
     const third = await run();
     assert.equal(third.budgetBytes, 40_000);
     assert.equal(third.copied, 4);
+  });
+});
+
+describe("the /usage call's rate-limit headers", () => {
+  test('reach the guard (the Admin API reserve), through the real SDK', async () => {
+    const fake = new CloudinaryFake({ cloudName: 'rl-cloud', apiKey: 'rk', apiSecret: 'rl-secret-3' });
+    await fake.start();
+    try {
+      fake.setRateLimitRemaining(60);
+      const cloud = await openCloudinary(fake.cloudinaryUrl);
+      await cloud.source.usage();
+      assert.equal(cloud.source.rateLimit?.remaining, 59);
+      assert.equal(cloud.source.rateLimit?.limit, 500);
+    } finally {
+      await fake.stop();
+    }
   });
 });
 

@@ -96,7 +96,7 @@ describe('originals on a Free, optimize-by-default, dynamic-folder account', () 
     assert.ok(!fake.requestLog.some((l) => l.kind === 'delivery' && l.path.includes('processing')), 'a processing asset is not downloaded');
   });
 
-  test('the catalog records folder, display name, access and moderation; object metadata stays identity only', async () => {
+  test('the catalog records folder, display name, access and moderation', async () => {
     const catalog = new Catalog(new LocalDestination(folder), '');
     const byId = new Map<string, CatalogEntry>();
     for await (const e of catalog.entries()) byId.set(e.publicId, e);

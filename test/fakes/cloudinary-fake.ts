@@ -165,6 +165,12 @@ export interface CloudinaryFakeOptions {
    * every such asset). Default false: most tests upload metadata without defining fields.
    */
   requireMetadataFields?: boolean;
+  /**
+   * Refuse a public_id Cloudinary refuses (docs, "Permitted naming conventions": 1-255
+   * characters, `?&#\\%<>+` "utterly forbidden"; leading/trailing whitespace and slashes are
+   * trimmed). Default false: the hostile-name suites restore such public_ids (see the report).
+   */
+  enforcePublicIdRules?: boolean;
 }
 
 export interface ListingFaultOptions {
@@ -204,6 +210,7 @@ interface FailureRate {
 }
 
 const HOUR_MS = 3_600_000;
+const MIN_CHUNK_BYTES = 5 * 1024 * 1024;
 const MAX_BODY_BYTES = 512 * 1024 * 1024;
 const MAX_LOG = 10_000;
 const UPLOAD_TYPES = new Set(['upload', 'private', 'authenticated']);
@@ -253,6 +260,7 @@ export class CloudinaryFake {
   private readonly optimizeByDefault: boolean;
   private readonly legacyQuotaPlan: boolean;
   private readonly requireMetadataFields: boolean;
+  private readonly enforcePublicIdRules: boolean;
   /** Structured metadata field definitions of the account. */
   readonly metadataFields = new MetadataFieldStore();
 
@@ -269,6 +277,7 @@ export class CloudinaryFake {
     this.optimizeByDefault = opts.optimizeByDefault ?? false;
     this.legacyQuotaPlan = opts.legacyQuotaPlan ?? false;
     this.requireMetadataFields = opts.requireMetadataFields ?? false;
+    this.enforcePublicIdRules = opts.enforcePublicIdRules ?? false;
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -1159,6 +1168,8 @@ export class CloudinaryFake {
       const end = Number(m[2]);
       const total = Number(m[3]);
       if (end - start + 1 !== file.length) throw new HttpError(400, `Content-Range ${range} does not match a chunk of ${file.length} bytes`);
+      // Chunks are at least 5 MB except the last (Upload API reference, upload_large / chunk_size).
+      if (total < 0 && file.length < MIN_CHUNK_BYTES) throw new HttpError(400, `Chunk of ${file.length} bytes is below the 5 MB minimum`);
       const session = this.chunkSessions.get(uploadId) ?? [];
       this.chunkSessions.set(uploadId, session);
       session.push({ start, data: Buffer.from(file) });
@@ -1177,9 +1188,20 @@ export class CloudinaryFake {
       file = Buffer.concat(session.map((p) => p.data));
     }
 
+    this.checkMediaLimit(rtParam, file.length);
     const stored = this.storeUpload(rtParam, fields, file, filename);
     if (!stored.existing) this.stats.uploads += 1;
     sendJson(res, 200, stored.response);
+  }
+
+  /**
+   * The plan's `media_limits` (the fake's `GET /usage`; Free plan: 10 MB images and raw files,
+   * 100 MB videos, docs "Upload limits"): a larger file is refused with Cloudinary's message.
+   */
+  private checkMediaLimit(rtParam: string, size: number): void {
+    const limits = (this.usage()['media_limits'] ?? {}) as Record<string, unknown>;
+    const limit = limits[`${rtParam === 'auto' ? 'image' : rtParam}_max_size_bytes`];
+    if (typeof limit === 'number' && size > limit) throw new HttpError(400, `File size too large. Got ${size}. Maximum is ${limit}.`);
   }
 
   private storeUpload(
@@ -1198,8 +1220,14 @@ export class CloudinaryFake {
     if (!UPLOAD_TYPES.has(type)) throw new HttpError(400, `Invalid type ${type}`);
     const format =
       fields['format'] ?? (resourceType === 'raw' ? '' : (ext.replace(/^jpeg$/, 'jpg') || defaultFormat(resourceType)));
-    const publicId =
+    let publicId =
       fields['public_id'] ?? `${randomBytes(10).toString('hex')}${resourceType === 'raw' && ext ? `.${ext}` : ''}`;
+    if (this.enforcePublicIdRules) {
+      publicId = publicId.replace(/^[\s/]+|[\s/]+$/g, '');
+      if (publicId.length < 1 || publicId.length > 255) throw new HttpError(400, `Public ID must be 1-255 characters (got ${publicId.length})`);
+      const bad = /[?&#\\%<>+]/.exec(publicId);
+      if (bad) throw new HttpError(400, `Public ID ${publicId} contains the forbidden character ${bad[0]}`);
+    }
     const overwrite = !/^(false|0)$/i.test(fields['overwrite'] ?? 'true');
     const existing = this.assets.get(assetKey(publicId, resourceType, type));
     const extra = {

@@ -88,3 +88,38 @@ describe('restore keeps folders, shown names, access and metadata fields', () =>
     assert.deepEqual(dst.getAsset('members/token')?.accessControl, [{ access_type: 'token' }]);
   });
 });
+
+describe('restore reports each asset Cloudinary refuses', () => {
+  let src: CloudinaryFake;
+  let dst: CloudinaryFake;
+  let folder: string;
+
+  before(async () => {
+    src = new CloudinaryFake({ cloudName: 'names-src', apiKey: 'nsk', apiSecret: 'names-secret-1' });
+    dst = new CloudinaryFake({ cloudName: 'names-dst', apiKey: 'ndk', apiSecret: 'names-secret-2', enforcePublicIdRules: true });
+    await Promise.all([src.start(), dst.start()]);
+    src.addAsset({ publicId: 'fine/photo', bytes: 1500 });
+    src.addAsset({ publicId: 'sale 50%+', bytes: 1600 });
+    // 11 MB image: above a Free plan's 10 MB image limit (the fake's media_limits).
+    src.addAsset({ publicId: 'huge/poster', format: 'png', bytes: 11_000_000 });
+    folder = await mkdtemp(path.join(tmpdir(), 'cb-names-'));
+    const r = await runCli(['backup', '--to', folder, '--json'], { CLOUDINARY_URL: src.cloudinaryUrl });
+    assert.equal(r.code, 0, r.stderr);
+  });
+
+  after(async () => {
+    await Promise.all([src.stop(), dst.stop()]);
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  test('a forbidden public_id and a file over the plan limit are named with Cloudinary\'s reason; the rest is restored', async () => {
+    const r = await runCli(['restore', '--from', folder, '--json'], { CLOUDINARY_URL: dst.cloudinaryUrl });
+    assert.equal(r.code, 1, r.stderr);
+    const report = parseReport(r);
+    assert.equal(report['restored'], 1);
+    const why = new Map(report.failures.map((f) => [f.publicId, f.error]));
+    assert.match(why.get('sale 50%+') ?? '', /forbidden character/);
+    assert.match(why.get('huge/poster') ?? '', /File size too large\. Got 11000000\. Maximum is 10485760/);
+    assert.ok(dst.getAsset('fine/photo'));
+  });
+});

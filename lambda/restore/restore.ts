@@ -18,7 +18,8 @@ import type { MetadataReader, Uploader } from '../ports/upload.ts';
 import { placementOf } from '../core/upload-params.ts';
 import { loadMetadataFields } from '../store/metadata-fields.ts';
 import { prepareMetadataFields } from './metadata-fields.ts';
-import type { FieldConflict, FieldsOutcome, MetadataFieldAdmin } from './metadata-fields.ts';
+import type { FieldsOutcome, MetadataFieldAdmin } from './metadata-fields.ts';
+import type { RestoreReport } from './report.ts';
 import { ExactLengthStream } from '../transfer/exact-length.ts';
 
 /** Settings of one restore. */
@@ -41,38 +42,7 @@ export interface RestoreOptions {
   readonly idleTimeoutMs?: number;
 }
 
-/** What a restore reports (the JSON of `--json`). */
-export interface RestoreReport {
-  from: string;
-  prefix: string;
-  to: string;
-  dryRun: boolean;
-  overwrite: boolean;
-  only: string | null;
-  /** Assets in the backup selected for restore (catalog entries plus uncatalogued objects). */
-  listed: number;
-  restored: number;
-  /** Already in the account (not uploaded; see --overwrite). */
-  skipped: number;
-  failed: number;
-  bytesRestored: number;
-  /** What a dry run would upload. */
-  plannedUploads: number;
-  plannedBytes: number;
-  /** Assets restored from object metadata or their key, without tags, context or metadata. */
-  notInCatalog: number;
-  /** Assets whose newest version was never backed up; the older backed-up version is used. */
-  olderVersions: number;
-  /** Admin API calls: the existence check (one per 500 assets), metadata fields (one + one per field created). */
-  cloudinaryApiCalls: number;
-  /** Media Library folders the uploads go into (dynamic folders), sorted; at most 1,000 named. */
-  folders: string[];
-  /** Structured metadata fields created in the account before the uploads (a dry run: would create). */
-  metadataFieldsCreated: string[];
-  /** Saved fields the account defines differently: left as they are; assets using them may be refused. */
-  metadataFieldConflicts: FieldConflict[];
-  failures: Failure[];
-}
+export type { RestoreReport } from './report.ts';
 
 /** Things a front end may want to show; every callback is optional. */
 export interface RestoreObserver {

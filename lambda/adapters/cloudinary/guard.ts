@@ -125,7 +125,8 @@ export class GuardedSource implements Source {
   async open(asset: Asset, signal: AbortSignal): Promise<OpenedAsset> {
     const inner = this.inner;
     const route: DownloadRoute = inner.routeFor?.(asset) ?? 'cdn';
-    if (route === 'cdn') {
+    // Still processing: the source refuses it without a request, so no Admin API call is charged.
+    if (route === 'cdn' || asset.processing) {
       try {
         return await inner.open(asset, signal, 'cdn');
       } catch (err) {

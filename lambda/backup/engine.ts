@@ -11,6 +11,7 @@ import { Catalog } from '../store/catalog.ts';
 import type { CatalogEntry } from '../store/catalog.ts';
 import { settleDamage } from '../store/damage.ts';
 import { FailureLog } from '../store/failure-log.ts';
+import { backupMetadataFields } from '../store/metadata-fields.ts';
 import { CLI_LEASE_RENEW_MS } from '../store/lease.ts';
 import type { LeaseToken } from '../store/lease.ts';
 import { RunLease } from './run-lease.ts';
@@ -89,8 +90,31 @@ export class BackupEngine {
       await this.lease.releaseQuietly();
       throw err;
     }
+    const callsBefore = this.source.apiCalls;
+    const fields = token ? await this.saveMetadataFields(now) : undefined;
+    const startCalls = this.source.apiCalls - callsBefore;
     const state = initialState({ runId, startedAt: now.toISOString(), slot: ptr?.slot === 'a' ? 'b' : 'a', listingComplete: this.listings.length === 0, staleUploadsAborted });
-    return token ? { ...state, lease: token } : state;
+    return {
+      ...state,
+      counters: { ...state.counters, cloudinaryApiCalls: startCalls },
+      ...(token ? { lease: token } : {}),
+      ...(fields === undefined ? {} : { metadataFields: fields }),
+    };
+  }
+
+  /**
+   * Saves the account's structured-metadata field definitions beside the catalog (one Admin API
+   * call), so a restore into another account can create them first. Not worth failing a backup
+   * for: on any error (a rate-limit wait the durable run cannot take here included) the previous
+   * definitions stay and the report says none were saved this run.
+   */
+  private async saveMetadataFields(now: Date): Promise<number | undefined> {
+    if (!this.source.readMetadataFields) return undefined;
+    try {
+      return await backupMetadataFields({ readMetadataFields: () => (this.source.readMetadataFields as () => Promise<unknown[] | undefined>)() }, this.destination, this.options.prefix, now);
+    } catch {
+      return undefined;
+    }
   }
 
   /** Aborts the multipart uploads a killed run left, under the type folders only (never another app's). */
@@ -129,7 +153,8 @@ export class BackupEngine {
     if (listing === undefined || state.listingComplete) return { ...state, listingComplete: true };
     const lease = await this.lease.renew(state.lease, false);
     const p = await this.prepare(state);
-    const { page, calls } = await this.listPage(state, listing);
+    const callsBefore = this.source.apiCalls;
+    const { page } = await this.listPage(state, listing);
     const keysOnly = planPage(this.options.prefix, page.assets, () => undefined);
     const lookup = await lookupFor(p, this.destination, this.options.concurrency, keysOnly.filter((i) => i.decision.action !== 'skip').map((i) => i.key));
     const planned = planPage(this.options.prefix, page.assets, lookup, (k) => p.previous.get(k));
@@ -156,7 +181,8 @@ export class BackupEngine {
       dryRun: this.options.dryRun,
       nextCursor: page.nextCursor,
       listings: this.listings.length,
-      apiCalls: calls,
+      // The listing and the signed downloads (Admin API calls too, issue 12).
+      apiCalls: this.source.apiCalls - callsBefore,
       downloadedBytes: spend.downloaded,
       retryBytes: spend.retryBytes,
       bytesPerMs,

@@ -79,6 +79,7 @@ export const reportOf = (
     creditCeiling: quota?.creditCeiling ?? null,
     creditsAfterEstimate: quota ? quota.creditsBefore + (base.options.dryRun ? state.plannedBytes : state.downloadedBytes) / BYTES_PER_CREDIT : null,
     pruneRefused: extra.pruneRefused,
+    metadataFieldsSaved: state.metadataFields ?? null,
     failureLogs: extra.failureLogs,
     failures: extra.failures,
   };

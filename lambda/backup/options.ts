@@ -66,5 +66,7 @@ export interface EngineObserver {
 /** A Source that counts its Admin API calls (see GuardedSource). */
 export interface CountingSource extends Source {
   readonly apiCalls: number;
+  /** The structured-metadata field definitions (one Admin API call), when the source has them. */
+  readMetadataFields?(): Promise<unknown[] | undefined>;
   readonly rateLimit?: { readonly remaining: number } | undefined;
 }

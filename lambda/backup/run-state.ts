@@ -79,6 +79,8 @@ export interface RunState {
   readonly listedByType: Readonly<Record<string, number>>;
   /** Catalog entries written into this run's slot so far. */
   readonly catalogEntries: number;
+  /** Structured-metadata field definitions saved at start (`_catalog/metadata-fields.json`). */
+  readonly metadataFields?: number;
 }
 
 /** What a run reports (the JSON of `--json`, and the file under `_reports/`). */
@@ -112,6 +114,8 @@ export interface RunReport extends RunCounters {
   creditsAfterEstimate: number | null;
   /** Why nothing was pruned although --prune was on, when a safety rule stopped it. */
   pruneRefused: string | null;
+  /** Structured-metadata field definitions saved with this run (restore creates them), or null. */
+  metadataFieldsSaved: number | null;
   /** Keys of the failure-log files in the destination: every failure, one JSON line each. */
   failureLogs: string[];
   /** The failures, up to MAX_LISTED_FAILURES (the count is exact; the logs have all). */

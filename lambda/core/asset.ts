@@ -23,6 +23,17 @@ export const RESOURCE_TYPES = ['image', 'video', 'raw'] as const;
 /** One of Cloudinary's resource types. */
 export type ResourceType = (typeof RESOURCE_TYPES)[number];
 
+/**
+ * One entry of an asset's `access_control` (Cloudinary's shape, kept as listed so a restore can
+ * pass it back): `token` needs a signed token; `anonymous` is public between `start` and `end`.
+ * Source: Upload API reference, `access_control` parameter.
+ */
+export interface AccessRule {
+  readonly access_type: string;
+  readonly start?: string;
+  readonly end?: string;
+}
+
 /** One asset as Cloudinary's Admin API lists it: its identity, its size and its metadata. */
 export interface Asset {
   readonly assetId: string;
@@ -41,6 +52,18 @@ export interface Asset {
   readonly tags: readonly string[];
   readonly context: Readonly<Record<string, string>>;
   readonly metadata: Readonly<Record<string, unknown>>;
+  /** Dynamic folders: the Media Library folder (the public_id does not carry it). */
+  readonly assetFolder?: string;
+  /** Dynamic folders: the name the Media Library shows. */
+  readonly displayName?: string;
+  /** `public` or `authenticated` (an `upload` asset that needs a signed URL). */
+  readonly accessMode?: string;
+  /** Time- or token-limited access; absent or empty when the asset is public. */
+  readonly accessControl?: readonly AccessRule[];
+  /** `pending`, `approved` or `rejected` when the asset went through moderation. */
+  readonly moderationStatus?: string;
+  /** True while Cloudinary is still processing the upload (listed as a placeholder or pending). */
+  readonly processing?: boolean;
 }
 
 /** What a destination holds at one key. */
@@ -53,9 +76,53 @@ export interface StoredObject {
 /** True when this asset's original is backed up (not a remote copy such as `fetch`). */
 export const isBackedUpType = (asset: Pick<Asset, 'type'>): boolean => BACKED_UP_TYPES.has(asset.type);
 
-/** True for delivery types whose originals need a signed download. */
-export const needsSignedDownload = (asset: Pick<Asset, 'type'>): boolean =>
-  asset.type === 'private' || asset.type === 'authenticated';
+/**
+ * True when `access_control` keeps the asset from the public at `now`: access is granted when
+ * any rule grants it, and only an `anonymous` rule whose window holds `now` grants it without a
+ * token (Upload API reference, `access_control`). No rules: public.
+ */
+export const accessRestricted = (rules: readonly AccessRule[] | undefined, now: number): boolean => {
+  if (!rules || rules.length === 0) return false;
+  const open = (r: AccessRule): boolean =>
+    r.access_type === 'anonymous' &&
+    (r.start === undefined || !(Date.parse(r.start) > now)) &&
+    (r.end === undefined || !(Date.parse(r.end) <= now));
+  return !rules.some(open);
+};
+
+/**
+ * True when the original can only come from the signed download API: `private` and
+ * `authenticated` delivery types, `upload` assets with `access_mode: authenticated` or an
+ * `access_control` that keeps them from the public now (the CLI signs the same cases:
+ * cloudinary-cli utils/api_utils.py download_file, modules/clone.py _get_asset_url).
+ */
+export const needsSignedDownload = (
+  asset: Pick<Asset, 'type'> & Partial<Pick<Asset, 'accessMode' | 'accessControl'>>,
+  now = Date.now(),
+): boolean =>
+  asset.type === 'private' ||
+  asset.type === 'authenticated' ||
+  asset.accessMode === 'authenticated' ||
+  accessRestricted(asset.accessControl, now);
+
+/**
+ * Formats free plans do not deliver from the CDN unless the owner unblocks them ("Image
+ * optimization and delivery": "ZIP, RAR, TAGZ, and other archive formats" and "PDF" are
+ * blocked for delivery for FREE accounts by default; cloudinary_npm#478 and
+ * cloudinary_wordpress#361 report 401 and 404). Their originals come from the signed download
+ * API once the CDN has refused one.
+ */
+export const FREE_PLAN_BLOCKED_FORMATS: ReadonlySet<string> = new Set([
+  'pdf', 'zip', 'rar', 'tar', 'tgz', 'tagz', 'gz', 'bz2', '7z', 'xz', 'tbz', 'txz', 'jar', 'cab', 'iso',
+]);
+
+/** The format a blocked-format rule looks at: `format`, or a raw public_id's extension. */
+export const deliveredFormat = (asset: Pick<Asset, 'format' | 'publicId'>): string => {
+  if (asset.format) return asset.format.toLowerCase();
+  const last = asset.publicId.split('/').pop() ?? '';
+  const dot = last.lastIndexOf('.');
+  return dot > 0 ? last.slice(dot + 1).toLowerCase() : '';
+};
 
 /**
  * True when a public_id has a `.` or `..` path segment. Every URL parser resolves those (also

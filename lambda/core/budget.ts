@@ -8,6 +8,12 @@ export interface UsageInfo {
   readonly creditsUsed: number;
   /** The plan's credit limit; undefined when the plan reports none. */
   readonly creditLimit: number | undefined;
+  /** Plans without `credits` (older per-quota plans): bandwidth used and its limit, in bytes. */
+  readonly bandwidth?: { readonly usedBytes: number; readonly limitBytes: number | undefined };
+  /** The day the snapshot describes (`last_updated`, YYYY-MM-DD): usage is a daily snapshot. */
+  readonly lastUpdated?: string;
+  /** The rate-limit headers of the `/usage` call itself (fed into the Admin API reserve). */
+  readonly rateLimit?: { readonly limit: number; readonly remaining: number; readonly resetAt: Date };
 }
 
 /** A per-run budget derived from the account's usage. */
@@ -21,23 +27,50 @@ export interface AutoBudget {
 }
 
 /**
- * The bytes a run may download so that credits used stay at or below `ceiling` (a fraction of
- * the plan's limit), counting delivery at 1 GB per credit. No limit reported: no budget.
- * Already past the ceiling: a budget of 0 (the run plans, but copies nothing).
+ * The bytes a run may download so that the plan stays at or below `ceiling` (a fraction of its
+ * limit). With credits: delivery counts at 1 GB per credit against the credit limit. Without
+ * credits (older per-quota plans): bytes against the bandwidth limit. `sinceSnapshot` is what
+ * this tool downloaded after the daily usage snapshot was taken (see bytesSinceSnapshot): the
+ * snapshot does not show it yet. No limit reported: no budget. Already past the ceiling: a budget
+ * of 0 (the run plans, but copies nothing).
  */
-export const autoBudget = (usage: UsageInfo, ceiling: number): AutoBudget => {
-  if (usage.creditLimit === undefined || !(usage.creditLimit > 0)) {
-    return { budgetBytes: undefined, creditsBefore: usage.creditsUsed, creditLimit: undefined, creditCeiling: undefined };
-  }
-  const creditCeiling = usage.creditLimit * ceiling;
-  const left = Math.max(0, creditCeiling - usage.creditsUsed);
-  return {
+export const autoBudget = (usage: UsageInfo, ceiling: number, sinceSnapshot = 0): AutoBudget => {
+  const creditsBefore = usage.creditsUsed + sinceSnapshot / BYTES_PER_CREDIT;
+  if (usage.creditLimit !== undefined && usage.creditLimit > 0) {
+    const creditCeiling = usage.creditLimit * ceiling;
+    const left = Math.max(0, creditCeiling - creditsBefore);
     // Rounded to a thousandth of a byte first: (0.9 - 0.8999) credits is 100,000 bytes, not 99,999.
-    budgetBytes: Math.floor(Math.round(left * BYTES_PER_CREDIT * 1000) / 1000),
-    creditsBefore: usage.creditsUsed,
-    creditLimit: usage.creditLimit,
-    creditCeiling,
-  };
+    return { budgetBytes: Math.floor(Math.round(left * BYTES_PER_CREDIT * 1000) / 1000), creditsBefore, creditLimit: usage.creditLimit, creditCeiling };
+  }
+  const bw = usage.bandwidth;
+  if (bw?.limitBytes !== undefined && bw.limitBytes > 0) {
+    const left = Math.max(0, bw.limitBytes * ceiling - bw.usedBytes - sinceSnapshot);
+    return { budgetBytes: Math.floor(left), creditsBefore, creditLimit: undefined, creditCeiling: undefined };
+  }
+  return { budgetBytes: undefined, creditsBefore, creditLimit: undefined, creditCeiling: undefined };
+};
+
+/** What a run report under `_reports/` says about one run's downloads. */
+export interface PastRun {
+  readonly startedAt: string;
+  readonly bytesDownloaded: number;
+}
+
+/**
+ * Bytes this tool downloaded that the usage snapshot may not count yet: `GET /usage` is a daily
+ * snapshot (`last_updated` is a day, usually the previous one), so every run that started on or
+ * after that day is counted — a run on the snapshot day itself may be counted twice, which errs
+ * on the side of the ceiling. Without `last_updated`, the runs of the last 48 hours.
+ */
+export const bytesSinceSnapshot = (runs: readonly PastRun[], lastUpdated: string | undefined, now: Date = new Date()): number => {
+  const day = lastUpdated && /^\d{4}-\d{2}-\d{2}/.test(lastUpdated) ? Date.parse(`${lastUpdated.slice(0, 10)}T00:00:00Z`) : Number.NaN;
+  const since = Number.isFinite(day) ? day : now.getTime() - 48 * 3600_000;
+  let total = 0;
+  for (const r of runs) {
+    const t = Date.parse(r.startedAt);
+    if (Number.isFinite(t) && t >= since && Number.isFinite(r.bytesDownloaded) && r.bytesDownloaded > 0) total += r.bytesDownloaded;
+  }
+  return total;
 };
 
 /** Reads the documented `GET /usage` response; tolerant of missing parts. */
@@ -47,5 +80,12 @@ export const parseUsage = (raw: Record<string, unknown>): UsageInfo => {
   const credits = obj(raw.credits);
   const bandwidth = obj(raw.bandwidth);
   const used = num(credits.usage) ?? (num(bandwidth.usage) ?? 0) / BYTES_PER_CREDIT;
-  return { plan: typeof raw.plan === 'string' ? raw.plan : 'unknown', creditsUsed: used, creditLimit: num(credits.limit) };
+  const bwUsed = num(bandwidth.usage);
+  return {
+    plan: typeof raw.plan === 'string' ? raw.plan : 'unknown',
+    creditsUsed: used,
+    creditLimit: num(credits.limit),
+    ...(bwUsed !== undefined ? { bandwidth: { usedBytes: bwUsed, limitBytes: num(bandwidth.limit) } } : {}),
+    ...(typeof raw.last_updated === 'string' ? { lastUpdated: raw.last_updated } : {}),
+  };
 };

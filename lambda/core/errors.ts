@@ -36,7 +36,7 @@ export class DestinationError extends Error {
 
 /** One asset could not be copied; recorded in the report, the run goes on. */
 export class AssetCopyError extends Error {
-  override readonly name = 'AssetCopyError';
+  override readonly name: string = 'AssetCopyError';
   constructor(
     message: string,
     readonly publicId: string,
@@ -47,6 +47,42 @@ export class AssetCopyError extends Error {
     this.retryable = options?.retryable ?? true;
   }
   readonly retryable: boolean;
+}
+
+/**
+ * The asset is still being processed by Cloudinary (listed as a placeholder or pending, or
+ * delivery answered 423 Locked): not a failure, the next run takes it. Never retried in a run.
+ */
+export class AssetNotReadyError extends AssetCopyError {
+  override readonly name: string = 'AssetNotReadyError';
+  constructor(publicId: string, detail: string) {
+    super(`not copied this run: ${detail}; the next run copies it`, publicId, undefined, { retryable: false });
+  }
+}
+
+/**
+ * The asset was not fetched this run because fetching it would spend the Admin API calls kept
+ * for the user's own app (a signed download counts as one) and the run cannot wait here: counted
+ * as pending, the next run copies it.
+ */
+export class AssetDeferredError extends AssetNotReadyError {
+  override readonly name: string = 'AssetDeferredError';
+  constructor(publicId: string, detail: string, options?: { cause?: unknown }) {
+    super(publicId, detail);
+    if (options?.cause !== undefined) Object.defineProperty(this, 'cause', { value: options.cause });
+  }
+}
+
+/**
+ * The CDN refused an original that the signed download API serves (401: access-controlled, a
+ * format the plan blocks, strict transformations; 404 for a blocked format). The caller fetches
+ * it again through the download API.
+ */
+export class CdnRefusedError extends AssetCopyError {
+  override readonly name = 'CdnRefusedError';
+  constructor(publicId: string, readonly status: number, options?: { cause?: unknown }) {
+    super(`the CDN answered HTTP ${status}`, publicId, undefined, { ...options, retryable: false });
+  }
 }
 
 /** A download or upload carried a different number of bytes than announced. */

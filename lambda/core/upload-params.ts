@@ -45,3 +45,42 @@ export const uploadFilename = (publicId: string, format: string): string => {
   const ext = /^[A-Za-z0-9]{1,16}$/.test(format) ? `.${format}` : '';
   return base.toLowerCase().endsWith(ext.toLowerCase()) && ext !== '' ? base : `${base}${ext}`;
 };
+
+/**
+ * Where an asset lives and who may fetch it: what a restore gives back so a protected asset stays
+ * protected and a dynamic-folder account gets its folder tree back.
+ */
+export interface Placement {
+  readonly assetFolder?: string;
+  readonly displayName?: string;
+  readonly accessMode?: string;
+  readonly accessControl?: ReadonlyArray<{ readonly access_type: string; readonly start?: string; readonly end?: string }>;
+}
+
+/**
+ * Upload API parameters for a placement (Upload API reference: `asset_folder`, `display_name`,
+ * `access_mode`, `access_control`; cloudinary_npm lib/utils build_upload_params sends
+ * access_control as a JSON array). `public` is Cloudinary's default and is not sent. An empty
+ * folder is the root and is not sent: on a fixed-folder account `asset_folder` has no meaning,
+ * and the folder is part of the public_id anyway.
+ */
+export const placementParams = (p: Placement | undefined): Record<string, unknown> => {
+  if (!p) return {};
+  return {
+    ...(p.assetFolder ? { asset_folder: p.assetFolder } : {}),
+    ...(p.displayName ? { display_name: p.displayName } : {}),
+    ...(p.accessMode === 'authenticated' ? { access_mode: 'authenticated' } : {}),
+    ...(p.accessControl && p.accessControl.length > 0 ? { access_control: p.accessControl.map((r) => ({ ...r })) } : {}),
+  };
+};
+
+/** The placement a catalog entry records, or undefined when it records none. */
+export const placementOf = (e: Placement): Placement | undefined => {
+  const p: Placement = {
+    ...(e.assetFolder ? { assetFolder: e.assetFolder } : {}),
+    ...(e.displayName ? { displayName: e.displayName } : {}),
+    ...(e.accessMode ? { accessMode: e.accessMode } : {}),
+    ...(e.accessControl && e.accessControl.length > 0 ? { accessControl: e.accessControl } : {}),
+  };
+  return Object.keys(p).length > 0 ? p : undefined;
+};

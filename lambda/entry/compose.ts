@@ -5,9 +5,10 @@ import type { GuardOptions } from '../adapters/cloudinary/guard.ts';
 import { loadCloudinary } from '../adapters/cloudinary/sdk.ts';
 import type { CloudinaryV2 } from '../adapters/cloudinary/sdk.ts';
 import { CloudinarySource } from '../adapters/cloudinary/source.ts';
-import { autoBudget } from '../core/budget.ts';
+import { autoBudget, bytesSinceSnapshot } from '../core/budget.ts';
+import type { PastRun } from '../core/budget.ts';
 import { ConfigError } from '../core/errors.ts';
-import { catalogRoot, normalizePrefix } from '../core/keys.ts';
+import { catalogRoot, normalizePrefix, reportsRoot } from '../core/keys.ts';
 import { LocalDestination } from '../adapters/local/folder.ts';
 import { FoldSafeDestination } from '../adapters/local/fold-safe-destination.ts';
 import { S3Destination, createS3Client } from '../adapters/s3/destination.ts';
@@ -83,19 +84,65 @@ export interface ResolvedBudget {
   readonly quota?: { creditsBefore: number; creditLimit: number | undefined; creditCeiling: number | undefined };
 }
 
+/** Where earlier runs left their reports (the destination and prefix of this backup). */
+export interface RunHistory {
+  readonly destination: Destination;
+  readonly prefix: string;
+}
+
+/** A report key's start time: run ids begin with the ISO start time, `:` and `.` written as `-`. */
+const startOfReportKey = (key: string): number => {
+  const m = /(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})-(\d{3})Z[^/]*\.json$/.exec(key);
+  return m ? Date.parse(`${m[1]}T${m[2]}:${m[3]}:${m[4]}.${m[5]}Z`) : Number.NaN;
+};
+
+/**
+ * The runs recorded under `<prefix>/_reports/` that started on or after `since` (ms): one
+ * listing, and one read per such report (the key says when it started, older ones are not read).
+ * A report that cannot be read or parsed is left out.
+ */
+export const recentRuns = async (history: RunHistory, since: number): Promise<PastRun[]> => {
+  const root = `${reportsRoot(history.prefix)}/`;
+  const runs: PastRun[] = [];
+  for await (const o of history.destination.list(root)) {
+    const started = startOfReportKey(o.key);
+    if (Number.isFinite(started) && started < since) continue;
+    try {
+      const chunks: Buffer[] = [];
+      for await (const c of await history.destination.get(o.key)) chunks.push(c as Buffer);
+      const r = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { startedAt?: unknown; bytesDownloaded?: unknown };
+      if (typeof r.startedAt === 'string' && typeof r.bytesDownloaded === 'number') runs.push({ startedAt: r.startedAt, bytesDownloaded: r.bytesDownloaded });
+    } catch {
+      // A damaged report costs only precision; the budget errs low elsewhere.
+    }
+  }
+  return runs;
+};
+
 /**
  * Turns `--max-bytes` / `maxBytesPerRun` into bytes. 'auto' costs one Admin API call
- * (`GET /usage`) and keeps credits used at or below `ceiling` of the plan's limit.
+ * (`GET /usage`, whose rate-limit headers feed the reserve) and keeps the plan at or below
+ * `ceiling` of its credit limit (or, on plans without credits, of its bandwidth limit). With the
+ * run history, what this tool downloaded since the daily snapshot (`last_updated`) is counted
+ * too, so several runs a day into one destination stay under the ceiling together.
  */
 export const resolveBudget = async (
   source: GuardedSource,
   maxBytes: number | 'auto' | undefined,
   ceiling: number,
+  history?: RunHistory,
+  now: Date = new Date(),
 ): Promise<ResolvedBudget> => {
   if (maxBytes !== 'auto') return maxBytes === undefined ? {} : { maxBytes };
   const usage = await source.usage();
   if (!usage) return {};
-  const b = autoBudget(usage, ceiling);
+  let since = 0;
+  if (history) {
+    const day = usage.lastUpdated ? Date.parse(`${usage.lastUpdated.slice(0, 10)}T00:00:00Z`) : Number.NaN;
+    const from = Number.isFinite(day) ? day : now.getTime() - 48 * 3600_000;
+    since = bytesSinceSnapshot(await recentRuns(history, from), usage.lastUpdated, now);
+  }
+  const b = autoBudget(usage, ceiling, since);
   return {
     ...(b.budgetBytes === undefined ? {} : { maxBytes: b.budgetBytes }),
     quota: { creditsBefore: b.creditsBefore, creditLimit: b.creditLimit, creditCeiling: b.creditCeiling },

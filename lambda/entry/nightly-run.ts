@@ -155,8 +155,9 @@ export class NightlyRun {
 
   /** The `start` step: the budget, the lease and a new run state, or who holds the lease. */
   async start(): Promise<{ state: RunState } | RunSkipped> {
-    const { engine, source, settings } = await this.ready();
-    const budget = await resolveBudget(source, settings.maxBytesPerRun, settings.creditCeiling);
+    const { engine, source, settings, destination } = await this.ready();
+    // Downloads of earlier runs since the usage snapshot (their reports) are subtracted.
+    const budget = await resolveBudget(source, settings.maxBytesPerRun, settings.creditCeiling, { destination, prefix: settings.prefix });
     try {
       const opened = await engine.start();
       const state: RunState = { ...opened, ...(budget.maxBytes === undefined ? {} : { maxBytes: budget.maxBytes }), ...(budget.quota ? { quota: budget.quota } : {}) };

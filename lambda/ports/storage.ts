@@ -25,6 +25,12 @@ export interface OpenedAsset {
   readonly length: number;
 }
 
+/**
+ * How an original is fetched: `cdn` (delivery, no Admin API call) or `api` (Cloudinary's signed
+ * download endpoint on the API host, counted as one Admin API call: the docs do not say it is not).
+ */
+export type DownloadRoute = 'cdn' | 'api';
+
 /** Cloudinary (or anything that lists assets and serves their originals). */
 export interface Source {
   /**
@@ -37,10 +43,21 @@ export interface Source {
    * Starts the download of one original, from a Cloudinary host only. Rejects with an
    * AssetCopyError (`retryable` says whether another try may help). The caller must check
    * that the body delivers exactly `length` bytes; the stream is aborted by `signal`.
+   * `route` forces a route (see routeFor); on the `cdn` route a CdnRefusedError means "fetch it
+   * through `api`". An asset still processing rejects with AssetNotReadyError.
    */
-  open(asset: Asset, signal: AbortSignal): Promise<OpenedAsset>;
+  open(asset: Asset, signal: AbortSignal, route?: DownloadRoute): Promise<OpenedAsset>;
+  /** The route `open` takes for this asset when none is forced. @default 'cdn' */
+  routeFor?(asset: Asset): DownloadRoute;
   /** One Admin API call: credits used and the plan's limit. Rejects like listPage. */
   usage?(): Promise<UsageInfo | undefined>;
+  /**
+   * One Admin API call: the structured metadata field definitions (`GET /metadata_fields`), as
+   * Cloudinary returns them. Rejects like listPage.
+   */
+  metadataFields?(): Promise<{ readonly fields: unknown[]; readonly rateLimit?: RateLimitInfo }>;
+  /** One Admin API call: creates one structured metadata field definition. Rejects like listPage. */
+  createMetadataField?(field: Readonly<Record<string, unknown>>): Promise<{ readonly rateLimit?: RateLimitInfo }>;
 }
 
 /** What a finished write wrote. */

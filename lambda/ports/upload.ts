@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { Placement } from '../core/upload-params.ts';
 
 /** One asset to upload, with everything Cloudinary keeps about it. */
 export interface UploadRequest {
@@ -12,6 +13,8 @@ export interface UploadRequest {
   readonly tags: readonly string[];
   readonly context: Readonly<Record<string, string>>;
   readonly metadata: Readonly<Record<string, unknown>>;
+  /** Media Library folder, shown name and access (dynamic folders, protected assets). */
+  readonly placement?: Placement;
   /** The bytes, read once (a retry needs a fresh stream). */
   readonly body: Readable;
   /** Exact number of bytes `body` delivers; decides between a single and a chunked upload. */

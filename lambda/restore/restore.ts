@@ -15,6 +15,11 @@ import type { KeyIdentity, RestoreItem } from '../core/restore-plan.ts';
 import type { Destination, Source } from '../ports/storage.ts';
 import { UploadError } from '../ports/upload.ts';
 import type { MetadataReader, Uploader } from '../ports/upload.ts';
+import { placementOf } from '../core/upload-params.ts';
+import { loadMetadataFields } from '../store/metadata-fields.ts';
+import { prepareMetadataFields } from './metadata-fields.ts';
+import type { FieldsOutcome, MetadataFieldAdmin } from './metadata-fields.ts';
+import type { RestoreReport } from './report.ts';
 import { ExactLengthStream } from '../transfer/exact-length.ts';
 
 /** Settings of one restore. */
@@ -37,32 +42,7 @@ export interface RestoreOptions {
   readonly idleTimeoutMs?: number;
 }
 
-/** What a restore reports (the JSON of `--json`). */
-export interface RestoreReport {
-  from: string;
-  prefix: string;
-  to: string;
-  dryRun: boolean;
-  overwrite: boolean;
-  only: string | null;
-  /** Assets in the backup selected for restore (catalog entries plus uncatalogued objects). */
-  listed: number;
-  restored: number;
-  /** Already in the account (not uploaded; see --overwrite). */
-  skipped: number;
-  failed: number;
-  bytesRestored: number;
-  /** What a dry run would upload. */
-  plannedUploads: number;
-  plannedBytes: number;
-  /** Assets restored from object metadata or their key, without tags, context or metadata. */
-  notInCatalog: number;
-  /** Assets whose newest version was never backed up; the older backed-up version is used. */
-  olderVersions: number;
-  /** Admin API calls of the existence check (one per 500 assets of the account). */
-  cloudinaryApiCalls: number;
-  failures: Failure[];
-}
+export type { RestoreReport } from './report.ts';
 
 /** Things a front end may want to show; every callback is optional. */
 export interface RestoreObserver {
@@ -73,8 +53,11 @@ export interface RestoreObserver {
   bytes?(n: number): void;
 }
 
-/** The listing side restore needs: one Admin API page at a time, counted (see GuardedSource). */
-export type ListingSource = Pick<Source, 'listPage'> & { readonly apiCalls: number };
+/**
+ * The listing side restore needs: one Admin API page at a time, counted (see GuardedSource);
+ * with the metadata-field calls when it has them (the fields are then prepared first).
+ */
+export type ListingSource = Pick<Source, 'listPage'> & { readonly apiCalls: number } & Partial<MetadataFieldAdmin>;
 
 type Outcome = 'restored' | 'existing' | 'cancelled' | { error: string };
 
@@ -150,6 +133,7 @@ export class RestoreEngine {
         tags: e.tags,
         context: e.context,
         metadata: e.metadata,
+        ...(placementOf(e) ? { placement: placementOf(e) } : {}),
         source: 'catalog',
         ...(e.sha256 && e.state !== 'stale' ? { sha256: e.sha256 } : {}),
         ...(e.state === 'stale' ? { olderVersion: true } : {}),
@@ -195,6 +179,15 @@ export class RestoreEngine {
     return { publicId, resourceType, type, format: meta.format ?? base?.format ?? '' };
   }
 
+  /** Creates the backup's structured metadata fields the account lacks (see prepareMetadataFields). */
+  private async prepareFields(): Promise<FieldsOutcome> {
+    const lister = this.lister;
+    if (!lister.readMetadataFields || !lister.createMetadataField) return { created: [], conflicts: [] };
+    const saved = await loadMetadataFields(this.destination, this.prefix);
+    if (!saved) return { created: [], conflicts: [] };
+    return prepareMetadataFields(saved.fields, lister as MetadataFieldAdmin, this.options.dryRun);
+  }
+
   /** The identities of the assets the account has, for the resource types given. */
   private async existing(resourceTypes: readonly string[]): Promise<Set<string>> {
     const have = new Set<string>();
@@ -205,6 +198,7 @@ export class RestoreEngine {
   /** A whole restore. Rejects (with `report` attached) when the account refuses the credentials. */
   async run(): Promise<RestoreReport> {
     const { items, failures } = await this.collect();
+    const fields = await this.prepareFields();
     const have = this.options.overwrite ? new Set<string>() : await this.existing([...new Set(items.map((i) => i.resourceType))]);
     const toUpload = items.filter((i) => !have.has(identityOf(i)));
     const report: RestoreReport = {
@@ -224,6 +218,9 @@ export class RestoreEngine {
       notInCatalog: items.filter((i) => i.source === 'object').length,
       olderVersions: items.filter((i) => i.olderVersion).length,
       cloudinaryApiCalls: this.lister.apiCalls,
+      folders: [...new Set(toUpload.map((i) => i.placement?.assetFolder ?? '').filter((f) => f !== ''))].sort().slice(0, 1000),
+      metadataFieldsCreated: fields.created,
+      metadataFieldConflicts: fields.conflicts,
       failures: [],
     };
     const fail = (f: Failure): void => {
@@ -289,6 +286,7 @@ export class RestoreEngine {
           tags: item.tags,
           context: item.context,
           metadata: item.metadata,
+          ...(item.placement ? { placement: item.placement } : {}),
           body: v,
           length: item.length,
           overwrite: this.options.overwrite,

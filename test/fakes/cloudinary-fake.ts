@@ -7,6 +7,7 @@
  *   GET  /v1_1/:cloud/resources/:resource_type[/:type]        Admin listing (paged, rate-limited)
  *   GET  /v1_1/:cloud/resources/:resource_type/:type/:public_id  Admin resource details
  *   GET  /v1_1/:cloud/usage[/:date]                            Admin usage report
+ *   GET  /v1_1/:cloud/metadata_fields, POST (JSON)             structured metadata field definitions
  *   GET  /v1_1/:cloud/:resource_type/download?...              signed download (private_download_url)
  *   POST /v1_1/:cloud/:resource_type/upload                    Upload API (multipart, chunked)
  *   GET  /:cloud/:resource_type/:type/[v123/]:public_id.:fmt   public delivery (what secure_url points at)
@@ -33,6 +34,8 @@ import {
   splitList,
 } from './cloudinary-params.ts';
 import type { UsagePatch } from './cloudinary-params.ts';
+import { FREE_PLAN_BLOCKED, MetadataFieldStore, formatOf, publiclyDeliverable, reencoded, takeTransformation } from './cloudinary-behaviours.ts';
+import type { FakeAccessRule } from './cloudinary-behaviours.ts';
 
 export { encodePublicId, formatTryAgain } from './cloudinary-params.ts';
 export type { UsagePatch } from './cloudinary-params.ts';
@@ -64,6 +67,17 @@ export interface FakeAssetSpec {
   content?: Buffer;
   /** Listed secure_url instead of the fake's own delivery URL (attack tests). */
   secureUrlOverride?: string;
+  /** Dynamic folders: the Media Library folder. Default '' (the root). */
+  assetFolder?: string;
+  /** Dynamic folders: the shown name. Default: the last segment of the public_id. */
+  displayName?: string;
+  /** 'public' (default) or 'authenticated'. */
+  accessMode?: string;
+  accessControl?: FakeAccessRule[];
+  /** Listed as `moderation_status` when the listing asks for moderations. */
+  moderationStatus?: string;
+  /** Still processing: listed as a placeholder with status "pending", delivery answers 423. */
+  processing?: boolean;
 }
 
 /** An asset in the fake's store. Change it only through the fake's methods. */
@@ -84,6 +98,12 @@ export interface FakeAsset {
   readonly height?: number;
   readonly content?: Buffer;
   readonly secureUrlOverride?: string;
+  readonly assetFolder: string;
+  readonly displayName: string;
+  readonly accessMode: string;
+  readonly accessControl?: readonly FakeAccessRule[];
+  readonly moderationStatus?: string;
+  readonly processing?: boolean;
   /** Creation order (listing order). */
   readonly seq: number;
   /** Bumped by every replace: seeds the generated content. */
@@ -92,7 +112,7 @@ export interface FakeAsset {
 
 type MutableAsset = { -readonly [K in keyof FakeAsset]: FakeAsset[K] };
 
-export type RequestKind = 'listing' | 'resource' | 'usage' | 'download' | 'delivery' | 'upload' | 'other';
+export type RequestKind = 'listing' | 'resource' | 'usage' | 'metadata' | 'download' | 'delivery' | 'upload' | 'other';
 
 export interface FakeStats {
   /** Admin API requests received (listing, resource, usage), whatever their outcome. */
@@ -127,6 +147,30 @@ export interface CloudinaryFakeOptions {
    * fewer): lets a test have many pages with few assets. Default: max_results.
    */
   pageSize?: number;
+  /**
+   * Formats whose CDN delivery answers 401 (a Free plan's default, see FREE_PLAN_BLOCKED).
+   * Default: FREE_PLAN_BLOCKED; [] for an account where the owner unblocked them.
+   */
+  blockedFormats?: readonly string[];
+  /** "Optimize by default": un-transformed image/video URLs serve re-encoded bytes. Default false. */
+  optimizeByDefault?: boolean;
+  /**
+   * An older per-quota plan: `GET /usage` has no `credits` object, only per-metric limits
+   * (Admin API reference, usage response). Default false.
+   */
+  legacyQuotaPlan?: boolean;
+  /**
+   * Uploads whose structured `metadata` names a field the account does not define are refused
+   * with 400, as Cloudinary refuses them (issue 12: a restore into another account fails for
+   * every such asset). Default false: most tests upload metadata without defining fields.
+   */
+  requireMetadataFields?: boolean;
+  /**
+   * Refuse a public_id Cloudinary refuses (docs, "Permitted naming conventions": 1-255
+   * characters, `?&#\\%<>+` "utterly forbidden"; leading/trailing whitespace and slashes are
+   * trimmed). Default false: the hostile-name suites restore such public_ids (see the report).
+   */
+  enforcePublicIdRules?: boolean;
 }
 
 export interface ListingFaultOptions {
@@ -166,6 +210,7 @@ interface FailureRate {
 }
 
 const HOUR_MS = 3_600_000;
+const MIN_CHUNK_BYTES = 5 * 1024 * 1024;
 const MAX_BODY_BYTES = 512 * 1024 * 1024;
 const MAX_LOG = 10_000;
 const UPLOAD_TYPES = new Set(['upload', 'private', 'authenticated']);
@@ -209,6 +254,15 @@ export class CloudinaryFake {
   private readonly chunkSessions = new Map<string, Array<{ start: number; data: Buffer }>>();
   private usageBase: UsagePatch = {};
   private deliveredBytes = 0;
+  private usageLagged = false;
+  private snapshotDelivered = 0;
+  private readonly blockedFormats: ReadonlySet<string>;
+  private readonly optimizeByDefault: boolean;
+  private readonly legacyQuotaPlan: boolean;
+  private readonly requireMetadataFields: boolean;
+  private readonly enforcePublicIdRules: boolean;
+  /** Structured metadata field definitions of the account. */
+  readonly metadataFields = new MetadataFieldStore();
 
   constructor(opts: CloudinaryFakeOptions = {}) {
     this.cloudName = opts.cloudName ?? 'fake-cloud';
@@ -219,6 +273,11 @@ export class CloudinaryFake {
     this.signatureMaxAge = opts.signatureMaxAgeSeconds ?? 3600;
     this.rateWindowMs = opts.rateWindowMs ?? HOUR_MS;
     this.pageSize = opts.pageSize;
+    this.blockedFormats = new Set(opts.blockedFormats ?? FREE_PLAN_BLOCKED);
+    this.optimizeByDefault = opts.optimizeByDefault ?? false;
+    this.legacyQuotaPlan = opts.legacyQuotaPlan ?? false;
+    this.requireMetadataFields = opts.requireMetadataFields ?? false;
+    this.enforcePublicIdRules = opts.enforcePublicIdRules ?? false;
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -291,7 +350,13 @@ export class CloudinaryFake {
       metadata: { ...(spec.metadata ?? {}) },
       seq,
       generation: 0,
+      assetFolder: spec.assetFolder ?? '',
+      displayName: spec.displayName ?? (spec.publicId.split('/').pop() ?? spec.publicId),
+      accessMode: spec.accessMode ?? 'public',
     };
+    if (spec.accessControl) asset.accessControl = spec.accessControl.map((r) => ({ ...r }));
+    if (spec.moderationStatus !== undefined) asset.moderationStatus = spec.moderationStatus;
+    if (spec.processing) asset.processing = true;
     const dims = spec.width !== undefined || resourceType !== 'raw' ? defaultDims(resourceType) : undefined;
     if (dims) {
       asset.width = spec.width ?? dims[0];
@@ -338,7 +403,14 @@ export class CloudinaryFake {
     return asset;
   }
 
-  /** Sets (or with undefined, clears) the listed secure_url override. */
+  /** Marks an asset as still processing (listed pending, delivery 423) or as ready. */
+  updateProcessing(publicId: string, resourceType: ResourceType, type: string, processing: boolean): void {
+    const asset = this.mustGet(publicId, resourceType, type);
+    if (processing) asset.processing = true;
+    else delete asset.processing;
+  }
+
+    /** Sets (or with undefined, clears) the listed secure_url override. */
   setSecureUrl(publicId: string, resourceType: ResourceType, type: string, url: string | undefined): void {
     const asset = this.mustGet(publicId, resourceType, type);
     if (url === undefined) delete asset.secureUrlOverride;
@@ -421,10 +493,26 @@ export class CloudinaryFake {
     this.usageBase = deepMerge(this.usageBase, patch);
   }
 
+  /**
+   * Makes `GET /usage` a daily snapshot, as Cloudinary's is (Admin API reference, usage:
+   * `last_updated` is a date, the figures are the previous day's): bytes delivered after the
+   * last takeUsageSnapshot() do not show until the next one. Off by default (live counters).
+   */
+  lagUsage(on = true): void {
+    this.usageLagged = on;
+    this.takeUsageSnapshot();
+  }
+
+  /** Takes the usage snapshot: what was delivered so far shows in `GET /usage` from now on. */
+  takeUsageSnapshot(): void {
+    this.snapshotDelivered = this.deliveredBytes;
+  }
+
   /** Clears the usage base and the delivered-bytes counter. */
   resetUsage(): void {
     this.usageBase = {};
     this.deliveredBytes = 0;
+    this.snapshotDelivered = 0;
   }
 
   /** The report `GET /usage` returns now (Cloudinary's documented shape). */
@@ -437,13 +525,14 @@ export class CloudinaryFake {
     };
     let stored = 0;
     for (const a of this.ordered) stored += a.bytes;
-    const bandwidthBytes = (num(['bandwidth', 'usage']) ?? 0) + this.deliveredBytes;
+    const delivered = this.usageLagged ? this.snapshotDelivered : this.deliveredBytes;
+    const bandwidthBytes = (num(['bandwidth', 'usage']) ?? 0) + delivered;
     const storageBytes = num(['storage', 'usage']) ?? stored;
     const transformationCredits = num(['transformations', 'credits_usage']) ?? 0;
     const baseCredits = num(['credits', 'usage']);
     const creditsUsed = round(
       baseCredits !== undefined
-        ? baseCredits + this.deliveredBytes / 1e9
+        ? baseCredits + delivered / 1e9
         : bandwidthBytes / 1e9 + storageBytes / 1e9 + transformationCredits,
     );
     const limit = num(['credits', 'limit']) ?? 25;
@@ -467,6 +556,14 @@ export class CloudinaryFake {
         asset_max_total_px: 50_000_000,
       },
     };
+    if (this.legacyQuotaPlan) {
+      // Older per-quota plans: no `credits` object; each metric has its own `limit` (bytes).
+      const { credits: _credits, ...rest } = computed;
+      const bandwidthLimit = num(['bandwidth', 'limit']) ?? 25e9;
+      const legacy = { ...rest, bandwidth: { ...rest.bandwidth, limit: bandwidthLimit, used_percent: round((bandwidthBytes / bandwidthLimit) * 100) } };
+      const { credits: _c, ...baseRest } = base;
+      return deepMerge(deepMerge(baseRest, legacy), pick(baseRest, ['plan', 'last_updated', 'requests', 'resources', 'derived_resources', 'media_limits']));
+    }
     // Explicit values other than the counters computed above win.
     return deepMerge(deepMerge(base, computed), pick(base, ['plan', 'last_updated', 'requests', 'resources', 'derived_resources', 'media_limits']));
   }
@@ -581,6 +678,9 @@ export class CloudinaryFake {
         if (kind === 'listing' || kind === 'resource' || kind === 'usage') {
           if (method !== 'GET') throw new HttpError(404, `Unsupported method ${method}`);
           await this.admin(req, res, kind, url, rest);
+        } else if (kind === 'metadata') {
+          if (method !== 'GET' && method !== 'POST') throw new HttpError(404, `Unsupported method ${method}`);
+          await this.admin(req, res, kind, url, rest);
         } else if (kind === 'download') {
           if (method !== 'GET' && method !== 'HEAD') throw new HttpError(404, `Unsupported method ${method}`);
           await this.download(req, res, url, rest[0] ?? '');
@@ -614,7 +714,7 @@ export class CloudinaryFake {
   private async admin(
     req: IncomingMessage,
     res: ServerResponse,
-    kind: 'listing' | 'resource' | 'usage',
+    kind: 'listing' | 'resource' | 'usage' | 'metadata',
     url: URL,
     rest: string[],
   ): Promise<void> {
@@ -643,6 +743,19 @@ export class CloudinaryFake {
     try {
       if (kind === 'usage') {
         sendJson(res, 200, this.usage(), headers);
+      } else if (kind === 'metadata') {
+        if (req.method === 'POST') {
+          const body = await readBody(req, 1024 * 1024);
+          let parsed: unknown;
+          try {
+            parsed = JSON.parse(body.toString('utf8'));
+          } catch {
+            throw new HttpError(400, 'Invalid JSON body');
+          }
+          sendJson(res, 200, this.metadataFields.add(parsed), headers);
+        } else {
+          sendJson(res, 200, { metadata_fields: this.metadataFields.list() }, headers);
+        }
       } else if (kind === 'resource') {
         sendJson(res, 200, this.resourceDetails(rest), headers);
       } else if (this.malformedOnce) {
@@ -700,7 +813,9 @@ export class CloudinaryFake {
 
   private listing(url: URL, rest: string[]): Record<string, unknown> {
     const resourceType = parseResourceType(decodeSeg(rest[1] ?? ''));
-    const type = rest[2] !== undefined && rest[2] !== '' ? decodeSeg(rest[2]) : undefined;
+    // Admin API reference, "Get resources": `type` is optional with "Default: upload". Older SDK
+    // docs said an omitted type lists every type; the fake takes the stricter, current reading.
+    const type = rest[2] !== undefined && rest[2] !== '' ? decodeSeg(rest[2]) : 'upload';
     const q = url.searchParams;
     const maxRaw = q.get('max_results');
     const asked = maxRaw === null ? 10 : Number(maxRaw);
@@ -710,13 +825,13 @@ export class CloudinaryFake {
     const prefix = q.get('prefix') ?? '';
     const direction = /^(asc|1)$/i.test(q.get('direction') ?? '') ? 'asc' : 'desc';
     const fingerprint = createHash('sha1')
-      .update(`${resourceType}|${type ?? '*'}|${prefix}|${prefix ? 'id' : direction}`)
+      .update(`${resourceType}|${type}|${prefix}|${prefix ? 'id' : direction}`)
       .digest('hex')
       .slice(0, 12);
     const cursorIn = q.get('next_cursor') ?? undefined;
     const after = cursorIn === undefined ? undefined : decodeCursor(cursorIn, fingerprint, prefix !== '');
     const matches = (a: MutableAsset): boolean =>
-      a.resourceType === resourceType && (type === undefined || a.type === type) && a.publicId.startsWith(prefix);
+      a.resourceType === resourceType && a.type === type && a.publicId.startsWith(prefix);
 
     const page: MutableAsset[] = [];
     let more = false;
@@ -747,7 +862,12 @@ export class CloudinaryFake {
         page.push(a);
       }
     }
-    const flags = { tags: q.get('tags') === 'true', context: q.get('context') === 'true', metadata: q.get('metadata') === 'true' };
+    const flags = {
+      tags: q.get('tags') === 'true',
+      context: q.get('context') === 'true',
+      metadata: q.get('metadata') === 'true',
+      moderations: q.get('moderations') === 'true',
+    };
     const body: Record<string, unknown> = { resources: page.map((a) => this.resourceJson(a, flags)) };
     const last = page[page.length - 1];
     if (more && last) {
@@ -772,7 +892,7 @@ export class CloudinaryFake {
 
   private resourceJson(
     a: FakeAsset,
-    flags: { tags: boolean; context: boolean; metadata: boolean },
+    flags: { tags: boolean; context: boolean; metadata: boolean; moderations?: boolean },
   ): Record<string, unknown> {
     const path = `${this.cloudName}/${a.resourceType}/${a.type}/v${a.version}/${encodePublicId(a.publicId)}${a.format ? `.${a.format}` : ''}`;
     const body: Record<string, unknown> = { asset_id: a.assetId, public_id: a.publicId };
@@ -785,13 +905,19 @@ export class CloudinaryFake {
       bytes: a.bytes,
     });
     if (a.width !== undefined) Object.assign(body, { width: a.width, height: a.height });
+    // Dynamic folders (accounts since mid-2024): asset_folder and display_name are their own
+    // fields, the public_id carries neither (docs: "Dynamic folders"; cloudinary-cli clone.py).
     Object.assign(body, {
-      asset_folder: '',
-      display_name: a.publicId.split('/').pop() ?? a.publicId,
-      access_mode: 'public',
+      asset_folder: a.assetFolder,
+      display_name: a.displayName,
+      access_mode: a.accessMode,
       url: `http://res.cloudinary.com/${path}`,
       secure_url: a.secureUrlOverride ?? `${this.origin}/${path}`,
     });
+    if (a.accessControl && a.accessControl.length > 0) body['access_control'] = a.accessControl.map((r) => ({ ...r }));
+    if (flags.moderations && a.moderationStatus !== undefined) body['moderation_status'] = a.moderationStatus;
+    // An upload still processing is listed as a placeholder with status "pending" (issue 12).
+    if (a.processing) Object.assign(body, { placeholder: true, status: 'pending' });
     if (flags.tags) body['tags'] = [...a.tags];
     if (flags.context && Object.keys(a.context).length > 0) body['context'] = { custom: { ...a.context } };
     if (flags.metadata && Object.keys(a.metadata).length > 0) body['metadata'] = { ...a.metadata };
@@ -807,6 +933,10 @@ export class CloudinaryFake {
     if (params['api_key'] === undefined) throw new HttpError(401, 'Must supply api_key');
     if (params['api_key'] !== this.apiKey) throw new HttpError(401, `Invalid api_key ${params['api_key']}`);
     this.checkSignature(params);
+    // Whether the download endpoint counts against the hourly Admin API limit is not settled by
+    // the docs (DESIGN.md, "Scarce resources"); the fake takes the stricter reading: it does,
+    // and a spent allowance answers 420. It sends no rate-limit headers: a client cannot rely on them.
+    this.chargeRateLimit();
     const expiresAt = params['expires_at'];
     if (expiresAt !== undefined && Number(expiresAt) < this.nowSeconds()) throw new HttpError(401, 'Download link expired');
     const publicId = params['public_id'] ?? '';
@@ -815,6 +945,7 @@ export class CloudinaryFake {
     if (!asset || (format !== undefined && format !== '' && format.toLowerCase() !== asset.format.toLowerCase())) {
       throw new HttpError(404, `Resource not found - ${publicId}`);
     }
+    if (asset.processing) throw new HttpError(423, 'Resource is still being processed');
     const extra: Record<string, string> = {};
     if (params['attachment'] === 'true' || params['attachment'] === '1') {
       extra['Content-Disposition'] = `attachment; filename="${(publicId.split('/').pop() ?? 'file').replace(/"/g, '')}${asset.format ? `.${asset.format}` : ''}"`;
@@ -827,6 +958,8 @@ export class CloudinaryFake {
     const type = decodeSeg(segs[1] ?? '');
     let rest = segs.slice(2);
     if (rest[0] !== undefined && /^s--[\w-]{8,}--$/.test(rest[0])) rest = rest.slice(1);
+    const transformation = takeTransformation(rest);
+    rest = transformation.rest;
     if (rest.length > 1 && /^v\d+$/.test(rest[0] ?? '')) rest = rest.slice(1);
     const path = rest.map(decodeSeg).join('/');
     let asset = this.assets.get(assetKey(path, resourceType, type));
@@ -840,7 +973,13 @@ export class CloudinaryFake {
       throw new HttpError(401, 'Unauthorized: this original needs a signed URL');
     }
     if (type !== 'upload') throw new HttpError(404, `The fake does not serve remote delivery type ${type}`);
-    await this.serve(req, res, asset, {});
+    if (asset.processing) throw new HttpError(423, 'Resource is still being processed');
+    if (!publiclyDeliverable(asset, this.now())) throw new HttpError(401, 'Resource is access-controlled: needs a token or a signed URL');
+    if (this.blockedFormats.has(formatOf(asset))) {
+      throw new HttpError(401, `Delivery of ${formatOf(asset)} files is blocked for this account (Settings > Security)`);
+    }
+    const optimized = this.optimizeByDefault && !transformation.original && asset.resourceType !== 'raw';
+    await this.serve(req, res, asset, {}, optimized);
   }
 
   private checkSignature(params: Record<string, string>): void {
@@ -857,8 +996,19 @@ export class CloudinaryFake {
   }
 
   /** Streams an asset's served bytes, applying any armed download fault. */
-  private async serve(req: IncomingMessage, res: ServerResponse, asset: FakeAsset, extra: Record<string, string>): Promise<void> {
-    const size = this.servedSize(asset);
+  private async serve(
+    req: IncomingMessage,
+    res: ServerResponse,
+    asset: FakeAsset,
+    extra: Record<string, string>,
+    optimized = false,
+  ): Promise<void> {
+    const chunksOf = (): Iterable<Buffer> => (optimized ? reencoded(this.contentChunks(asset)) : this.contentChunks(asset));
+    let size = this.servedSize(asset);
+    if (optimized) {
+      size = 0;
+      for (const c of chunksOf()) size += c.length;
+    }
     const fault = req.method === 'HEAD' ? undefined : this.takeDownloadFault(asset.publicId, size);
     if (fault?.kind === 'fail') throw new HttpError(fault.status ?? 500, `Injected download failure (${fault.status})`);
     if (fault?.kind === 'redirect') {
@@ -882,7 +1032,7 @@ export class CloudinaryFake {
     if (fault?.kind === 'stall') {
       res.writeHead(200, headers);
       res.flushHeaders();
-      if (fault.afterBytes) await this.pump(res, this.contentChunks(asset), Math.min(fault.afterBytes, size));
+      if (fault.afterBytes) await this.pump(res, chunksOf(), Math.min(fault.afterBytes, size));
       this.stalled.add(res);
       res.on('close', () => this.stalled.delete(res));
       return;
@@ -890,7 +1040,7 @@ export class CloudinaryFake {
     if (fault?.kind === 'overlong' && fault.chunked) {
       const { 'Content-Length': _announced, ...unannounced } = headers;
       res.writeHead(200, unannounced);
-      await this.pump(res, this.contentChunks(asset), size);
+      await this.pump(res, chunksOf(), size);
       const extraBytes = Buffer.alloc(fault.extraBytes ?? 1024, 0x5a);
       if (!res.destroyed) res.write(extraBytes);
       this.count(extraBytes.length);
@@ -904,7 +1054,7 @@ export class CloudinaryFake {
       const head = [`HTTP/1.1 200 OK`, ...Object.entries({ ...headers, Connection: 'close' }).map(([k, v]) => `${k}: ${v}`)];
       socket.write(`${head.join('\r\n')}\r\n\r\n`);
       const limit = fault.kind === 'overlong' ? size : Math.min(fault.afterBytes ?? 0, size);
-      await this.pump(socket, this.contentChunks(asset), limit);
+      await this.pump(socket, chunksOf(), limit);
       if (fault.kind === 'reset') {
         // Let the bytes leave first, then RST instead of FIN: the client sees ECONNRESET.
         await new Promise((r) => setTimeout(r, 20));
@@ -920,7 +1070,7 @@ export class CloudinaryFake {
       return;
     }
     res.writeHead(200, headers);
-    await this.pump(res, this.contentChunks(asset), size);
+    await this.pump(res, chunksOf(), size);
     if (!res.destroyed) res.end();
   }
 
@@ -1018,6 +1168,8 @@ export class CloudinaryFake {
       const end = Number(m[2]);
       const total = Number(m[3]);
       if (end - start + 1 !== file.length) throw new HttpError(400, `Content-Range ${range} does not match a chunk of ${file.length} bytes`);
+      // Chunks are at least 5 MB except the last (Upload API reference, upload_large / chunk_size).
+      if (total < 0 && file.length < MIN_CHUNK_BYTES) throw new HttpError(400, `Chunk of ${file.length} bytes is below the 5 MB minimum`);
       const session = this.chunkSessions.get(uploadId) ?? [];
       this.chunkSessions.set(uploadId, session);
       session.push({ start, data: Buffer.from(file) });
@@ -1036,9 +1188,20 @@ export class CloudinaryFake {
       file = Buffer.concat(session.map((p) => p.data));
     }
 
+    this.checkMediaLimit(rtParam, file.length);
     const stored = this.storeUpload(rtParam, fields, file, filename);
     if (!stored.existing) this.stats.uploads += 1;
     sendJson(res, 200, stored.response);
+  }
+
+  /**
+   * The plan's `media_limits` (the fake's `GET /usage`; Free plan: 10 MB images and raw files,
+   * 100 MB videos, docs "Upload limits"): a larger file is refused with Cloudinary's message.
+   */
+  private checkMediaLimit(rtParam: string, size: number): void {
+    const limits = (this.usage()['media_limits'] ?? {}) as Record<string, unknown>;
+    const limit = limits[`${rtParam === 'auto' ? 'image' : rtParam}_max_size_bytes`];
+    if (typeof limit === 'number' && size > limit) throw new HttpError(400, `File size too large. Got ${size}. Maximum is ${limit}.`);
   }
 
   private storeUpload(
@@ -1057,8 +1220,14 @@ export class CloudinaryFake {
     if (!UPLOAD_TYPES.has(type)) throw new HttpError(400, `Invalid type ${type}`);
     const format =
       fields['format'] ?? (resourceType === 'raw' ? '' : (ext.replace(/^jpeg$/, 'jpg') || defaultFormat(resourceType)));
-    const publicId =
+    let publicId =
       fields['public_id'] ?? `${randomBytes(10).toString('hex')}${resourceType === 'raw' && ext ? `.${ext}` : ''}`;
+    if (this.enforcePublicIdRules) {
+      publicId = publicId.replace(/^[\s/]+|[\s/]+$/g, '');
+      if (publicId.length < 1 || publicId.length > 255) throw new HttpError(400, `Public ID must be 1-255 characters (got ${publicId.length})`);
+      const bad = /[?&#\\%<>+]/.exec(publicId);
+      if (bad) throw new HttpError(400, `Public ID ${publicId} contains the forbidden character ${bad[0]}`);
+    }
     const overwrite = !/^(false|0)$/i.test(fields['overwrite'] ?? 'true');
     const existing = this.assets.get(assetKey(publicId, resourceType, type));
     const extra = {
@@ -1074,12 +1243,20 @@ export class CloudinaryFake {
       context: parseKeyValues(fields['context']) as Record<string, string>,
       metadata: parseKeyValues(fields['metadata'], true),
     };
+    if (this.requireMetadataFields) {
+      const known = new Set(this.metadataFields.list().map((f) => f.external_id));
+      for (const id of Object.keys(changes.metadata)) {
+        if (!known.has(id)) throw new HttpError(400, `Metadata field ${id} does not exist`);
+      }
+    }
+    const placement = uploadPlacement(fields);
     let asset: FakeAsset;
     if (existing) {
       asset = this.replaceAsset(publicId, resourceType, type, { content: file, format });
       asset = this.updateMetadata(publicId, resourceType, type, changes);
+      Object.assign(this.mustGet(publicId, resourceType, type), placement);
     } else {
-      asset = this.addAsset({ publicId, resourceType, type, format, content: file, ...changes });
+      asset = this.addAsset({ publicId, resourceType, type, format, content: file, ...changes, ...placement });
     }
     return { response: { ...this.uploadJson(asset), ...extra } };
   }
@@ -1121,6 +1298,38 @@ export class CloudinaryFake {
 
 // -------------------------------------------------------------------- module helpers
 
+/**
+ * Where and how an upload is kept: Upload API reference — `asset_folder` and `display_name`
+ * (dynamic folders), `access_mode` ("public" or "authenticated"), `access_control` (a JSON array
+ * of rules; the SDK serializes it with JSON.stringify, cloudinary_npm lib/utils build_upload_params).
+ */
+function uploadPlacement(fields: Record<string, string>): Partial<FakeAssetSpec> {
+  const out: Partial<FakeAssetSpec> = {};
+  if (fields['asset_folder'] !== undefined) out.assetFolder = fields['asset_folder'];
+  if (fields['display_name'] !== undefined) out.displayName = fields['display_name'];
+  const mode = fields['access_mode'];
+  if (mode !== undefined) {
+    if (mode !== 'public' && mode !== 'authenticated') throw new HttpError(400, `Invalid access_mode ${mode}`);
+    out.accessMode = mode;
+  }
+  const ac = fields['access_control'];
+  if (ac !== undefined) {
+    let rules: unknown;
+    try {
+      rules = JSON.parse(ac);
+    } catch {
+      throw new HttpError(400, 'Invalid access_control: not JSON');
+    }
+    const list = Array.isArray(rules) ? rules : [rules];
+    for (const r of list) {
+      const t = (r as { access_type?: unknown } | null)?.access_type;
+      if (t !== 'token' && t !== 'anonymous') throw new HttpError(400, `Invalid access_control access_type ${String(t)}`);
+    }
+    out.accessControl = list as FakeAccessRule[];
+  }
+  return out;
+}
+
 function emptyStats(): FakeStats {
   return {
     adminCalls: 0,
@@ -1128,7 +1337,7 @@ function emptyStats(): FakeStats {
     downloads: 0,
     downloadBytes: 0,
     uploads: 0,
-    requests: { listing: 0, resource: 0, usage: 0, download: 0, delivery: 0, upload: 0, other: 0 },
+    requests: { listing: 0, resource: 0, usage: 0, metadata: 0, download: 0, delivery: 0, upload: 0, other: 0 },
   };
 }
 
@@ -1137,6 +1346,7 @@ function routeKind(segs: string[], cloudName: string): RequestKind {
     const rest = segs.slice(2);
     if (rest[0] === 'resources') return rest.length >= 4 ? 'resource' : 'listing';
     if (rest[0] === 'usage') return 'usage';
+    if (rest[0] === 'metadata_fields') return 'metadata';
     if (rest.length === 2 && rest[1] === 'download') return 'download';
     if (rest.length === 2 && rest[1] === 'upload') return 'upload';
     return 'other';

@@ -59,6 +59,11 @@ export const runBundledHandler = async (handler: DurableLambdaHandler): Promise<
   await fake.start();
   for (let i = 0; i < 30; i += 1) fake.addAsset({ publicId: `b/${i}`, bytes: 2000 + i, type: i % 2 ? 'private' : 'upload' });
   for (let i = 0; i < 12; i += 1) fake.addAsset({ publicId: `clips/${i}`, resourceType: 'video', bytes: 1024 * 1024 + i });
+  // A Free plan's blocked PDF (refused on the CDN) and access-controlled uploads come from the
+  // signed download API, byte for byte, in the bundled handler too (issue 12).
+  fake.addAsset({ publicId: 'docs/terms.pdf', resourceType: 'raw', format: '', bytes: 4321 });
+  fake.addAsset({ publicId: 'members/card', accessMode: 'authenticated', bytes: 3210 });
+  fake.addAsset({ publicId: 'members/token', accessControl: [{ access_type: 'token' }], bytes: 3211 });
   const s3rver = await startS3rver([BUNDLE_BUCKET]);
   const proxy = await startRecordingProxy(s3rver.endpoint);
   const sm = await startSecretsManagerFake({ [BUNDLE_SECRET_ARN]: fake.cloudinaryUrl });
@@ -90,9 +95,9 @@ export const runBundledHandler = async (handler: DurableLambdaHandler): Promise<
     // 0.25 ms a byte: 12.6 MB take ~3,150 s of invocation time, four invocations or more.
     const { value: first, emf } = await captureEmf(() => night(0.25));
     assert.ok(first.invocations >= 4, `the run yielded and resumed at least three times (${first.invocations} invocations)`);
-    assert.equal(first.report.copied, 42);
+    assert.equal(first.report.copied, 45);
     assert.equal(first.report.failed, 0);
-    assert.equal(fake.stats.downloads, 42, 'each asset downloaded once');
+    assert.equal(fake.stats.downloads, 45, 'each asset downloaded once');
     assert.notEqual(first.report.creditsBefore, null, 'maxBytesPerRun=auto asked GET /usage');
     assert.ok(sm.calls >= 1, 'the secret came from Secrets Manager');
     const s3 = s3For(s3rver.endpoint);
@@ -101,7 +106,7 @@ export const runBundledHandler = async (handler: DurableLambdaHandler): Promise<
     const pointer = JSON.parse(
       (await (await s3.send(new GetObjectCommand({ Bucket: BUNDLE_BUCKET, Key: `${BUNDLE_PREFIX}/_catalog/current.json` }))).Body?.transformToString()) ?? '{}',
     ) as { entries: number; runId: string };
-    assert.equal(pointer.entries, 42, 'the catalog is committed');
+    assert.equal(pointer.entries, 45, 'the catalog is committed');
     assert.equal(pointer.runId, first.report.runId);
     await s3.send(new GetObjectCommand({ Bucket: BUNDLE_BUCKET, Key: `${BUNDLE_PREFIX}/_reports/${first.report.runId}.json` }));
 

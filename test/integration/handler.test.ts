@@ -191,6 +191,9 @@ describe('durable handler against the Cloudinary fake and s3rver', () => {
   test('a run that reaches the Admin API reserve waits (time-skipped) and finishes with every asset copied', async () => {
     const fake = await newFake('reserve', { rateLimit: 4 });
     populate(fake, { images: 700, videos: 30, raw: 20 });
+    // Signed downloads (private, authenticated) are Admin API calls too (issue 12): with a 4-call
+    // hour the Lambda defers them as pending; this test is about listing waits, so only public ones.
+    for (const a of fake.listAssets()) if (a.type === 'private' || a.type === 'authenticated') fake.deleteAsset(a.publicId, a.resourceType, a.type);
     const backedUp = fake.listAssets().filter((a) => ['upload', 'private', 'authenticated'].includes(a.type));
     let waits = 0;
     const d = deps(fake, 'reserve', {
@@ -203,7 +206,7 @@ describe('durable handler against the Cloudinary fake and s3rver', () => {
     assert.ok(waits >= 1, 'the reserve of 10% of a 4-call hourly limit forces at least one wait');
     assert.equal(result.copied, backedUp.length);
     assert.equal(result.failed, 0);
-    assert.equal(result.cloudinaryApiCalls, pagesFor(fake));
+    assert.equal(result.cloudinaryApiCalls, pagesFor(fake) + 1, 'listing pages and the metadata-field definitions');
     for (const a of backedUp.slice(0, 60)) assert.equal(await s3Sha(s3, BUCKET, keyFor('reserve', a)), fake.expectedSha256(a));
     const reports = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'reserve/_reports/' }));
     assert.equal(reports.KeyCount, 1, 'the run wrote its JSON report under _reports/');

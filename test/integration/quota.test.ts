@@ -169,7 +169,7 @@ describe('quota guard: byte budgets and credits', () => {
       const rep = parseReport(r) as Record<string, number>;
       assert.equal(rep.listed, 2100);
       // image/upload: 5 pages of 500; image/private and image/authenticated: 1 (empty) each.
-      assert.equal(rep.cloudinaryApiCalls, 7, 'seven listing pages, no call refused and repeated');
+      assert.equal(rep.cloudinaryApiCalls, 7, 'seven listing pages (a dry run saves no metadata-field definitions), no call refused and repeated');
       assert.equal(small.stats.listingCalls, 7);
       assert.match(r.stderr, /Admin API reserve reached \(2 of 6 calls left this hour\): waiting until/);
     } finally {

@@ -126,7 +126,7 @@ describe('restore from s3rver into an empty account', () => {
     assert.equal(report.plannedUploads, total);
     assert.equal(report.plannedBytes, totalBytes);
     assert.equal(report.restored, 0);
-    assert.equal(report.cloudinaryApiCalls, 3, 'one listing page per resource type of an empty account');
+    assert.equal(report.cloudinaryApiCalls, 9, 'one listing page per resource type and delivery type of an empty account');
     assert.equal(dst.stats.requests.upload, 0);
     assert.equal(dst.listAssets().length, 0);
   });

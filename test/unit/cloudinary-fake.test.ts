@@ -105,8 +105,12 @@ describe('Admin API listing', () => {
     assert.equal(fake.getAsset('bulk/img-0000')?.bytes, 1000);
   });
 
-  test('no type lists every delivery type; tags/context/metadata only when asked', async () => {
-    const all = await cloudinary.api.resources({ resource_type: 'image', max_results: 500, prefix: 'secret/' });
+  // Admin API reference, "Get resources": `type` defaults to "upload" (older SDK docs said all
+  // types). The fake takes the strict reading, so a source that omits `type` misses private assets.
+  test('no type lists only upload; an explicit type lists that type; tags/context/metadata only when asked', async () => {
+    const omitted = await cloudinary.api.resources({ resource_type: 'image', max_results: 500, prefix: 'secret/' });
+    assert.deepEqual(omitted.resources, [], 'an omitted type is upload only: the private asset is not listed');
+    const all = await cloudinary.api.resources({ resource_type: 'image', type: 'private', max_results: 500, prefix: 'secret/' });
     assert.deepEqual(
       (all.resources as Array<{ public_id: string; type: string }>).map((r) => [r.public_id, r.type]),
       [['secret/one', 'private']],
@@ -353,25 +357,37 @@ describe('uploads', () => {
     assert.equal(ok.status, 200, 'the same form, correctly signed, is accepted');
   });
 
-  test('upload_large in small chunks assembles the file', async () => {
+  test('upload_large in 5 MiB chunks assembles the file', async () => {
     const path = join(tmp, 'large.bin');
-    const data = Buffer.alloc(1_000_003);
+    const data = Buffer.alloc(5 * 1024 * 1024 + 1_000_003); // under the 10 MB raw limit
     for (let i = 0; i < data.length; i++) data[i] = (i * 31 + 7) & 0xff;
     await writeFile(path, data);
     const uploadsBefore = fake.stats.uploads;
     const requestsBefore = fake.stats.requests.upload;
     const result = await new Promise<Record<string, unknown>>((resolve, reject) => {
-      void cloudinary.uploader.upload_large(path, { public_id: 'uploads/large.bin', chunk_size: 100_000 }, (err, res) =>
+      void cloudinary.uploader.upload_large(path, { public_id: 'uploads/large.bin', chunk_size: 5 * 1024 * 1024 }, (err, res) =>
         err || !res ? reject(err) : resolve(res as unknown as Record<string, unknown>),
       );
     });
     assert.equal(result['bytes'], data.length);
     assert.equal(result['resource_type'], 'raw');
-    assert.equal(fake.stats.requests.upload - requestsBefore, 11);
+    assert.equal(fake.stats.requests.upload - requestsBefore, 2);
     assert.equal(fake.stats.uploads - uploadsBefore, 1);
     const asset = fake.getAsset('uploads/large.bin', 'raw', 'upload');
     assert.ok(asset);
     assert.equal(fake.expectedSha256(asset), sha256(data));
+  });
+
+  // Upload API reference (upload_large, chunk_size): chunks are at least 5 MB, except the last.
+  test('chunks under 5 MB (but the last) are refused', async () => {
+    const path = join(tmp, 'small-chunks.bin');
+    await writeFile(path, Buffer.alloc(300_000, 1));
+    const err = await new Promise<SdkError>((resolve) => {
+      void cloudinary.uploader.upload_large(path, { public_id: 'uploads/small-chunks.bin', chunk_size: 100_000 }, (e) => resolve((e ?? {}) as SdkError));
+    });
+    assert.equal(err.http_code ?? err.error?.http_code, 400);
+    assert.match(err.message ?? err.error?.message ?? '', /5 MB minimum/);
+    assert.equal(fake.getAsset('uploads/small-chunks.bin', 'raw', 'upload'), undefined);
   });
 });
 

@@ -198,3 +198,55 @@ describe('a wait longer than maxWaitMs gives up', () => {
     });
   }
 });
+
+describe('issue 12: /usage figures and signed downloads under the reserve', () => {
+  const asset = (type: string): Asset => ({
+    assetId: 'a', publicId: `p-${type}`, resourceType: 'image', type, format: 'jpg', version: 1, bytes: 1,
+    createdAt: '', secureUrl: 'https://res.cloudinary.com/x/image/upload/v1/p.jpg', tags: [], context: {}, metadata: {},
+  });
+
+  /** A source whose usage() carries rate-limit figures and whose open() records the route asked. */
+  class RoutedSource extends ScriptedSource {
+    routes: string[] = [];
+    constructor(private readonly usageLimits: RateLimitInfo) {
+      super([page()]);
+    }
+    async usage() {
+      return { plan: 'Free', creditsUsed: 0, creditLimit: 25, rateLimit: this.usageLimits };
+    }
+    routeFor(a: Asset): 'cdn' | 'api' {
+      return a.type === 'upload' ? 'cdn' : 'api';
+    }
+    override open(_a: Asset, _s: AbortSignal, route?: 'cdn' | 'api'): Promise<OpenedAsset> {
+      this.routes.push(route ?? 'none');
+      return Promise.resolve({ body: undefined as never, length: 1 });
+    }
+  }
+
+  test("the /usage call's rate-limit headers feed the reserve: the next call waits for the reset", async () => {
+    let clock = START;
+    const waits: number[] = [];
+    const inner = new RoutedSource(limits(500, 50, 30 * MINUTE));
+    const guard = new GuardedSource(inner, { now: () => clock, wait: async (until) => { waits.push(until.getTime()); clock = until.getTime(); } });
+    await guard.usage();
+    await guard.listPage('image', 'upload', undefined);
+    assert.deepEqual(waits, [START + 30 * MINUTE], '50 of 500 left is the 10% reserve');
+  });
+
+  test('a signed download is one Admin API call; at the reserve it is deferred when the run cannot wait', async () => {
+    const clock = START;
+    const inner = new RoutedSource(limits(500, 52, 30 * MINUTE));
+    const guard = new GuardedSource(inner, { now: () => clock, wait: async () => { throw new Error('durable runs wait between pages'); } });
+    await guard.usage();
+    const before = guard.apiCalls;
+    await guard.open(asset('upload'), new AbortController().signal);
+    assert.equal(guard.apiCalls, before, 'the CDN route costs no Admin API call');
+    await guard.open(asset('private'), new AbortController().signal);
+    await guard.open(asset('private'), new AbortController().signal);
+    assert.equal(guard.apiCalls, before + 2);
+    assert.deepEqual(inner.routes, ['cdn', 'api', 'api']);
+    // 52 - 2 = 50: the reserve. The third signed download waits for the next run.
+    await assert.rejects(guard.open(asset('authenticated'), new AbortController().signal), { name: 'AssetDeferredError' });
+    assert.equal(inner.routes.length, 3, 'nothing fetched');
+  });
+});

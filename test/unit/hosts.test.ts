@@ -16,7 +16,6 @@ const CUSTOM: HostPolicy = {
   secureDistribution: 'cdn.example.com',
   cname: 'images.example.org',
 };
-const PRIVATE_CDN: HostPolicy = { cloudName: 'demo', apiOrigin: 'https://api.cloudinary.com', privateCdn: true };
 
 const IMG = '/demo/image/upload/v1700000000/cat.jpg';
 
@@ -64,9 +63,13 @@ const cases: ReadonlyArray<{ name: string; url: string; policy: HostPolicy; allo
   { name: 'secure_distribution lookalike', url: 'https://cdn.example.com.evil.com/cat.jpg', policy: CUSTOM, allowed: false },
   { name: 'cname when configured', url: 'https://images.example.org/cat.jpg', policy: CUSTOM, allowed: true },
   { name: 'cname when not configured', url: 'https://images.example.org/cat.jpg', policy: CLOUD, allowed: false },
-  { name: 'private CDN when configured', url: `https://demo-res.cloudinary.com${IMG}`, policy: PRIVATE_CDN, allowed: true },
-  { name: 'private CDN when not configured', url: `https://demo-res.cloudinary.com${IMG}`, policy: CLOUD, allowed: false },
-  { name: "another cloud's private CDN", url: `https://other-res.cloudinary.com${IMG}`, policy: PRIVATE_CDN, allowed: false },
+  // The private-CDN host of the configured cloud needs no flag: the console's CLOUDINARY_URL never has private_cdn=true.
+  { name: 'private CDN of this cloud, no flag', url: `https://demo-res.cloudinary.com/image/upload/v1/cat.jpg`, policy: CLOUD, allowed: true },
+  { name: 'private CDN of this cloud, capitals', url: `https://DEMO-res.cloudinary.com/image/upload/v1/cat.jpg`, policy: CLOUD, allowed: true },
+  { name: "another cloud's private CDN", url: `https://other-res.cloudinary.com${IMG}`, policy: CLOUD, allowed: false },
+  { name: 'private CDN of this cloud over http', url: 'http://demo-res.cloudinary.com/image/upload/v1/cat.jpg', policy: CLOUD, allowed: false },
+  { name: 'private CDN lookalike suffix', url: 'https://demo-res.cloudinary.com.evil.com/cat.jpg', policy: CLOUD, allowed: false },
+  { name: 'private CDN of a cloud whose name ends like ours', url: 'https://xdemo-res.cloudinary.com/cat.jpg', policy: CLOUD, allowed: false },
 ];
 
 describe('refuseUrl', () => {

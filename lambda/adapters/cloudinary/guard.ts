@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Asset } from '../../core/asset.ts';
 import type { UsageInfo } from '../../core/budget.ts';
-import { SourceError } from '../../core/errors.ts';
-import type { ListPage, OpenedAsset, RateLimitInfo, Source } from '../../ports/storage.ts';
+import { AssetDeferredError, CdnRefusedError, SourceError } from '../../core/errors.ts';
+import type { DownloadRoute, ListPage, OpenedAsset, RateLimitInfo, Source } from '../../ports/storage.ts';
 import { RateLimitedError, isRetryable } from './errors.ts';
 
 /** What to do when the run must wait for Cloudinary's hourly window to reset. */
@@ -33,8 +33,10 @@ export interface GuardOptions {
  * waited out. Counts every Admin API call it makes.
  */
 export class GuardedSource implements Source {
-  /** Admin API calls made, including failed ones. */
+  /** Admin API calls made, including failed ones (signed downloads included). */
   apiCalls = 0;
+  /** Originals fetched through the signed download API (each also counted in apiCalls). */
+  signedDownloads = 0;
   /** The latest rate-limit figures Cloudinary sent. */
   rateLimit: RateLimitInfo | undefined;
   private readonly reserve: number | { readonly fraction: number };
@@ -123,7 +125,54 @@ export class GuardedSource implements Source {
     return this.call(() => (inner.usage as () => Promise<UsageInfo | undefined>).call(inner));
   }
 
-  open(asset: Asset, signal: AbortSignal): Promise<OpenedAsset> {
-    return this.inner.open(asset, signal);
+  /**
+   * One original: through the CDN when the source says it serves it (no Admin API call), else
+   * through the signed download API, charged to the hourly budget like any Admin API call (the
+   * docs do not say the download endpoint is exempt). A CDN refusal (CdnRefusedError) is
+   * fetched again through the download API once; other failures are the caller's to retry.
+   */
+  async open(asset: Asset, signal: AbortSignal): Promise<OpenedAsset> {
+    const inner = this.inner;
+    const route: DownloadRoute = inner.routeFor?.(asset) ?? 'cdn';
+    // Still processing: the source refuses it without a request, so no Admin API call is charged.
+    if (route === 'cdn' || asset.processing) {
+      try {
+        return await inner.open(asset, signal, 'cdn');
+      } catch (err) {
+        if (!(err instanceof CdnRefusedError)) throw err;
+      }
+    }
+    const rl = this.rateLimit;
+    if (rl && rl.remaining <= this.reserveFor(rl.limit) && rl.resetAt.getTime() > this.now()) {
+      try {
+        await this.waitUntil(rl.resetAt, `Admin API reserve reached (${rl.remaining} of ${rl.limit} calls left this hour)`);
+      } catch (err) {
+        // A wait policy that cannot wait here (the durable handler waits between pages, not
+        // inside a copy) or a reset too far away: the asset waits for the next run instead.
+        throw new AssetDeferredError(asset.publicId, `the Admin API reserve is reached (${rl.remaining} of ${rl.limit} calls left this hour)`, { cause: err });
+      }
+      this.rateLimit = undefined;
+    }
+    this.apiCalls += 1;
+    this.signedDownloads += 1;
+    // The download endpoint sends no rate-limit headers we can rely on: count the call locally
+    // so the reserve is kept between two listings too.
+    if (this.rateLimit) this.rateLimit = { ...this.rateLimit, remaining: Math.max(0, this.rateLimit.remaining - 1) };
+    return inner.open(asset, signal, 'api');
+  }
+
+  /** One Admin API call: creates a structured metadata field (restore into another account). */
+  createMetadataField(field: Readonly<Record<string, unknown>>): Promise<{ readonly rateLimit?: RateLimitInfo }> {
+    const inner = this.inner;
+    if (!inner.createMetadataField) return Promise.reject(new SourceError('this source cannot create metadata fields'));
+    return this.call(() => (inner.createMetadataField as NonNullable<Source['createMetadataField']>).call(inner, field));
+  }
+
+  /** One Admin API call: the structured metadata field definitions, when the source has them. */
+  async readMetadataFields(): Promise<unknown[] | undefined> {
+    const inner = this.inner;
+    if (!inner.metadataFields) return undefined;
+    const res = await this.call(() => (inner.metadataFields as NonNullable<Source['metadataFields']>).call(inner));
+    return res.fields;
   }
 }

@@ -6,7 +6,7 @@ import type { UploadApiOptions } from 'cloudinary';
 import { RESOURCE_TYPES } from '../../core/asset.ts';
 import type { ResourceType } from '../../core/asset.ts';
 import { messageOf } from '../../core/errors.ts';
-import { encodeKeyValues, uploadFilename } from '../../core/upload-params.ts';
+import { encodeKeyValues, placementParams, uploadFilename } from '../../core/upload-params.ts';
 import { UploadError } from '../../ports/upload.ts';
 import type { UploadRequest, UploadResult, Uploader } from '../../ports/upload.ts';
 import type { CloudinaryConfig } from './config.ts';
@@ -136,6 +136,7 @@ export class CloudinaryUploader implements Uploader {
       ...(request.tags.length > 0 ? { tags: [...request.tags] } : {}),
       ...(context !== undefined ? { context } : {}),
       ...(metadata !== undefined ? { metadata } : {}),
+      ...placementParams(request.placement),
       filename: uploadFilename(request.publicId, request.format),
       chunk_size: this.chunkSize,
       timeout: this.requestTimeoutMs,

@@ -76,7 +76,7 @@ const buildEngine = async (flags: BackupFlags, ui: Ui): Promise<BackupEngine> =>
   // --idle-timeout also bounds the wait for the response headers: a server that never
   // answers sends no byte either.
   const cloud = await openCloudinary(process.env.CLOUDINARY_URL, { reserve: flags.apiReserve, wait: (until, why) => ui.countdown(until, why) }, flags.idleTimeout);
-  const budget = await resolveBudget(cloud.source, flags.maxBytes, flags.creditCeiling);
+  const budget = await resolveBudget(cloud.source, flags.maxBytes, flags.creditCeiling, { destination: target.destination, prefix: target.prefix });
   if (budget.quota && !flags.json) {
     const q = budget.quota;
     ui.note(

@@ -77,7 +77,10 @@ const restore = async (flags: RestoreFlags): Promise<number> => {
         planned: (items) => {
           total = items.length;
           if (flags.dryRun && !flags.json) {
-            for (const i of items) process.stdout.write(`upload ${id(i)} (${formatBytes(i.length)}${i.source === 'object' ? ', not in the catalog' : ''})\n`);
+            for (const i of items) {
+              const folder = i.placement?.assetFolder ? `, into folder ${i.placement.assetFolder}` : '';
+              process.stdout.write(`upload ${id(i)} (${formatBytes(i.length)}${folder}${i.source === 'object' ? ', not in the catalog' : ''})\n`);
+            }
           }
           tick();
         },

@@ -1,0 +1,125 @@
+/**
+ * Behaviours of real Cloudinary accounts that the fake models, kept apart from the routing in
+ * cloudinary-fake.ts. Each cites the page or source it follows.
+ */
+import { HttpError } from './http-util.ts';
+
+/** One `access_control` rule as the Upload API takes and the Admin API lists it. */
+export interface FakeAccessRule {
+  access_type: string;
+  start?: string;
+  end?: string;
+}
+
+/**
+ * Formats a Free plan blocks from delivery by default. Docs, "Image optimization and
+ * delivery": "the following file formats are, by default, blocked for delivery for FREE
+ * accounts: ZIP, RAR, TAGZ, and other archive formats; PDF". The delivery answers 401
+ * (cloudinary_npm#478 and later user reports; cloudinary_wordpress#361 saw 404 in 2021).
+ */
+export const FREE_PLAN_BLOCKED = ['pdf', 'zip', 'rar', 'tar', 'tgz', 'tagz', 'gz', '7z'] as const;
+
+/**
+ * Whether the public may fetch an asset now: Upload API reference, `access_control` ("access is
+ * granted if any of the rules allows it"; `anonymous` with optional start/end, `token` needs a
+ * token) and `access_mode` (`authenticated` needs a signed URL).
+ */
+export function publiclyDeliverable(asset: { accessMode?: string; accessControl?: readonly FakeAccessRule[] }, nowMs: number): boolean {
+  if (asset.accessMode === 'authenticated') return false;
+  const rules = asset.accessControl ?? [];
+  if (rules.length === 0) return true;
+  return rules.some(
+    (r) =>
+      r.access_type === 'anonymous' &&
+      (r.start === undefined || Date.parse(r.start) <= nowMs) &&
+      (r.end === undefined || Date.parse(r.end) > nowMs),
+  );
+}
+
+/** The format a delivery URL names: the listed format, or a raw public_id's extension. */
+export function formatOf(asset: { format: string; publicId: string }): string {
+  if (asset.format) return asset.format.toLowerCase();
+  const last = asset.publicId.split('/').pop() ?? '';
+  const dot = last.lastIndexOf('.');
+  return dot > 0 ? last.slice(dot + 1).toLowerCase() : '';
+}
+
+/**
+ * What an "optimize by default" account serves on an un-transformed image or video URL: docs,
+ * "Optimize by default settings" — automatic format and quality apply to every delivered image
+ * or video unless the URL carries the `original` flag (`fl_original`). Modelled as different,
+ * shorter bytes (a re-encoding), deterministic from the original.
+ */
+export function* reencoded(chunks: Iterable<Buffer>): Generator<Buffer> {
+  for (const chunk of chunks) {
+    const half = Buffer.from(chunk.subarray(0, Math.ceil(chunk.length / 2)));
+    for (let i = 0; i < half.length; i += 1) half[i] = (half[i] as number) ^ 0x5a;
+    yield half;
+  }
+}
+
+/**
+ * The transformation component of a delivery URL path (after `<resource_type>/<type>/` and an
+ * optional signature), read only before a `v<version>` segment: without a version a folder
+ * named like `ab_cd` would be taken for a transformation, which Cloudinary resolves the same way
+ * (docs, "Transformation URL structure": version after the transformations). Supported: the
+ * `fl_original` flag. Any other component is refused with 400, as Cloudinary refuses an
+ * unknown one (support article "Why is my asset returning a 40X error": invalid transformation
+ * -> 400).
+ */
+export function takeTransformation(segs: string[]): { original: boolean; rest: string[] } {
+  const at = segs.findIndex((s) => /^v\d+$/.test(s));
+  if (at <= 0 || at === segs.length - 1) return { original: false, rest: segs };
+  let original = false;
+  for (const seg of segs.slice(0, at)) {
+    for (const p of seg.split(',')) {
+      if (p === 'fl_original') original = true;
+      else throw new HttpError(400, `Invalid transformation component ${p}`);
+    }
+  }
+  return { original, rest: segs.slice(at) };
+}
+
+/** A structured metadata field definition (Admin API reference, "Structured metadata"). */
+export interface FakeMetadataField {
+  external_id: string;
+  type: string;
+  label: string;
+  mandatory?: boolean;
+  default_value?: unknown;
+  validation?: unknown;
+  datasource?: { values: Array<{ external_id: string; value: string; state?: string }> };
+  [key: string]: unknown;
+}
+
+const FIELD_TYPES = new Set(['string', 'integer', 'date', 'enum', 'set']);
+
+/**
+ * The account's metadata field definitions: `GET /metadata_fields` lists them,
+ * `POST /metadata_fields` creates one (cloudinary_npm lib/api.js add_metadata_field sends JSON
+ * with external_id, type, label, mandatory, default_value, validation, datasource). An
+ * existing external_id is refused (400) rather than overwritten: updates have their own
+ * endpoint (PUT /metadata_fields/:external_id).
+ */
+export class MetadataFieldStore {
+  private readonly fields = new Map<string, FakeMetadataField>();
+
+  list(): FakeMetadataField[] {
+    return [...this.fields.values()].map((f) => structuredClone(f));
+  }
+
+  add(raw: unknown): FakeMetadataField {
+    if (typeof raw !== 'object' || raw === null) throw new HttpError(400, 'Invalid metadata field');
+    const f = raw as Partial<FakeMetadataField>;
+    if (typeof f.label !== 'string' || f.label === '') throw new HttpError(400, 'Missing required parameter - label');
+    if (typeof f.type !== 'string' || !FIELD_TYPES.has(f.type)) throw new HttpError(400, `Invalid type ${String(f.type)}`);
+    if ((f.type === 'enum' || f.type === 'set') && !Array.isArray(f.datasource?.values)) {
+      throw new HttpError(400, 'Missing required parameter - datasource');
+    }
+    const id = typeof f.external_id === 'string' && f.external_id !== '' ? f.external_id : f.label.toLowerCase().replace(/\W+/g, '_');
+    if (this.fields.has(id)) throw new HttpError(400, `external_id ${id} already exists`);
+    const field: FakeMetadataField = { ...(structuredClone(f) as FakeMetadataField), external_id: id, mandatory: f.mandatory ?? false };
+    this.fields.set(id, field);
+    return structuredClone(field);
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * Issue 12, pure parts: what a listed resource becomes (resource.ts toAsset), which originals
+ * need the signed download API (core/asset.ts), the fl_original delivery URL (source.ts), and
+ * that object metadata keeps to identity however long a folder or shown name is.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { accessRestricted, deliveredFormat, needsSignedDownload } from '../../lambda/core/asset.ts';
+import type { Asset } from '../../lambda/core/asset.ts';
+import { objectMetadata } from '../../lambda/core/metadata.ts';
+import { toAsset } from '../../lambda/adapters/cloudinary/resource.ts';
+import { originalDeliveryUrl } from '../../lambda/adapters/cloudinary/source.ts';
+
+const NOW = Date.parse('2026-06-01T12:00:00Z');
+const base: Asset = {
+  assetId: 'id', publicId: 'cat', resourceType: 'image', type: 'upload', format: 'jpg', version: 1, bytes: 10, createdAt: '',
+  secureUrl: 'https://res.cloudinary.com/demo/image/upload/v1/cat.jpg', tags: [], context: {}, metadata: {},
+};
+
+describe('toAsset: the fields a restore needs', () => {
+  test('dynamic folder, shown name, access, moderation', () => {
+    const a = toAsset({
+      public_id: 'x1', resource_type: 'image', type: 'upload', asset_folder: 'A/B', display_name: 'Nice', access_mode: 'authenticated',
+      access_control: [{ access_type: 'token' }, { access_type: 'anonymous', start: '2026-01-01T00:00:00Z', junk: 1 }, 'bad'],
+      moderation_status: 'approved',
+    });
+    assert.equal(a.assetFolder, 'A/B');
+    assert.equal(a.displayName, 'Nice');
+    assert.equal(a.accessMode, 'authenticated');
+    assert.deepEqual(a.accessControl, [{ access_type: 'token' }, { access_type: 'anonymous', start: '2026-01-01T00:00:00Z' }]);
+    assert.equal(a.moderationStatus, 'approved');
+    assert.equal(a.processing, undefined);
+  });
+  test('moderation from the details shape; processing from placeholder or pending', () => {
+    assert.equal(toAsset({ public_id: 'x', resource_type: 'image', type: 'upload', moderation: [{ kind: 'manual', status: 'rejected' }] }).moderationStatus, 'rejected');
+    assert.equal(toAsset({ public_id: 'x', resource_type: 'video', type: 'upload', placeholder: true }).processing, true);
+    assert.equal(toAsset({ public_id: 'x', resource_type: 'video', type: 'upload', status: 'pending' }).processing, true);
+  });
+  test('empty folder and public access are not recorded', () => {
+    const a = toAsset({ public_id: 'x', resource_type: 'image', type: 'upload', asset_folder: '', access_control: [] });
+    assert.ok(!('assetFolder' in a) && !('accessControl' in a));
+  });
+});
+
+describe('needsSignedDownload', () => {
+  const cases: Array<[string, Partial<Asset>, boolean]> = [
+    ['public upload', {}, false],
+    ['private type', { type: 'private' }, true],
+    ['authenticated type', { type: 'authenticated' }, true],
+    ['access_mode authenticated', { accessMode: 'authenticated' }, true],
+    ['access_mode public', { accessMode: 'public' }, false],
+    ['token rule', { accessControl: [{ access_type: 'token' }] }, true],
+    ['anonymous, open now', { accessControl: [{ access_type: 'anonymous', start: '2026-01-01T00:00:00Z' }] }, false],
+    ['anonymous, opens later', { accessControl: [{ access_type: 'anonymous', start: '2026-07-01T00:00:00Z' }] }, true],
+    ['anonymous, closed already', { accessControl: [{ access_type: 'anonymous', end: '2026-05-01T00:00:00Z' }] }, true],
+    ['token or an open anonymous window: public', { accessControl: [{ access_type: 'token' }, { access_type: 'anonymous' }] }, false],
+  ];
+  for (const [name, patch, want] of cases) test(name, () => assert.equal(needsSignedDownload({ ...base, ...patch }, NOW), want));
+  test('accessRestricted without rules', () => assert.equal(accessRestricted(undefined, NOW), false));
+  test('deliveredFormat reads a raw extension', () => assert.equal(deliveredFormat({ format: '', publicId: 'docs/Terms.PDF' }), 'pdf'));
+});
+
+describe('originalDeliveryUrl: fl_original after <resource_type>/<type>/', () => {
+  const cases: Array<[string, Partial<Asset>, string]> = [
+    ['shared CDN', {}, 'https://res.cloudinary.com/demo/image/upload/fl_original/v1/cat.jpg'],
+    ['private CDN (no cloud in the path)', { secureUrl: 'https://demo-res.cloudinary.com/image/upload/v1/cat.jpg' }, 'https://demo-res.cloudinary.com/image/upload/fl_original/v1/cat.jpg'],
+    ['a cloud named like a resource type', { secureUrl: 'https://res.cloudinary.com/image/image/upload/v1/image/upload/x.jpg' }, 'https://res.cloudinary.com/image/image/upload/fl_original/v1/image/upload/x.jpg'],
+    ['video', { resourceType: 'video', secureUrl: 'https://res.cloudinary.com/demo/video/upload/v1/clip.mp4' }, 'https://res.cloudinary.com/demo/video/upload/fl_original/v1/clip.mp4'],
+    ['raw is left alone', { resourceType: 'raw', secureUrl: 'https://res.cloudinary.com/demo/raw/upload/v1/a.pdf' }, 'https://res.cloudinary.com/demo/raw/upload/v1/a.pdf'],
+    ['a URL without the marker is left alone', { secureUrl: 'https://res.cloudinary.com/demo/other/v1/cat.jpg' }, 'https://res.cloudinary.com/demo/other/v1/cat.jpg'],
+  ];
+  for (const [name, patch, want] of cases) test(name, () => assert.equal(originalDeliveryUrl({ ...base, ...patch }), want));
+});
+
+test('object metadata keeps to identity, far below 2 KB, whatever the folder and name', () => {
+  const meta = objectMetadata({ ...base, assetFolder: 'F/'.repeat(500), displayName: 'N'.repeat(1000), accessControl: [{ access_type: 'token' }], moderationStatus: 'approved' });
+  assert.deepEqual(Object.keys(meta).sort(), ['cld-asset-id', 'cld-bytes', 'cld-format', 'cld-public-id', 'cld-resource-type', 'cld-type', 'cld-version']);
+  const size = Object.entries(meta).reduce((n, [k, v]) => n + k.length + v.length, 0);
+  assert.ok(size < 512, `${size} bytes`);
+});

@@ -47,4 +47,4 @@ export const copyAsset = (
       return true;
     },
     isFinal: (err) => (err instanceof AssetCopyError && !err.retryable) || (err as Error | undefined)?.name === 'AssetNotReadyError',
-  });
+  }) as Promise<string>; // a backup write always reads its input: never 'unread'

@@ -1,5 +1,3 @@
-import type { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import { Catalog } from '../store/catalog.ts';
 import { listAll } from '../adapters/cloudinary/list-all.ts';
@@ -20,7 +18,8 @@ import { loadMetadataFields } from '../store/metadata-fields.ts';
 import { prepareMetadataFields } from './metadata-fields.ts';
 import type { FieldsOutcome, MetadataFieldAdmin } from './metadata-fields.ts';
 import type { RestoreReport } from './report.ts';
-import { ExactLengthStream } from '../transfer/exact-length.ts';
+import { ChecksumMismatchError } from '../transfer/exact-length.ts';
+import { transferWithRetry } from '../transfer/retrying.ts';
 
 /** Settings of one restore. */
 export interface RestoreOptions {
@@ -262,22 +261,19 @@ export class RestoreEngine {
     }
   }
 
-  /** Uploads one asset, reading it afresh from the backup for every try. */
+  /**
+   * Uploads one asset through the one retrying transfer (a fresh read of the backup per try,
+   * exact length, idle timeout), checked against the sha256 recorded at backup time before the
+   * upload can complete: the last byte (the last chunk of a chunked upload) is released only once
+   * the whole object has read back with that checksum, so a damaged object is never uploaded and
+   * `--overwrite` never replaces a good asset with it.
+   */
   private async uploadOne(item: RestoreItem): Promise<Outcome> {
-    const attempts = Math.max(1, this.options.attempts ?? 3);
-    let lastError: unknown;
-    for (let attempt = 1; attempt <= attempts; attempt += 1) {
-      if (this.fatal) return 'cancelled';
-      let body: Readable | undefined;
-      let verify: ExactLengthStream | undefined;
-      try {
-        const opened = await this.destination.get(item.key);
-        body = opened;
-        verify = new ExactLengthStream(item.length, this.options.idleTimeoutMs ?? 60_000, (n) => this.observer.bytes?.(n));
-        const v = verify;
-        opened.on('error', (e) => v.destroy(e));
-        v.on('error', () => opened.destroy());
-        opened.pipe(v);
+    if (this.fatal) return 'cancelled';
+    let existing = false;
+    await transferWithRetry({
+      open: async () => ({ body: await this.destination.get(item.key), length: item.length }),
+      write: async (body, length) => {
         const result = await this.uploader.upload({
           publicId: item.publicId,
           resourceType: item.resourceType,
@@ -287,26 +283,29 @@ export class RestoreEngine {
           context: item.context,
           metadata: item.metadata,
           ...(item.placement ? { placement: item.placement } : {}),
-          body: v,
-          length: item.length,
+          body,
+          length,
           overwrite: this.options.overwrite,
         });
-        if (result.existing) return 'existing';
-        if (item.sha256 !== undefined && v.sha256 !== undefined && v.sha256 !== item.sha256) {
-          return {
-            error:
-              'uploaded, but the backup copy differs from the sha256 recorded at backup time: the backup object is damaged (run verify --deep)',
-          };
-        }
-        return 'restored';
-      } catch (err) {
-        body?.destroy();
-        verify?.destroy();
-        lastError = err;
-        if (err instanceof UploadError && !err.retryable) break;
-        if (attempt < attempts) await sleep((this.options.retryDelayMs ?? 500) * attempt);
+        existing = result.existing;
+        return result.existing ? 'unread' : undefined;
+      },
+      ...(this.options.attempts === undefined ? {} : { attempts: this.options.attempts }),
+      ...(this.options.retryDelayMs === undefined ? {} : { retryDelayMs: this.options.retryDelayMs }),
+      ...(this.options.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: this.options.idleTimeoutMs }),
+      ...(item.sha256 === undefined ? {} : { expectedSha256: item.sha256 }),
+      onBytes: (n) => this.observer.bytes?.(n),
+      isFinal: (err) => err instanceof ChecksumMismatchError || (err instanceof UploadError && !err.retryable),
+    }).catch((err: unknown) => {
+      if (err instanceof ChecksumMismatchError) {
+        throw new Error(
+          'the backup copy differs from the sha256 recorded at backup time: not uploaded (the backup object is damaged; ' +
+            'run verify --deep, and the next backup copies it again)',
+          { cause: err },
+        );
       }
-    }
-    throw lastError;
+      throw err;
+    });
+    return existing ? 'existing' : 'restored';
   }
 }

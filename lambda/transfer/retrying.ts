@@ -13,8 +13,12 @@ export interface OpenedInput {
 export interface TransferSpec {
   /** Opens the input afresh (a half-read stream cannot be replayed). */
   open(signal: AbortSignal): Promise<OpenedInput>;
-  /** Writes the checked stream; must reject (and store nothing) when the stream errors. */
-  write(body: ExactLengthStream, length: number, signal: AbortSignal): Promise<void>;
+  /**
+   * Writes the checked stream; must reject (and store nothing) when the stream errors. Resolves
+   * with 'unread' when it decided to store nothing without reading the stream (the target already
+   * has the object): the transfer then ends without a checksum.
+   */
+  write(body: ExactLengthStream, length: number, signal: AbortSignal): Promise<void | 'unread'>;
   /** @default 3 */
   readonly attempts?: number;
   /** Pause before a retry, multiplied by the attempt number. @default 500 */
@@ -39,7 +43,7 @@ export interface TransferSpec {
  * the sha256 of the bytes written. Rejects with the most telling error: the input's own failure
  * explains more than the writer's reaction to it.
  */
-export const transferWithRetry = async (spec: TransferSpec): Promise<string> => {
+export const transferWithRetry = async (spec: TransferSpec): Promise<string | undefined> => {
   const attempts = Math.max(1, spec.attempts ?? 3);
   let lastError: unknown;
   for (let attempt = 1; attempt <= attempts; attempt += 1) {
@@ -58,7 +62,10 @@ export const transferWithRetry = async (spec: TransferSpec): Promise<string> => 
       opened.body.on('error', (e) => v.destroy(new Error(`download broke off after ${v.bytes} of ${opened.length} bytes (${messageOf(e)})`, { cause: e })));
       v.on('error', () => opened.body.destroy());
       opened.body.pipe(v);
-      await spec.write(v, opened.length, ac.signal);
+      if ((await spec.write(v, opened.length, ac.signal)) === 'unread') {
+        opened.body.destroy();
+        return undefined;
+      }
       if (v.sha256 === undefined) throw new Error('the write finished before the read did');
       return v.sha256;
     } catch (err) {

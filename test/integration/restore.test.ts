@@ -258,7 +258,14 @@ describe('restore from s3rver into an empty account', () => {
       const report = parseReport(r);
       assert.equal(report.failed, 1);
       assert.equal(report.restored, 0);
-      assert.match(report.failures[0]?.error ?? '', /differs from the sha256 recorded at backup time/);
+      assert.match(report.failures[0]?.error ?? '', /differs from the sha256 recorded at backup time: not uploaded/);
+      assert.equal(fifth.getAsset(victim.publicId, 'image', 'upload'), undefined, 'a damaged object is never uploaded (issue 13)');
+      // --overwrite into the account that still has the good original: it stays as it was.
+      const before = { version: victim.version, sha: src.expectedSha256(victim) };
+      const again = await restoreInto(src, ['--only', 'a+b', '--overwrite']);
+      assert.equal(again.code, 1, again.stderr);
+      const now = src.getAsset(victim.publicId, 'image', 'upload')!;
+      assert.deepEqual({ version: now.version, sha: src.expectedSha256(now) }, before, '--overwrite never replaces a good asset with damaged bytes');
     } finally {
       await fifth.stop();
       await s3.send(new CopyObjectCommand({ Bucket: BUCKET, CopySource: `${BUCKET}/${aside}`, Key: key }));

@@ -80,9 +80,3 @@ export const carryForward = async (
   }
   return { pages, entries };
 };
-
-/** Writes a report object (JSON) under its key. */
-export const writeJson = async (destination: Destination, key: string, value: unknown): Promise<void> => {
-  const body = Buffer.from(JSON.stringify(value, null, 2), 'utf8');
-  await destination.put({ key, body, length: body.length, contentType: 'application/json' });
-};

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Asset } from '../core/asset.ts';
 import { catalogRoot } from '../core/keys.ts';
 import type { Destination } from '../ports/storage.ts';
+import { readJson } from './read-json.ts';
 
 /** Whether the backup holds the version of the asset an entry describes. */
 export type EntryState =
@@ -63,16 +64,7 @@ export class Catalog {
 
   /** The pointer of the last completed run, or undefined when there is none. */
   async pointer(): Promise<CatalogPointer | undefined> {
-    let body;
-    try {
-      body = await this.destination.get(this.pointerKey);
-    } catch (err) {
-      if ((err as { notFound?: boolean }).notFound) return undefined;
-      throw err;
-    }
-    const chunks: Buffer[] = [];
-    for await (const c of body) chunks.push(c as Buffer);
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as CatalogPointer;
+    return readJson<CatalogPointer>(this.destination, this.pointerKey);
   }
 
   /**

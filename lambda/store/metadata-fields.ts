@@ -1,4 +1,5 @@
 import { catalogRoot } from '../core/keys.ts';
+import { readJson } from './read-json.ts';
 import type { Destination } from '../ports/storage.ts';
 
 /**
@@ -61,16 +62,8 @@ export const backupMetadataFields = async (
 
 /** The saved definitions, or undefined when the backup has none (made before they were saved). */
 export const loadMetadataFields = async (destination: Destination, prefix: string): Promise<SavedMetadataFields | undefined> => {
-  let body;
-  try {
-    body = await destination.get(metadataFieldsKey(prefix));
-  } catch (err) {
-    if ((err as { notFound?: boolean }).notFound) return undefined;
-    throw err;
-  }
-  const chunks: Buffer[] = [];
-  for await (const c of body) chunks.push(c as Buffer);
-  const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { fields?: unknown };
+  const parsed = await readJson<{ fields?: unknown; savedAt?: unknown }>(destination, metadataFieldsKey(prefix));
+  if (parsed === undefined) return undefined;
   const fields = Array.isArray(parsed.fields) ? parsed.fields.filter(isField) : [];
   return { format: 1, savedAt: String((parsed as { savedAt?: unknown }).savedAt ?? ''), fields };
 };

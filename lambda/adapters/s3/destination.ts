@@ -161,6 +161,18 @@ export class S3Destination implements Destination {
     return this.putMultipart(request);
   }
 
+  /** The PutObject parameters of a write (the multipart upload takes the same). */
+  private objectParams(request: PutRequest) {
+    return {
+      Bucket: this.bucket,
+      Key: request.key,
+      Body: request.body,
+      ContentLength: request.length,
+      ...(request.metadata ? { Metadata: { ...request.metadata } } : {}),
+      ...(request.contentType ? { ContentType: request.contentType } : {}),
+    };
+  }
+
   /** One PutObject with the whole (streamed) body. */
   private async putOnce(request: PutRequest): Promise<PutResult> {
     // The HTTP handler pipes the body into the request, and a pipe does not end the request
@@ -175,14 +187,7 @@ export class S3Destination implements Destination {
       // The SDK does not retry a streaming body (it cannot replay it); the engine retries
       // with a fresh download.
       await this.client.send(
-        new PutObjectCommand({
-          Bucket: this.bucket,
-          Key: request.key,
-          Body: request.body,
-          ContentLength: request.length,
-          ...(request.metadata ? { Metadata: { ...request.metadata } } : {}),
-          ...(request.contentType ? { ContentType: request.contentType } : {}),
-        }),
+        new PutObjectCommand(this.objectParams(request)),
         { abortSignal: ac.signal },
       );
       return { bytes: request.length };
@@ -202,14 +207,7 @@ export class S3Destination implements Destination {
       queueSize: this.queueSize,
       partSize: choosePartSize(request.length),
       leavePartsOnError: false,
-      params: {
-        Bucket: this.bucket,
-        Key: request.key,
-        Body: request.body,
-        ContentLength: request.length,
-        ...(request.metadata ? { Metadata: { ...request.metadata } } : {}),
-        ...(request.contentType ? { ContentType: request.contentType } : {}),
-      },
+      params: this.objectParams(request),
     });
     // On abort, end the body rather than calling upload.abort(): lib-storage then waits for the
     // parts in flight before it aborts the multipart upload. upload.abort() returns at once and

@@ -9,6 +9,9 @@ import { ConfigError, DestinationError, messageOf } from '../../core/errors.ts';
 import type { Destination, PutRequest, PutResult, TaggedObject, WriteCondition } from '../../ports/storage.ts';
 import { readTaggedFile, tmpName, writeConditionalFile } from './conditional.ts';
 
+/** Swallows an error event; the error is still seen by whoever reads the stream (see put). */
+const noop = (): void => undefined;
+
 /** Folder (in the destination root) where partial writes live until they are renamed into place. */
 export const TMP_DIR = '.cloudinary-backup-tmp';
 /**
@@ -163,6 +166,9 @@ export class LocalDestination implements Destination {
   }
 
   async put(request: PutRequest): Promise<PutResult> {
+    // Until the pipeline below listens, an error of the body (a download breaking off while the
+    // folders are made) would have no listener and end the process; the pipeline still sees it.
+    if (!Buffer.isBuffer(request.body)) request.body.on('error', noop);
     const file = this.fileOf(request.key);
     await this.ensureParents(file);
     const tmp = path.join(await this.tmpDir(), `${randomBytes(8).toString('hex')}.part`);

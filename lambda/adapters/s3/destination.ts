@@ -157,6 +157,9 @@ export class S3Destination implements Destination {
   }
 
   async put(request: PutRequest): Promise<PutResult> {
+    // An error of the body before the SDK listens would have no listener and end the process;
+    // the SDK (and putOnce's own listener) still see it through the stream's state.
+    if (!Buffer.isBuffer(request.body)) request.body.on('error', () => undefined);
     if (Buffer.isBuffer(request.body) || request.length <= (this.options.singlePutMax ?? SINGLE_PUT_MAX)) return this.putOnce(request);
     return this.putMultipart(request);
   }

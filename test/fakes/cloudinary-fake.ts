@@ -957,7 +957,10 @@ export class CloudinaryFake {
     const resourceType = parseResourceType(decodeSeg(segs[0] ?? ''));
     const type = decodeSeg(segs[1] ?? '');
     let rest = segs.slice(2);
-    if (rest[0] !== undefined && /^s--[\w-]{8,}--$/.test(rest[0])) rest = rest.slice(1);
+    if (rest[0] !== undefined && /^s--[\w-]{8,}--$/.test(rest[0])) {
+      this.checkDeliverySignature(rest[0], rest.slice(1));
+      rest = rest.slice(1);
+    }
     const transformation = takeTransformation(rest);
     rest = transformation.rest;
     if (rest.length > 1 && /^v\d+$/.test(rest[0] ?? '')) rest = rest.slice(1);
@@ -980,6 +983,24 @@ export class CloudinaryFake {
     }
     const optimized = this.optimizeByDefault && !transformation.original && asset.resourceType !== 'raw';
     await this.serve(req, res, asset, {}, optimized);
+  }
+
+  /**
+   * A signed delivery URL (`/<type>/s--SIG--/<transformation>/v<version>/<public_id>`), checked as
+   * cloudinary_npm's utils.url builds it (lib/utils/index.js, `sign_url`): SIG is the first 8
+   * characters of base64(sha1(to_sign + api_secret)) with `/`→`_` and `+`→`-`, where to_sign is the
+   * transformation and the URL-encoded source joined by `/`, the version left out; `long_url_signature`
+   * uses sha256 and 32 characters. Cloudinary answers a wrong signature with 401.
+   */
+  private checkDeliverySignature(signature: string, after: readonly string[]): void {
+    const at = after.findIndex((seg) => /^v\d+$/.test(seg));
+    const transformation = at > 0 ? after.slice(0, at).join('/') : '';
+    const source = (at >= 0 ? after.slice(at + 1) : after).join('/');
+    const toSign = [transformation, source].filter((p) => p !== '').join('/') + this.apiSecret;
+    const sig = signature.slice(3, -2);
+    const algo = sig.length === 32 ? 'sha256' : 'sha1';
+    const expected = createHash(algo).update(toSign).digest('base64').slice(0, sig.length).replace(/\//g, '_').replace(/\+/g, '-');
+    if (sig !== expected) throw new HttpError(401, 'Invalid signature in the delivery URL');
   }
 
   private checkSignature(params: Record<string, string>): void {

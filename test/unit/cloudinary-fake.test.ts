@@ -232,6 +232,24 @@ describe('downloads', () => {
     assert.equal((await fetch(stale)).status, 401);
   });
 
+  test('a delivery URL signed by the SDK (s--…--) is served; a wrong signature is a 401', async () => {
+    const asset = fake.addAsset({ publicId: 'signed/ä b', format: 'jpg', bytes: 2048, version: 1_700_000_123 });
+    const local = (url: string): string => url.replace(/^https?:\/\/res\.cloudinary\.com\/unit-cloud/, `${fake.origin}/unit-cloud`);
+    const variants = [
+      cloudinary.url('signed/ä b', { sign_url: true, version: asset.version, format: 'jpg', secure: true }),
+      cloudinary.url('signed/ä b', { sign_url: true, version: asset.version, format: 'jpg', secure: true, flags: 'original' }),
+      cloudinary.url('signed/ä b', { sign_url: true, version: asset.version, format: 'jpg', secure: true, long_url_signature: true }),
+    ].map(local);
+    for (const url of variants) {
+      assert.match(url, /\/s--[\w-]{8,32}--\//, url);
+      const res = await fetch(url);
+      assert.equal(res.status, 200, url);
+      assert.equal(sha256(Buffer.from(await res.arrayBuffer())), fake.expectedSha256(asset));
+      const wrong = url.replace(/\/s--([\w-])/, (_m, c: string) => `/s--${c === 'A' ? 'B' : 'A'}`);
+      assert.equal((await fetch(wrong)).status, 401, wrong);
+    }
+  });
+
   test('public delivery of secure_url; private originals are not public; replace changes the bytes', async () => {
     const asset = fake.addAsset({ publicId: 'pub/ä b', bytes: 4096, version: 1_700_000_000 });
     const page = await cloudinary.api.resources({ type: 'upload', prefix: 'pub/' });

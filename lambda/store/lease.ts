@@ -169,12 +169,21 @@ export class Lease {
   /** Gives the lease up (an expired record, written only if this run still holds it). */
   async release(token: LeaseToken, now = new Date()): Promise<void> {
     const r: LeaseHolder = { holder: token.holder, runId: token.runId, takenAt: token.takenAt, expiresAt: new Date(now.getTime() - 1).toISOString() };
-    try {
-      await this.destination.writeConditional(this.key, encode(r), { ifMatch: token.etag });
-    } catch (err) {
-      if (err instanceof PreconditionFailedError) throw new LeaseLostError(this.where, { cause: err });
-      throw err;
+    let etag = token.etag;
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      try {
+        await this.destination.writeConditional(this.key, encode(r), { ifMatch: etag });
+        return;
+      } catch (err) {
+        if (!(err instanceof PreconditionFailedError)) throw err;
+        // As in renew: a checkpoint may hold an older tag of this same run's lease.
+        const current = await this.destination.readTagged(this.key);
+        const held = current && parse(current.body);
+        if (!current || held?.runId !== token.runId) throw new LeaseLostError(this.where, { cause: err });
+        etag = current.etag;
+      }
     }
+    throw new LeaseLostError(this.where);
   }
 
   /** The lease's holder now, or undefined when it is free (for `status`). */

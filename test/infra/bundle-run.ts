@@ -114,7 +114,7 @@ export const runBundledHandler = async (handler: DurableLambdaHandler): Promise<
     fake.replaceAsset('clips/7', 'video', 'upload', { bytes: 1000 });
     fake.resetStats();
     const second = await night(0.25);
-    assert.equal(second.report.copied, 2, 'the second night copies exactly what changed');
+    assert.equal(second.report.copied, 2, `the second night copies exactly what changed: ${JSON.stringify(second.report).slice(0, 400)}`);
     assert.equal(fake.stats.downloads, 2);
 
     // A night that finds another run's lease: it does nothing, succeeds, and counts RunSkipped.

@@ -87,3 +87,13 @@ test('a renewal is due after an eighth of the lifetime, not on every step', asyn
   const renewed = await lease.renew(r.held, later(15 * 60_000));
   assert.equal(lease.due(renewed, later(20 * 60_000)), false, 'counted from the renewal');
 });
+
+test('a release from an older tag of the same run still releases (a checkpoint older than the last renewal)', async () => {
+  const d = new MemoryDestination();
+  const lease = new Lease(d, '', 'memory', 60_000);
+  const r = await lease.take('nightly', 'run-1', T0);
+  assert.ok('held' in r);
+  await lease.renew(r.held, later(1000));
+  await lease.release(r.held, later(2000));
+  assert.equal(await lease.holder(later(2001)), undefined);
+});

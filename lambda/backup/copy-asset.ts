@@ -46,5 +46,5 @@ export const copyAsset = (
       spend.retryBytes += item.asset.bytes;
       return true;
     },
-    isFinal: (err) => (err instanceof AssetCopyError && !err.retryable) || (err as Error | undefined)?.name === 'AssetNotReadyError',
+    isFinal: (err) => err instanceof AssetCopyError && !err.retryable, // AssetNotReadyError (and Deferred) are not retryable
   }) as Promise<string>; // a backup write always reads its input: never 'unread'

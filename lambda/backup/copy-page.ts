@@ -1,5 +1,5 @@
 import type { PlannedAsset } from '../core/plan.ts';
-import { messageOf } from '../core/errors.ts';
+import { AssetNotReadyError, messageOf } from '../core/errors.ts';
 
 /** How much time a step may use: a Lambda invocation's clock and the margins kept free. */
 export interface TimeBound {
@@ -9,8 +9,12 @@ export interface TimeBound {
   readonly startMarginMs?: number;
   /** Copies still running with less than this left are cut off, so the step can end in time. @default 45000 */
   readonly stopMarginMs?: number;
-  /** The length of a whole invocation. @default 900000 (Lambda's 15 minutes) */
-  readonly invocationMs?: number;
+  /**
+   * True for the first step of an invocation: a copy that does not fit at the measured rate still
+   * starts when nothing is in flight, since no later invocation would give it more time (the
+   * next one spends the same on loading and listing first). Without it such a copy waits for one.
+   */
+  readonly fresh?: boolean;
   /** Transfer rate measured by earlier steps (bytes per ms), used until this step has its own. */
   readonly bytesPerMs?: number;
 }
@@ -91,8 +95,8 @@ class TimedCopies {
     if (r === undefined) return this.inFlight.size === 0;
     const pending = [...this.inFlight.values()].reduce((sum, f) => sum + Math.max(0, f.size - f.done), 0);
     if ((pending + size) / r <= left - (b.stopMarginMs ?? 45_000)) return true;
-    // Nothing in flight and a fresh invocation: this is the most time the copy can ever get.
-    return this.inFlight.size === 0 && left >= (b.invocationMs ?? 900_000) - startMargin;
+    // Nothing in flight at the start of an invocation: the most time the copy can ever get.
+    return this.inFlight.size === 0 && b.fresh === true;
   }
 
   start(i: number): void {
@@ -111,7 +115,8 @@ class TimedCopies {
         (err: unknown): CopyOutcome => {
           if (f.cut) return { kind: 'interrupted' };
           const error = messageOf(err);
-          return (err as Error | undefined)?.name === 'AssetNotReadyError' ? { kind: 'pending', error } : { kind: 'failed', error };
+          // Not ready (still processing) or deferred (a signed download beyond the reserve): pending.
+          return err instanceof AssetNotReadyError ? { kind: 'pending', error } : { kind: 'failed', error };
         },
       )
       .then((o) => {

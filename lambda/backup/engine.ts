@@ -43,6 +43,7 @@ export class BackupEngine {
   private readonly listings: readonly Listing[];
   private readonly lease: RunLease;
   private prepared: Prepared | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
   /** Catalog entries of processed pages not yet written (see catalogPageEntries). */
   private pending: CatalogEntry[] = [];
   /** Failures of this process, for the report when the failure log cannot be read back. */
@@ -76,9 +77,11 @@ export class BackupEngine {
     if (!this.options.dryRun) {
       await this.destination.check();
       token = await this.lease.acquire(runId, now);
+      if (this.options.leaseRenewMs !== undefined) this.startHeartbeat(this.options.leaseRenewMs);
       try {
         staleUploadsAborted = await this.abortStale(now);
       } catch (err) {
+        this.stopHeartbeat();
         await this.lease.releaseQuietly();
         throw err;
       }
@@ -87,6 +90,7 @@ export class BackupEngine {
     try {
       ptr = await this.catalog.pointer();
     } catch (err) {
+      this.stopHeartbeat();
       await this.lease.releaseQuietly();
       throw err;
     }
@@ -291,33 +295,50 @@ export class BackupEngine {
    */
   async run(): Promise<RunReport> {
     let state = await this.start();
-    const heartbeat = state.lease
-      ? setInterval(() => {
-          this.lease.renew(state.lease).catch((err: unknown) => {
-            if (err instanceof LeaseLostError) this.cancel();
-          });
-        }, this.options.leaseRenewMs ?? CLI_LEASE_RENEW_MS)
-      : undefined;
-    heartbeat?.unref();
+    this.startHeartbeat(this.options.leaseRenewMs ?? CLI_LEASE_RENEW_MS);
     try {
-      while (!state.listingComplete) state = await this.step(state);
-    } catch (err) {
-      // The listing failed for good (or was cancelled): report what was done, delete nothing,
-      // keep the catalog. When even that fails (S3 still down), the report is not written but
-      // still returned with the error.
-      let report: RunReport;
       try {
-        report = await this.finish(state);
-      } catch {
-        const base = { destination: this.destination, options: this.options, source: this.source, cancelled: this.cancelled };
-        report = reportOf(base, state, { counters: state.counters, failures: this.failures.slice(0, MAX_LISTED_FAILURES), failureLogs: [], pruneRefused: null }, new Date());
-        await this.lease.releaseQuietly();
+        while (!state.listingComplete) state = await this.step(state);
+      } catch (err) {
+        // The listing failed for good (or was cancelled): report what was done, delete nothing,
+        // keep the catalog. When even that fails (S3 still down), the report is not written but
+        // still returned with the error.
+        throw new RunFailedError(err, await this.finish(state).catch(() => this.unwrittenReport(state)));
       }
-      throw new RunFailedError(err, report);
+      // A finish that fails (a prune delete, the catalog commit, the report) still frees the lease.
+      return await this.finish(state).catch(async (err: unknown) => {
+        throw new RunFailedError(err, await this.unwrittenReport(state));
+      });
     } finally {
-      if (heartbeat) clearInterval(heartbeat);
+      this.stopHeartbeat();
     }
-    return this.finish(state);
+  }
+
+  /** The report of a run whose finish could not write (the lease is released, quietly). */
+  private async unwrittenReport(state: RunState): Promise<RunReport> {
+    await this.lease.releaseQuietly();
+    const base = { destination: this.destination, options: this.options, source: this.source, cancelled: this.cancelled };
+    return reportOf(base, state, { counters: state.counters, failures: this.failures.slice(0, MAX_LISTED_FAILURES), failureLogs: [], pruneRefused: null }, new Date());
+  }
+
+  /**
+   * Renews the lease on a timer from the moment it is taken until the run ends (the command
+   * line: a rate-limit wait or a long page must not outlive the 10-minute lease). Losing it
+   * cancels the run.
+   */
+  private startHeartbeat(everyMs: number): void {
+    if (this.heartbeat) return;
+    this.heartbeat = setInterval(() => {
+      this.lease.renew(undefined).catch((err: unknown) => {
+        if (err instanceof LeaseLostError) this.cancel();
+      });
+    }, everyMs);
+    this.heartbeat.unref();
+  }
+
+  private stopHeartbeat(): void {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
   }
 }
 

@@ -46,6 +46,8 @@ export interface EngineOptions {
   readonly leaseLifetimeMs?: number;
   /** How often `run()` (the command line) renews its lease on a timer. @default CLI_LEASE_RENEW_MS */
   readonly leaseRenewMs?: number;
+  /** A lease held under exactly `holder` is this run's own (a durable start step tried again). @default false */
+  readonly leaseReclaimable?: boolean;
   /** The process that holds the lease, recorded so that a killed run on this machine is taken over at once. */
   readonly leaseOwner?: ProcessId;
 }

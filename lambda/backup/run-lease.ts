@@ -12,6 +12,8 @@ export class RunLease {
   private readonly lease: Lease;
   private token: LeaseToken | undefined;
   private renewing: Promise<unknown> = Promise.resolve();
+  /** Set once released: a renewal still in flight or asked later must not bring the lease back. */
+  private released = false;
 
   constructor(destination: Destination, private readonly options: EngineOptions) {
     const where = `${destination.description}${options.prefix ? ` (prefix ${options.prefix})` : ''}`;
@@ -20,15 +22,16 @@ export class RunLease {
 
   /** Takes the lease for a new run (LeaseHeldError when another run holds it). */
   async acquire(runId: string, now: Date): Promise<LeaseToken> {
-    this.token = await this.lease.acquire(this.options.holder ?? describeHolder('cloudinary-backup'), runId, now);
+    this.token = await this.lease.acquire(this.options.holder ?? describeHolder('cloudinary-backup'), runId, now, this.options.leaseReclaimable ?? false);
+    this.released = false;
     return this.token;
   }
 
   /** Renews from the newest token known (`fromState`: a checkpoint's); only when due unless forced. Throws LeaseLostError. */
   async renew(fromState: LeaseToken | undefined, force = true): Promise<LeaseToken | undefined> {
     const from = this.token ?? fromState;
-    if (!from || (!force && !this.lease.due(from))) return from;
-    const next = this.renewing.then(() => this.lease.renew(this.token ?? from));
+    if (!from || this.released || (!force && !this.lease.due(from))) return from;
+    const next = this.renewing.then(() => (this.released ? from : this.lease.renew(this.token ?? from)));
     this.renewing = next.catch(() => undefined);
     this.token = await next;
     return this.token;
@@ -36,6 +39,8 @@ export class RunLease {
 
   /** Releases the lease (LeaseLostError when another run took it over). */
   async release(fromState: LeaseToken | undefined): Promise<void> {
+    this.released = true;
+    await this.renewing;
     const token = this.token ?? fromState;
     this.token = undefined;
     if (token) await this.lease.release(token);
@@ -43,6 +48,8 @@ export class RunLease {
 
   /** Releases it if this process holds it; a failure is left to the lease's expiry. */
   async releaseQuietly(): Promise<void> {
+    this.released = true;
+    await this.renewing;
     const token = this.token;
     this.token = undefined;
     if (token) await this.lease.release(token).catch(() => undefined);

@@ -44,7 +44,12 @@ export const createBackupRun =
     const run = new NightlyRun(deps, context, event);
     // The budget is fixed once, at start, and checkpointed with the state: every later
     // invocation spends from the same budget instead of asking GET /usage again.
-    const started = await context.step('start', () => run.start(), { retryStrategy });
+    let started = await context.step('start', () => run.start(), { retryStrategy });
+    for (let n = 0; 'waitSeconds' in started; n += 1) {
+      await context.wait(`start-wait-${n}`, { seconds: started.waitSeconds });
+      await run.windowPassed();
+      started = await context.step(`start-${n + 1}`, () => run.start(), { retryStrategy });
+    }
     if ('skipped' in started) {
       publish(deps.env, { RunSkipped: 1 });
       run.logger.warn('another run holds the lease: this run did nothing', { heldBy: started.heldBy });
@@ -53,7 +58,15 @@ export const createBackupRun =
     let state = started.state;
     for (let n = 0; !state.listingComplete; n += 1) {
       const current = state;
-      const out = await context.step(`page-${n}`, () => run.page(current), { retryStrategy });
+      let out;
+      try {
+        out = await context.step(`page-${n}`, () => run.page(current), { retryStrategy });
+      } catch (err) {
+        // Failed for good: report what was done and free the lease before the execution fails,
+        // so the failure is visible in the bucket and the next night is not blocked.
+        await context.step(`finish-failed-${n}`, () => run.finishFailed(current, err instanceof Error ? err.message : String(err)));
+        throw err;
+      }
       state = out.state;
       if (out.waitSeconds !== undefined) {
         await context.wait(`rate-limit-${n}`, { seconds: out.waitSeconds });

@@ -91,6 +91,8 @@ export class NightlyRun {
   private readonly bound: TimeBound;
   private readonly execution: string | undefined;
   private lastProgress: number | undefined;
+  /** Page steps run (not replayed) in this invocation: the first one may start a copy that cannot fit. */
+  private pagesRun = 0;
 
   constructor(
     private readonly deps: HandlerDeps,
@@ -132,7 +134,9 @@ export class NightlyRun {
       dryRun: false,
       prune: settings.prune,
       maxPrune: settings.maxPrune,
-      holder: describeHolder('nightly backup', this.deps.env),
+      holder: `${describeHolder('nightly backup', this.deps.env)}${this.execution ? ` execution ${this.execution}` : ''}`,
+      // A start step tried again finds the lease its own first try took: the same execution's.
+      leaseReclaimable: this.execution !== undefined,
     });
     return { engine, source: cloud.source, destination, settings };
   }
@@ -153,11 +157,21 @@ export class NightlyRun {
     );
   }
 
-  /** The `start` step: the budget, the lease and a new run state, or who holds the lease. */
-  async start(): Promise<{ state: RunState } | RunSkipped> {
+  /**
+   * The `start` step: the budget, the lease and a new run state; or who holds the lease; or how
+   * long to wait when `GET /usage` met the Admin API reserve or a 420/429 (nothing taken yet).
+   */
+  async start(): Promise<{ state: RunState } | RunSkipped | { waitSeconds: number }> {
     const { engine, source, settings, destination } = await this.ready();
-    // Downloads of earlier runs since the usage snapshot (their reports) are subtracted.
-    const budget = await resolveBudget(source, settings.maxBytesPerRun, settings.creditCeiling, { destination, prefix: settings.prefix });
+    let budget;
+    try {
+      // Downloads of earlier runs since the usage snapshot (their reports) are subtracted.
+      budget = await resolveBudget(source, settings.maxBytesPerRun, settings.creditCeiling, { destination, prefix: settings.prefix });
+    } catch (err) {
+      if (!(err instanceof WaitRequested)) throw err;
+      this.deps.onWait?.(err.until);
+      return { waitSeconds: Math.max(1, Math.ceil((err.until.getTime() - Date.now()) / 1000)) };
+    }
     try {
       const opened = await engine.start();
       const state: RunState = { ...opened, ...(budget.maxBytes === undefined ? {} : { maxBytes: budget.maxBytes }), ...(budget.quota ? { quota: budget.quota } : {}) };
@@ -172,7 +186,8 @@ export class NightlyRun {
   /** A `page-n` step: the page (or what fits of it), and whether to wait or end the invocation. */
   async page(current: RunState): Promise<PageOutcome> {
     try {
-      const next = await (await this.ready()).engine.step(current, this.bound);
+      const fresh = this.pagesRun++ === 0;
+      const next = await (await this.ready()).engine.step(current, { ...this.bound, fresh });
       await this.progress(next);
       const low = this.bound.timeLeft() < (this.deps.startMarginMs ?? 120_000);
       return { state: next, yieldNow: next.page !== undefined || (!next.listingComplete && low) };
@@ -187,6 +202,20 @@ export class NightlyRun {
   /** After a durable rate-limit wait: the guard's figures are from before the reset. */
   async windowPassed(): Promise<void> {
     if (this.built) (await this.built).source.windowPassed();
+  }
+
+  /**
+   * The step after a page step failed for good: the report of what was done (an incomplete
+   * listing: nothing pruned, the catalog kept) and the lease released, so the next night is not
+   * blocked. Best effort: the execution fails with the original error either way.
+   */
+  async finishFailed(final: RunState, error: string): Promise<void> {
+    try {
+      await (await this.ready()).engine.finish(final);
+    } catch (err) {
+      this.logger.warn('the failed run could not write its report or release its lease', { error: messageOf(err) });
+    }
+    await this.progress(final, { finished: true, error });
   }
 
   /** The `finish` step: the report (bounded for the checkpoint; the one in S3 has every failure). */

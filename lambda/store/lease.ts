@@ -100,7 +100,7 @@ export class Lease {
   }
 
   /** Takes the lease for `runId`, or says who holds it. Throws DestinationError on other failures. */
-  async take(holder: string, runId: string, now = new Date()): Promise<TakeResult> {
+  async take(holder: string, runId: string, now = new Date(), reclaim = false): Promise<TakeResult> {
     const record = (): LeaseHolder => ({
       holder,
       runId,
@@ -111,7 +111,8 @@ export class Lease {
     for (let attempt = 0; attempt < 3; attempt += 1) {
       const current = await this.destination.readTagged(this.key);
       const held = current && parse(current.body);
-      if (held && Date.parse(held.expiresAt) > now.getTime() && !isOrphaned(held)) return { heldBy: held };
+      const ours = reclaim && held?.holder === holder;
+      if (held && Date.parse(held.expiresAt) > now.getTime() && !isOrphaned(held) && !ours) return { heldBy: held };
       try {
         const r = record();
         const etag = await this.destination.writeConditional(this.key, encode(r), current ? { ifMatch: current.etag } : { ifNoneMatch: '*' });
@@ -127,9 +128,13 @@ export class Lease {
     throw new LeaseHeldError(this.where, { holder: 'unknown', runId: 'unknown', takenAt: now.toISOString(), expiresAt: now.toISOString() });
   }
 
-  /** Takes the lease or throws LeaseHeldError. */
-  async acquire(holder: string, runId: string, now = new Date()): Promise<LeaseToken> {
-    const r = await this.take(holder, runId, now);
+  /**
+   * Takes the lease or throws LeaseHeldError. With `reclaim`, a lease whose holder is exactly
+   * `holder` is taken over (a durable execution whose start step is tried again; the holder names
+   * the execution, so two executions never match).
+   */
+  async acquire(holder: string, runId: string, now = new Date(), reclaim = false): Promise<LeaseToken> {
+    const r = await this.take(holder, runId, now, reclaim);
     if ('heldBy' in r) throw new LeaseHeldError(this.where, r.heldBy);
     return r.held;
   }

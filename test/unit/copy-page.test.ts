@@ -16,7 +16,7 @@ const item = (id: string, bytes: number): PlannedAsset => ({
   decision: { action: 'copy', reason: 'missing' },
 });
 
-const run = async (sizes: number[], opts: { concurrency: number; invocationMs?: number; spentBefore?: number; bytesPerMs?: number }) => {
+const run = async (sizes: number[], opts: { concurrency: number; invocationMs?: number; spentBefore?: number; bytesPerMs?: number; fresh?: boolean }) => {
   let moved = 0;
   const invocation = opts.invocationMs ?? 900_000;
   const timeLeft = (): number => invocation - (opts.spentBefore ?? 0) - moved;
@@ -25,7 +25,7 @@ const run = async (sizes: number[], opts: { concurrency: number; invocationMs?: 
     sizes.map((b, i) => item(`a${i}`, b)),
     {
       concurrency: opts.concurrency,
-      bound: { timeLeft, startMarginMs: 120_000, stopMarginMs: 45_000, invocationMs: invocation, ...(opts.bytesPerMs ? { bytesPerMs: opts.bytesPerMs } : {}) },
+      bound: { timeLeft, startMarginMs: 120_000, stopMarginMs: 45_000, fresh: opts.fresh ?? false, ...(opts.bytesPerMs ? { bytesPerMs: opts.bytesPerMs } : {}) },
       stopped: () => false,
       copy: async (it, signal, onBytes) => {
         started.push(it.asset.publicId);
@@ -55,12 +55,17 @@ test('concurrent copies are planned together: in-flight bytes count against the 
   assert.deepEqual(r.kinds, ['copied', 'copied', 'copied', 'copied', 'not-started']);
 });
 
-test('a fresh invocation starts a copy that cannot fit, and the stop margin cuts it off', async () => {
-  const r = await run([1_000_000], { concurrency: 2 });
+test('the first step of an invocation starts a copy that cannot fit, and the stop margin cuts it off', async () => {
+  const r = await run([1_000_000], { concurrency: 2, fresh: true, bytesPerMs: 1 });
   assert.deepEqual(r.kinds, ['interrupted']);
 });
 
-test('late in an invocation (rate known from earlier steps) a copy that cannot fit is not started', async () => {
+test('a later step of an invocation (rate known) does not start a copy that cannot fit: it waits for the next invocation', async () => {
   const r = await run([20_000, 1_000_000], { concurrency: 1, spentBefore: 300_000, bytesPerMs: 1 });
   assert.deepEqual(r.kinds, ['copied', 'not-started']);
+});
+
+test('the first step of an invocation starts it even when loading took long (no later invocation would do better)', async () => {
+  const r = await run([1_000_000], { concurrency: 1, spentBefore: 200_000, bytesPerMs: 1, fresh: true });
+  assert.deepEqual(r.kinds, ['interrupted']);
 });

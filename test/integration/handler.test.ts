@@ -93,6 +93,23 @@ describe('durable handler against the Cloudinary fake and s3rver', () => {
     assert.equal(execution.getInvocations().length, 1);
   });
 
+  test('a page step that fails for good: the execution fails, but the report is written and the lease freed', async () => {
+    const fake = await newFake('refused');
+    fake.addAsset({ publicId: 'x', bytes: 100 });
+    // The secret names the right cloud and key with a wrong API secret: every listing is refused (401).
+    const d = deps(fake, 'refused', { readSecret: async () => fake.cloudinaryUrl.replace('s3cr3t-refused', 'wrong-secret') });
+    const runner = new LocalDurableTestRunner({ handlerFunction: workClock(fake, 1).wrap(withDurableExecution(createBackupRun(d))) });
+    const execution = await runner.run({ payload: {} });
+    await fake.stop();
+    assert.equal(execution.getStatus(), 'FAILED');
+    const reports = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'refused/_reports/' }));
+    const reportKey = (reports.Contents ?? []).map((o) => o.Key ?? '').find((k) => /\/_reports\/[^/]+\.json$/.test(k));
+    assert.ok(reportKey, 'the failed run wrote its report');
+    assert.equal((JSON.parse(await text(s3, reportKey)) as { listingComplete: boolean }).listingComplete, false);
+    const lease = JSON.parse(await text(s3, 'refused/_catalog/lease.json')) as { expiresAt: string };
+    assert.ok(Date.parse(lease.expiresAt) <= Date.now(), 'the lease was released: the next night is not blocked');
+  });
+
   test('a first backup that needs several invocations yields, resumes and finishes: every asset byte-exact, catalog committed, report written', async (t) => {
     const fake = await newFake('split');
     populate(fake, { images: 700, videos: 30, raw: 20 });

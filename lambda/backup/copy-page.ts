@@ -10,9 +10,9 @@ export interface TimeBound {
   /** Copies still running with less than this left are cut off, so the step can end in time. @default 45000 */
   readonly stopMarginMs?: number;
   /**
-   * True for the first step of an invocation: a copy that does not fit at the measured rate still
-   * starts when nothing is in flight, since no later invocation would give it more time (the
-   * next one spends the same on loading and listing first). Without it such a copy waits for one.
+   * True for the first step of an invocation: its first copy starts even when it does not fit at
+   * the measured rate, since no later invocation would give it more time (the next one spends the
+   * same on loading and listing first). Any other copy that does not fit waits for such a step.
    */
   readonly fresh?: boolean;
   /** Transfer rate measured by earlier steps (bytes per ms), used until this step has its own. */
@@ -58,6 +58,7 @@ class TimedCopies {
   readonly running = new Set<Promise<void>>();
   private readonly t0: number;
   private moved = 0;
+  private started = 0;
 
   constructor(
     private readonly items: readonly PlannedAsset[],
@@ -95,14 +96,15 @@ class TimedCopies {
     if (r === undefined) return this.inFlight.size === 0;
     const pending = [...this.inFlight.values()].reduce((sum, f) => sum + Math.max(0, f.size - f.done), 0);
     if ((pending + size) / r <= left - (b.stopMarginMs ?? 45_000)) return true;
-    // Nothing in flight at the start of an invocation: the most time the copy can ever get.
-    return this.inFlight.size === 0 && b.fresh === true;
+    // The first copy of an invocation's first step: the most time a copy can ever get.
+    return this.started === 0 && b.fresh === true;
   }
 
   start(i: number): void {
     const item = this.items[i] as PlannedAsset;
     const f: Flight = { size: item.asset.bytes, done: 0, ac: new AbortController(), cut: false };
     this.inFlight.set(i, f);
+    this.started += 1;
     const onBytes = (n: number): void => {
       f.done += n;
       this.moved += n;

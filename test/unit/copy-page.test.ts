@@ -69,3 +69,8 @@ test('the first step of an invocation starts it even when loading took long (no 
   const r = await run([1_000_000], { concurrency: 1, spentBefore: 200_000, bytesPerMs: 1, fresh: true });
   assert.deepEqual(r.kinds, ['interrupted']);
 });
+
+test('in the first step, a copy that cannot fit and comes after others waits: only the first copy gets the exception', async () => {
+  const r = await run([300_000, 300_000, 1_000_000], { concurrency: 1, fresh: true, bytesPerMs: 1 });
+  assert.deepEqual(r.kinds, ['copied', 'copied', 'not-started']);
+});

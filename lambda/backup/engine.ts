@@ -136,14 +136,13 @@ export class BackupEngine {
   }
 
   /** Lists the page at the state's cursor and checks its next_cursor (see cursor-guard.ts). */
-  private async listPage(state: RunState, listing: Listing): Promise<{ page: ListPage; calls: number }> {
-    const before = this.source.apiCalls;
+  private async listPage(state: RunState, listing: Listing): Promise<ListPage> {
     const page = await this.source.listPage(listing.resourceType, listing.type, state.cursor);
     const name = `${listing.resourceType}/${listing.type}`;
     const seen = this.cursors.get(name) ?? new Map<string, string>();
     this.cursors.set(name, seen);
     checkCursor(name, state.cursor, page.nextCursor, seen);
-    return { page, calls: this.source.apiCalls - before };
+    return page;
   }
 
   /**
@@ -158,7 +157,7 @@ export class BackupEngine {
     const lease = await this.lease.renew(state.lease, false);
     const p = await this.prepare(state);
     const callsBefore = this.source.apiCalls;
-    const { page } = await this.listPage(state, listing);
+    const page = await this.listPage(state, listing);
     const keysOnly = planPage(this.options.prefix, page.assets, () => undefined);
     const lookup = await lookupFor(p, this.destination, this.options.concurrency, keysOnly.filter((i) => i.decision.action !== 'skip').map((i) => i.key));
     const planned = planPage(this.options.prefix, page.assets, lookup, (k) => p.previous.get(k));

@@ -140,17 +140,17 @@ export class Lease {
   }
 
   /**
-   * Extends the lease by its lifetime. Throws LeaseLostError when another run took it over.
-   * A checkpoint may hold an older tag than the object (a step that renewed, then failed and was
-   * run again from its checkpoint): when the lease still names this run, that is our own write,
-   * and the renewal goes on from the object's current tag.
+   * Writes this run's lease record with `If-Match` on the token's tag. A checkpoint may hold an
+   * older tag than the object (a step that renewed, then failed and was run again from its
+   * checkpoint): when the lease still names this run, that is our own write, and the write goes
+   * on from the object's current tag. Resolves with the new tag; throws LeaseLostError when
+   * another run took the lease over.
    */
-  async renew(token: LeaseToken, now = new Date()): Promise<LeaseToken> {
-    const r: LeaseHolder = { holder: token.holder, runId: token.runId, takenAt: token.takenAt, expiresAt: new Date(now.getTime() + this.lifetimeMs).toISOString(), ...(this.owner ?? {}) };
+  private async writeOwn(token: LeaseToken, record: LeaseHolder): Promise<string> {
     let etag = token.etag;
     for (let attempt = 0; attempt < 2; attempt += 1) {
       try {
-        return { ...token, renewedAt: now.toISOString(), etag: await this.destination.writeConditional(this.key, encode(r), { ifMatch: etag }) };
+        return await this.destination.writeConditional(this.key, encode(record), { ifMatch: etag });
       } catch (err) {
         if (!(err instanceof PreconditionFailedError)) throw err;
         const current = await this.destination.readTagged(this.key);
@@ -160,6 +160,12 @@ export class Lease {
       }
     }
     throw new LeaseLostError(this.where);
+  }
+
+  /** Extends the lease by its lifetime. Throws LeaseLostError when another run took it over. */
+  async renew(token: LeaseToken, now = new Date()): Promise<LeaseToken> {
+    const r: LeaseHolder = { holder: token.holder, runId: token.runId, takenAt: token.takenAt, expiresAt: new Date(now.getTime() + this.lifetimeMs).toISOString(), ...(this.owner ?? {}) };
+    return { ...token, renewedAt: now.toISOString(), etag: await this.writeOwn(token, r) };
   }
 
   /**
@@ -174,21 +180,7 @@ export class Lease {
   /** Gives the lease up (an expired record, written only if this run still holds it). */
   async release(token: LeaseToken, now = new Date()): Promise<void> {
     const r: LeaseHolder = { holder: token.holder, runId: token.runId, takenAt: token.takenAt, expiresAt: new Date(now.getTime() - 1).toISOString() };
-    let etag = token.etag;
-    for (let attempt = 0; attempt < 2; attempt += 1) {
-      try {
-        await this.destination.writeConditional(this.key, encode(r), { ifMatch: etag });
-        return;
-      } catch (err) {
-        if (!(err instanceof PreconditionFailedError)) throw err;
-        // As in renew: a checkpoint may hold an older tag of this same run's lease.
-        const current = await this.destination.readTagged(this.key);
-        const held = current && parse(current.body);
-        if (!current || held?.runId !== token.runId) throw new LeaseLostError(this.where, { cause: err });
-        etag = current.etag;
-      }
-    }
-    throw new LeaseLostError(this.where);
+    await this.writeOwn(token, r);
   }
 
   /** The lease's holder now, or undefined when it is free (for `status`). */

@@ -141,6 +141,8 @@ export interface LeaseHolder {
   readonly runId: string;
   readonly takenAt: string;
   readonly expiresAt: string;
+  /** Set when the run gave the lease up: free whatever the clocks say (a reader's may be behind). */
+  readonly released?: true;
   /** The machine and process of a command-line run (absent for the Lambda). */
   readonly host?: string;
   readonly pid?: number;

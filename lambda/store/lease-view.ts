@@ -32,7 +32,8 @@ export const viewLease = async (destination: Destination, prefix: string, now: D
   if (!rec) return { held: false };
   const expires = Date.parse(rec.expiresAt ?? '');
   return {
-    held: Number.isFinite(expires) && expires > now.getTime(),
+    // A released lease is free whatever the clocks say (see isLive in lease.ts).
+    held: (rec as { released?: unknown }).released !== true && Number.isFinite(expires) && expires > now.getTime(),
     ...(rec.holder === undefined ? {} : { holder: rec.holder }),
     ...(rec.runId === undefined ? {} : { runId: rec.runId }),
     ...(rec.takenAt === undefined ? {} : { takenAt: rec.takenAt }),

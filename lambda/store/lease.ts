@@ -56,6 +56,13 @@ export const isOrphaned = (held: LeaseHolder, me: ProcessId = thisProcess()): bo
   }
 };
 
+/**
+ * Whether a lease record still holds: not released, and not past its expiry. A released record
+ * is free at once, so a reader whose clock is behind the releaser's (a laptop and the Lambda)
+ * does not see it held for the difference.
+ */
+export const isLive = (held: LeaseHolder, now: Date): boolean => held.released !== true && Date.parse(held.expiresAt) > now.getTime();
+
 /** The outcome of trying to take the lease. */
 export type TakeResult = { readonly held: LeaseToken } | { readonly heldBy: LeaseHolder };
 
@@ -112,7 +119,7 @@ export class Lease {
       const current = await this.destination.readTagged(this.key);
       const held = current && parse(current.body);
       const ours = reclaim && held?.holder === holder;
-      if (held && Date.parse(held.expiresAt) > now.getTime() && !isOrphaned(held) && !ours) return { heldBy: held };
+      if (held && isLive(held, now) && !isOrphaned(held) && !ours) return { heldBy: held };
       try {
         const r = record();
         const etag = await this.destination.writeConditional(this.key, encode(r), current ? { ifMatch: current.etag } : { ifNoneMatch: '*' });
@@ -179,7 +186,7 @@ export class Lease {
 
   /** Gives the lease up (an expired record, written only if this run still holds it). */
   async release(token: LeaseToken, now = new Date()): Promise<void> {
-    const r: LeaseHolder = { holder: token.holder, runId: token.runId, takenAt: token.takenAt, expiresAt: new Date(now.getTime() - 1).toISOString() };
+    const r: LeaseHolder = { holder: token.holder, runId: token.runId, takenAt: token.takenAt, expiresAt: new Date(now.getTime() - 1).toISOString(), released: true };
     await this.writeOwn(token, r);
   }
 
@@ -187,6 +194,6 @@ export class Lease {
   async holder(now = new Date()): Promise<LeaseHolder | undefined> {
     const current = await this.destination.readTagged(this.key);
     const held = current && parse(current.body);
-    return held && Date.parse(held.expiresAt) > now.getTime() ? held : undefined;
+    return held && isLive(held, now) ? held : undefined;
   }
 }

@@ -19,6 +19,7 @@ import { withDurableExecution } from '@aws/durable-execution-sdk-js';
 import { LocalDestination } from '../../lambda/adapters/local/folder.ts';
 import { S3Destination } from '../../lambda/adapters/s3/destination.ts';
 import { EXIT } from '../../lambda/entry/cli/exit.ts';
+import { Lease } from '../../lambda/store/lease.ts';
 import { createBackupRun } from '../../lambda/entry/handler.ts';
 import type { RunSkipped, RunSummary } from '../../lambda/entry/handler.ts';
 import type { Destination } from '../../lambda/ports/storage.ts';
@@ -76,11 +77,30 @@ describe('overlapping runs across processes', () => {
   });
 
   const env = (): Record<string, string> => ({ CLOUDINARY_URL: fake.cloudinaryUrl, ...s3rver.env });
-  /** Two CLI backups started together; the first download of one asset stalls for --idle-timeout. */
+  /** The destination and prefix behind a --to, to watch its lease. */
+  const leaseOf = (to: string): Lease =>
+    to.startsWith('s3://')
+      ? new Lease(new S3Destination(s3For(s3rver.endpoint), BUCKET, { probeKey: 'x' }), to.slice(`s3://${BUCKET}/`.length), to)
+      : new Lease(new LocalDestination(to), '', to);
+
+  /**
+   * Two CLI backups on one place, overlapping for sure: one asset is replaced (so every night
+   * downloads it) and its first download stalls for --idle-timeout, which holds the first run
+   * inside its lease; the second starts once that lease is seen held.
+   */
   const twoRuns = async (to: string): Promise<CliResult[]> => {
-    fake.stallDownload(assets[7]?.publicId as string);
+    const held = assets[7] as FakeAsset;
+    fake.replaceAsset(held.publicId, held.resourceType, held.type, { bytes: held.bytes + 1 });
+    fake.stallDownload(held.publicId);
     const args = ['backup', '--to', to, '--idle-timeout', '3', '--json'];
-    return Promise.all([runCli(args, env()), runCli(args, env())]);
+    const first = runCli(args, env());
+    const lease = leaseOf(to);
+    const deadline = Date.now() + 60_000;
+    while (!(await lease.holder().catch(() => undefined))) {
+      if (Date.now() > deadline) assert.fail('the first run never took the lease');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return Promise.all([first, runCli(args, env())]);
   };
 
   test('two CLI runs on one folder: one runs, one exits 75; the catalog keeps every entry', async () => {

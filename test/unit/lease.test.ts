@@ -97,3 +97,13 @@ test('a release from an older tag of the same run still releases (a checkpoint o
   await lease.release(r.held, later(2000));
   assert.equal(await lease.holder(later(2001)), undefined);
 });
+
+test('a released lease is free to a reader whose clock is behind the releaser\'s', async () => {
+  const d = new MemoryDestination();
+  const lambda = new Lease(d, '', 'memory', 60_000);
+  const r = await lambda.take('nightly', 'run-1', later(30_000));
+  assert.ok('held' in r);
+  await lambda.release(r.held, later(40_000)); // the releaser's clock: 40 s ahead of the reader's
+  assert.equal(await lambda.holder(T0), undefined);
+  assert.ok('held' in (await new Lease(d, '', 'memory').take('laptop', 'run-2', T0)));
+});

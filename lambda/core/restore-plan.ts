@@ -16,6 +16,8 @@ export interface RestoreItem {
   readonly metadata: Readonly<Record<string, unknown>>;
   /** Folder, shown name and access the catalog recorded (issue 12); absent without a catalog entry. */
   readonly placement?: Placement;
+  /** The moderation status the catalog recorded (`pending`, `approved`, `rejected`, ...). */
+  readonly moderationStatus?: string;
   /** sha256 recorded at backup time, checked while the bytes stream to Cloudinary. */
   readonly sha256?: string;
   /** Where the identity came from: the catalog, or (without an entry) object metadata / the key. */

@@ -15,6 +15,8 @@ export interface UploadRequest {
   readonly metadata: Readonly<Record<string, unknown>>;
   /** Media Library folder, shown name and access (dynamic folders, protected assets). */
   readonly placement?: Placement;
+  /** Send the asset to the manual moderation queue (it arrives `pending`). */
+  readonly manualModeration?: boolean;
   /** The bytes, read once (a retry needs a fresh stream). */
   readonly body: Readable;
   /** Exact number of bytes `body` delivers; decides between a single and a chunked upload. */

@@ -25,6 +25,11 @@ export interface RestoreReport {
   olderVersions: number;
   /** Admin API calls: the existence check (one per 500 assets), metadata fields (one + one per field created). */
   cloudinaryApiCalls: number;
+  /**
+   * The moderation status the planned uploads come back in (upload to the manual queue, then one
+   * Admin API call per approved or rejected asset).
+   */
+  moderation: { pending: number; approved: number; rejected: number };
   /** Media Library folders the uploads go into (dynamic folders), sorted; at most 1,000 named. */
   folders: string[];
   /** Structured metadata fields created in the account before the uploads (a dry run: would create). */

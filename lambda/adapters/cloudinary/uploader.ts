@@ -137,6 +137,8 @@ export class CloudinaryUploader implements Uploader {
       ...(context !== undefined ? { context } : {}),
       ...(metadata !== undefined ? { metadata } : {}),
       ...placementParams(request.placement),
+      // Upload API `moderation`: `manual` needs no add-on (cloudinary_npm docs/moderate-upload.md).
+      ...(request.manualModeration ? { moderation: 'manual' } : {}),
       filename: uploadFilename(request.publicId, request.format),
       chunk_size: this.chunkSize,
       timeout: this.requestTimeoutMs,

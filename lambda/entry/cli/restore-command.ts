@@ -7,6 +7,7 @@ import { CloudinaryUploader, DEFAULT_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../../ad
 import { formatBytes, parseSize } from '../../core/sizes.ts';
 import { S3MetadataReader, bucketOf } from '../../adapters/s3/metadata.ts';
 import { createS3Client } from '../../adapters/s3/destination.ts';
+import { restoredModeration } from '../../restore/moderation.ts';
 import { RestoreEngine } from '../../restore/restore.ts';
 import type { RestoreReport } from '../../restore/restore.ts';
 import { openCloudinary, parseTarget } from '../compose.ts';
@@ -43,6 +44,10 @@ export const restoreSummary = (r: RestoreReport): string => {
     `  Admin API calls ${r.cloudinaryApiCalls}`,
   ];
   if (r.notInCatalog > 0) lines.push(`  ${r.notInCatalog} not in the catalog: restored from object metadata, without tags, context or structured metadata`);
+  const m = r.moderation;
+  if (m.pending + m.approved + m.rejected > 0) {
+    lines.push(`  moderation     ${m.pending} pending, ${m.approved} approved, ${m.rejected} rejected (approved and rejected: one Admin API call each)`);
+  }
   if (r.olderVersions > 0) lines.push(`  ${r.olderVersions} restored in an older version (the newest was never backed up)`);
   for (const f of r.failures.slice(0, 20)) lines.push(`  FAILED ${id(f)}: ${f.error}`);
   if (r.failures.length > 20) lines.push(`  ... and ${r.failed - 20} more failures (see --json)`);
@@ -79,7 +84,8 @@ const restore = async (flags: RestoreFlags): Promise<number> => {
           if (flags.dryRun && !flags.json) {
             for (const i of items) {
               const folder = i.placement?.assetFolder ? `, into folder ${i.placement.assetFolder}` : '';
-              process.stdout.write(`upload ${id(i)} (${formatBytes(i.length)}${folder}${i.source === 'object' ? ', not in the catalog' : ''})\n`);
+              const moderation = restoredModeration(i) ? `, moderation ${restoredModeration(i)}` : '';
+              process.stdout.write(`upload ${id(i)} (${formatBytes(i.length)}${folder}${moderation}${i.source === 'object' ? ', not in the catalog' : ''})\n`);
             }
           }
           tick();

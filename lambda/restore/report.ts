@@ -23,7 +23,7 @@ export interface RestoreReport {
   notInCatalog: number;
   /** Assets whose newest version was never backed up; the older backed-up version is used. */
   olderVersions: number;
-  /** Admin API calls: the existence check (one per 500 assets), metadata fields (one + one per field created). */
+  /** Admin API calls: the existence check (one per 500 assets), metadata fields (one + one per field created), one per moderation decision set. */
   cloudinaryApiCalls: number;
   /**
    * The moderation status the planned uploads come back in (upload to the manual queue, then one

@@ -254,6 +254,7 @@ export class RestoreEngine {
       } else if (o === 'existing') report.skipped += 1;
       else if (o !== 'cancelled') fail({ publicId: item.publicId, resourceType: item.resourceType, type: item.type, error: o.error });
     });
+    report.cloudinaryApiCalls = this.lister.apiCalls;
     if (this.fatal) throw Object.assign(this.fatal, { report });
     return report;
   }

@@ -248,14 +248,14 @@ describe('restore from s3rver into an empty account', () => {
     }
   });
   test('a backup object whose bytes differ from the recorded sha256 is reported as damaged (exit 1)', async () => {
-    const victim = src.getAsset('a+b 100%', 'image', 'upload')!;
+    const victim = src.getAsset('a, b=100 @(x)', 'image', 'upload')!;
     const key = keyFor(PREFIX, victim);
     const aside = `${PREFIX}/aside/victim`;
     await s3.send(new CopyObjectCommand({ Bucket: BUCKET, CopySource: `${BUCKET}/${encodeURI(key)}`, Key: aside }));
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: randomBytes(victim.bytes) }));
     const fifth = await emptyAccount();
     try {
-      const r = await restoreInto(fifth, ['--only', 'a+b']);
+      const r = await restoreInto(fifth, ['--only', 'a, b']);
       assert.equal(r.code, 1, r.stderr);
       const report = parseReport(r);
       assert.equal(report.failed, 1);
@@ -264,7 +264,7 @@ describe('restore from s3rver into an empty account', () => {
       assert.equal(fifth.getAsset(victim.publicId, 'image', 'upload'), undefined, 'a damaged object is never uploaded (issue 13)');
       // --overwrite into the account that still has the good original: it stays as it was.
       const before = { version: victim.version, sha: src.expectedSha256(victim) };
-      const again = await restoreInto(src, ['--only', 'a+b', '--overwrite']);
+      const again = await restoreInto(src, ['--only', 'a, b', '--overwrite']);
       assert.equal(again.code, 1, again.stderr);
       const now = src.getAsset(victim.publicId, 'image', 'upload')!;
       assert.deepEqual({ version: now.version, sha: src.expectedSha256(now) }, before, '--overwrite never replaces a good asset with damaged bytes');

@@ -78,10 +78,10 @@ const engine = (destination: Destination) =>
   new RestoreEngine(lister, uploader, destination, { prefix: '', overwrite: false, dryRun: false, concurrency: 2, retryDelayMs: 10 });
 
 /** A backup (in a folder of its own) holding one asset, with its catalog entry. */
-const oneAssetBackup = async (e: CatalogEntry, body: Buffer): Promise<LocalDestination> => {
+const oneAssetBackup = async (e: CatalogEntry, body: Buffer | Readable): Promise<LocalDestination> => {
   const dir = await mkdtemp(path.join(folder, 'one-'));
   const d = new LocalDestination(dir);
-  await d.put({ key: e.key, body, length: body.length });
+  await d.put({ key: e.key, body, length: e.bytes });
   const catalog = new Catalog(d, '');
   await catalog.writePage('a', 0, [e]);
   await catalog.commit({ format: 1, slot: 'a', runId: 'r', completedAt: new Date().toISOString(), pages: 1, entries: 1 });
@@ -158,6 +158,24 @@ describe('RestoreEngine against the fake', () => {
     assert.equal(report.restored, 0);
     assert.match(report.failures[0]?.error ?? '', /Cloudinary stored it as "dotted_name_bin", not under its own public_id/);
     assert.equal(fake.stats.requests.upload, 1, 'not retried');
+  });
+
+  test('a 150 MB video into a free account is refused with the plan limit named; the chunks are at least 5 MB', async () => {
+    // Free plan: videos up to 100 MB (the fake's media_limits, docs "Upload limits"); the fake
+    // also refuses chunks under 5 MB but the last (unit/cloudinary-fake.test.ts).
+    const size = 150 * 1024 * 1024;
+    const mib = Buffer.alloc(1024 * 1024, 3);
+    const d = await oneAssetBackup(entry('clips/long', size, 'video'), Readable.from((function* () {
+      for (let i = 0; i < 150; i += 1) yield mib;
+    })()));
+    const report = await new RestoreEngine(lister, uploader, d, { prefix: '', overwrite: false, dryRun: false, concurrency: 1, retryDelayMs: 10 }).run();
+    assert.equal(report.restored, 0);
+    assert.match(
+      report.failures[0]?.error ?? '',
+      /HTTP 400\): File size too large\. Got 157286400\. Maximum is 104857600\. — the target account's plan does not accept a file this large/,
+    );
+    assert.equal(fake.getAsset('clips/long', 'video', 'upload'), undefined);
+    assert.equal(fake.stats.requests.upload, Math.ceil(size / MIN_CHUNK_SIZE), 'sent once in 5 MiB chunks, not retried');
   });
 
   test('a moderation decision that cannot be set is reported: what the asset is now and what to do', async () => {

@@ -91,7 +91,12 @@ export const toUploadError = (err: unknown, publicId: string): UploadError => {
   // 499 is the SDK's own request timeout; 420/429 are rate limits; no code means the
   // connection failed. Those may work on another try; any other 4xx will not.
   const retryable = code === undefined || code >= 500 || code === 499 || code === 420 || code === 429 || code === 408;
-  return new UploadError(`upload failed${code ? ` (HTTP ${code})` : ''}: ${message}`, code, retryable, { cause: err });
+  // The plan's media_limits (GET /usage; Free: 10 MB images and raw files, 100 MB videos) refuse
+  // a larger file whatever is retried: say which limit and what can be done.
+  const hint = /file size too large/i.test(message)
+    ? ' — the target account\'s plan does not accept a file this large (its limits are media_limits in GET /usage): upgrade the plan, or restore this asset into an account that allows it'
+    : '';
+  return new UploadError(`upload failed${code ? ` (HTTP ${code})` : ''}: ${message}${hint}`, code, retryable, { cause: err });
 };
 
 /**

@@ -1,17 +1,14 @@
 import { isBackedUpType, listingsFor } from '../core/asset.ts';
 import type { Listing } from '../core/asset.ts';
-import { CancelledError, LeaseLostError, messageOf } from '../core/errors.ts';
-import { normalizePrefix } from '../core/keys.ts';
+import { CancelledError, messageOf } from '../core/errors.ts';
 import { planPage } from '../core/plan.ts';
 import type { PlannedAsset } from '../core/plan.ts';
 import type { Failure } from '../core/report.ts';
-import { MAX_LISTED_FAILURES } from '../core/report.ts';
 import type { ListPage, Destination } from '../ports/storage.ts';
 import { Catalog } from '../store/catalog.ts';
 import type { CatalogEntry } from '../store/catalog.ts';
 import { settleDamage } from '../store/damage.ts';
 import { FailureLog } from '../store/failure-log.ts';
-import { backupMetadataFields } from '../store/metadata-fields.ts';
 import { CLI_LEASE_RENEW_MS } from '../store/lease.ts';
 import type { LeaseToken } from '../store/lease.ts';
 import { RunLease } from './run-lease.ts';
@@ -22,14 +19,19 @@ import type { Spend } from './copy-asset.ts';
 import { copyWithin } from './copy-page.ts';
 import type { CopyOutcome, TimeBound } from './copy-page.ts';
 import { checkCursor } from './cursor-guard.ts';
-import { finishRun, reportOf } from './finish-run.ts';
+import { finishRun } from './finish-run.ts';
+import { LeaseHeartbeat } from './lease-heartbeat.ts';
 import { admit, afterPage } from './page.ts';
 import type { EngineObserver, EngineOptions, CountingSource } from './options.ts';
+import { RunFailedError, unwrittenReport } from './run-failed.ts';
 import { initialState, newRunId } from './run-state.ts';
 import type { RunReport, RunState } from './run-state.ts';
+import { saveMetadataFieldsOfRun } from './save-metadata-fields.ts';
+import { abortStaleUploads } from './stale-uploads.ts';
 
 export type { DiffMode, RunReport, RunState } from './run-state.ts';
 export type { EngineObserver, EngineOptions, CountingSource } from './options.ts';
+export { RunFailedError } from './run-failed.ts';
 
 /**
  * One backup pass, as steps a durable function can checkpoint between: `start` (take the lease,
@@ -43,7 +45,7 @@ export class BackupEngine {
   private readonly listings: readonly Listing[];
   private readonly lease: RunLease;
   private prepared: Prepared | undefined;
-  private heartbeat: NodeJS.Timeout | undefined;
+  private readonly heartbeat: LeaseHeartbeat;
   /** Catalog entries of processed pages not yet written (see catalogPageEntries). */
   private pending: CatalogEntry[] = [];
   /** Failures of this process, for the report when the failure log cannot be read back. */
@@ -52,7 +54,6 @@ export class BackupEngine {
   private readonly inFlight = new Set<AbortController>();
   /** Per listing: each next_cursor handed out in this process -> the cursor of its page. */
   private readonly cursors = new Map<string, Map<string, string>>();
-  /** The lease as this process last wrote it (newer than a checkpoint's after a renewal). */
 
   constructor(
     private readonly source: CountingSource,
@@ -63,6 +64,7 @@ export class BackupEngine {
     this.catalog = new Catalog(destination, options.prefix, options.retryDelayMs);
     this.listings = listingsFor(options.resourceTypes);
     this.lease = new RunLease(destination, options);
+    this.heartbeat = new LeaseHeartbeat(this.lease, () => this.cancel());
   }
 
   /**
@@ -77,25 +79,20 @@ export class BackupEngine {
     if (!this.options.dryRun) {
       await this.destination.check();
       token = await this.lease.acquire(runId, now);
-      if (this.options.leaseRenewMs !== undefined) this.startHeartbeat(this.options.leaseRenewMs);
-      try {
-        staleUploadsAborted = await this.abortStale(now);
-      } catch (err) {
-        this.stopHeartbeat();
-        await this.lease.releaseQuietly();
-        throw err;
-      }
+      if (this.options.leaseRenewMs !== undefined) this.heartbeat.start(this.options.leaseRenewMs);
     }
     let ptr;
+    // A start that fails after taking the lease frees it at once rather than at its expiry.
     try {
+      if (!this.options.dryRun) staleUploadsAborted = await abortStaleUploads(this.destination, this.options, now);
       ptr = await this.catalog.pointer();
     } catch (err) {
-      this.stopHeartbeat();
+      this.heartbeat.stop();
       await this.lease.releaseQuietly();
       throw err;
     }
     const callsBefore = this.source.apiCalls;
-    const fields = token ? await this.saveMetadataFields(now) : undefined;
+    const fields = token ? await saveMetadataFieldsOfRun(this.source, this.destination, this.options.prefix, now) : undefined;
     const startCalls = this.source.apiCalls - callsBefore;
     const state = initialState({ runId, startedAt: now.toISOString(), slot: ptr?.slot === 'a' ? 'b' : 'a', listingComplete: this.listings.length === 0, staleUploadsAborted });
     return {
@@ -104,30 +101,6 @@ export class BackupEngine {
       ...(token ? { lease: token } : {}),
       ...(fields === undefined ? {} : { metadataFields: fields }),
     };
-  }
-
-  /**
-   * Saves the account's structured-metadata field definitions beside the catalog (one Admin API
-   * call), so a restore into another account can create them first. Not worth failing a backup
-   * for: on any error (a rate-limit wait the durable run cannot take here included) the previous
-   * definitions stay and the report says none were saved this run.
-   */
-  private async saveMetadataFields(now: Date): Promise<number | undefined> {
-    if (!this.source.readMetadataFields) return undefined;
-    try {
-      return await backupMetadataFields({ readMetadataFields: () => (this.source.readMetadataFields as () => Promise<unknown[] | undefined>)() }, this.destination, this.options.prefix, now);
-    } catch {
-      return undefined;
-    }
-  }
-
-  /** Aborts the multipart uploads a killed run left, under the type folders only (never another app's). */
-  private async abortStale(now: Date): Promise<number> {
-    const root = normalizePrefix(this.options.prefix);
-    const olderThan = new Date(now.getTime() - (this.options.staleUploadAgeMs ?? 3600_000));
-    let aborted = 0;
-    for (const rt of this.options.resourceTypes) aborted += (await this.destination.abortStaleUploads?.(`${root ? `${root}/` : ''}${rt}/`, olderThan)) ?? 0;
-    return aborted;
   }
 
   /** Loads, once per process, the previous catalog and the inventory (less what this run saw). */
@@ -294,7 +267,7 @@ export class BackupEngine {
    */
   async run(): Promise<RunReport> {
     let state = await this.start();
-    this.startHeartbeat(this.options.leaseRenewMs ?? CLI_LEASE_RENEW_MS);
+    this.heartbeat.start(this.options.leaseRenewMs ?? CLI_LEASE_RENEW_MS);
     try {
       try {
         while (!state.listingComplete) state = await this.step(state);
@@ -309,46 +282,13 @@ export class BackupEngine {
         throw new RunFailedError(err, await this.unwrittenReport(state));
       });
     } finally {
-      this.stopHeartbeat();
+      this.heartbeat.stop();
     }
   }
 
   /** The report of a run whose finish could not write (the lease is released, quietly). */
   private async unwrittenReport(state: RunState): Promise<RunReport> {
     await this.lease.releaseQuietly();
-    const base = { destination: this.destination, options: this.options, source: this.source, cancelled: this.cancelled };
-    return reportOf(base, state, { counters: state.counters, failures: this.failures.slice(0, MAX_LISTED_FAILURES), failureLogs: [], pruneRefused: null }, new Date());
-  }
-
-  /**
-   * Renews the lease on a timer from the moment it is taken until the run ends (the command
-   * line: a rate-limit wait or a long page must not outlive the 10-minute lease). Losing it
-   * cancels the run.
-   */
-  private startHeartbeat(everyMs: number): void {
-    if (this.heartbeat) return;
-    this.heartbeat = setInterval(() => {
-      this.lease.renew(undefined).catch((err: unknown) => {
-        if (err instanceof LeaseLostError) this.cancel();
-      });
-    }, everyMs);
-    this.heartbeat.unref();
-  }
-
-  private stopHeartbeat(): void {
-    if (this.heartbeat) clearInterval(this.heartbeat);
-    this.heartbeat = undefined;
+    return unwrittenReport({ destination: this.destination, options: this.options, source: this.source, cancelled: this.cancelled }, state, this.failures);
   }
 }
-
-/** A run that ended early: the cause, and the report of what it did. */
-export class RunFailedError extends Error {
-  override readonly name = 'RunFailedError';
-  constructor(
-    cause: unknown,
-    readonly report: RunReport,
-  ) {
-    super(messageOf(cause), { cause });
-  }
-}
-

@@ -130,26 +130,7 @@ export class CloudinaryUploader implements Uploader {
       return Promise.reject(new UploadError(`unknown resource type "${request.resourceType}" (expected ${RESOURCE_TYPES.join(', ')})`, undefined, false));
     }
     const agent = this.secure ? new https.Agent({ keepAlive: false }) : new http.Agent({ keepAlive: false });
-    const context = encodeKeyValues(request.context);
-    const metadata = encodeKeyValues(request.metadata);
-    const options: UploadApiOptions = {
-      resource_type: resourceType,
-      type: request.type,
-      public_id: request.publicId,
-      overwrite: request.overwrite,
-      ...(request.overwrite ? { invalidate: true } : {}),
-      ...(request.tags.length > 0 ? { tags: [...request.tags] } : {}),
-      ...(context !== undefined ? { context } : {}),
-      ...(metadata !== undefined ? { metadata } : {}),
-      ...placementParams(request.placement),
-      // Upload API `moderation`: `manual` needs no add-on (cloudinary_npm docs/moderate-upload.md).
-      ...(request.manualModeration ? { moderation: 'manual' } : {}),
-      filename: uploadFilename(request.publicId, request.format),
-      chunk_size: this.chunkSize,
-      timeout: this.requestTimeoutMs,
-      disable_promises: true,
-      agent,
-    };
+    const options = this.uploadOptions(request, resourceType, agent);
     return new Promise<UploadResult>((resolve, reject) => {
       let settled = false;
       const finish = (err: Error | undefined, result?: UploadResult): void => {
@@ -186,5 +167,29 @@ export class CloudinaryUploader implements Uploader {
       });
       input.pipe(sink);
     });
+  }
+
+  /** The upload parameters of one request (the SDK's names), sent through `agent`. */
+  private uploadOptions(request: UploadRequest, resourceType: ResourceType, agent: http.Agent): UploadApiOptions {
+    const context = encodeKeyValues(request.context);
+    const metadata = encodeKeyValues(request.metadata);
+    return {
+      resource_type: resourceType,
+      type: request.type,
+      public_id: request.publicId,
+      overwrite: request.overwrite,
+      ...(request.overwrite ? { invalidate: true } : {}),
+      ...(request.tags.length > 0 ? { tags: [...request.tags] } : {}),
+      ...(context !== undefined ? { context } : {}),
+      ...(metadata !== undefined ? { metadata } : {}),
+      ...placementParams(request.placement),
+      // Upload API `moderation`: `manual` needs no add-on (cloudinary_npm docs/moderate-upload.md).
+      ...(request.manualModeration ? { moderation: 'manual' } : {}),
+      filename: uploadFilename(request.publicId, request.format),
+      chunk_size: this.chunkSize,
+      timeout: this.requestTimeoutMs,
+      disable_promises: true,
+      agent,
+    };
   }
 }

@@ -1,5 +1,7 @@
 import type { Failure } from '../core/report.ts';
-import type { FieldConflict } from './metadata-fields.ts';
+import type { RestoreItem } from '../core/restore-plan.ts';
+import type { FieldConflict, FieldsOutcome } from './metadata-fields.ts';
+import { moderationCounts } from './moderation.ts';
 
 /** What a restore reports (the JSON of `--json`). */
 export interface RestoreReport {
@@ -38,3 +40,49 @@ export interface RestoreReport {
   metadataFieldConflicts: FieldConflict[];
   failures: Failure[];
 }
+
+/** What a restore planned, from which the report starts. */
+export interface RestorePlanSummary {
+  /** Where from and where to (the ports' descriptions) and the normalized prefix. */
+  readonly from: string;
+  readonly prefix: string;
+  readonly to: string;
+  readonly dryRun: boolean;
+  readonly overwrite: boolean;
+  readonly only: string | undefined;
+  /** Everything selected and restorable from the backup. */
+  readonly items: readonly RestoreItem[];
+  /** Selected assets that cannot be restored (counted in `listed`, not in `items`). */
+  readonly unrestorable: number;
+  /** The items the account does not have yet (all of them under --overwrite). */
+  readonly planned: number;
+  /** The planned items whose names Cloudinary accepts: what is uploaded. */
+  readonly uploads: readonly RestoreItem[];
+  readonly fields: FieldsOutcome;
+  readonly apiCalls: number;
+}
+
+/** The report before any upload or failure is counted: what a dry run prints. */
+export const plannedReport = (p: RestorePlanSummary): RestoreReport => ({
+  from: p.from,
+  prefix: p.prefix,
+  to: p.to,
+  dryRun: p.dryRun,
+  overwrite: p.overwrite,
+  only: p.only ?? null,
+  listed: p.items.length + p.unrestorable,
+  restored: 0,
+  skipped: p.items.length - p.planned,
+  failed: 0,
+  bytesRestored: 0,
+  plannedUploads: p.uploads.length,
+  plannedBytes: p.uploads.reduce((n, i) => n + i.length, 0),
+  notInCatalog: p.items.filter((i) => i.source === 'object').length,
+  olderVersions: p.items.filter((i) => i.olderVersion).length,
+  cloudinaryApiCalls: p.apiCalls,
+  folders: [...new Set(p.uploads.map((i) => i.placement?.assetFolder ?? '').filter((f) => f !== ''))].sort().slice(0, 1000),
+  moderation: moderationCounts(p.uploads),
+  metadataFieldsCreated: p.fields.created,
+  metadataFieldConflicts: p.fields.conflicts,
+  failures: [],
+});

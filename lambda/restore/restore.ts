@@ -1,28 +1,26 @@
 import pLimit from 'p-limit';
 import { Catalog } from '../store/catalog.ts';
 import { listAll } from '../adapters/cloudinary/list-all.ts';
-import type { StoredObject } from '../core/asset.ts';
-import { RESOURCE_TYPES, listingsFor } from '../core/asset.ts';
-import { ConfigError, messageOf } from '../core/errors.ts';
-import { normalizePrefix, typeRoot } from '../core/keys.ts';
-import { readObjectMetadata } from '../core/metadata.ts';
+import { listingsFor } from '../core/asset.ts';
+import { messageOf } from '../core/errors.ts';
+import { normalizePrefix } from '../core/keys.ts';
 import type { Failure } from '../core/report.ts';
 import { MAX_LISTED_FAILURES } from '../core/report.ts';
-import { identityFromKey, identityOf, selected } from '../core/restore-plan.ts';
-import type { KeyIdentity, RestoreItem } from '../core/restore-plan.ts';
+import { identityOf } from '../core/restore-plan.ts';
+import type { RestoreItem } from '../core/restore-plan.ts';
 import type { Destination, Source } from '../ports/storage.ts';
 import { UploadError } from '../ports/upload.ts';
 import type { MetadataReader, Uploader } from '../ports/upload.ts';
-import { placementOf } from '../core/upload-params.ts';
 import { loadMetadataFields } from '../store/metadata-fields.ts';
+import { collectRestore } from './collect.ts';
 import { prepareMetadataFields } from './metadata-fields.ts';
 import type { FieldsOutcome, MetadataFieldAdmin } from './metadata-fields.ts';
-import { moderationCounts, moderationSteps, restoreModeration } from './moderation.ts';
+import { restoreModeration } from './moderation.ts';
 import type { ModerationAdmin } from './moderation.ts';
 import { checkStoredName, refuseBadNames } from './names.ts';
+import { plannedReport } from './report.ts';
 import type { RestoreReport } from './report.ts';
-import { ChecksumMismatchError } from '../transfer/exact-length.ts';
-import { transferWithRetry } from '../transfer/retrying.ts';
+import { uploadItem } from './upload-one.ts';
 
 /** Settings of one restore. */
 export interface RestoreOptions {
@@ -87,104 +85,16 @@ export class RestoreEngine {
     this.catalog = new Catalog(destination, this.prefix);
   }
 
-  /**
-   * What the backup holds that `--only` selects, and what cannot be restored from it.
-   * Long (~80 lines) because the catalog's entries and the objects no entry names are one
-   * selection with shared duplicate and failure rules; split, the same six accumulators would
-   * travel between the halves.
-   */
-  async collect(): Promise<{ items: RestoreItem[]; failures: Failure[] }> {
-    const inventory = new Map<string, StoredObject>();
-    for (const rt of RESOURCE_TYPES) {
-      for await (const o of this.destination.list(typeRoot(this.prefix, rt, ''))) inventory.set(o.key, o);
-    }
-    const pointer = await this.catalog.pointer();
-    if (!pointer && inventory.size === 0) {
-      throw new ConfigError(
-        `No backup found in ${this.destination.description}${this.prefix ? ` under "${this.prefix}"` : ''}: ` +
-          'no catalog and no objects under image/, video/ or raw/. Check --from (s3://BUCKET/PREFIX or the folder given to backup --to).',
-      );
-    }
-    const items: RestoreItem[] = [];
-    const failures: Failure[] = [];
-    const ids = new Set<string>();
-    const named = new Set<string>();
-    const only = this.options.only;
-    for await (const e of this.catalog.entries()) {
-      named.add(e.key);
-      if (!selected(e.publicId, only) || ids.has(identityOf(e))) continue;
-      ids.add(identityOf(e));
-      const who = { publicId: e.publicId, resourceType: e.resourceType, type: e.type };
-      const o = inventory.get(e.key);
-      if (!o) {
-        failures.push({
-          ...who,
-          error:
-            e.state === 'stale'
-              ? 'never backed up: the last backup could not copy it'
-              : `its object ${e.key} is missing from the backup (run verify)`,
-        });
-        continue;
-      }
-      if (e.state !== 'stale' && o.size !== e.bytes) {
-        failures.push({ ...who, error: `its object ${e.key} is ${o.size} bytes, the catalog says ${e.bytes}: the backup copy is damaged (run verify --deep)` });
-        continue;
-      }
-      items.push({
-        key: e.key,
-        length: o.size,
-        publicId: e.publicId,
-        resourceType: e.resourceType,
-        type: e.type,
-        format: e.format,
-        tags: e.tags,
-        context: e.context,
-        metadata: e.metadata,
-        ...(placementOf(e) ? { placement: placementOf(e) } : {}),
-        ...(e.moderationStatus ? { moderationStatus: e.moderationStatus } : {}),
-        source: 'catalog',
-        ...(e.sha256 && e.state !== 'stale' ? { sha256: e.sha256 } : {}),
-        ...(e.state === 'stale' ? { olderVersion: true } : {}),
-      });
-    }
-    // Objects the catalog does not name. Under --only, a key that already tells its public_id
-    // and is not selected is left alone without a HeadObject.
-    const orphans = [...inventory.values()].filter((o) => {
-      if (named.has(o.key)) return false;
-      const fromKey = identityFromKey(this.prefix, o.key);
-      return typeof fromKey === 'string' || selected(fromKey.publicId, only);
+  /** What the backup holds that `--only` selects, and what cannot be restored from it (see collectRestore). */
+  collect(): Promise<{ items: RestoreItem[]; failures: Failure[] }> {
+    return collectRestore({
+      destination: this.destination,
+      catalog: this.catalog,
+      prefix: this.prefix,
+      only: this.options.only,
+      concurrency: this.options.concurrency,
+      metadataReader: this.metadataReader,
     });
-    const limit = pLimit(Math.max(1, this.options.concurrency));
-    const resolved = await Promise.all(orphans.map((o) => limit(() => this.identityOfObject(o.key))));
-    orphans.forEach((o, i) => {
-      const id = resolved[i] as KeyIdentity | string;
-      if (typeof id === 'string') {
-        const fromKey = identityFromKey(this.prefix, o.key);
-        failures.push({
-          publicId: o.key,
-          resourceType: typeof fromKey === 'string' ? '' : fromKey.resourceType,
-          type: typeof fromKey === 'string' ? '' : fromKey.type,
-          error: `not in the catalog and ${id}`,
-        });
-        return;
-      }
-      if (!selected(id.publicId, only) || ids.has(identityOf(id))) return;
-      ids.add(identityOf(id));
-      items.push({ key: o.key, length: o.size, ...id, tags: [], context: {}, metadata: {}, source: 'object' });
-    });
-    return { items, failures };
-  }
-
-  /** An uncatalogued object's identity: its `cld-*` metadata where the destination keeps it, else its key. */
-  private async identityOfObject(key: string): Promise<KeyIdentity | string> {
-    const fromKey = identityFromKey(this.prefix, key);
-    const meta = this.metadataReader ? readObjectMetadata((await this.metadataReader.headMetadata(key)) ?? {}) : {};
-    const base = typeof fromKey === 'string' ? undefined : fromKey;
-    const publicId = meta.publicId ?? base?.publicId;
-    const resourceType = meta.resourceType ?? base?.resourceType;
-    const type = meta.type ?? base?.type;
-    if (publicId === undefined || resourceType === undefined || type === undefined) return fromKey as string;
-    return { publicId, resourceType, type, format: meta.format ?? base?.format ?? '' };
   }
 
   /** Creates the backup's structured metadata fields the account lacks (see prepareMetadataFields). */
@@ -210,29 +120,20 @@ export class RestoreEngine {
     const have = this.options.overwrite ? new Set<string>() : await this.existing([...new Set(items.map((i) => i.resourceType))]);
     const planned = items.filter((i) => !have.has(identityOf(i)));
     const { uploads: toUpload, refused } = refuseBadNames(planned);
-    const report: RestoreReport = {
+    const report = plannedReport({
       from: this.destination.description,
       prefix: this.prefix,
       to: this.uploader.description,
       dryRun: this.options.dryRun,
       overwrite: this.options.overwrite,
-      only: this.options.only ?? null,
-      listed: items.length + failures.length,
-      restored: 0,
-      skipped: items.length - planned.length,
-      failed: 0,
-      bytesRestored: 0,
-      plannedUploads: toUpload.length,
-      plannedBytes: toUpload.reduce((n, i) => n + i.length, 0),
-      notInCatalog: items.filter((i) => i.source === 'object').length,
-      olderVersions: items.filter((i) => i.olderVersion).length,
-      cloudinaryApiCalls: this.lister.apiCalls,
-      folders: [...new Set(toUpload.map((i) => i.placement?.assetFolder ?? '').filter((f) => f !== ''))].sort().slice(0, 1000),
-      moderation: moderationCounts(toUpload),
-      metadataFieldsCreated: fields.created,
-      metadataFieldConflicts: fields.conflicts,
-      failures: [],
-    };
+      only: this.options.only,
+      items,
+      unrestorable: failures.length,
+      planned: planned.length,
+      uploads: toUpload,
+      fields,
+      apiCalls: this.lister.apiCalls,
+    });
     const fail = (f: Failure): void => {
       report.failed += 1;
       if (report.failures.length < MAX_LISTED_FAILURES) report.failures.push(f);
@@ -273,54 +174,10 @@ export class RestoreEngine {
     }
   }
 
-  /**
-   * Uploads one asset through the one retrying transfer (a fresh read of the backup per try,
-   * exact length, idle timeout), checked against the sha256 recorded at backup time before the
-   * upload can complete: the last byte (the last chunk of a chunked upload) is released only once
-   * the whole object has read back with that checksum, so a damaged object is never uploaded and
-   * `--overwrite` never replaces a good asset with it.
-   */
+  /** Uploads one asset (see uploadItem), then checks the name it got and sets its moderation decision. */
   private async uploadOne(item: RestoreItem): Promise<Outcome> {
     if (this.fatal) return 'cancelled';
-    let existing = false;
-    let stored = item.publicId;
-    await transferWithRetry({
-      open: async () => ({ body: await this.destination.get(item.key), length: item.length }),
-      write: async (body, length) => {
-        const result = await this.uploader.upload({
-          publicId: item.publicId,
-          resourceType: item.resourceType,
-          type: item.type,
-          format: item.format,
-          tags: item.tags,
-          context: item.context,
-          metadata: item.metadata,
-          ...(item.placement ? { placement: item.placement } : {}),
-          ...(moderationSteps(item.moderationStatus).manual ? { manualModeration: true } : {}),
-          body,
-          length,
-          overwrite: this.options.overwrite,
-        });
-        existing = result.existing;
-        stored = result.publicId;
-        return result.existing ? 'unread' : undefined;
-      },
-      ...(this.options.attempts === undefined ? {} : { attempts: this.options.attempts }),
-      ...(this.options.retryDelayMs === undefined ? {} : { retryDelayMs: this.options.retryDelayMs }),
-      ...(this.options.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: this.options.idleTimeoutMs }),
-      ...(item.sha256 === undefined ? {} : { expectedSha256: item.sha256 }),
-      onBytes: (n) => this.observer.bytes?.(n),
-      isFinal: (err) => err instanceof ChecksumMismatchError || (err instanceof UploadError && !err.retryable),
-    }).catch((err: unknown) => {
-      if (err instanceof ChecksumMismatchError) {
-        throw new Error(
-          'the backup copy differs from the sha256 recorded at backup time: not uploaded (the backup object is damaged; ' +
-            'run verify --deep, and the next backup copies it again)',
-          { cause: err },
-        );
-      }
-      throw err;
-    });
+    const { existing, stored } = await uploadItem(item, this.destination, this.uploader, this.options, (n) => this.observer.bytes?.(n));
     if (existing) return 'existing';
     checkStoredName(item, stored);
     await restoreModeration(this.lister, item);

@@ -6,7 +6,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodeKeyValues, escapeKeyValue, uploadFilename } from '../../lambda/core/upload-params.ts';
-import { parseKeyValues } from '../fakes/cloudinary-params.ts';
+import { parseKeyValues } from '../fakes/cloudinary/params.ts';
 
 describe('encodeKeyValues', () => {
   const cases: Array<[string, Record<string, unknown>, string | undefined]> = [

@@ -18,7 +18,7 @@ export interface CheckedAccount {
  * unknown key with "Unknown API key X" (cloudinary/cloudinary_npm#214, #288), and a wrong
  * secret on the Admin API's Basic auth with "api_secret mismatch" (the Upload API says
  * "Invalid Signature" instead, cloudinary_npm#59). The project's fake says "Invalid api_key X"
- * and "Invalid api_key or api_secret ..." (test/fakes/cloudinary-fake.ts checkBasicAuth);
+ * and "Invalid api_key or api_secret ..." (test/fakes/cloudinary/auth.ts checkBasicAuth);
  * both wordings are read.
  */
 export const refusedPart = (message: string): 'cloud' | 'key' | 'secret' | undefined => {

@@ -1,5 +1,5 @@
 /** Cloudinary parameter and wire formats used by the Cloudinary fake. */
-import { HttpError } from './http-util.ts';
+import { HttpError } from '../http-util.ts';
 
 /** Deep-partial usage report, merged by `CloudinaryFake.setUsage`. */
 export type UsagePatch = { [key: string]: unknown };

@@ -1,15 +1,10 @@
 /**
- * Behaviours of real Cloudinary accounts that the fake models, kept apart from the routing in
- * cloudinary-fake.ts. Each cites the page or source it follows.
+ * What real accounts do to public delivery that the fake models: formats a Free plan blocks,
+ * access control, "optimize by default", and the transformation component of a URL. Each cites
+ * the page or source it follows.
  */
-import { HttpError } from './http-util.ts';
-
-/** One `access_control` rule as the Upload API takes and the Admin API lists it. */
-export interface FakeAccessRule {
-  access_type: string;
-  start?: string;
-  end?: string;
-}
+import { HttpError } from '../http-util.ts';
+import type { FakeAccessRule } from './types.ts';
 
 /**
  * Formats a Free plan blocks from delivery by default. Docs, "Image optimization and
@@ -78,48 +73,4 @@ export function takeTransformation(segs: string[]): { original: boolean; rest: s
     }
   }
   return { original, rest: segs.slice(at) };
-}
-
-/** A structured metadata field definition (Admin API reference, "Structured metadata"). */
-export interface FakeMetadataField {
-  external_id: string;
-  type: string;
-  label: string;
-  mandatory?: boolean;
-  default_value?: unknown;
-  validation?: unknown;
-  datasource?: { values: Array<{ external_id: string; value: string; state?: string }> };
-  [key: string]: unknown;
-}
-
-const FIELD_TYPES = new Set(['string', 'integer', 'date', 'enum', 'set']);
-
-/**
- * The account's metadata field definitions: `GET /metadata_fields` lists them,
- * `POST /metadata_fields` creates one (cloudinary_npm lib/api.js add_metadata_field sends JSON
- * with external_id, type, label, mandatory, default_value, validation, datasource). An
- * existing external_id is refused (400) rather than overwritten: updates have their own
- * endpoint (PUT /metadata_fields/:external_id).
- */
-export class MetadataFieldStore {
-  private readonly fields = new Map<string, FakeMetadataField>();
-
-  list(): FakeMetadataField[] {
-    return [...this.fields.values()].map((f) => structuredClone(f));
-  }
-
-  add(raw: unknown): FakeMetadataField {
-    if (typeof raw !== 'object' || raw === null) throw new HttpError(400, 'Invalid metadata field');
-    const f = raw as Partial<FakeMetadataField>;
-    if (typeof f.label !== 'string' || f.label === '') throw new HttpError(400, 'Missing required parameter - label');
-    if (typeof f.type !== 'string' || !FIELD_TYPES.has(f.type)) throw new HttpError(400, `Invalid type ${String(f.type)}`);
-    if ((f.type === 'enum' || f.type === 'set') && !Array.isArray(f.datasource?.values)) {
-      throw new HttpError(400, 'Missing required parameter - datasource');
-    }
-    const id = typeof f.external_id === 'string' && f.external_id !== '' ? f.external_id : f.label.toLowerCase().replace(/\W+/g, '_');
-    if (this.fields.has(id)) throw new HttpError(400, `external_id ${id} already exists`);
-    const field: FakeMetadataField = { ...(structuredClone(f) as FakeMetadataField), external_id: id, mandatory: f.mandatory ?? false };
-    this.fields.set(id, field);
-    return structuredClone(field);
-  }
 }

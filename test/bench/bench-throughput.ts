@@ -48,7 +48,7 @@ const median = (xs: readonly (number | null)[]): number | null => {
   return v.length % 2 === 1 ? (v[mid] as number) : ((v[mid - 1] as number) + (v[mid] as number)) / 2;
 };
 
-const TOOL_LABEL = { ours: 'ours', rclone: 'rclone', limit: 'limit (GET piped to unsigned PUT)' } as const;
+const TOOL_LABEL = { ours: 'ours', rclone: 'rclone', limit: 'limit (GET piped to PUT)' } as const;
 
 /** Runs one case once against a fresh s3rver and proves every byte landed. */
 const measureOnce = async (
@@ -131,7 +131,7 @@ export const benchThroughput = async (ctx: BenchContext): Promise<BenchResult> =
     `Every figure is the median of ${o.runs} runs; the cases took turns run after run. Our checksum mode: ${currentChecksumMode()}.`,
     'Ours: the CLI as a child process, as users run it (bin/cloudinary-backup.js loading the esbuild bundle dist/cli.mjs; start-up included, see the --version rows), catalog and report included. ' +
       'rclone: `rclone copy` from an Apache-style index of the same bytes (HEAD per file, then GET), all defaults but --transfers. ' +
-      'Limit: test/bench/limit-copier.mjs, one GET piped into one unsigned PUT per file (no SDK, no hashing, no checks, handed the file list).',
+      'Limit: test/bench/limit-copier.mjs, one GET piped into one PUT per file, signed over its headers only (UNSIGNED-PAYLOAD; no SDK, no hashing, no checks, handed the file list).',
     `Ours runs on node ${process.version} unless the row names another. MB/s = 10^6 bytes per second of wall time. ` +
       'CPU s: user+system of the copying process; CPU s/GiB the same per GiB copied; s3rver and the fake (this process) shown apart. ' +
       'vs limit: the limit\'s wall time over this row\'s at the same number in flight (1.0 = as fast as the limit).',

@@ -103,7 +103,7 @@ const measureOnce = async (
 
 /**
  * 1. A full first backup of mixed sizes from the fake into s3rver (issue 14): ours, `rclone copy`
- * from an HTTP index of the same bytes, and the limit (a plain GET piped into an unsigned PUT,
+ * from an HTTP index of the same bytes, and the limit (a plain GET piped into a PUT signed over its headers only,
  * nothing checked) at each number in flight, in the same run. The cases take turns, run after
  * run, so a burst of load elsewhere on the machine hits every tool; every figure is the median
  * of the runs. Every run starts with an empty s3rver and must land every byte.

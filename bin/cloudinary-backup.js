@@ -1,7 +1,26 @@
 #!/usr/bin/env node
 // The AWS SDK warns about Node 20 on every run; that is for developers, not for this tool's users.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-const { register } = await import('tsx/esm/api');
-register();
-const { main } = await import('../lambda/entry/cli/main.ts');
+import { fileURLToPath } from 'node:url';
+import { BUNDLE, staleReason } from './bundle-state.js';
+
+// Users run the bundle `npm ci` built (the `prepare` script): it starts in a third of the CPU
+// time of compiling the TypeScript sources with tsx at every start. A bundle older than the
+// sources is never run: a developer who edits a file gets tsx and the sources instead.
+// CLOUDINARY_BACKUP_LOADER=bundle refuses to fall back (the tests use it: they must run what
+// users run); =tsx always compiles the sources (the benchmark's before/after).
+const root = fileURLToPath(new URL('..', import.meta.url));
+const loader = process.env.CLOUDINARY_BACKUP_LOADER;
+const stale = loader === 'tsx' ? 'CLOUDINARY_BACKUP_LOADER=tsx' : staleReason(root);
+let main;
+if (stale === undefined) {
+  ({ main } = await import(new URL(`../${BUNDLE}`, import.meta.url).href));
+} else if (loader === 'bundle') {
+  process.stderr.write(`error: CLOUDINARY_BACKUP_LOADER=bundle but ${stale}: run "npm run build".\n`);
+  process.exit(1);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  ({ main } = await import('../lambda/entry/cli/main.ts'));
+}
 process.exitCode = await main(process.argv.slice(2));

@@ -1,14 +1,36 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import { S3_CHECKSUMS } from './fakes/s3rver.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const BIN = path.join(ROOT, 'bin', 'cloudinary-backup.js');
+
+/**
+ * The environment every spawned CLI gets: it must run the bundle users run (dist/cli.mjs, built
+ * by npm's `prepare`), never fall back to compiling the sources with tsx (bin/cloudinary-backup.js).
+ */
+export const CLI_ENV = { CLOUDINARY_BACKUP_LOADER: 'bundle' } as const;
+
+let bundleReady: Promise<void> | undefined;
+
+/**
+ * Builds the bundle when it is older than the sources (a developer who edited a file and runs one
+ * test file), once per process, so the CLI the tests spawn is built from the sources they read.
+ * `--keep-old`: other test files may be running the previous bundle meanwhile.
+ */
+export const prepareCli = (): Promise<void> =>
+  (bundleReady ??= (async () => {
+    const { staleReason } = (await import(pathToFileURL(path.join(ROOT, 'bin', 'bundle-state.js')).href)) as { staleReason: (root: string) => string | undefined };
+    if (staleReason(ROOT) === undefined) return;
+    execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build-cli.mjs'), '--keep-old'], { stdio: 'inherit' });
+    const still = staleReason(ROOT);
+    if (still !== undefined) throw new Error(`the CLI bundle is still stale after a build: ${still}`);
+  })());
 
 /** What a CLI run printed and returned. */
 export interface CliResult {
@@ -24,9 +46,9 @@ export const runCli = (
   timeoutMs = 240_000,
   onStart?: (child: import('node:child_process').ChildProcess) => void,
 ): Promise<CliResult> =>
-  new Promise((resolve, reject) => {
+  prepareCli().then(() => new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...CLI_ENV, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -40,7 +62,7 @@ export const runCli = (
       clearTimeout(timer);
       resolve({ code: code ?? -1, stdout, stderr });
     });
-  });
+  }));
 
 /** Parses the single JSON object a `--json` run prints, failing loudly otherwise. */
 export const parseReport = (r: CliResult): Record<string, unknown> & { failures: { publicId: string; error: string }[] } => {

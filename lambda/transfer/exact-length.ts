@@ -63,14 +63,27 @@ export class ExactLengthStream extends Transform {
 
   private flushed = false;
 
-  /** Starts (again) the wait for the next byte; only while the consumer wants more. */
+  /**
+   * Starts (again) the wait for the next byte; only while the consumer wants more. A running
+   * timer is restarted with refresh() rather than replaced: this runs for every chunk, and a
+   * new Timeout per chunk was a measurable share of the copy's CPU.
+   */
   private arm(): void {
     if (this.idleMs <= 0 || this.flushed) return;
-    clearTimeout(this.timer);
+    if (this.timer) {
+      this.timer.refresh();
+      return;
+    }
     this.timer = setTimeout(() => {
       this.destroy(new IdleTimeoutError(this.idleMs));
     }, this.idleMs);
     this.timer.unref?.();
+  }
+
+  /** Stops the wait (the consumer is busy, or the input ended). */
+  private disarm(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
@@ -81,15 +94,15 @@ export class ExactLengthStream extends Transform {
     }
     this.hash.update(chunk);
     this.onChunk?.(chunk.length);
-    // A consumer that is busy (an S3 part in flight) is not a stalled download: the timer
-    // runs again only when the consumer asks for more (see _read).
-    clearTimeout(this.timer);
     if (this.count === this.expected && chunk.length > 0) {
       this.held = chunk.subarray(chunk.length - 1);
       chunk = chunk.subarray(0, chunk.length - 1);
     }
     done(null, chunk);
+    // A consumer that is busy (an S3 part in flight) is not a stalled download: the timer
+    // runs again only when the consumer asks for more (see _read).
     if (this.readableLength < this.readableHighWaterMark) this.arm();
+    else this.disarm();
   }
 
   override _read(size: number): void {
@@ -99,7 +112,7 @@ export class ExactLengthStream extends Transform {
 
   override _flush(done: TransformCallback): void {
     this.flushed = true;
-    clearTimeout(this.timer);
+    this.disarm();
     if (this.count !== this.expected) {
       done(new LengthMismatchError(this.expected, this.count, 'short'));
       return;
@@ -115,7 +128,7 @@ export class ExactLengthStream extends Transform {
   }
 
   override _destroy(err: Error | null, cb: (error?: Error | null) => void): void {
-    clearTimeout(this.timer);
+    this.disarm();
     cb(err);
   }
 }

@@ -9,6 +9,8 @@ import { mixedSizes } from './mixed-sizes.ts';
 import { nodeBinaries } from './nodes.ts';
 import type { NodeBinary } from './nodes.ts';
 import type { Measured } from './measure.ts';
+import { runMeasured } from './measure.ts';
+import { BIN, CLI_ENV } from '../helpers.ts';
 import { rcloneCopy, rcloneVersion } from './rclone.ts';
 import type { BenchResult, Cell, TargetCheck } from './table.ts';
 import { mbps, mib, round, seconds } from './table.ts';
@@ -46,7 +48,7 @@ const median = (xs: readonly (number | null)[]): number | null => {
   return v.length % 2 === 1 ? (v[mid] as number) : ((v[mid - 1] as number) + (v[mid] as number)) / 2;
 };
 
-const TOOL_LABEL = { ours: 'ours', rclone: 'rclone', limit: 'limit (GET piped to unsigned PUT)' } as const;
+const TOOL_LABEL = { ours: 'ours', rclone: 'rclone', limit: 'limit (GET piped to PUT)' } as const;
 
 /** Runs one case once against a fresh s3rver and proves every byte landed. */
 const measureOnce = async (
@@ -64,7 +66,10 @@ const measureOnce = async (
       const args = ['--to', `s3://${BUCKET}/${prefix}`, '--concurrency', String(c.concurrency)];
       const prof = ctx.options.cpuProfDir;
       const nodeArgs = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`, `--cpu-prof-name=${c.bin ? 'baseline' : 'ours'}-c${c.concurrency}-run${run}.cpuprofile`] : [];
-      const r = await withCpu(s3, () => runBackup(args, cliEnv(world.fake, s3), { ...(c.node ? { node: c.node.bin } : {}), ...(c.bin ? { bin: c.bin } : {}), nodeArgs }));
+      const env = cliEnv(world.fake, s3);
+      // A --baseline checkout starts as its own bin decides (an older bin always uses tsx).
+      if (c.bin) delete env.CLOUDINARY_BACKUP_LOADER;
+      const r = await withCpu(s3, () => runBackup(args, env, { ...(c.node ? { node: c.node.bin } : {}), ...(c.bin ? { bin: c.bin } : {}), nodeArgs }));
       if (r.report.copied !== world.count || r.report.failed !== 0) throw new Error(`${c.label}: copied ${r.report.copied}, failed ${r.report.failed}`);
       m = r;
     } else if (c.tool === 'rclone') {
@@ -98,7 +103,7 @@ const measureOnce = async (
 
 /**
  * 1. A full first backup of mixed sizes from the fake into s3rver (issue 14): ours, `rclone copy`
- * from an HTTP index of the same bytes, and the limit (a plain GET piped into an unsigned PUT,
+ * from an HTTP index of the same bytes, and the limit (a plain GET piped into a PUT signed over its headers only,
  * nothing checked) at each number in flight, in the same run. The cases take turns, run after
  * run, so a burst of load elsewhere on the machine hits every tool; every figure is the median
  * of the runs. Every run starts with an empty s3rver and must land every byte.
@@ -124,9 +129,9 @@ export const benchThroughput = async (ctx: BenchContext): Promise<BenchResult> =
       `(median ${Math.round([...sizes].sort((a, b) => a - b)[Math.floor(sizes.length / 2)] as number / KiB)} KiB; ` +
       `${sizes.filter((s) => s > SINGLE_PUT_MAX).length} over ${SINGLE_PUT_MAX / MiB} MiB go multipart); s3rver data in ${S3_DATA_PARENT}.`,
     `Every figure is the median of ${o.runs} runs; the cases took turns run after run. Our checksum mode: ${currentChecksumMode()}.`,
-    'Ours: the CLI as a child process (its wall time includes ~1 s of start-up: tsx, SDKs), catalog and report included. ' +
+    'Ours: the CLI as a child process, as users run it (bin/cloudinary-backup.js loading the esbuild bundle dist/cli.mjs; start-up included, see the --version rows), catalog and report included. ' +
       'rclone: `rclone copy` from an Apache-style index of the same bytes (HEAD per file, then GET), all defaults but --transfers. ' +
-      'Limit: test/bench/limit-copier.mjs, one GET piped into one unsigned PUT per file (no SDK, no hashing, no checks, handed the file list).',
+      'Limit: test/bench/limit-copier.mjs, one GET piped into one PUT per file, signed over its headers only (UNSIGNED-PAYLOAD; no SDK, no hashing, no checks, handed the file list).',
     `Ours runs on node ${process.version} unless the row names another. MB/s = 10^6 bytes per second of wall time. ` +
       'CPU s: user+system of the copying process; CPU s/GiB the same per GiB copied; s3rver and the fake (this process) shown apart. ' +
       'vs limit: the limit\'s wall time over this row\'s at the same number in flight (1.0 = as fast as the limit).',
@@ -153,7 +158,42 @@ export const benchThroughput = async (ctx: BenchContext): Promise<BenchResult> =
     await index.stop();
     await fake.stop();
   }
-  return summarize(cases, samples, spec, notes, started, rclone !== undefined);
+  const result = summarize(cases, samples, spec, notes, started, rclone !== undefined);
+  return { ...result, rows: [...result.rows, ...(await startUpRows(o.runs, o.baselineDir))] };
+};
+
+/** The fixed cost of a start: `--version` of ours (and of --baseline), medians of `runs` runs taking turns. */
+const startUpRows = async (runs: number, baselineDir: string | undefined): Promise<Record<string, Cell>[]> => {
+  const bins = [
+    { label: 'ours, --version (start-up only)', bin: BIN, env: { ...CLI_ENV } },
+    ...(baselineDir ? [{ label: `baseline (${path.basename(baselineDir)}), --version (start-up only)`, bin: path.join(baselineDir, 'bin', 'cloudinary-backup.js'), env: {} }] : []),
+  ];
+  const got = new Map<string, Measured[]>(bins.map((b) => [b.label, []]));
+  for (let run = 1; run <= runs; run += 1) {
+    for (const b of bins) {
+      const m = await runMeasured(process.execPath, [b.bin, '--version'], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...b.env }, timeoutMs: 60_000 });
+      if (m.code !== 0) throw new Error(`${b.label}: exit ${m.code}: ${m.stderr}`);
+      got.get(b.label)?.push(m);
+    }
+  }
+  return bins.map((b) => {
+    const ms = got.get(b.label) ?? [];
+    const cpu = median(ms.map((m) => m.cpuSeconds));
+    return {
+      case: b.label,
+      'in flight': null,
+      'wall s': seconds(median(ms.map((m) => m.wallMs)) as number),
+      'MB/s': null,
+      'vs limit': null,
+      'peak RSS MiB': mib(median(ms.map((m) => m.peakRssBytes)) as number),
+      'CPU s': cpu === null ? null : round(cpu, 2),
+      'CPU s/GiB': null,
+      's3rver CPU s': null,
+      'fake CPU s': null,
+      'S3 requests': null,
+      'wall s, each run': ms.map((m) => seconds(m.wallMs)).join(' / '),
+    };
+  });
 };
 
 /** The table (medians), the targets of issue 14 and every run's figures for the JSON. */

@@ -11,14 +11,20 @@ const COPIER = path.join(ROOT, 'test', 'bench', 'limit-copier.mjs');
 
 /**
  * The limit of benchmark 1 (issue 14): `limit-copier.mjs` — one plain GET from the index piped
- * into one unsigned PUT to s3rver per file, `concurrency` at a time — measured like our CLI.
+ * into one PUT to s3rver per file (signed over its headers, UNSIGNED-PAYLOAD), `concurrency` at a time — measured like our CLI.
  * The file list is handed over (no listing cost), so this is below what any real copier spends.
  */
 export const limitCopy = async (index: HttpIndex, s3: S3rverHandle, bucket: string, dest: string, concurrency: number): Promise<Measured> => {
   const dir = await mkdtemp(path.join(tmpdir(), 'bench-limit-'));
   try {
     const manifest = path.join(dir, 'manifest.json');
-    await writeFile(manifest, JSON.stringify({ source: index.url, target: `${s3.endpoint}/${bucket}/${dest}/`, concurrency, files: index.files() }));
+    await writeFile(manifest, JSON.stringify({
+        source: index.url,
+        target: `${s3.endpoint}/${bucket}/${dest}/`,
+        credentials: { accessKeyId: s3.env.AWS_ACCESS_KEY_ID, secretAccessKey: s3.env.AWS_SECRET_ACCESS_KEY, region: s3.env.AWS_REGION ?? 'us-east-1' },
+        concurrency,
+        files: index.files(),
+      }));
     const m = await runMeasured(process.execPath, [COPIER, manifest], { env: { PATH: process.env.PATH }, timeoutMs: 600_000 });
     if (m.code !== 0) throw new Error(`limit copier failed (exit ${m.code}):\n${m.stderr.slice(-4000)}`);
     return m;

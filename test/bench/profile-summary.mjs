@@ -3,15 +3,33 @@
 // the code (first matching frame from the leaf up). Usage: node profile-summary.mjs FILE.cpuprofile
 // Profiles sample the main thread's wall time: on a loaded machine a descheduled thread still
 // counts, so compare shares, and take CPU seconds from the benchmark (GNU time), not from here.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { SourceMap } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 const p = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const byId = new Map(p.nodes.map((n) => [n.id, n]));
 const parent = new Map();
 for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+// A profile of the bundle (dist/*.mjs) names bundle positions: its source maps (esbuild's
+// `sourcemap: 'linked'`) give back the file each frame came from.
+const maps = new Map();
+const sourceOf = (f) => {
+  if (!/\/dist\/.*\.mjs$/.test(f.url)) return f.url;
+  if (!maps.has(f.url)) {
+    const file = `${fileURLToPath(f.url)}.map`;
+    maps.set(f.url, existsSync(file) ? new SourceMap(JSON.parse(readFileSync(file, 'utf8'))) : null);
+  }
+  const entry = maps.get(f.url)?.findEntry(f.lineNumber, f.columnNumber);
+  return entry?.originalSource ?? f.url;
+};
+const labels = new Map();
 const label = (id) => {
+  if (labels.has(id)) return labels.get(id);
   const f = byId.get(id).callFrame;
-  return `${f.functionName || '(anonymous)'} ${f.url.replace(/.*node_modules\//, 'node_modules/').replace(/.*?\/(lambda|test)\//, '$1/')}`;
+  const l = `${f.functionName || '(anonymous)'} ${sourceOf(f).replace(/.*node_modules\//, 'node_modules/').replace(/.*?\/(lambda|test)\//, '$1/')}`;
+  labels.set(id, l);
+  return l;
 };
 const within = (id, re) => {
   for (let c = id; c !== undefined; c = parent.get(c)) if (re.test(label(c))) return true;

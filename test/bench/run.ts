@@ -15,6 +15,7 @@ import { formatResult } from './table.ts';
 import type { BenchResult } from './table.ts';
 import { S3_DATA_PARENT, setChecksumMode } from './world.ts';
 import { firstLine } from './measure.ts';
+import { prepareCli } from '../helpers.ts';
 
 /** The 1-, 5- and 15-minute load averages, rounded. */
 const loads = (): number[] => loadavg().map((l) => Math.round(l * 100) / 100);
@@ -50,6 +51,8 @@ const main = async (): Promise<number> => {
     return 2;
   }
   setChecksumMode(options.checksums);
+  // Ours runs as users run it: the bundle, built now when older than the sources.
+  await prepareCli();
   const started = Date.now();
   const log = (line: string): void => {
     process.stderr.write(`[${String(Math.round((Date.now() - started) / 1000)).padStart(4)} s] ${line}\n`);

@@ -6,7 +6,7 @@ import { CloudinaryFake } from '../fakes/cloudinary-fake.ts';
 import type { ResourceType } from '../fakes/cloudinary-fake.ts';
 import { startS3rver } from '../fakes/s3rver.ts';
 import type { S3rverHandle } from '../fakes/s3rver.ts';
-import { BIN, s3For } from '../helpers.ts';
+import { BIN, CLI_ENV, s3For } from '../helpers.ts';
 import { processCpuSeconds, runMeasured } from './measure.ts';
 import { seedBackup } from './seed.ts';
 import type { Measured } from './measure.ts';
@@ -69,6 +69,8 @@ export const cliEnv = (fake: CloudinaryFake, s3: S3rverHandle): Record<string, s
     HOME: process.env.HOME,
     CLOUDINARY_URL: fake.cloudinaryUrl,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    // Ours is the bundle users run (run.ts builds it when stale); never tsx behind our back.
+    ...CLI_ENV,
     ...s3.env,
   };
   if (checksumMode === 'sdk-default') {

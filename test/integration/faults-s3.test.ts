@@ -12,7 +12,7 @@ import { TMP_DIR } from '../../lambda/adapters/local/folder.ts';
 import type { FakeAsset } from '../fakes/cloudinary-fake.ts';
 import { FaultRig, until } from '../fault-rig.ts';
 import type { Report } from '../fault-rig.ts';
-import { BIN, parseReport } from '../helpers.ts';
+import { BIN, CLI_ENV, parseReport, prepareCli } from '../helpers.ts';
 
 const MiB = 1024 * 1024;
 
@@ -69,8 +69,9 @@ describe('interruptions', () => {
         const big = rig.fake.addAsset({ publicId: 'kill/big', bytes: 12 * MiB });
         rig.fake.stallDownload(big.publicId, { afterBytes: 6 * MiB });
         rig.remember();
+        await prepareCli();
         const child = spawn(process.execPath, [BIN, 'backup', '--to', rig.to, '--json', '--idle-timeout', '60'], {
-          env: { PATH: process.env.PATH, ...rig.env() },
+          env: { PATH: process.env.PATH, ...CLI_ENV, ...rig.env() },
           stdio: 'ignore',
         });
         const exited = new Promise((r) => child.once('exit', r));

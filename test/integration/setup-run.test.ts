@@ -18,7 +18,7 @@ import type { AcceptedInvoke, AwsStack } from '../fakes/aws-stack.ts';
 import { CloudinaryFake } from '../fakes/cloudinary-fake.ts';
 import { startS3rver } from '../fakes/s3rver.ts';
 import type { S3rverHandle } from '../fakes/s3rver.ts';
-import { BIN, parseReport, runCli, s3For } from '../helpers.ts';
+import { BIN, CLI_ENV, parseReport, prepareCli, runCli, s3For } from '../helpers.ts';
 
 const BUCKET = 'nightly';
 const PREFIX = 'cld';
@@ -117,8 +117,9 @@ describe('setup and run against local AWS stand-ins', () => {
     }
     aws.secrets.set(SECRET_ARN, '');
     const cmd = `${process.execPath} ${BIN} setup`;
+    await prepareCli();
     const child = spawn('script', ['-q', '-e', '-c', cmd, '/dev/null'], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, TERM: 'dumb', ...env },
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, TERM: 'dumb', ...CLI_ENV, ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let screen = '';

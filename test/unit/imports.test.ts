@@ -79,3 +79,29 @@ test('no import cycle in lambda/', () => {
   for (const f of lambdaFiles) visit(f, []);
   assert.deepEqual(cycles, []);
 });
+
+/** The specifiers a file imports at load time: static value imports (not `import type`, not `import()`). */
+const staticImportsOf = (file: string): string[] =>
+  [...readFileSync(path.join(ROOT, file), 'utf8').matchAll(/(?:^|\n)\s*(?:import|export)\s(?!type\s)[^;]*?from\s+['"]([^'"]+)['"]/g)].map((m) => {
+    const spec = m[1] as string;
+    return spec.startsWith('.') ? path.posix.normalize(path.posix.join(path.posix.dirname(file), spec)) : spec;
+  });
+
+test('the CLI loads the Lambda, CloudFormation and Secrets Manager clients only in the commands that call them', () => {
+  // Every start parses what main.ts reaches by static imports (in the bundle: dist/cli.mjs);
+  // these clients are for `setup` and `run` only and are dynamic imports (their own chunks).
+  const lazy = ['@aws-sdk/client-lambda', '@aws-sdk/client-cloudformation', '@aws-sdk/client-secrets-manager'];
+  const seen = new Set<string>();
+  const found: string[] = [];
+  const walk = (f: string): void => {
+    if (seen.has(f)) return;
+    seen.add(f);
+    for (const spec of staticImportsOf(f)) {
+      if (lazy.includes(spec)) found.push(`${f} -> ${spec}`);
+      if (spec.startsWith('lambda/')) walk(spec);
+    }
+  };
+  walk('lambda/entry/cli/main.ts');
+  assert.ok(seen.size > 20, `the walk reached only ${seen.size} files`);
+  assert.deepEqual(found, []);
+});

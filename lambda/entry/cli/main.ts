@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerBackupCommand } from './backup-command.ts';
 import { EXIT } from './exit.ts';
@@ -10,8 +9,8 @@ import { registerGetCommand } from './get-command.ts';
 import { registerStatusCommand } from './status-command.ts';
 import { registerSetupCommand } from './setup-command.ts';
 import { registerRunCommand } from './run-command.ts';
-
-const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+// Imported, not read at run time: the bundle (dist/cli.mjs) lives elsewhere than this file, and carries the version in.
+import pkg from '../../../package.json' with { type: 'json' };
 
 export { EXIT };
 

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { ConfigError } from '../../core/errors.ts';
@@ -44,6 +43,9 @@ const run = async (flags: RunFlags): Promise<number> => {
       throw new ConfigError(`stack output ${STACK_OUTPUT.aliasArn} is "${aliasArn}", not an alias or version ARN (a durable function cannot be invoked unqualified): redeploy the stack.`);
     }
     const name = flags.name ?? newExecutionName();
+    // Loaded only by the command that invokes the Lambda: every other start skips its parse.
+    // `.default`: the SDK is CommonJS, whose exports an ES module (the bundle's chunk) has only as default.
+    const { InvokeCommand, LambdaClient } = (await import('@aws-sdk/client-lambda')).default;
     const lambda = new LambdaClient(flags.region ? { region: flags.region } : {});
     let arn: string | undefined;
     try {

@@ -1,4 +1,3 @@
-import { PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.ts';
 import { checkCloudinary } from './check-cloudinary.ts';
@@ -27,6 +26,9 @@ const readUrl = async (): Promise<string> => {
 
 /** Stores the URL as the secret's new value; the error never carries the value. */
 const putSecret = async (secretArn: string, url: string, region: string | undefined): Promise<void> => {
+  // Loaded only by setup: every other start skips its parse.
+  // `.default`: the SDK is CommonJS, whose exports an ES module (the bundle's chunk) has only as default.
+  const { PutSecretValueCommand, SecretsManagerClient } = (await import('@aws-sdk/client-secrets-manager')).default;
   const sm = new SecretsManagerClient(region ? { region } : {});
   try {
     await sm.send(new PutSecretValueCommand({ SecretId: secretArn, SecretString: url }));

@@ -1,4 +1,3 @@
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { ConfigError, messageOf } from '../../core/errors.ts';
 
 /**
@@ -40,6 +39,9 @@ export const awsProblem = (err: unknown, what: string): Error => {
  * ConfigError naming the stack and region, the two things a user gets wrong.
  */
 export const stackOutputs = async (stackName: string, region: string | undefined): Promise<Record<string, string>> => {
+  // Loaded only by the commands that read the stack (setup, run): every other start skips its parse.
+  // `.default`: the SDK is CommonJS, whose exports an ES module (the bundle's chunk) has only as default.
+  const { CloudFormationClient, DescribeStacksCommand } = (await import('@aws-sdk/client-cloudformation')).default;
   const cf = new CloudFormationClient(region ? { region } : {});
   let stacks;
   try {

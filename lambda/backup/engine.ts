@@ -23,10 +23,22 @@ import { copyWithin } from './copy-page.ts';
 import type { CopyOutcome, TimeBound } from './copy-page.ts';
 import { checkCursor } from './cursor-guard.ts';
 import { finishRun, reportOf } from './finish-run.ts';
-import { admit, afterPage } from './page.ts';
+import { admit, afterPage, pastPage } from './page.ts';
+import type { Admission } from './page.ts';
+import { runPipelined } from './pipeline.ts';
+import type { OpenedPage } from './pipeline.ts';
 import type { EngineObserver, EngineOptions, CountingSource } from './options.ts';
 import { initialState, newRunId } from './run-state.ts';
 import type { RunReport, RunState } from './run-state.ts';
+
+/** A page listed, planned and admitted, waiting for its copies to end (see closePage). */
+interface OpenPage extends OpenedPage {
+  readonly planned: readonly PlannedAsset[];
+  readonly admission: Admission;
+  readonly nextCursor: string | undefined;
+  readonly spend: Spend;
+  readonly lease?: LeaseToken;
+}
 
 export type { DiffMode, RunReport, RunState } from './run-state.ts';
 export type { EngineObserver, EngineOptions, CountingSource } from './options.ts';
@@ -152,48 +164,87 @@ export class BackupEngine {
    */
   async step(state: RunState, bound?: TimeBound): Promise<RunState> {
     if (this.cancelled) throw new CancelledError();
-    const listing = this.listings[state.listingIndex];
-    if (listing === undefined || state.listingComplete) return { ...state, listingComplete: true };
-    const lease = await this.lease.renew(state.lease, false);
-    const p = await this.prepare(state);
+    if (this.listings[state.listingIndex] === undefined || state.listingComplete) return { ...state, listingComplete: true };
     const callsBefore = this.source.apiCalls;
-    const page = await this.listPage(state, listing);
-    const keysOnly = planPage(this.options.prefix, page.assets, () => undefined);
-    const lookup = await lookupFor(p, this.destination, this.options.concurrency, keysOnly.filter((i) => i.decision.action !== 'skip').map((i) => i.key));
-    const planned = planPage(this.options.prefix, page.assets, lookup, (k) => p.previous.get(k));
-    this.observer.planned?.(planned);
-    const admission = admit(state, planned, state.maxBytes ?? this.options.maxBytes, (k) => p.previous.get(k));
-    for (const item of admission.copies) this.observer.admitted?.(item);
-    for (const s of admission.settled) if (s.outcome === 'deferred') this.observer.deferred?.(s.item);
-    const spend: Spend = { downloaded: 0, retryBytes: 0, charged: state.plannedBytes + admission.copies.reduce((n, i) => n + i.asset.bytes, 0) };
+    const page = await this.openPage(state);
     let outcomes: CopyOutcome[] = [];
     let bytesPerMs = state.bytesPerMs;
-    if (!this.options.dryRun && admission.copies.length > 0) {
-      const r = await copyWithin(admission.copies, {
+    if (page.copies.length > 0) {
+      const r = await copyWithin(page.copies, {
         concurrency: this.options.concurrency,
         ...(bound ? { bound: { ...bound, ...(state.bytesPerMs === undefined ? {} : { bytesPerMs: state.bytesPerMs }) } } : {}),
         stopped: () => this.cancelled,
-        copy: (item, signal, onBytes) => this.copyOne(item, signal, onBytes, state, spend),
+        copy: (item, signal, onBytes) => this.copyOne(item, signal, onBytes, state, page.spend),
       });
       outcomes = r.outcomes;
       bytesPerMs = r.bytesPerMs;
     }
-    const result = afterPage(lease ? { ...state, lease } : state, {
-      admission,
+    return this.closePage(state, page, outcomes, this.source.apiCalls - callsBefore, bytesPerMs);
+  }
+
+  /** Lists, plans and admits the page at `state`'s cursor (a dry run queues no copy). */
+  private async openPage(state: RunState): Promise<OpenPage> {
+    const listing = this.listings[state.listingIndex] as Listing;
+    const lease = await this.lease.renew(state.lease, false);
+    const p = await this.prepare(state);
+    const listed = await this.listPage(state, listing);
+    const keysOnly = planPage(this.options.prefix, listed.assets, () => undefined);
+    const lookup = await lookupFor(p, this.destination, this.options.concurrency, keysOnly.filter((i) => i.decision.action !== 'skip').map((i) => i.key));
+    const planned = planPage(this.options.prefix, listed.assets, lookup, (k) => p.previous.get(k));
+    this.observer.planned?.(planned);
+    const admission = admit(state, planned, state.maxBytes ?? this.options.maxBytes, (k) => p.previous.get(k));
+    for (const item of admission.copies) this.observer.admitted?.(item);
+    for (const s of admission.settled) if (s.outcome === 'deferred') this.observer.deferred?.(s.item);
+    const admitted = admission.copies.reduce((n, i) => n + i.asset.bytes, 0);
+    const spend: Spend = { downloaded: 0, retryBytes: 0, charged: state.plannedBytes + admitted };
+    const following = { ...pastPage(state, listed.nextCursor, this.listings.length), plannedBytes: state.plannedBytes + admitted };
+    return { planned, admission, nextCursor: listed.nextCursor, spend, copies: this.options.dryRun ? [] : admission.copies, following, ...(lease ? { lease } : {}) };
+  }
+
+  /** Records an opened page once its copies ended: the new state, failures and catalog entries. */
+  private async closePage(state: RunState, page: OpenPage, outcomes: readonly CopyOutcome[], apiCalls: number, bytesPerMs: number | undefined): Promise<RunState> {
+    const p = await this.prepare(state);
+    const result = afterPage(page.lease ? { ...state, lease: page.lease } : state, {
+      admission: page.admission,
       outcomes,
       dryRun: this.options.dryRun,
       nextCursor: page.nextCursor,
       listings: this.listings.length,
       // The listing and the signed downloads (Admin API calls too, issue 12).
-      apiCalls: this.source.apiCalls - callsBefore,
-      downloadedBytes: spend.downloaded,
-      retryBytes: spend.retryBytes,
+      apiCalls,
+      downloadedBytes: page.spend.downloaded,
+      retryBytes: page.spend.retryBytes,
       bytesPerMs,
       ...(this.options.singlePutMax === undefined ? {} : { singlePutMax: this.options.singlePutMax }),
     });
     // Every asset listed is not missing from Cloudinary, whatever became of its copy.
-    for (const i of planned) if (isBackedUpType(i.asset)) markSeen(p, i.key);
+    for (const i of page.planned) if (isBackedUpType(i.asset)) markSeen(p, i.key);
     return this.record(result.state, result.entries, result.failures);
+  }
+
+  /**
+   * Every page of the command line's run, the next listed while the copies of the earlier ones
+   * drain (see pipeline.ts). `onState` gets each recorded state.
+   */
+  private async allPages(state: RunState, onState: (s: RunState) => void): Promise<RunState> {
+    let mark = this.source.apiCalls;
+    const next = await runPipelined(
+      state,
+      {
+        open: (at) => this.openPage(at),
+        copy: (page, item, signal) => this.copyOne(item, signal, () => undefined, state, page.spend),
+        close: (s, page, outcomes) => {
+          const calls = this.source.apiCalls - mark;
+          mark = this.source.apiCalls;
+          return this.closePage(s, page, outcomes, calls, s.bytesPerMs);
+        },
+        stopped: () => this.cancelled,
+      },
+      { concurrency: this.options.concurrency },
+      onState,
+    );
+    if (this.cancelled) throw new CancelledError();
+    return next;
   }
 
   /** Writes what a step produced: failures to the failure log, entries to the catalog (batched). */
@@ -297,7 +348,7 @@ export class BackupEngine {
     this.startHeartbeat(this.options.leaseRenewMs ?? CLI_LEASE_RENEW_MS);
     try {
       try {
-        while (!state.listingComplete) state = await this.step(state);
+        state = await this.allPages(state, (s) => (state = s));
       } catch (err) {
         // The listing failed for good (or was cancelled): report what was done, delete nothing,
         // keep the catalog. When even that fails (S3 still down), the report is not written but

@@ -67,8 +67,14 @@ const engine = (source: HoldingSource, dest: MemoryDestination, concurrency = 2)
   new BackupEngine(source, dest, { prefix: '', resourceTypes: ['image'], concurrency, diff: 'list', dryRun: false, prune: false, retryDelayMs: 0, catalogPageEntries: 10_000 });
 
 /** Rejects when `p` has not settled within `ms`: the test's verdict that it never would. */
-const within = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
-  Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms).unref())]);
+const within = async <T>(p: Promise<T>, ms: number, what: string): Promise<T> => {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+};
 
 describe('the command line run has no page barrier', () => {
   test("the next page's copies start while a large copy of the page before is still running", async () => {

@@ -37,6 +37,16 @@ export interface BackupBucketOptions {
   readonly serverAccessLogs?: boolean;
 }
 
+/** What both buckets are: private, owner-enforced, S3-encrypted, SSL-only (TLS 1.2+), kept when the stack is deleted. */
+const PRIVATE_BUCKET = {
+  blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+  objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+  encryption: s3.BucketEncryption.S3_MANAGED,
+  enforceSSL: true,
+  minimumTLSVersion: 1.2,
+  removalPolicy: RemovalPolicy.RETAIN,
+} as const satisfies s3.BucketProps;
+
 /**
  * Creates the backup bucket in `scope`: versioned, private, SSL-only, S3-encrypted, retained when
  * the stack is deleted, with lifecycle rules for old versions and abandoned multipart uploads.
@@ -47,12 +57,7 @@ export function createBackupBucket(scope: Construct, options: BackupBucketOption
   const accessLogs =
     (options.serverAccessLogs ?? true)
       ? new s3.Bucket(scope, 'AccessLogsBucket', {
-          blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-          objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-          encryption: s3.BucketEncryption.S3_MANAGED,
-          enforceSSL: true,
-          minimumTLSVersion: 1.2,
-          removalPolicy: RemovalPolicy.RETAIN,
+          ...PRIVATE_BUCKET,
           lifecycleRules: [{ id: 'ExpireAccessLogs', expiration: Duration.days(365) }],
         })
       : undefined;
@@ -69,12 +74,7 @@ export function createBackupBucket(scope: Construct, options: BackupBucketOption
 
   const bucket = new s3.Bucket(scope, 'Bucket', {
     versioned: true,
-    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-    objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-    encryption: s3.BucketEncryption.S3_MANAGED,
-    enforceSSL: true,
-    minimumTLSVersion: 1.2,
-    removalPolicy: RemovalPolicy.RETAIN,
+    ...PRIVATE_BUCKET,
     ...(accessLogs ? { serverAccessLogsBucket: accessLogs, serverAccessLogsPrefix: 'backup-bucket/' } : {}),
     ...(options.objectLockRetention
       ? { objectLockEnabled: true, objectLockDefaultRetention: s3.ObjectLockRetention.governance(options.objectLockRetention) }

@@ -20,6 +20,7 @@ import {
   parseTimezone,
 } from './context-values.ts';
 import type { MaxBytesPerRun, ResourceType, TransitionStorageClass } from './context-values.ts';
+import { bucketProblems, credentialProblems, credentialsInContext, misspelledKeys, overlapProblems, transitionProblems } from './context-checks.ts';
 
 export { RESOURCE_TYPES, TRANSITION_STORAGE_CLASSES } from './context-values.ts';
 export type { MaxBytesPerRun, ResourceType, TransitionStorageClass } from './context-values.ts';
@@ -103,14 +104,6 @@ export const CONTEXT_KEYS = [
   'objectLockDays',
 ] as const;
 
-/** Keys that only configure a bucket the stack creates, so they conflict with `bucketName`. */
-const CREATED_BUCKET_KEYS = [
-  'noncurrentVersionExpirationDays',
-  'storageClassTransitionDays',
-  'storageClass',
-  'objectLockDays',
-] as const;
-
 /** Thrown when one or more context values are invalid; the message lists every problem. */
 export class ContextError extends Error {
   /** One line per invalid key, each naming the key and how to fix it. */
@@ -133,39 +126,15 @@ export class ContextError extends Error {
  * @throws ContextError listing every invalid key at once.
  */
 export function parseConfig(context: Readonly<Record<string, unknown>>): BackupConfig {
-  const problems: string[] = [];
   const withCredentials = credentialsInContext(context);
-  const read = <T>(key: (typeof CONTEXT_KEYS)[number], parse: (raw: unknown) => T | Problem): T | undefined => {
-    const raw = context[key];
-    // A value holding credentials is reported once, by key only, and never echoed.
-    if (raw === undefined || raw === null || raw === '' || withCredentials.has(key)) return undefined;
-    const value = parse(raw);
-    if (value instanceof Problem) {
-      problems.push(`${key}: ${value.message}`);
-      return undefined;
-    }
-    return value;
-  };
-
-  problems.push(...misspelledKeys(Object.keys(context)));
-  for (const key of withCredentials) {
-    problems.push(
-      `${key}: holds a cloudinary:// URL with credentials; never pass it as context (it would end up in cdk.json, ` +
-        'shell history or CI logs). Remove it, deploy, then store it in the stack\'s secret: ' +
-        'aws secretsmanager put-secret-value --secret-id <SecretArn output> --secret-string ...',
-    );
-  }
+  const problems: string[] = [...misspelledKeys(Object.keys(context), CONTEXT_KEYS), ...credentialProblems(withCredentials)];
+  const read = contextReader(context, withCredentials, problems);
 
   const bucketName = read('bucketName', parseBucketName);
   const objectLockDays = read('objectLockDays', intIn(1, 36_500, 'objectLockDays', 30));
   const storageClassTransitionDays = read('storageClassTransitionDays', intIn(0, 36_500, 'storageClassTransitionDays', 30));
   const storageClass = read('storageClass', oneOf(TRANSITION_STORAGE_CLASSES, 'storageClass')) ?? DEFAULTS.storageClass;
-  if (storageClassTransitionDays !== undefined && storageClass === 'STANDARD_IA' && storageClassTransitionDays < 30) {
-    problems.push(
-      `storageClassTransitionDays: S3 moves objects to STANDARD_IA only after at least 30 days, got ${storageClassTransitionDays}; ` +
-        'use -c storageClassTransitionDays=30 or a class without that minimum such as -c storageClass=GLACIER_IR',
-    );
-  }
+  problems.push(...transitionProblems(storageClassTransitionDays, storageClass));
   const kmsKeyArn = read('kmsKeyArn', parseKmsKeyArn);
   problems.push(...bucketProblems(context, bucketName, kmsKeyArn));
 
@@ -199,88 +168,26 @@ export function parseConfig(context: Readonly<Record<string, unknown>>): BackupC
 }
 
 /**
- * For a rate() schedule the interval is known, so check that a run always ends before the next
- * starts and that the missed-run alarm waits longer than one interval. (A cron schedule's
- * interval is not checked; the defaults suit any schedule that runs once a day.)
+ * Reads one key with its parser. An absent or empty value gives undefined (the default applies);
+ * an invalid one adds a problem naming the key to `problems` and gives undefined too, so every
+ * invalid key is reported at once.
  */
-function overlapProblems(config: BackupConfig): string[] {
-  const rate = /^rate\((\d+) (minute|hour|day)s?\)$/.exec(config.schedule);
-  if (!rate) return [];
-  const hours = Number(rate[1]) * ({ minute: 1 / 60, hour: 1, day: 24 } as const)[rate[2] as 'minute' | 'hour' | 'day'];
-  const problems: string[] = [];
-  if (config.maxRunHours >= hours) {
-    problems.push(
-      hours > 1
-        ? `maxRunHours: ${config.maxRunHours} is not shorter than the schedule's interval (${hours} hours), so a run could ` +
-            `still be going when the next one starts; use -c maxRunHours=${Math.ceil(hours) - 1}`
-        : `schedule: '${config.schedule}' starts a run every ${hours * 60} minutes, shorter than the shortest maxRunHours (1); ` +
-            'use an interval of 2 hours or more, e.g. -c schedule="rate(1 day)"',
-    );
-  }
-  if (config.missedRunAlarmHours <= hours) {
-    problems.push(
-      hours + 2 <= 168
-        ? `missedRunAlarmHours: ${config.missedRunAlarmHours} is not longer than the schedule's interval (${hours} hours), so ` +
-            `the missed-run alarm would fire between two good runs; use -c missedRunAlarmHours=${Math.ceil(hours) + 2}`
-        : `schedule: '${config.schedule}' runs less often than every 166 hours, longer than the missed-run alarm can watch ` +
-            '(168 hours); run at least every 6 days, e.g. -c schedule="rate(1 day)"',
-    );
-  }
-  return problems;
-}
-
-/** Settings that need an imported bucket, and settings that only fit a created one. */
-function bucketProblems(context: Readonly<Record<string, unknown>>, bucketName: string | undefined, kmsKeyArn: string | undefined): string[] {
-  if (bucketName === undefined) {
-    return kmsKeyArn === undefined
-      ? []
-      : [
-          'kmsKeyArn: only applies to an existing bucket encrypted with that key (the bucket this stack creates uses ' +
-            'S3-managed keys); add -c bucketName=<that bucket> or drop -c kmsKeyArn',
-        ];
-  }
-  return CREATED_BUCKET_KEYS.filter((key) => context[key] !== undefined && context[key] !== null && context[key] !== '').map(
-    (key) =>
-      `${key}: only applies to the bucket this stack creates, but bucketName='${bucketName}' imports an existing bucket; ` +
-      'configure that bucket directly, or drop -c bucketName to let the stack create one',
-  );
+function contextReader(context: Readonly<Record<string, unknown>>, withCredentials: ReadonlySet<string>, problems: string[]) {
+  return <T>(key: (typeof CONTEXT_KEYS)[number], parse: (raw: unknown) => T | Problem): T | undefined => {
+    const raw = context[key];
+    // A value holding credentials is reported once, by key only, and never echoed.
+    if (raw === undefined || raw === null || raw === '' || withCredentials.has(key)) return undefined;
+    const value = parse(raw);
+    if (value instanceof Problem) {
+      problems.push(`${key}: ${value.message}`);
+      return undefined;
+    }
+    return value;
+  };
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
   return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
-}
-
-/** Unknown keys that differ from a known key only by case or one or two letters: likely typos. */
-function misspelledKeys(keys: readonly string[]): string[] {
-  const known: readonly string[] = CONTEXT_KEYS;
-  const problems: string[] = [];
-  for (const key of keys) {
-    if (known.includes(key) || key.includes(':') || key.startsWith('@')) continue;
-    const near = known.find((k) => k.toLowerCase() === key.toLowerCase() || editDistance(k.toLowerCase(), key.toLowerCase()) <= 2);
-    if (near) problems.push(`${key}: is not a setting of this app; did you mean '${near}'? (-c ${near}=...)`);
-  }
-  return problems;
-}
-
-/** Keys whose value is a CLOUDINARY_URL with credentials, which must never travel as context. */
-function credentialsInContext(context: Readonly<Record<string, unknown>>): ReadonlySet<string> {
-  return new Set(
-    Object.entries(context)
-      .filter(([, value]) => typeof value === 'string' && /cloudinary:\/\/[^\s@]+@/i.test(value))
-      .map(([key]) => key),
-  );
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[b.length] ?? 0;
 }
 
 /** Renders the byte budget as the function's MAX_BYTES_PER_RUN value: `auto`, `none` or digits. */

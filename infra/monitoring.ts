@@ -185,9 +185,7 @@ export class BackupMonitoring extends Construct {
   }
 
   private createDashboard(): cloudwatch.Dashboard {
-    const day = Duration.days(1);
     const width = 12;
-    const fn = this.props.function;
     const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       defaultInterval: Duration.days(30),
       periodOverride: cloudwatch.PeriodOverride.INHERIT,
@@ -201,33 +199,48 @@ export class BackupMonitoring extends Construct {
         height: 2,
       }),
     );
-    dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Assets per night',
-        left: (['AssetsListed', 'AssetsCopied', 'AssetsFailed', 'AssetsPending'] as const).map((name) => this.runMetric(name)),
-        width,
-      }),
-      new cloudwatch.GraphWidget({ title: 'Bytes copied per night', left: [this.runMetric('BytesCopied')], width }),
-    );
-    dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Cloudinary Admin API',
-        left: [this.runMetric('AdminApiCalls', { label: 'Calls' })],
-        right: [this.runMetric('AdminApiRemaining', { statistic: cloudwatch.Stats.MINIMUM, label: 'Remaining (lowest)' })],
-        width,
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Run duration and completion',
-        left: [this.runMetric('RunDurationSeconds', { statistic: cloudwatch.Stats.MAXIMUM, label: 'Duration (s)' })],
-        right: [
-          this.runMetric('RunCompleted', { label: 'Runs completed' }),
-          // A skipped run found another run holding the lease; the missed-run alarm catches a lease that never frees.
-          this.runMetric('RunSkipped', { label: 'Runs skipped (lease held)' }),
-        ],
-        width,
-      }),
-    );
-    dashboard.addWidgets(
+    for (const row of [...this.runRows(width), this.functionRow(width)]) dashboard.addWidgets(...row);
+    dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: Object.values(this.alarms), width: 24, height: 3 }));
+    return dashboard;
+  }
+
+  /** Two dashboard rows of what each run reports (its metrics, one point per night). */
+  private runRows(width: number): cloudwatch.IWidget[][] {
+    return [
+      [
+        new cloudwatch.GraphWidget({
+          title: 'Assets per night',
+          left: (['AssetsListed', 'AssetsCopied', 'AssetsFailed', 'AssetsPending'] as const).map((name) => this.runMetric(name)),
+          width,
+        }),
+        new cloudwatch.GraphWidget({ title: 'Bytes copied per night', left: [this.runMetric('BytesCopied')], width }),
+      ],
+      [
+        new cloudwatch.GraphWidget({
+          title: 'Cloudinary Admin API',
+          left: [this.runMetric('AdminApiCalls', { label: 'Calls' })],
+          right: [this.runMetric('AdminApiRemaining', { statistic: cloudwatch.Stats.MINIMUM, label: 'Remaining (lowest)' })],
+          width,
+        }),
+        new cloudwatch.GraphWidget({
+          title: 'Run duration and completion',
+          left: [this.runMetric('RunDurationSeconds', { statistic: cloudwatch.Stats.MAXIMUM, label: 'Duration (s)' })],
+          right: [
+            this.runMetric('RunCompleted', { label: 'Runs completed' }),
+            // A skipped run found another run holding the lease; the missed-run alarm catches a lease that never frees.
+            this.runMetric('RunSkipped', { label: 'Runs skipped (lease held)' }),
+          ],
+          width,
+        }),
+      ],
+    ];
+  }
+
+  /** The dashboard row of what Lambda reports about the function: durable executions and invocations. */
+  private functionRow(width: number): cloudwatch.IWidget[] {
+    const day = Duration.days(1);
+    const fn = this.props.function;
+    return [
       new cloudwatch.GraphWidget({
         title: 'Durable executions',
         left: ['DurableExecutionStarted', 'DurableExecutionSucceeded', 'DurableExecutionFailed', 'DurableExecutionTimedOut'].map(
@@ -244,8 +257,6 @@ export class BackupMonitoring extends Construct {
         ],
         width,
       }),
-    );
-    dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: Object.values(this.alarms), width: 24, height: 3 }));
-    return dashboard;
+    ];
   }
 }

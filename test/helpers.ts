@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
@@ -75,4 +76,15 @@ export const s3Sha = async (s3: S3Client, bucket: string, key: string): Promise<
     if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
     throw err;
   }
+};
+
+/** The HTTP status and S3 error code (the SDK error's name) a rejected S3 command carried; fails when it did not reject. */
+export const rejection = async (p: Promise<unknown>): Promise<{ status: number | undefined; code: string }> => {
+  try {
+    await p;
+  } catch (err) {
+    const e = err as { name: string; $metadata?: { httpStatusCode?: number } };
+    return { status: e.$metadata?.httpStatusCode, code: e.name };
+  }
+  return assert.fail('the request succeeded');
 };

@@ -1,47 +1,37 @@
-import { isBackedUpType, listingsFor } from '../core/asset.ts';
+import { listingsFor } from '../core/asset.ts';
 import type { Listing } from '../core/asset.ts';
-import { CancelledError, LeaseLostError, messageOf } from '../core/errors.ts';
-import { normalizePrefix } from '../core/keys.ts';
-import { planPage } from '../core/plan.ts';
+import { CancelledError, messageOf } from '../core/errors.ts';
 import type { PlannedAsset } from '../core/plan.ts';
 import type { Failure } from '../core/report.ts';
-import { MAX_LISTED_FAILURES } from '../core/report.ts';
-import type { ListPage, Destination } from '../ports/storage.ts';
+import type { Destination } from '../ports/storage.ts';
 import { Catalog } from '../store/catalog.ts';
 import type { CatalogEntry } from '../store/catalog.ts';
 import { settleDamage } from '../store/damage.ts';
 import { FailureLog } from '../store/failure-log.ts';
-import { backupMetadataFields } from '../store/metadata-fields.ts';
 import { CLI_LEASE_RENEW_MS } from '../store/lease.ts';
 import type { LeaseToken } from '../store/lease.ts';
 import { RunLease } from './run-lease.ts';
 import { copyAsset } from './copy-asset.ts';
-import { currentFileTest, lookupFor, markSeen, missingKeys, prepareRun } from './prepare.ts';
+import { currentFileTest, missingKeys, prepareRun } from './prepare.ts';
 import type { Prepared } from './prepare.ts';
 import type { Spend } from './copy-asset.ts';
 import { copyWithin } from './copy-page.ts';
 import type { CopyOutcome, TimeBound } from './copy-page.ts';
-import { checkCursor } from './cursor-guard.ts';
-import { finishRun, reportOf } from './finish-run.ts';
-import { admit, afterPage, pastPage } from './page.ts';
-import type { Admission } from './page.ts';
+import { finishRun } from './finish-run.ts';
+import { LeaseHeartbeat } from './lease-heartbeat.ts';
 import { runPipelined } from './pipeline.ts';
-import type { OpenedPage } from './pipeline.ts';
+import { PageRunner } from './page-runner.ts';
+import type { OpenPage } from './page-runner.ts';
 import type { EngineObserver, EngineOptions, CountingSource } from './options.ts';
+import { RunFailedError, unwrittenReport } from './run-failed.ts';
 import { initialState, newRunId } from './run-state.ts';
 import type { RunReport, RunState } from './run-state.ts';
-
-/** A page listed, planned and admitted, waiting for its copies to end (see closePage). */
-interface OpenPage extends OpenedPage {
-  readonly planned: readonly PlannedAsset[];
-  readonly admission: Admission;
-  readonly nextCursor: string | undefined;
-  readonly spend: Spend;
-  readonly lease?: LeaseToken;
-}
+import { saveMetadataFieldsOfRun } from './save-metadata-fields.ts';
+import { abortStaleUploads } from './stale-uploads.ts';
 
 export type { DiffMode, RunReport, RunState } from './run-state.ts';
 export type { EngineObserver, EngineOptions, CountingSource } from './options.ts';
+export { RunFailedError } from './run-failed.ts';
 
 /**
  * One backup pass, as steps a durable function can checkpoint between: `start` (take the lease,
@@ -55,16 +45,14 @@ export class BackupEngine {
   private readonly listings: readonly Listing[];
   private readonly lease: RunLease;
   private prepared: Prepared | undefined;
-  private heartbeat: NodeJS.Timeout | undefined;
+  private readonly heartbeat: LeaseHeartbeat;
   /** Catalog entries of processed pages not yet written (see catalogPageEntries). */
   private pending: CatalogEntry[] = [];
   /** Failures of this process, for the report when the failure log cannot be read back. */
   private readonly failures: Failure[] = [];
   private cancelled = false;
   private readonly inFlight = new Set<AbortController>();
-  /** Per listing: each next_cursor handed out in this process -> the cursor of its page. */
-  private readonly cursors = new Map<string, Map<string, string>>();
-  /** The lease as this process last wrote it (newer than a checkpoint's after a renewal). */
+  private readonly pages: PageRunner;
 
   constructor(
     private readonly source: CountingSource,
@@ -75,6 +63,8 @@ export class BackupEngine {
     this.catalog = new Catalog(destination, options.prefix, options.retryDelayMs);
     this.listings = listingsFor(options.resourceTypes);
     this.lease = new RunLease(destination, options);
+    this.heartbeat = new LeaseHeartbeat(this.lease, () => this.cancel());
+    this.pages = new PageRunner({ source, destination, options, observer, listings: this.listings, lease: this.lease, prepare: (state) => this.prepare(state) });
   }
 
   /**
@@ -89,25 +79,20 @@ export class BackupEngine {
     if (!this.options.dryRun) {
       await this.destination.check();
       token = await this.lease.acquire(runId, now);
-      if (this.options.leaseRenewMs !== undefined) this.startHeartbeat(this.options.leaseRenewMs);
-      try {
-        staleUploadsAborted = await this.abortStale(now);
-      } catch (err) {
-        this.stopHeartbeat();
-        await this.lease.releaseQuietly();
-        throw err;
-      }
+      if (this.options.leaseRenewMs !== undefined) this.heartbeat.start(this.options.leaseRenewMs);
     }
     let ptr;
+    // A start that fails after taking the lease frees it at once rather than at its expiry.
     try {
+      if (!this.options.dryRun) staleUploadsAborted = await abortStaleUploads(this.destination, this.options, now);
       ptr = await this.catalog.pointer();
     } catch (err) {
-      this.stopHeartbeat();
+      this.heartbeat.stop();
       await this.lease.releaseQuietly();
       throw err;
     }
     const callsBefore = this.source.apiCalls;
-    const fields = token ? await this.saveMetadataFields(now) : undefined;
+    const fields = token ? await saveMetadataFieldsOfRun(this.source, this.destination, this.options.prefix, now) : undefined;
     const startCalls = this.source.apiCalls - callsBefore;
     const state = initialState({ runId, startedAt: now.toISOString(), slot: ptr?.slot === 'a' ? 'b' : 'a', listingComplete: this.listings.length === 0, staleUploadsAborted });
     return {
@@ -118,43 +103,9 @@ export class BackupEngine {
     };
   }
 
-  /**
-   * Saves the account's structured-metadata field definitions beside the catalog (one Admin API
-   * call), so a restore into another account can create them first. Not worth failing a backup
-   * for: on any error (a rate-limit wait the durable run cannot take here included) the previous
-   * definitions stay and the report says none were saved this run.
-   */
-  private async saveMetadataFields(now: Date): Promise<number | undefined> {
-    if (!this.source.readMetadataFields) return undefined;
-    try {
-      return await backupMetadataFields({ readMetadataFields: () => (this.source.readMetadataFields as () => Promise<unknown[] | undefined>)() }, this.destination, this.options.prefix, now);
-    } catch {
-      return undefined;
-    }
-  }
-
-  /** Aborts the multipart uploads a killed run left, under the type folders only (never another app's). */
-  private async abortStale(now: Date): Promise<number> {
-    const root = normalizePrefix(this.options.prefix);
-    const olderThan = new Date(now.getTime() - (this.options.staleUploadAgeMs ?? 3600_000));
-    let aborted = 0;
-    for (const rt of this.options.resourceTypes) aborted += (await this.destination.abortStaleUploads?.(`${root ? `${root}/` : ''}${rt}/`, olderThan)) ?? 0;
-    return aborted;
-  }
-
   /** Loads, once per process, the previous catalog and the inventory (less what this run saw). */
   private async prepare(state: RunState): Promise<Prepared> {
     return (this.prepared ??= await prepareRun(this.catalog, this.destination, this.options, state));
-  }
-
-  /** Lists the page at the state's cursor and checks its next_cursor (see cursor-guard.ts). */
-  private async listPage(state: RunState, listing: Listing): Promise<ListPage> {
-    const page = await this.source.listPage(listing.resourceType, listing.type, state.cursor);
-    const name = `${listing.resourceType}/${listing.type}`;
-    const seen = this.cursors.get(name) ?? new Map<string, string>();
-    this.cursors.set(name, seen);
-    checkCursor(name, state.cursor, page.nextCursor, seen);
-    return page;
   }
 
   /**
@@ -166,7 +117,7 @@ export class BackupEngine {
     if (this.cancelled) throw new CancelledError();
     if (this.listings[state.listingIndex] === undefined || state.listingComplete) return { ...state, listingComplete: true };
     const callsBefore = this.source.apiCalls;
-    const page = await this.openPage(state);
+    const page = await this.pages.open(state);
     let outcomes: CopyOutcome[] = [];
     let bytesPerMs = state.bytesPerMs;
     if (page.copies.length > 0) {
@@ -182,43 +133,9 @@ export class BackupEngine {
     return this.closePage(state, page, outcomes, this.source.apiCalls - callsBefore, bytesPerMs);
   }
 
-  /** Lists, plans and admits the page at `state`'s cursor (a dry run queues no copy). */
-  private async openPage(state: RunState): Promise<OpenPage> {
-    const listing = this.listings[state.listingIndex] as Listing;
-    const lease = await this.lease.renew(state.lease, false);
-    const p = await this.prepare(state);
-    const listed = await this.listPage(state, listing);
-    const keysOnly = planPage(this.options.prefix, listed.assets, () => undefined);
-    const lookup = await lookupFor(p, this.destination, this.options.concurrency, keysOnly.filter((i) => i.decision.action !== 'skip').map((i) => i.key));
-    const planned = planPage(this.options.prefix, listed.assets, lookup, (k) => p.previous.get(k));
-    this.observer.planned?.(planned);
-    const admission = admit(state, planned, state.maxBytes ?? this.options.maxBytes, (k) => p.previous.get(k));
-    for (const item of admission.copies) this.observer.admitted?.(item);
-    for (const s of admission.settled) if (s.outcome === 'deferred') this.observer.deferred?.(s.item);
-    const admitted = admission.copies.reduce((n, i) => n + i.asset.bytes, 0);
-    const spend: Spend = { downloaded: 0, retryBytes: 0, charged: state.plannedBytes + admitted };
-    const following = { ...pastPage(state, listed.nextCursor, this.listings.length), plannedBytes: state.plannedBytes + admitted };
-    return { planned, admission, nextCursor: listed.nextCursor, spend, copies: this.options.dryRun ? [] : admission.copies, following, ...(lease ? { lease } : {}) };
-  }
-
-  /** Records an opened page once its copies ended: the new state, failures and catalog entries. */
+  /** Records an opened page once its copies ended (see PageRunner.close). */
   private async closePage(state: RunState, page: OpenPage, outcomes: readonly CopyOutcome[], apiCalls: number, bytesPerMs: number | undefined): Promise<RunState> {
-    const p = await this.prepare(state);
-    const result = afterPage(page.lease ? { ...state, lease: page.lease } : state, {
-      admission: page.admission,
-      outcomes,
-      dryRun: this.options.dryRun,
-      nextCursor: page.nextCursor,
-      listings: this.listings.length,
-      // The listing and the signed downloads (Admin API calls too, issue 12).
-      apiCalls,
-      downloadedBytes: page.spend.downloaded,
-      retryBytes: page.spend.retryBytes,
-      bytesPerMs,
-      ...(this.options.singlePutMax === undefined ? {} : { singlePutMax: this.options.singlePutMax }),
-    });
-    // Every asset listed is not missing from Cloudinary, whatever became of its copy.
-    for (const i of page.planned) if (isBackedUpType(i.asset)) markSeen(p, i.key);
+    const result = await this.pages.close(state, page, outcomes, apiCalls, bytesPerMs);
     return this.record(result.state, result.entries, result.failures);
   }
 
@@ -231,7 +148,7 @@ export class BackupEngine {
     const next = await runPipelined(
       state,
       {
-        open: (at) => this.openPage(at),
+        open: (at) => this.pages.open(at),
         copy: (page, item, signal) => this.copyOne(item, signal, () => undefined, state, page.spend),
         close: (s, page, outcomes) => {
           const calls = this.source.apiCalls - mark;
@@ -345,7 +262,7 @@ export class BackupEngine {
    */
   async run(): Promise<RunReport> {
     let state = await this.start();
-    this.startHeartbeat(this.options.leaseRenewMs ?? CLI_LEASE_RENEW_MS);
+    this.heartbeat.start(this.options.leaseRenewMs ?? CLI_LEASE_RENEW_MS);
     try {
       try {
         state = await this.allPages(state, (s) => (state = s));
@@ -360,46 +277,13 @@ export class BackupEngine {
         throw new RunFailedError(err, await this.unwrittenReport(state));
       });
     } finally {
-      this.stopHeartbeat();
+      this.heartbeat.stop();
     }
   }
 
   /** The report of a run whose finish could not write (the lease is released, quietly). */
   private async unwrittenReport(state: RunState): Promise<RunReport> {
     await this.lease.releaseQuietly();
-    const base = { destination: this.destination, options: this.options, source: this.source, cancelled: this.cancelled };
-    return reportOf(base, state, { counters: state.counters, failures: this.failures.slice(0, MAX_LISTED_FAILURES), failureLogs: [], pruneRefused: null }, new Date());
-  }
-
-  /**
-   * Renews the lease on a timer from the moment it is taken until the run ends (the command
-   * line: a rate-limit wait or a long page must not outlive the 10-minute lease). Losing it
-   * cancels the run.
-   */
-  private startHeartbeat(everyMs: number): void {
-    if (this.heartbeat) return;
-    this.heartbeat = setInterval(() => {
-      this.lease.renew(undefined).catch((err: unknown) => {
-        if (err instanceof LeaseLostError) this.cancel();
-      });
-    }, everyMs);
-    this.heartbeat.unref();
-  }
-
-  private stopHeartbeat(): void {
-    if (this.heartbeat) clearInterval(this.heartbeat);
-    this.heartbeat = undefined;
+    return unwrittenReport({ destination: this.destination, options: this.options, source: this.source, cancelled: this.cancelled }, state, this.failures);
   }
 }
-
-/** A run that ended early: the cause, and the report of what it did. */
-export class RunFailedError extends Error {
-  override readonly name = 'RunFailedError';
-  constructor(
-    cause: unknown,
-    readonly report: RunReport,
-  ) {
-    super(messageOf(cause), { cause });
-  }
-}
-

@@ -1,4 +1,5 @@
 import pLimit from 'p-limit';
+import type { LimitFunction } from 'p-limit';
 import type { PlannedAsset } from '../core/plan.ts';
 import { outcomeOf } from './copy-page.ts';
 import type { CopyOutcome } from './copy-page.ts';
@@ -61,73 +62,108 @@ interface Open<P> {
  * that fails to list stops the listing; the pages before it still finish and are recorded, then
  * the error is thrown. A page that fails to record (the destination) stops every copy not started.
  */
-export const runPipelined = async <P extends OpenedPage>(
-  start: RunState,
-  worker: PageWorker<P>,
-  options: PipelineOptions,
-  onState: (s: RunState) => void,
-): Promise<RunState> => {
-  const concurrency = Math.max(1, options.concurrency);
-  const limit = pLimit(concurrency);
-  const maxOpen = Math.max(1, options.maxOpenPages ?? 3);
-  const never = new AbortController().signal;
-  const open: Open<P>[] = [];
-  let state = start;
-  let ahead = start;
-  let listingFailed: { error: unknown } | undefined;
-  let recordFailed: { error: unknown } | undefined;
-  let wake: () => void = () => undefined;
-  const stopped = (): boolean => recordFailed !== undefined || worker.stopped();
+export const runPipelined = <P extends OpenedPage>(start: RunState, worker: PageWorker<P>, options: PipelineOptions, onState: (s: RunState) => void): Promise<RunState> =>
+  new Pipeline(start, worker, options, onState).run();
 
-  const queue = (page: P): Open<P> => {
+/** The pages in flight of one runPipelined call. */
+class Pipeline<P extends OpenedPage> {
+  private readonly concurrency: number;
+  private readonly limit: LimitFunction;
+  private readonly maxOpen: number;
+  private readonly never = new AbortController().signal;
+  /** Pages listed and not yet recorded, in listing order. */
+  private readonly open: Open<P>[] = [];
+  /** The last recorded state. */
+  private state: RunState;
+  /** Where the next page opens. */
+  private ahead: RunState;
+  private listingFailed: { error: unknown } | undefined;
+  private recordFailed: { error: unknown } | undefined;
+  private wake: () => void = () => undefined;
+
+  constructor(
+    start: RunState,
+    private readonly worker: PageWorker<P>,
+    options: PipelineOptions,
+    private readonly onState: (s: RunState) => void,
+  ) {
+    this.state = start;
+    this.ahead = start;
+    this.concurrency = Math.max(1, options.concurrency);
+    this.limit = pLimit(this.concurrency);
+    this.maxOpen = Math.max(1, options.maxOpenPages ?? 3);
+  }
+
+  async run(): Promise<RunState> {
+    for (;;) {
+      await this.openMore();
+      const first = this.open[0];
+      if (first === undefined) break;
+      // Wait for the oldest page to end, or for a copy to end (a free slot may let a page open).
+      await Promise.race([first.done, new Promise<void>((resolve) => (this.wake = resolve))]);
+      await this.recordEnded();
+    }
+    const failure = this.recordFailed ?? this.listingFailed;
+    if (failure !== undefined) throw failure.error;
+    return this.state;
+  }
+
+  private stopped(): boolean {
+    return this.recordFailed !== undefined || this.worker.stopped();
+  }
+
+  /** Opens pages while the listing may run ahead (see runPipelined). */
+  private async openMore(): Promise<void> {
+    const canOpen = (): boolean =>
+      !this.stopped() && this.listingFailed === undefined && !this.ahead.listingComplete && this.open.length < this.maxOpen && this.limit.pendingCount < this.concurrency;
+    while (canOpen()) {
+      try {
+        const page = await this.worker.open(this.ahead);
+        this.open.push(this.queue(page));
+        this.ahead = page.following;
+      } catch (error) {
+        this.listingFailed = { error };
+      }
+    }
+  }
+
+  /** Queues a page's copies behind those of the pages before it. */
+  private queue(page: P): Open<P> {
     const outcomes: CopyOutcome[] = page.copies.map(() => ({ kind: 'not-started' }));
     const runs = page.copies.map((item, i) =>
-      limit(async () => {
-        if (stopped()) return;
-        outcomes[i] = await worker.copy(page, item, never).then(
+      this.limit(async () => {
+        if (this.stopped()) return;
+        outcomes[i] = await this.worker.copy(page, item, this.never).then(
           (sha256): CopyOutcome => ({ kind: 'copied', sha256 }),
           (err: unknown) => outcomeOf(err, false),
         );
-      }).finally(() => setImmediate(() => wake())),
+      }).finally(() => setImmediate(() => this.wake())),
     );
     const entry: Open<P> = { page, outcomes, done: Promise.resolve(), ended: false };
     entry.done = Promise.all(runs).then(() => {
       entry.ended = true;
     });
     return entry;
-  };
+  }
 
-  const canOpen = (): boolean => !stopped() && listingFailed === undefined && !ahead.listingComplete && open.length < maxOpen && limit.pendingCount < concurrency;
-
-  for (;;) {
-    while (canOpen()) {
+  /**
+   * Records the pages at the head whose copies all ended. After a page left unfinished (copies
+   * not started: a stop) or a failure to record, the pages behind it are not recorded: their
+   * copies end, and the next run finds them in the destination.
+   */
+  private async recordEnded(): Promise<void> {
+    while (this.open[0]?.ended === true) {
+      const { page, outcomes } = this.open.shift() as Open<P>;
       try {
-        const page = await worker.open(ahead);
-        open.push(queue(page));
-        ahead = page.following;
+        this.state = await this.worker.close(this.state, page, outcomes);
+        this.onState(this.state);
       } catch (error) {
-        listingFailed = { error };
+        this.recordFailed ??= { error };
       }
-    }
-    const first = open[0];
-    if (first === undefined) break;
-    // Wait for the oldest page to end, or for a copy to end (a free slot may let a page open).
-    await Promise.race([first.done, new Promise<void>((resolve) => (wake = resolve))]);
-    while (open[0]?.ended === true) {
-      const { page, outcomes } = open.shift() as Open<P>;
-      try {
-        state = await worker.close(state, page, outcomes);
-        onState(state);
-      } catch (error) {
-        recordFailed ??= { error };
-      }
-      if (recordFailed !== undefined || outcomes.some((o) => o.kind === 'not-started')) {
-        await Promise.all(open.map((o) => o.done));
-        open.length = 0;
+      if (this.recordFailed !== undefined || outcomes.some((o) => o.kind === 'not-started')) {
+        await Promise.all(this.open.map((o) => o.done));
+        this.open.length = 0;
       }
     }
   }
-  const failure = recordFailed ?? listingFailed;
-  if (failure !== undefined) throw failure.error;
-  return state;
-};
+}

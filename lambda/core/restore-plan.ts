@@ -1,21 +1,14 @@
-import type { Placement } from './upload-params.ts';
+import type { UploadedFields } from './upload-params.ts';
 import { ENCODED_DIR, HASHED_DIR, decodeEncodedKey, normalizePrefix } from './keys.ts';
 
 /** What restore needs to know about one asset to upload it again. */
-export interface RestoreItem {
+export interface RestoreItem extends UploadedFields {
   /** Where its bytes are in the backup. */
   readonly key: string;
   /** Size of the object at `key` (what is uploaded). */
   readonly length: number;
-  readonly publicId: string;
-  readonly resourceType: string;
-  readonly type: string;
-  readonly format: string;
-  readonly tags: readonly string[];
-  readonly context: Readonly<Record<string, string>>;
-  readonly metadata: Readonly<Record<string, unknown>>;
-  /** Folder, shown name and access the catalog recorded (issue 12); absent without a catalog entry. */
-  readonly placement?: Placement;
+  /** The moderation status the catalog recorded (`pending`, `approved`, `rejected`, ...). */
+  readonly moderationStatus?: string;
   /** sha256 recorded at backup time, checked while the bytes stream to Cloudinary. */
   readonly sha256?: string;
   /** Where the identity came from: the catalog, or (without an entry) object metadata / the key. */

@@ -58,6 +58,26 @@ export interface Placement {
 }
 
 /**
+ * What an upload gives an asset back, as the backup recorded it: its identity, format, tags,
+ * context, structured metadata and placement. Restore plans items with these fields
+ * (RestoreItem) and hands them to an Uploader (UploadRequest) unchanged.
+ */
+export interface UploadedFields {
+  readonly publicId: string;
+  /** image, video or raw: always explicit (never `auto`), so a file is never re-classified. */
+  readonly resourceType: string;
+  /** Delivery type: upload, private or authenticated. */
+  readonly type: string;
+  /** The original's format, used for the file name only (Cloudinary detects it from the bytes). */
+  readonly format: string;
+  readonly tags: readonly string[];
+  readonly context: Readonly<Record<string, string>>;
+  readonly metadata: Readonly<Record<string, unknown>>;
+  /** Media Library folder, shown name and access (dynamic folders, protected assets); absent without a catalog entry. */
+  readonly placement?: Placement;
+}
+
+/**
  * Upload API parameters for a placement (Upload API reference: `asset_folder`, `display_name`,
  * `access_mode`, `access_control`; cloudinary_npm lib/utils build_upload_params sends
  * access_control as a JSON array). `public` is Cloudinary's default and is not sent. An empty

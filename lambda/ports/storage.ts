@@ -58,6 +58,11 @@ export interface Source {
   metadataFields?(): Promise<{ readonly fields: unknown[]; readonly rateLimit?: RateLimitInfo }>;
   /** One Admin API call: creates one structured metadata field definition. Rejects like listPage. */
   createMetadataField?(field: Readonly<Record<string, unknown>>): Promise<{ readonly rateLimit?: RateLimitInfo }>;
+  /**
+   * One Admin API call: records a moderation decision on an asset under moderation (restore).
+   * Rejects like listPage.
+   */
+  updateModeration?(publicId: string, resourceType: string, type: string, status: 'approved' | 'rejected'): Promise<{ readonly rateLimit?: RateLimitInfo }>;
 }
 
 /** What a finished write wrote. */

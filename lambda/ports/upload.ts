@@ -1,20 +1,10 @@
 import type { Readable } from 'node:stream';
-import type { Placement } from '../core/upload-params.ts';
+import type { UploadedFields } from '../core/upload-params.ts';
 
 /** One asset to upload, with everything Cloudinary keeps about it. */
-export interface UploadRequest {
-  readonly publicId: string;
-  /** image, video or raw: always explicit (never `auto`), so a file is never re-classified. */
-  readonly resourceType: string;
-  /** Delivery type: upload, private or authenticated. */
-  readonly type: string;
-  /** The original's format, used for the file name only (Cloudinary detects it from the bytes). */
-  readonly format: string;
-  readonly tags: readonly string[];
-  readonly context: Readonly<Record<string, string>>;
-  readonly metadata: Readonly<Record<string, unknown>>;
-  /** Media Library folder, shown name and access (dynamic folders, protected assets). */
-  readonly placement?: Placement;
+export interface UploadRequest extends UploadedFields {
+  /** Send the asset to the manual moderation queue (it arrives `pending`). */
+  readonly manualModeration?: boolean;
   /** The bytes, read once (a retry needs a fresh stream). */
   readonly body: Readable;
   /** Exact number of bytes `body` delivers; decides between a single and a chunked upload. */

@@ -23,8 +23,13 @@ export interface RestoreReport {
   notInCatalog: number;
   /** Assets whose newest version was never backed up; the older backed-up version is used. */
   olderVersions: number;
-  /** Admin API calls: the existence check (one per 500 assets), metadata fields (one + one per field created). */
+  /** Admin API calls: the existence check (one per 500 assets), metadata fields (one + one per field created), one per moderation decision set. */
   cloudinaryApiCalls: number;
+  /**
+   * The moderation status the planned uploads come back in (upload to the manual queue, then one
+   * Admin API call per approved or rejected asset).
+   */
+  moderation: { pending: number; approved: number; rejected: number };
   /** Media Library folders the uploads go into (dynamic folders), sorted; at most 1,000 named. */
   folders: string[];
   /** Structured metadata fields created in the account before the uploads (a dry run: would create). */

@@ -17,6 +17,9 @@ import { placementOf } from '../core/upload-params.ts';
 import { loadMetadataFields } from '../store/metadata-fields.ts';
 import { prepareMetadataFields } from './metadata-fields.ts';
 import type { FieldsOutcome, MetadataFieldAdmin } from './metadata-fields.ts';
+import { moderationCounts, moderationSteps, restoreModeration } from './moderation.ts';
+import type { ModerationAdmin } from './moderation.ts';
+import { checkStoredName, refuseBadNames } from './names.ts';
 import type { RestoreReport } from './report.ts';
 import { ChecksumMismatchError } from '../transfer/exact-length.ts';
 import { transferWithRetry } from '../transfer/retrying.ts';
@@ -56,7 +59,7 @@ export interface RestoreObserver {
  * The listing side restore needs: one Admin API page at a time, counted (see GuardedSource);
  * with the metadata-field calls when it has them (the fields are then prepared first).
  */
-export type ListingSource = Pick<Source, 'listPage'> & { readonly apiCalls: number } & Partial<MetadataFieldAdmin>;
+export type ListingSource = Pick<Source, 'listPage'> & { readonly apiCalls: number } & Partial<MetadataFieldAdmin> & Partial<ModerationAdmin>;
 
 type Outcome = 'restored' | 'existing' | 'cancelled' | { error: string };
 
@@ -138,6 +141,7 @@ export class RestoreEngine {
         context: e.context,
         metadata: e.metadata,
         ...(placementOf(e) ? { placement: placementOf(e) } : {}),
+        ...(e.moderationStatus ? { moderationStatus: e.moderationStatus } : {}),
         source: 'catalog',
         ...(e.sha256 && e.state !== 'stale' ? { sha256: e.sha256 } : {}),
         ...(e.state === 'stale' ? { olderVersion: true } : {}),
@@ -204,7 +208,8 @@ export class RestoreEngine {
     const { items, failures } = await this.collect();
     const fields = await this.prepareFields();
     const have = this.options.overwrite ? new Set<string>() : await this.existing([...new Set(items.map((i) => i.resourceType))]);
-    const toUpload = items.filter((i) => !have.has(identityOf(i)));
+    const planned = items.filter((i) => !have.has(identityOf(i)));
+    const { uploads: toUpload, refused } = refuseBadNames(planned);
     const report: RestoreReport = {
       from: this.destination.description,
       prefix: this.prefix,
@@ -214,7 +219,7 @@ export class RestoreEngine {
       only: this.options.only ?? null,
       listed: items.length + failures.length,
       restored: 0,
-      skipped: items.length - toUpload.length,
+      skipped: items.length - planned.length,
       failed: 0,
       bytesRestored: 0,
       plannedUploads: toUpload.length,
@@ -223,6 +228,7 @@ export class RestoreEngine {
       olderVersions: items.filter((i) => i.olderVersion).length,
       cloudinaryApiCalls: this.lister.apiCalls,
       folders: [...new Set(toUpload.map((i) => i.placement?.assetFolder ?? '').filter((f) => f !== ''))].sort().slice(0, 1000),
+      moderation: moderationCounts(toUpload),
       metadataFieldsCreated: fields.created,
       metadataFieldConflicts: fields.conflicts,
       failures: [],
@@ -231,7 +237,7 @@ export class RestoreEngine {
       report.failed += 1;
       if (report.failures.length < MAX_LISTED_FAILURES) report.failures.push(f);
     };
-    for (const f of failures) {
+    for (const f of [...failures, ...refused]) {
       fail(f);
       this.observer.failed?.(f, f.error);
     }
@@ -248,6 +254,7 @@ export class RestoreEngine {
       } else if (o === 'existing') report.skipped += 1;
       else if (o !== 'cancelled') fail({ publicId: item.publicId, resourceType: item.resourceType, type: item.type, error: o.error });
     });
+    report.cloudinaryApiCalls = this.lister.apiCalls;
     if (this.fatal) throw Object.assign(this.fatal, { report });
     return report;
   }
@@ -276,6 +283,7 @@ export class RestoreEngine {
   private async uploadOne(item: RestoreItem): Promise<Outcome> {
     if (this.fatal) return 'cancelled';
     let existing = false;
+    let stored = item.publicId;
     await transferWithRetry({
       open: async () => ({ body: await this.destination.get(item.key), length: item.length }),
       write: async (body, length) => {
@@ -288,11 +296,13 @@ export class RestoreEngine {
           context: item.context,
           metadata: item.metadata,
           ...(item.placement ? { placement: item.placement } : {}),
+          ...(moderationSteps(item.moderationStatus).manual ? { manualModeration: true } : {}),
           body,
           length,
           overwrite: this.options.overwrite,
         });
         existing = result.existing;
+        stored = result.publicId;
         return result.existing ? 'unread' : undefined;
       },
       ...(this.options.attempts === undefined ? {} : { attempts: this.options.attempts }),
@@ -311,6 +321,9 @@ export class RestoreEngine {
       }
       throw err;
     });
-    return existing ? 'existing' : 'restored';
+    if (existing) return 'existing';
+    checkStoredName(item, stored);
+    await restoreModeration(this.lister, item);
+    return 'restored';
   }
 }

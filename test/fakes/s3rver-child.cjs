@@ -8,7 +8,7 @@
 const path = require('node:path');
 const fs = require('node:fs/promises');
 const S3rver = require('s3rver');
-const { strictMiddleware, putPartAtomically } = require('./s3rver-strict.cjs');
+const { strictMiddleware, putPartAtomically, writeAtomically } = require('./s3rver-strict.cjs');
 const xmlEscape = (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const [directory, bucketsArg, portArg] = process.argv.slice(2);
 const server = new S3rver({
@@ -209,40 +209,18 @@ server.middleware.unshift(async (ctx, next) => {
 // s3rver writes an object in place, so a server stopped mid-write (the restart test kills it
 // with SIGKILL) would leave a torn object that real S3 never shows: its writes are atomic.
 // Write to a temporary file beside the object and rename it into place, as S3 behaves.
-const { createHash } = require('node:crypto');
-const { createWriteStream } = require('node:fs');
 const { IncomingMessage } = require('node:http');
-const { Transform } = require('node:stream');
-const { pipeline } = require('node:stream/promises');
 server.store.putObject = async function putObjectAtomically(object) {
-  const objectPath = this.getResourcePath(object.bucket, object.key, 'object');
-  await fs.mkdir(path.dirname(objectPath), { recursive: true });
-  const tmp = `${objectPath}.${process.pid}-${Math.random().toString(16).slice(2)}.tmp`;
-  const md5 = createHash('md5');
-  let size = 0;
-  const count = new Transform({
-    transform(chunk, _enc, done) {
-      md5.update(chunk);
-      size += chunk.length;
-      done(null, chunk);
-    },
-  });
   const source = Buffer.isBuffer(object.content) ? [object.content] : object.content;
-  try {
-    await pipeline(source, count, createWriteStream(tmp));
+  const stored = await writeAtomically(this.getResourcePath(object.bucket, object.key, 'object'), source, (size) => {
     // Real S3 stores a PUT only when every announced byte arrived (IncompleteBody otherwise);
     // s3rver would store what it got from a request the client gave up on.
     // (Only for a PUT, whose content is the request itself; a completed multipart upload's
     // content is its joined parts.)
     if ((object.content instanceof IncomingMessage || object.content.isRequestBody) && size !== object.size) throw new Error(`IncompleteBody: ${size} of ${object.size} bytes`);
-    await fs.rename(tmp, objectPath);
-  } catch (err) {
-    await fs.rm(tmp, { force: true });
-    throw err;
-  }
-  const digest = md5.digest('hex');
-  await this.putMetadata(object.bucket, object.key, object.metadata, digest);
-  return { size, md5: digest };
+  });
+  await this.putMetadata(object.bucket, object.key, object.metadata, stored.md5);
+  return stored;
 };
 server.run().then(({ port }) => process.stdout.write(JSON.stringify({ port }) + '\n'));
 const stop = () => server.close(() => process.exit(0));

@@ -361,13 +361,15 @@ const strictMiddleware = (directory) => async (ctx, next) => {
 };
 
 /**
- * s3rver's putPart pipes the body without listening for its errors and writes in place: a refused
- * part would hang or be half-stored. S3 stores a part only when it was accepted whole.
+ * Streams `source` into a temporary file beside `filePath` and renames it into place only when
+ * every byte was written and `accept(size)` did not throw; otherwise the temporary file is removed
+ * and nothing changes. S3's writes are atomic (S3 User Guide, "Amazon S3 data consistency model":
+ * updates to a single key are atomic, a reader gets the old data or the new, never partial data);
+ * s3rver's are in place. Resolves with the size and the MD5 (hex) of what was stored.
  */
-async function putPartAtomically(bucket, uploadId, partNumber, content) {
-  const partPath = path.join(this.getResourcePath(bucket, undefined, 'uploads'), uploadId, String(partNumber));
-  await fs.mkdir(path.dirname(partPath), { recursive: true });
-  const tmp = `${partPath}.${process.pid}-${Math.random().toString(16).slice(2)}.tmp`;
+async function writeAtomically(filePath, source, accept = () => {}) {
+  await fs.mkdir(path.dirname(filePath), { recursive: true });
+  const tmp = `${filePath}.${process.pid}-${Math.random().toString(16).slice(2)}.tmp`;
   const md5 = createHash('md5');
   let size = 0;
   const count = new Transform({
@@ -378,15 +380,25 @@ async function putPartAtomically(bucket, uploadId, partNumber, content) {
     },
   });
   try {
-    await pipeline(content, count, createWriteStream(tmp));
-    await fs.rename(tmp, partPath);
+    await pipeline(source, count, createWriteStream(tmp));
+    accept(size);
+    await fs.rename(tmp, filePath);
   } catch (err) {
     await fs.rm(tmp, { force: true });
     throw err;
   }
-  const digest = md5.digest('hex');
-  await fs.writeFile(`${partPath}.md5`, digest);
-  return { size, md5: digest };
+  return { size, md5: md5.digest('hex') };
 }
 
-module.exports = { strictMiddleware, putPartAtomically };
+/**
+ * s3rver's putPart pipes the body without listening for its errors and writes in place: a refused
+ * part would hang or be half-stored. S3 stores a part only when it was accepted whole.
+ */
+async function putPartAtomically(bucket, uploadId, partNumber, content) {
+  const partPath = path.join(this.getResourcePath(bucket, undefined, 'uploads'), uploadId, String(partNumber));
+  const stored = await writeAtomically(partPath, content);
+  await fs.writeFile(`${partPath}.md5`, stored.md5);
+  return stored;
+}
+
+module.exports = { strictMiddleware, putPartAtomically, writeAtomically };

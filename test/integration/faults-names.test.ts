@@ -3,7 +3,10 @@
  * byte, to a safe key (no `.`/`..`/empty segment, no control character or backslash, at most
  * 1,024 bytes), in S3 and in a folder; nothing is written outside the folder; twins that differ
  * only by case or Unicode normalization get two keys; the catalog maps every key back to its
- * exact public_id, which is what restore reads. (Part sizes for objects over 5 GiB, up to
+ * exact public_id, which is what restore reads. A restore brings back under its exact public_id
+ * every name Cloudinary's Upload API accepts, and reports each one it refuses (Cloudinary docs,
+ * "Permitted naming conventions": 1-255 characters, no `?&#\%<>+`, no leading or trailing
+ * whitespace or `/`), uploading nothing for it. (Part sizes for objects over 5 GiB, up to
  * S3's 10,000 parts: test/unit/part-size.test.ts.)
  */
 import assert from 'node:assert/strict';
@@ -14,24 +17,27 @@ import { CloudinaryFake } from '../fakes/cloudinary-fake.ts';
 import type { FakeAssetSpec } from '../fakes/cloudinary-fake.ts';
 import { FaultRig } from '../fault-rig.ts';
 
-/** Public_ids to back up, each with what makes it hostile. */
-const HOSTILE: ReadonlyArray<FakeAssetSpec & { why: string }> = [
+/**
+ * Public_ids to back up, each with what makes it hostile; `refused` names the rule of Cloudinary's
+ * "Permitted naming conventions" page an upload of it breaks (read from the page, not from our code).
+ */
+const HOSTILE: ReadonlyArray<FakeAssetSpec & { why: string; refused?: string }> = [
   { why: "'..' alone", publicId: '..' },
   { why: "'.' alone", publicId: '.' },
   { why: "'..' segment", publicId: 'a/../b' },
   { why: "'.' segment", publicId: './c' },
   { why: 'traversal out of the folder', publicId: '../../../../outside/escape', resourceType: 'raw', format: '' },
-  { why: 'leading slash', publicId: '/lead' },
-  { why: 'trailing slash', publicId: 'trail/' },
-  { why: 'percent', publicId: '100%' },
-  { why: 'percent escape look-alike', publicId: 'a%2Fb' },
-  { why: 'plus', publicId: 'a+b' },
-  { why: 'hash', publicId: 'c#d' },
-  { why: 'question mark', publicId: 'why?x=1' },
-  { why: 'backslashes', publicId: '..\\..\\windows\\x' },
+  { why: 'leading slash', publicId: '/lead', refused: 'leading /' },
+  { why: 'trailing slash', publicId: 'trail/', refused: 'trailing /' },
+  { why: 'percent', publicId: '100%', refused: '%' },
+  { why: 'percent escape look-alike', publicId: 'a%2Fb', refused: '%' },
+  { why: 'plus', publicId: 'a+b', refused: '+' },
+  { why: 'hash', publicId: 'c#d', refused: '#' },
+  { why: 'question mark', publicId: 'why?x=1', refused: '?' },
+  { why: 'backslashes', publicId: '..\\..\\windows\\x', refused: '\\' },
   { why: 'control characters', publicId: 'bell\u0007tab\tnl\ncr\r\u007f' },
-  { why: '2,000-byte name, one segment', publicId: 'n'.repeat(2000) },
-  { why: '2,000-byte name, short segments', publicId: 'abcdefghi/'.repeat(199) + 'z'.repeat(10) },
+  { why: '2,000-byte name, one segment', publicId: 'n'.repeat(2000), refused: 'over 255 characters' },
+  { why: '2,000-byte name, short segments', publicId: 'abcdefghi/'.repeat(199) + 'z'.repeat(10), refused: 'over 255 characters' },
   { why: 'case twin (upper)', publicId: 'Twin' },
   { why: 'case twin (lower)', publicId: 'twin' },
   { why: 'NFC twin', publicId: 'caf\u00e9' },
@@ -93,15 +99,29 @@ for (const kind of ['s3', 'folder'] as const) {
       }
     });
 
-    test('a restore into an empty account brings every one back under its exact public_id, byte for byte', async () => {
+    test('a restore brings back every name Cloudinary accepts, exactly, and reports each one it refuses, uploading nothing for it', async () => {
       const target = new CloudinaryFake({ cloudName: 'restored', apiKey: '333333333333333', apiSecret: 'restore-target-secret' });
       await target.start();
       try {
         const r = await rig.cli(['restore', '--from', rig.to, '--json'], rig.env({ CLOUDINARY_URL: target.cloudinaryUrl }));
-        assert.equal(r.code, 0, `${r.stderr}\n${r.stdout.slice(0, 3000)}`);
-        const ids = (f: CloudinaryFake) =>
-          f.listAssets().filter((a) => a.type !== 'fetch').map((a) => `${a.resourceType}/${a.type}/${JSON.stringify(a.publicId)} ${f.expectedSha256(a)}`).sort();
-        assert.deepEqual(ids(target), ids(rig.fake));
+        assert.equal(r.code, 1, `${r.stderr}\n${r.stdout.slice(0, 3000)}`);
+        const report = JSON.parse(r.stdout) as { restored: number; failed: number; failures: Array<{ publicId: string; error: string }> };
+        const refused = HOSTILE.filter((h) => h.refused !== undefined);
+        const accepted = new Set(HOSTILE.filter((h) => h.refused === undefined).map((h) => h.publicId));
+        assert.deepEqual(report.failures.map((f) => f.publicId).sort(), refused.map((h) => h.publicId).sort(), 'exactly the refused names are reported');
+        for (const f of report.failures) {
+          assert.match(f.error, /Cloudinary refuses this public_id \(.+; docs "Permitted naming conventions"\), and restore renames nothing/, f.publicId);
+          assert.match(f.error, /backup copy is intact at .+ "cloudinary-backup get"/);
+        }
+        assert.equal(report.restored, accepted.size);
+        assert.equal(target.stats.requests.upload, accepted.size, 'no upload was sent for a refused name');
+        const ids = (f: CloudinaryFake, only?: Set<string>) =>
+          f
+            .listAssets()
+            .filter((a) => a.type !== 'fetch' && (only === undefined || only.has(a.publicId)))
+            .map((a) => `${a.resourceType}/${a.type}/${JSON.stringify(a.publicId)} ${f.expectedSha256(a)}`)
+            .sort();
+        assert.deepEqual(ids(target), ids(rig.fake, accepted), 'every accepted name comes back exactly, byte for byte, and nothing else');
       } finally {
         await target.stop();
       }

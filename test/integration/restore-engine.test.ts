@@ -17,6 +17,7 @@ import { CloudinaryUploader, MIN_CHUNK_SIZE } from '../../lambda/adapters/cloudi
 import { keyFor } from '../../lambda/core/keys.ts';
 import { LocalDestination } from '../../lambda/adapters/local/folder.ts';
 import type { Destination } from '../../lambda/ports/storage.ts';
+import type { Uploader } from '../../lambda/ports/upload.ts';
 import { RestoreEngine } from '../../lambda/restore/restore.ts';
 import { openCloudinary } from '../../lambda/entry/compose.ts';
 import { CloudinaryFake } from '../fakes/cloudinary-fake.ts';
@@ -76,6 +77,17 @@ const cutting = (key: string, cutAt: number, times: number): Destination & { rea
 const engine = (destination: Destination) =>
   new RestoreEngine(lister, uploader, destination, { prefix: '', overwrite: false, dryRun: false, concurrency: 2, retryDelayMs: 10 });
 
+/** A backup (in a folder of its own) holding one asset, with its catalog entry. */
+const oneAssetBackup = async (e: CatalogEntry, body: Buffer | Readable): Promise<LocalDestination> => {
+  const dir = await mkdtemp(path.join(folder, 'one-'));
+  const d = new LocalDestination(dir);
+  await d.put({ key: e.key, body, length: e.bytes });
+  const catalog = new Catalog(d, '');
+  await catalog.writePage('a', 0, [e]);
+  await catalog.commit({ format: 1, slot: 'a', runId: 'r', completedAt: new Date().toISOString(), pages: 1, entries: 1 });
+  return d;
+};
+
 describe('RestoreEngine against the fake', () => {
   before(async () => {
     await fake.start();
@@ -132,5 +144,50 @@ describe('RestoreEngine against the fake', () => {
     assert.equal(report.restored, 2);
     // small + big (two chunks) + one refused request: no retry of the refused one.
     assert.equal(fake.stats.requests.upload, 1 + 2 + 1);
+  });
+
+  test('an asset Cloudinary stores under another public_id is reported with the name it got, never counted as restored', async () => {
+    // Stands for the docs' "other special characters will be replaced with underscores"
+    // ("Permitted naming conventions"), which the fake does not model: the answer names another public_id.
+    const renaming: Uploader = {
+      description: uploader.description,
+      upload: async (r) => ({ ...(await uploader.upload(r)), publicId: r.publicId.replace(/\./g, '_') }),
+    };
+    const d = await oneAssetBackup(entry('dotted.name.bin', 50), Buffer.alloc(50, 1));
+    const report = await new RestoreEngine(lister, renaming, d, { prefix: '', overwrite: false, dryRun: false, concurrency: 1, retryDelayMs: 10 }).run();
+    assert.equal(report.restored, 0);
+    assert.match(report.failures[0]?.error ?? '', /Cloudinary stored it as "dotted_name_bin", not under its own public_id/);
+    assert.equal(fake.stats.requests.upload, 1, 'not retried');
+  });
+
+  test('a 150 MB video into a free account is refused with the plan limit named; the chunks are at least 5 MB', async () => {
+    // Free plan: videos up to 100 MB (the fake's media_limits, docs "Upload limits"); the fake
+    // also refuses chunks under 5 MB but the last (unit/cloudinary-fake.test.ts).
+    const size = 150 * 1024 * 1024;
+    const mib = Buffer.alloc(1024 * 1024, 3);
+    const d = await oneAssetBackup(entry('clips/long', size, 'video'), Readable.from((function* () {
+      for (let i = 0; i < 150; i += 1) yield mib;
+    })()));
+    const report = await new RestoreEngine(lister, uploader, d, { prefix: '', overwrite: false, dryRun: false, concurrency: 1, retryDelayMs: 10 }).run();
+    assert.equal(report.restored, 0);
+    assert.match(
+      report.failures[0]?.error ?? '',
+      /HTTP 400\): File size too large\. Got 157286400\. Maximum is 104857600\. — the target account's plan does not accept a file this large/,
+    );
+    assert.equal(fake.getAsset('clips/long', 'video', 'upload'), undefined);
+    assert.equal(fake.stats.requests.upload, Math.ceil(size / MIN_CHUNK_SIZE), 'sent once in 5 MiB chunks, not retried');
+  });
+
+  test('a moderation decision that cannot be set is reported: what the asset is now and what to do', async () => {
+    const d = await oneAssetBackup({ ...entry('judged.bin', 40), moderationStatus: 'approved' }, Buffer.alloc(40, 2));
+    const refusing = Object.create(lister) as typeof lister;
+    refusing.updateModeration = () => Promise.reject(new Error('HTTP 500: injected'));
+    const report = await new RestoreEngine(refusing, uploader, d, { prefix: '', overwrite: false, dryRun: false, concurrency: 1, retryDelayMs: 10 }).run();
+    assert.equal(report.restored, 0);
+    assert.match(
+      report.failures[0]?.error ?? '',
+      /uploaded, but its moderation status "approved" could not be set \(HTTP 500: injected\): it is pending in the account; approve it in the Media Library's moderation queue/,
+    );
+    assert.equal(fake.getAsset('judged.bin', 'raw', 'upload')?.moderationStatus, 'pending', 'the upload put it in the manual queue');
   });
 });

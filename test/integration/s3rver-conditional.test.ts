@@ -18,20 +18,9 @@ import {
 import type { S3Client } from '@aws-sdk/client-s3';
 import { startS3rver } from '../fakes/s3rver.ts';
 import type { S3rverHandle } from '../fakes/s3rver.ts';
-import { s3For, s3Sha } from '../helpers.ts';
+import { rejection, s3For, s3Sha } from '../helpers.ts';
 
 const BUCKET = 'cond';
-
-/** The HTTP status and S3 error code a rejected command carried. */
-const rejection = async (p: Promise<unknown>): Promise<{ status: number | undefined; code: string }> => {
-  try {
-    await p;
-  } catch (err) {
-    const e = err as { name: string; $metadata?: { httpStatusCode?: number } };
-    return { status: e.$metadata?.httpStatusCode, code: e.name };
-  }
-  return assert.fail('the write succeeded');
-};
 
 /**
  * A body that sends its first half at once and the rest only after `holdMs`, so two requests are

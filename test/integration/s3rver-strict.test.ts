@@ -23,7 +23,7 @@ import type { FinalizeRequestMiddleware } from '@smithy/types';
 import { Crc32c, Crc64Nvme } from '@aws-sdk/checksums/crc';
 import { startS3rver } from '../fakes/s3rver.ts';
 import type { S3rverHandle } from '../fakes/s3rver.ts';
-import { s3Sha } from '../helpers.ts';
+import { rejection, s3Sha } from '../helpers.ts';
 
 const BUCKET = 'strict';
 const MiB = 1024 * 1024;
@@ -39,16 +39,6 @@ const client = (endpoint: string, extra: Partial<ConstructorParameters<typeof S3
     credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
     ...extra,
   });
-
-const rejection = async (p: Promise<unknown>): Promise<{ status: number | undefined; code: string }> => {
-  try {
-    await p;
-  } catch (err) {
-    const e = err as { name: string; $metadata?: { httpStatusCode?: number } };
-    return { status: e.$metadata?.httpStatusCode, code: e.name };
-  }
-  return assert.fail('the request succeeded');
-};
 
 /** A stream of `bytes` in pieces of `piece` bytes (what an HTTP download hands the uploader). */
 const pieces = (bytes: Buffer, piece: number): Readable =>

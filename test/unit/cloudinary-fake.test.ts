@@ -407,6 +407,36 @@ describe('uploads', () => {
     assert.match(err.message ?? err.error?.message ?? '', /5 MB minimum/);
     assert.equal(fake.getAsset('uploads/small-chunks.bin', 'raw', 'upload'), undefined);
   });
+
+  // Docs, "Permitted naming conventions": 1-255 characters, `?&#\%<>+` forbidden, leading and
+  // trailing whitespace and `/` omitted, no folder named `v` + digits. Enforced by default.
+  test('the Upload API applies the public_id rules by default; seeded assets keep any name', async () => {
+    const data = `data:text/plain;base64,${Buffer.from('n').toString('base64')}`;
+    const refused = async (publicId: string): Promise<SdkError> => {
+      try {
+        await cloudinary.uploader.upload(data, { public_id: publicId, resource_type: 'raw' });
+      } catch (e) {
+        return e as SdkError;
+      }
+      return {};
+    };
+    for (const [publicId, why] of [
+      ['a+b', /the character \+ is forbidden/],
+      ['100%', /the character % is forbidden/],
+      ['why?x', /the character \? is forbidden/],
+      ['n'.repeat(256), /it must have 1 to 255 characters, not 256/],
+      ['v12/photo', /a folder may not be named v12/],
+    ] as const) {
+      const err = await refused(publicId);
+      assert.equal(err.error?.http_code ?? err.http_code, 400, publicId);
+      assert.match(err.error?.message ?? err.message ?? '', new RegExp(`^public_id \\(.*\\) is invalid: ${why.source}`), publicId);
+      assert.equal(fake.getAsset(publicId, 'raw'), undefined);
+    }
+    const trimmed = await cloudinary.uploader.upload(data, { public_id: ' names/trail/ ', resource_type: 'raw' });
+    assert.equal(trimmed.public_id, 'names/trail', 'leading and trailing whitespace and slashes are omitted');
+    // What an account already holds (made under older rules) is listed as it is.
+    assert.equal(fake.addAsset({ publicId: 'old/a+b 100%' }).publicId, 'old/a+b 100%');
+  });
 });
 
 /** GET over a raw socket, returning every byte received until the server closes. */

@@ -168,6 +168,13 @@ export class GuardedSource implements Source {
     return this.call(() => (inner.createMetadataField as NonNullable<Source['createMetadataField']>).call(inner, field));
   }
 
+  /** One Admin API call: records a moderation decision (restore). */
+  updateModeration(publicId: string, resourceType: string, type: string, status: 'approved' | 'rejected'): Promise<{ readonly rateLimit?: RateLimitInfo }> {
+    const inner = this.inner;
+    if (!inner.updateModeration) return Promise.reject(new SourceError('this source cannot update moderation'));
+    return this.call(() => (inner.updateModeration as NonNullable<Source['updateModeration']>).call(inner, publicId, resourceType, type, status));
+  }
+
   /** One Admin API call: the structured metadata field definitions, when the source has them. */
   async readMetadataFields(): Promise<unknown[] | undefined> {
     const inner = this.inner;

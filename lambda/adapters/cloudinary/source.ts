@@ -175,6 +175,23 @@ export class CloudinarySource implements Source {
     return rl ? { rateLimit: rl } : {};
   }
 
+  /**
+   * One Admin API call: `POST /resources/:resource_type/:type/:public_id` with
+   * `moderation_status` (cloudinary_npm lib/api.js update; docs/moderate-upload.md: "A reviewer
+   * records the decision"). It is an Admin API call like any other, so it is charged to the
+   * hourly limit (see guard.ts).
+   */
+  async updateModeration(publicId: string, resourceType: string, type: string, status: 'approved' | 'rejected'): Promise<{ rateLimit?: RateLimitInfo }> {
+    let raw: RateLimitFields;
+    try {
+      raw = (await this.sdk.api.update(publicId, { resource_type: resourceType, type, moderation_status: status, agent: this.adminAgent })) as RateLimitFields;
+    } catch (err) {
+      throw toSourceError(err, `setting the moderation status of ${resourceType}/${type}/${publicId}`);
+    }
+    const rl = rateLimitOf(raw);
+    return rl ? { rateLimit: rl } : {};
+  }
+
   routeFor(asset: Asset): DownloadRoute {
     if (needsSignedDownload(asset) || hasDotSegment(asset.publicId)) return 'api';
     return this.blocked.has(`${asset.resourceType}/${deliveredFormat(asset)}`) ? 'api' : 'cdn';

@@ -91,7 +91,12 @@ export const toUploadError = (err: unknown, publicId: string): UploadError => {
   // 499 is the SDK's own request timeout; 420/429 are rate limits; no code means the
   // connection failed. Those may work on another try; any other 4xx will not.
   const retryable = code === undefined || code >= 500 || code === 499 || code === 420 || code === 429 || code === 408;
-  return new UploadError(`upload failed${code ? ` (HTTP ${code})` : ''}: ${message}`, code, retryable, { cause: err });
+  // The plan's media_limits (GET /usage; Free: 10 MB images and raw files, 100 MB videos) refuse
+  // a larger file whatever is retried: say which limit and what can be done.
+  const hint = /file size too large/i.test(message)
+    ? ' — the target account\'s plan does not accept a file this large (its limits are media_limits in GET /usage): upgrade the plan, or restore this asset into an account that allows it'
+    : '';
+  return new UploadError(`upload failed${code ? ` (HTTP ${code})` : ''}: ${message}${hint}`, code, retryable, { cause: err });
 };
 
 /**
@@ -125,24 +130,7 @@ export class CloudinaryUploader implements Uploader {
       return Promise.reject(new UploadError(`unknown resource type "${request.resourceType}" (expected ${RESOURCE_TYPES.join(', ')})`, undefined, false));
     }
     const agent = this.secure ? new https.Agent({ keepAlive: false }) : new http.Agent({ keepAlive: false });
-    const context = encodeKeyValues(request.context);
-    const metadata = encodeKeyValues(request.metadata);
-    const options: UploadApiOptions = {
-      resource_type: resourceType,
-      type: request.type,
-      public_id: request.publicId,
-      overwrite: request.overwrite,
-      ...(request.overwrite ? { invalidate: true } : {}),
-      ...(request.tags.length > 0 ? { tags: [...request.tags] } : {}),
-      ...(context !== undefined ? { context } : {}),
-      ...(metadata !== undefined ? { metadata } : {}),
-      ...placementParams(request.placement),
-      filename: uploadFilename(request.publicId, request.format),
-      chunk_size: this.chunkSize,
-      timeout: this.requestTimeoutMs,
-      disable_promises: true,
-      agent,
-    };
+    const options = this.uploadOptions(request, resourceType, agent);
     return new Promise<UploadResult>((resolve, reject) => {
       let settled = false;
       const finish = (err: Error | undefined, result?: UploadResult): void => {
@@ -179,5 +167,29 @@ export class CloudinaryUploader implements Uploader {
       });
       input.pipe(sink);
     });
+  }
+
+  /** The upload parameters of one request (the SDK's names), sent through `agent`. */
+  private uploadOptions(request: UploadRequest, resourceType: ResourceType, agent: http.Agent): UploadApiOptions {
+    const context = encodeKeyValues(request.context);
+    const metadata = encodeKeyValues(request.metadata);
+    return {
+      resource_type: resourceType,
+      type: request.type,
+      public_id: request.publicId,
+      overwrite: request.overwrite,
+      ...(request.overwrite ? { invalidate: true } : {}),
+      ...(request.tags.length > 0 ? { tags: [...request.tags] } : {}),
+      ...(context !== undefined ? { context } : {}),
+      ...(metadata !== undefined ? { metadata } : {}),
+      ...placementParams(request.placement),
+      // Upload API `moderation`: `manual` needs no add-on (cloudinary_npm docs/moderate-upload.md).
+      ...(request.manualModeration ? { moderation: 'manual' } : {}),
+      filename: uploadFilename(request.publicId, request.format),
+      chunk_size: this.chunkSize,
+      timeout: this.requestTimeoutMs,
+      disable_promises: true,
+      agent,
+    };
   }
 }

@@ -14,6 +14,7 @@ import { EXIT } from './exit.ts';
 import { failWith } from './fail.ts';
 import { CLI_LEASE_LIFETIME_MS, CLI_LEASE_RENEW_MS, thisProcess } from '../../store/lease.ts';
 import { createUi, summary } from './ui.ts';
+import type { Ui } from './ui.ts';
 
 interface BackupFlags {
   to: string;
@@ -31,8 +32,6 @@ interface BackupFlags {
   creditCeiling: number;
   multipartThreshold: number;
 }
-
-type Ui = ReturnType<typeof createUi>;
 
 /** The engine observer of the command line: the progress bar, -v lines and the dry-run plan. */
 const observerFor = (flags: BackupFlags, ui: Ui): EngineObserver => {

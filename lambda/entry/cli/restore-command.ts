@@ -7,11 +7,13 @@ import { CloudinaryUploader, DEFAULT_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../../ad
 import { formatBytes, parseSize } from '../../core/sizes.ts';
 import { S3MetadataReader, bucketOf } from '../../adapters/s3/metadata.ts';
 import { createS3Client } from '../../adapters/s3/destination.ts';
+import { restoredModeration } from '../../restore/moderation.ts';
 import { RestoreEngine } from '../../restore/restore.ts';
-import type { RestoreReport } from '../../restore/restore.ts';
+import type { RestoreObserver, RestoreReport } from '../../restore/restore.ts';
 import { openCloudinary, parseTarget } from '../compose.ts';
 import { failWith } from './fail.ts';
 import { createUi } from './ui.ts';
+import type { Ui } from './ui.ts';
 
 interface RestoreFlags {
   from: string;
@@ -49,57 +51,69 @@ export const restoreSummary = (r: RestoreReport): string => {
   return lines.join('\n');
 };
 
-const restore = async (flags: RestoreFlags): Promise<number> => {
-  const verbose = Boolean(flags.verbose);
-  const ui = createUi({ verbose, quiet: Boolean(flags.json), isTTY: Boolean(process.stderr.isTTY), label: 'restore', verb: 'uploaded' });
+/** The restore observer of the command line: the progress bar, -v lines and the dry-run plan. */
+const observerFor = (flags: RestoreFlags, ui: Ui): RestoreObserver => {
   let total = 0;
   let done = 0;
   let bytes = 0;
   const tick = (): void => ui.progress(done, total, bytes);
+  return {
+    planned: (items) => {
+      total = items.length;
+      if (flags.dryRun && !flags.json) {
+        for (const i of items) {
+          const folder = i.placement?.assetFolder ? `, into folder ${i.placement.assetFolder}` : '';
+          const moderation = restoredModeration(i) ? `, moderation ${restoredModeration(i)}` : '';
+          process.stdout.write(`upload ${id(i)} (${formatBytes(i.length)}${folder}${moderation}${i.source === 'object' ? ', not in the catalog' : ''})\n`);
+        }
+      }
+      tick();
+    },
+    restored: (i) => {
+      done += 1;
+      ui.verbose(`restored ${id(i)}`);
+      tick();
+    },
+    failed: (i, error) => {
+      done += 1;
+      ui.verbose(`FAILED ${id(i)}: ${error}`);
+      tick();
+    },
+    bytes: (n) => {
+      bytes += n;
+    },
+  };
+};
+
+/** Builds the engine: the backup to read, the Cloudinary account to upload into, the S3 metadata reader. */
+const buildEngine = async (flags: RestoreFlags, ui: Ui): Promise<RestoreEngine> => {
+  const target = parseTarget(flags.from, '--from');
+  const cloud = await openCloudinary(process.env.CLOUDINARY_URL, { wait: (until, why) => ui.countdown(until, why) });
+  const config = parseCloudinaryUrl(process.env.CLOUDINARY_URL);
+  const uploader = new CloudinaryUploader(cloud.sdk, config, { chunkSize: flags.chunkSize });
+  const bucket = bucketOf(flags.from);
+  return new RestoreEngine(
+    cloud.source,
+    uploader,
+    target.destination,
+    {
+      prefix: target.prefix,
+      ...(flags.only !== undefined ? { only: flags.only } : {}),
+      overwrite: Boolean(flags.overwrite),
+      dryRun: Boolean(flags.dryRun),
+      concurrency: flags.concurrency,
+    },
+    observerFor(flags, ui),
+    bucket === undefined ? undefined : new S3MetadataReader(createS3Client(), bucket),
+  );
+};
+
+/** Runs one restore for the command line; resolves with the exit code. */
+const restore = async (flags: RestoreFlags): Promise<number> => {
+  const verbose = Boolean(flags.verbose);
+  const ui = createUi({ verbose, quiet: Boolean(flags.json), isTTY: Boolean(process.stderr.isTTY), label: 'restore', verb: 'uploaded' });
   try {
-    const target = parseTarget(flags.from, '--from');
-    const cloud = await openCloudinary(process.env.CLOUDINARY_URL, { wait: (until, why) => ui.countdown(until, why) });
-    const config = parseCloudinaryUrl(process.env.CLOUDINARY_URL);
-    const uploader = new CloudinaryUploader(cloud.sdk, config, { chunkSize: flags.chunkSize });
-    const bucket = bucketOf(flags.from);
-    const engine = new RestoreEngine(
-      cloud.source,
-      uploader,
-      target.destination,
-      {
-        prefix: target.prefix,
-        ...(flags.only !== undefined ? { only: flags.only } : {}),
-        overwrite: Boolean(flags.overwrite),
-        dryRun: Boolean(flags.dryRun),
-        concurrency: flags.concurrency,
-      },
-      {
-        planned: (items) => {
-          total = items.length;
-          if (flags.dryRun && !flags.json) {
-            for (const i of items) {
-              const folder = i.placement?.assetFolder ? `, into folder ${i.placement.assetFolder}` : '';
-              process.stdout.write(`upload ${id(i)} (${formatBytes(i.length)}${folder}${i.source === 'object' ? ', not in the catalog' : ''})\n`);
-            }
-          }
-          tick();
-        },
-        restored: (i) => {
-          done += 1;
-          ui.verbose(`restored ${id(i)}`);
-          tick();
-        },
-        failed: (i, error) => {
-          done += 1;
-          ui.verbose(`FAILED ${id(i)}: ${error}`);
-          tick();
-        },
-        bytes: (n) => {
-          bytes += n;
-        },
-      },
-      bucket === undefined ? undefined : new S3MetadataReader(createS3Client(), bucket),
-    );
+    const engine = await buildEngine(flags, ui);
     let report: RestoreReport;
     try {
       report = await engine.run();

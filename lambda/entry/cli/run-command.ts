@@ -8,7 +8,7 @@ import { parseTarget } from '../compose.ts';
 import { EXIT } from './exit.ts';
 import { failWith } from './fail.ts';
 import { follow } from './follow.ts';
-import { DEFAULT_STACK_NAME, STACK_HELP, STACK_OUTPUT, awsProblem, requireOutput, stackOutputs } from './stack-outputs.ts';
+import { DEFAULT_STACK_NAME, REGION_HELP, STACK_HELP, STACK_OUTPUT, awsProblem, requireOutput, stackOutputs } from './stack-outputs.ts';
 
 interface RunFlags {
   stackName: string;
@@ -90,7 +90,7 @@ export const registerRunCommand = (program: Command, setCode: (code: number) => 
     .command('run')
     .description('start the deployed nightly backup now (asynchronous invoke of its alias as a durable execution) and print the execution name')
     .option('--stack-name <name>', STACK_HELP, DEFAULT_STACK_NAME)
-    .option('--region <region>', 'AWS region of the stack (default: AWS_REGION or your AWS profile\'s)')
+    .option('--region <region>', REGION_HELP)
     .option('--name <execution-name>', 'the durable execution name (default: manual-<UTC time>-<random>); the same name and input start nothing new', executionName)
     .option('--follow', 'show the run\'s progress until it ends, then its report')
     .option('--interval <seconds>', 'with --follow: how often to read the progress object', seconds, 15)

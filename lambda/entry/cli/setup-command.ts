@@ -5,7 +5,7 @@ import { checkCloudinary } from './check-cloudinary.ts';
 import { EXIT } from './exit.ts';
 import { failWith } from './fail.ts';
 import { PromptCancelled, promptHidden } from './hidden-prompt.ts';
-import { DEFAULT_STACK_NAME, STACK_HELP, STACK_OUTPUT, awsProblem, requireOutput, stackOutputs } from './stack-outputs.ts';
+import { DEFAULT_STACK_NAME, REGION_HELP, STACK_HELP, STACK_OUTPUT, awsProblem, requireOutput, stackOutputs } from './stack-outputs.ts';
 
 interface SetupFlags {
   stackName: string;
@@ -76,7 +76,7 @@ export const registerSetupCommand = (program: Command, setCode: (code: number) =
     .command('setup')
     .description('check your Cloudinary credentials and store them in the deployed stack\'s secret (no AWS CLI needed)')
     .option('--stack-name <name>', STACK_HELP, DEFAULT_STACK_NAME)
-    .option('--region <region>', 'AWS region of the stack (default: AWS_REGION or your AWS profile\'s)')
+    .option('--region <region>', REGION_HELP)
     .option('--check-only', 'only check the credentials with Cloudinary; store nothing')
     .option('-v, --verbose', 'the stack of a fatal error')
     .addHelpText(

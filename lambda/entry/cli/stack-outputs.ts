@@ -15,8 +15,11 @@ export const STACK_OUTPUT = {
 /** The stack name `cdk deploy` uses (infra/app.ts STACK_NAME). */
 export const DEFAULT_STACK_NAME = 'CloudinaryBackup';
 
-/** The `--stack-name` and `--region` options' help. */
+/** The `--stack-name` option's help (run, setup). */
 export const STACK_HELP = 'the deployed stack (cdk deploy\'s name)';
+
+/** The `--region` option's help (run, setup). */
+export const REGION_HELP = 'AWS region of the stack (default: AWS_REGION or your AWS profile\'s)';
 
 /** Turns an AWS SDK failure into a one-line error that says what to fix. */
 export const awsProblem = (err: unknown, what: string): Error => {

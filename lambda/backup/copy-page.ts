@@ -41,6 +41,14 @@ export interface CopyWithinOptions {
   stopped(): boolean;
 }
 
+/** The outcome of a copy that rejected with `err` (`cut`: aborted by the end of the invocation). */
+export const outcomeOf = (err: unknown, cut: boolean): CopyOutcome => {
+  if (cut) return { kind: 'interrupted' };
+  const error = messageOf(err);
+  // Not ready (still processing) or deferred (a signed download beyond the reserve): pending.
+  return err instanceof AssetNotReadyError ? { kind: 'pending', error } : { kind: 'failed', error };
+};
+
 const MIN_SAMPLE_MS = 1000;
 const MIN_SAMPLE_BYTES = 64 * 1024;
 
@@ -114,12 +122,7 @@ class TimedCopies {
       .copy(item, f.ac.signal, onBytes)
       .then(
         (sha256): CopyOutcome => ({ kind: 'copied', sha256 }),
-        (err: unknown): CopyOutcome => {
-          if (f.cut) return { kind: 'interrupted' };
-          const error = messageOf(err);
-          // Not ready (still processing) or deferred (a signed download beyond the reserve): pending.
-          return err instanceof AssetNotReadyError ? { kind: 'pending', error } : { kind: 'failed', error };
-        },
+        (err: unknown): CopyOutcome => outcomeOf(err, f.cut),
       )
       .then((o) => {
         this.outcomes[i] = o;

@@ -1,10 +1,9 @@
-import { isBackedUpType, listingsFor } from '../core/asset.ts';
+import { listingsFor } from '../core/asset.ts';
 import type { Listing } from '../core/asset.ts';
 import { CancelledError, messageOf } from '../core/errors.ts';
-import { planPage } from '../core/plan.ts';
 import type { PlannedAsset } from '../core/plan.ts';
 import type { Failure } from '../core/report.ts';
-import type { ListPage, Destination } from '../ports/storage.ts';
+import type { Destination } from '../ports/storage.ts';
 import { Catalog } from '../store/catalog.ts';
 import type { CatalogEntry } from '../store/catalog.ts';
 import { settleDamage } from '../store/damage.ts';
@@ -13,15 +12,16 @@ import { CLI_LEASE_RENEW_MS } from '../store/lease.ts';
 import type { LeaseToken } from '../store/lease.ts';
 import { RunLease } from './run-lease.ts';
 import { copyAsset } from './copy-asset.ts';
-import { currentFileTest, lookupFor, markSeen, missingKeys, prepareRun } from './prepare.ts';
+import { currentFileTest, missingKeys, prepareRun } from './prepare.ts';
 import type { Prepared } from './prepare.ts';
 import type { Spend } from './copy-asset.ts';
 import { copyWithin } from './copy-page.ts';
 import type { CopyOutcome, TimeBound } from './copy-page.ts';
-import { checkCursor } from './cursor-guard.ts';
 import { finishRun } from './finish-run.ts';
 import { LeaseHeartbeat } from './lease-heartbeat.ts';
-import { admit, afterPage } from './page.ts';
+import { runPipelined } from './pipeline.ts';
+import { PageRunner } from './page-runner.ts';
+import type { OpenPage } from './page-runner.ts';
 import type { EngineObserver, EngineOptions, CountingSource } from './options.ts';
 import { RunFailedError, unwrittenReport } from './run-failed.ts';
 import { initialState, newRunId } from './run-state.ts';
@@ -52,8 +52,7 @@ export class BackupEngine {
   private readonly failures: Failure[] = [];
   private cancelled = false;
   private readonly inFlight = new Set<AbortController>();
-  /** Per listing: each next_cursor handed out in this process -> the cursor of its page. */
-  private readonly cursors = new Map<string, Map<string, string>>();
+  private readonly pages: PageRunner;
 
   constructor(
     private readonly source: CountingSource,
@@ -65,6 +64,7 @@ export class BackupEngine {
     this.listings = listingsFor(options.resourceTypes);
     this.lease = new RunLease(destination, options);
     this.heartbeat = new LeaseHeartbeat(this.lease, () => this.cancel());
+    this.pages = new PageRunner({ source, destination, options, observer, listings: this.listings, lease: this.lease, prepare: (state) => this.prepare(state) });
   }
 
   /**
@@ -108,16 +108,6 @@ export class BackupEngine {
     return (this.prepared ??= await prepareRun(this.catalog, this.destination, this.options, state));
   }
 
-  /** Lists the page at the state's cursor and checks its next_cursor (see cursor-guard.ts). */
-  private async listPage(state: RunState, listing: Listing): Promise<ListPage> {
-    const page = await this.source.listPage(listing.resourceType, listing.type, state.cursor);
-    const name = `${listing.resourceType}/${listing.type}`;
-    const seen = this.cursors.get(name) ?? new Map<string, string>();
-    this.cursors.set(name, seen);
-    checkCursor(name, state.cursor, page.nextCursor, seen);
-    return page;
-  }
-
   /**
    * Processes the page at the state's cursor: within `bound` (a durable step's invocation time)
    * only the copies that fit; the rest stay for the next step, which continues the same page.
@@ -125,48 +115,53 @@ export class BackupEngine {
    */
   async step(state: RunState, bound?: TimeBound): Promise<RunState> {
     if (this.cancelled) throw new CancelledError();
-    const listing = this.listings[state.listingIndex];
-    if (listing === undefined || state.listingComplete) return { ...state, listingComplete: true };
-    const lease = await this.lease.renew(state.lease, false);
-    const p = await this.prepare(state);
+    if (this.listings[state.listingIndex] === undefined || state.listingComplete) return { ...state, listingComplete: true };
     const callsBefore = this.source.apiCalls;
-    const page = await this.listPage(state, listing);
-    const keysOnly = planPage(this.options.prefix, page.assets, () => undefined);
-    const lookup = await lookupFor(p, this.destination, this.options.concurrency, keysOnly.filter((i) => i.decision.action !== 'skip').map((i) => i.key));
-    const planned = planPage(this.options.prefix, page.assets, lookup, (k) => p.previous.get(k));
-    this.observer.planned?.(planned);
-    const admission = admit(state, planned, state.maxBytes ?? this.options.maxBytes, (k) => p.previous.get(k));
-    for (const item of admission.copies) this.observer.admitted?.(item);
-    for (const s of admission.settled) if (s.outcome === 'deferred') this.observer.deferred?.(s.item);
-    const spend: Spend = { downloaded: 0, retryBytes: 0, charged: state.plannedBytes + admission.copies.reduce((n, i) => n + i.asset.bytes, 0) };
+    const page = await this.pages.open(state);
     let outcomes: CopyOutcome[] = [];
     let bytesPerMs = state.bytesPerMs;
-    if (!this.options.dryRun && admission.copies.length > 0) {
-      const r = await copyWithin(admission.copies, {
+    if (page.copies.length > 0) {
+      const r = await copyWithin(page.copies, {
         concurrency: this.options.concurrency,
         ...(bound ? { bound: { ...bound, ...(state.bytesPerMs === undefined ? {} : { bytesPerMs: state.bytesPerMs }) } } : {}),
         stopped: () => this.cancelled,
-        copy: (item, signal, onBytes) => this.copyOne(item, signal, onBytes, state, spend),
+        copy: (item, signal, onBytes) => this.copyOne(item, signal, onBytes, state, page.spend),
       });
       outcomes = r.outcomes;
       bytesPerMs = r.bytesPerMs;
     }
-    const result = afterPage(lease ? { ...state, lease } : state, {
-      admission,
-      outcomes,
-      dryRun: this.options.dryRun,
-      nextCursor: page.nextCursor,
-      listings: this.listings.length,
-      // The listing and the signed downloads (Admin API calls too, issue 12).
-      apiCalls: this.source.apiCalls - callsBefore,
-      downloadedBytes: spend.downloaded,
-      retryBytes: spend.retryBytes,
-      bytesPerMs,
-      ...(this.options.singlePutMax === undefined ? {} : { singlePutMax: this.options.singlePutMax }),
-    });
-    // Every asset listed is not missing from Cloudinary, whatever became of its copy.
-    for (const i of planned) if (isBackedUpType(i.asset)) markSeen(p, i.key);
+    return this.closePage(state, page, outcomes, this.source.apiCalls - callsBefore, bytesPerMs);
+  }
+
+  /** Records an opened page once its copies ended (see PageRunner.close). */
+  private async closePage(state: RunState, page: OpenPage, outcomes: readonly CopyOutcome[], apiCalls: number, bytesPerMs: number | undefined): Promise<RunState> {
+    const result = await this.pages.close(state, page, outcomes, apiCalls, bytesPerMs);
     return this.record(result.state, result.entries, result.failures);
+  }
+
+  /**
+   * Every page of the command line's run, the next listed while the copies of the earlier ones
+   * drain (see pipeline.ts). `onState` gets each recorded state.
+   */
+  private async allPages(state: RunState, onState: (s: RunState) => void): Promise<RunState> {
+    let mark = this.source.apiCalls;
+    const next = await runPipelined(
+      state,
+      {
+        open: (at) => this.pages.open(at),
+        copy: (page, item, signal) => this.copyOne(item, signal, () => undefined, state, page.spend),
+        close: (s, page, outcomes) => {
+          const calls = this.source.apiCalls - mark;
+          mark = this.source.apiCalls;
+          return this.closePage(s, page, outcomes, calls, s.bytesPerMs);
+        },
+        stopped: () => this.cancelled,
+      },
+      { concurrency: this.options.concurrency },
+      onState,
+    );
+    if (this.cancelled) throw new CancelledError();
+    return next;
   }
 
   /** Writes what a step produced: failures to the failure log, entries to the catalog (batched). */
@@ -270,7 +265,7 @@ export class BackupEngine {
     this.heartbeat.start(this.options.leaseRenewMs ?? CLI_LEASE_RENEW_MS);
     try {
       try {
-        while (!state.listingComplete) state = await this.step(state);
+        state = await this.allPages(state, (s) => (state = s));
       } catch (err) {
         // The listing failed for good (or was cancelled): report what was done, delete nothing,
         // keep the catalog. When even that fails (S3 still down), the report is not written but

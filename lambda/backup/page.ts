@@ -187,9 +187,15 @@ export const afterPage = (state: RunState, work: PageWork): PageResult => {
     steps: state.steps + 1,
     ...(work.bytesPerMs === undefined ? {} : { bytesPerMs: work.bytesPerMs }),
   };
-  let next: RunState;
-  if (partial) next = { ...rest, ...(state.cursor ? { cursor: state.cursor } : {}), page: { done: [...(state.page?.done ?? []), ...doneIds], interrupted: cutIds } };
-  else if (work.nextCursor) next = { ...rest, cursor: work.nextCursor };
-  else next = { ...rest, listingIndex: state.listingIndex + 1, listingComplete: state.listingIndex + 1 >= work.listings };
+  const next: RunState = partial
+    ? { ...rest, ...(state.cursor ? { cursor: state.cursor } : {}), page: { done: [...(state.page?.done ?? []), ...doneIds], interrupted: cutIds } }
+    : pastPage(rest, work.nextCursor, work.listings);
   return { state: next, entries, failures, partial };
+};
+
+/** The state's position once its page is finished: the next page, or the next listing. */
+export const pastPage = (state: RunState, nextCursor: string | undefined, listings: number): RunState => {
+  const { page: _p, cursor: _c, ...rest } = state;
+  if (nextCursor) return { ...rest, cursor: nextCursor };
+  return { ...rest, listingIndex: state.listingIndex + 1, listingComplete: state.listingIndex + 1 >= listings };
 };

@@ -1,0 +1,103 @@
+import { isBackedUpType } from '../core/asset.ts';
+import type { Listing } from '../core/asset.ts';
+import { planPage } from '../core/plan.ts';
+import type { PlannedAsset } from '../core/plan.ts';
+import type { Destination, ListPage } from '../ports/storage.ts';
+import type { LeaseToken } from '../store/lease.ts';
+import type { Spend } from './copy-asset.ts';
+import type { CopyOutcome } from './copy-page.ts';
+import { checkCursor } from './cursor-guard.ts';
+import type { EngineObserver, EngineOptions, CountingSource } from './options.ts';
+import { admit, afterPage, pastPage } from './page.ts';
+import type { Admission, PageResult } from './page.ts';
+import type { OpenedPage } from './pipeline.ts';
+import { lookupFor, markSeen } from './prepare.ts';
+import type { Prepared } from './prepare.ts';
+import type { RunLease } from './run-lease.ts';
+import type { RunState } from './run-state.ts';
+
+/** A page listed, planned and admitted, waiting for its copies to end (see closePage). */
+export interface OpenPage extends OpenedPage {
+  readonly planned: readonly PlannedAsset[];
+  readonly admission: Admission;
+  readonly nextCursor: string | undefined;
+  readonly spend: Spend;
+  readonly lease?: LeaseToken;
+}
+
+/** What a PageRunner uses of its engine. */
+export interface PageRunnerParts {
+  readonly source: CountingSource;
+  readonly destination: Destination;
+  readonly options: EngineOptions;
+  readonly observer: EngineObserver;
+  readonly listings: readonly Listing[];
+  readonly lease: RunLease;
+  /** The previous catalog and the inventory, loaded once per process. */
+  prepare(state: RunState): Promise<Prepared>;
+}
+
+/**
+ * One listing page's work apart from its copies: `open` lists it (checking its next_cursor),
+ * plans it against the destination and admits its copies within the budget; `close` turns the
+ * copies' outcomes into the next state. The engine runs the copies between the two (one page
+ * per durable step, or several pages at once on the command line, see pipeline.ts).
+ */
+export class PageRunner {
+  /** Per listing: each next_cursor handed out in this process -> the cursor of its page. */
+  private readonly cursors = new Map<string, Map<string, string>>();
+
+  constructor(private readonly parts: PageRunnerParts) {}
+
+  /** Lists, plans and admits the page at `state`'s cursor (a dry run queues no copy). */
+  async open(state: RunState): Promise<OpenPage> {
+    const listing = this.parts.listings[state.listingIndex] as Listing;
+    const lease = await this.parts.lease.renew(state.lease, false);
+    const p = await this.parts.prepare(state);
+    const listed = await this.listPage(state, listing);
+    const keysOnly = planPage(this.parts.options.prefix, listed.assets, () => undefined);
+    const lookup = await lookupFor(p, this.parts.destination, this.parts.options.concurrency, keysOnly.filter((i) => i.decision.action !== 'skip').map((i) => i.key));
+    const planned = planPage(this.parts.options.prefix, listed.assets, lookup, (k) => p.previous.get(k));
+    this.parts.observer.planned?.(planned);
+    const admission = admit(state, planned, state.maxBytes ?? this.parts.options.maxBytes, (k) => p.previous.get(k));
+    for (const item of admission.copies) this.parts.observer.admitted?.(item);
+    for (const s of admission.settled) if (s.outcome === 'deferred') this.parts.observer.deferred?.(s.item);
+    const admitted = admission.copies.reduce((n, i) => n + i.asset.bytes, 0);
+    const spend: Spend = { downloaded: 0, retryBytes: 0, charged: state.plannedBytes + admitted };
+    const following = { ...pastPage(state, listed.nextCursor, this.parts.listings.length), plannedBytes: state.plannedBytes + admitted };
+    return { planned, admission, nextCursor: listed.nextCursor, spend, copies: this.parts.options.dryRun ? [] : admission.copies, following, ...(lease ? { lease } : {}) };
+  }
+
+  /**
+   * An opened page once its copies ended: the new state, and the failures and catalog entries to
+   * record. Every asset listed is marked seen (not missing from Cloudinary), whatever became of its copy.
+   */
+  async close(state: RunState, page: OpenPage, outcomes: readonly CopyOutcome[], apiCalls: number, bytesPerMs: number | undefined): Promise<PageResult> {
+    const p = await this.parts.prepare(state);
+    const result = afterPage(page.lease ? { ...state, lease: page.lease } : state, {
+      admission: page.admission,
+      outcomes,
+      dryRun: this.parts.options.dryRun,
+      nextCursor: page.nextCursor,
+      listings: this.parts.listings.length,
+      // The listing and the signed downloads (Admin API calls too, issue 12).
+      apiCalls,
+      downloadedBytes: page.spend.downloaded,
+      retryBytes: page.spend.retryBytes,
+      bytesPerMs,
+      ...(this.parts.options.singlePutMax === undefined ? {} : { singlePutMax: this.parts.options.singlePutMax }),
+    });
+    for (const i of page.planned) if (isBackedUpType(i.asset)) markSeen(p, i.key);
+    return result;
+  }
+
+  /** Lists the page at the state's cursor and checks its next_cursor (see cursor-guard.ts). */
+  private async listPage(state: RunState, listing: Listing): Promise<ListPage> {
+    const page = await this.parts.source.listPage(listing.resourceType, listing.type, state.cursor);
+    const name = `${listing.resourceType}/${listing.type}`;
+    const seen = this.cursors.get(name) ?? new Map<string, string>();
+    this.cursors.set(name, seen);
+    checkCursor(name, state.cursor, page.nextCursor, seen);
+    return page;
+  }
+}

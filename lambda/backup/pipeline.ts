@@ -1,0 +1,169 @@
+import pLimit from 'p-limit';
+import type { LimitFunction } from 'p-limit';
+import type { PlannedAsset } from '../core/plan.ts';
+import { outcomeOf } from './copy-page.ts';
+import type { CopyOutcome } from './copy-page.ts';
+import type { RunState } from './run-state.ts';
+
+/** A listing page the pipeline has opened: listed, planned and admitted, its copies queued. */
+export interface OpenedPage {
+  /** The copies admitted for this page, in the order they should start. */
+  readonly copies: readonly PlannedAsset[];
+  /**
+   * Where the page after this one opens: the cursor (or listing) advanced, and this page's
+   * admitted bytes charged to the budget, so a later page is admitted as if this one were done.
+   */
+  readonly following: RunState;
+}
+
+/** What the pipeline asks of the engine. */
+export interface PageWorker<P extends OpenedPage> {
+  /** Lists, plans and admits the page at `at`'s cursor (rejects when the listing fails for good). */
+  open(at: RunState): Promise<P>;
+  /** One copy; rejects on failure. */
+  copy(page: P, item: PlannedAsset, signal: AbortSignal): Promise<string>;
+  /** Records a page whose copies all ended, on top of the state the previous page left. */
+  close(state: RunState, page: P, outcomes: readonly CopyOutcome[]): Promise<RunState>;
+  /** True when no new copy or page may start (Ctrl-C, or the lease lost). */
+  stopped(): boolean;
+}
+
+/** How far the listing may run ahead of the copies. */
+export interface PipelineOptions {
+  readonly concurrency: number;
+  /**
+   * Pages open at once (listed, not yet recorded): bounds memory at this many pages of assets
+   * (500 each). @default 3
+   */
+  readonly maxOpenPages?: number;
+}
+
+interface Open<P> {
+  readonly page: P;
+  readonly outcomes: CopyOutcome[];
+  /** Settles when every copy of the page has ended (or was never started). */
+  done: Promise<void>;
+  /** True once `done` has settled. */
+  ended: boolean;
+}
+
+/**
+ * Runs the listing's pages with no barrier between them (the command line): the next page is
+ * listed while the copies of the earlier ones drain, and its copies join the same queue, so one
+ * large file at the end of a page no longer holds back every copy of the next. Pages are still
+ * recorded in listing order, each only once all its copies ended, so a recorded state always
+ * describes finished work: a run stopped part way through records every page up to the first
+ * unfinished one and nothing after it (their copies are in the destination, where the next run
+ * finds them) — the guarantee a durable checkpoint gives. Memory stays bounded: a new page opens
+ * only while fewer than `concurrency` copies wait for a slot and fewer than `maxOpenPages` pages
+ * are open.
+ *
+ * `onState` receives each recorded state (the report of a failed run needs the last one). A page
+ * that fails to list stops the listing; the pages before it still finish and are recorded, then
+ * the error is thrown. A page that fails to record (the destination) stops every copy not started.
+ */
+export const runPipelined = <P extends OpenedPage>(start: RunState, worker: PageWorker<P>, options: PipelineOptions, onState: (s: RunState) => void): Promise<RunState> =>
+  new Pipeline(start, worker, options, onState).run();
+
+/** The pages in flight of one runPipelined call. */
+class Pipeline<P extends OpenedPage> {
+  private readonly concurrency: number;
+  private readonly limit: LimitFunction;
+  private readonly maxOpen: number;
+  private readonly never = new AbortController().signal;
+  /** Pages listed and not yet recorded, in listing order. */
+  private readonly open: Open<P>[] = [];
+  /** The last recorded state. */
+  private state: RunState;
+  /** Where the next page opens. */
+  private ahead: RunState;
+  private listingFailed: { error: unknown } | undefined;
+  private recordFailed: { error: unknown } | undefined;
+  private wake: () => void = () => undefined;
+
+  constructor(
+    start: RunState,
+    private readonly worker: PageWorker<P>,
+    options: PipelineOptions,
+    private readonly onState: (s: RunState) => void,
+  ) {
+    this.state = start;
+    this.ahead = start;
+    this.concurrency = Math.max(1, options.concurrency);
+    this.limit = pLimit(this.concurrency);
+    this.maxOpen = Math.max(1, options.maxOpenPages ?? 3);
+  }
+
+  async run(): Promise<RunState> {
+    for (;;) {
+      await this.openMore();
+      const first = this.open[0];
+      if (first === undefined) break;
+      // Wait for the oldest page to end, or for a copy to end (a free slot may let a page open).
+      await Promise.race([first.done, new Promise<void>((resolve) => (this.wake = resolve))]);
+      await this.recordEnded();
+    }
+    const failure = this.recordFailed ?? this.listingFailed;
+    if (failure !== undefined) throw failure.error;
+    return this.state;
+  }
+
+  private stopped(): boolean {
+    return this.recordFailed !== undefined || this.worker.stopped();
+  }
+
+  /** Opens pages while the listing may run ahead (see runPipelined). */
+  private async openMore(): Promise<void> {
+    const canOpen = (): boolean =>
+      !this.stopped() && this.listingFailed === undefined && !this.ahead.listingComplete && this.open.length < this.maxOpen && this.limit.pendingCount < this.concurrency;
+    while (canOpen()) {
+      try {
+        const page = await this.worker.open(this.ahead);
+        this.open.push(this.queue(page));
+        this.ahead = page.following;
+      } catch (error) {
+        this.listingFailed = { error };
+      }
+    }
+  }
+
+  /** Queues a page's copies behind those of the pages before it. */
+  private queue(page: P): Open<P> {
+    const outcomes: CopyOutcome[] = page.copies.map(() => ({ kind: 'not-started' }));
+    const runs = page.copies.map((item, i) =>
+      this.limit(async () => {
+        if (this.stopped()) return;
+        outcomes[i] = await this.worker.copy(page, item, this.never).then(
+          (sha256): CopyOutcome => ({ kind: 'copied', sha256 }),
+          (err: unknown) => outcomeOf(err, false),
+        );
+      }).finally(() => setImmediate(() => this.wake())),
+    );
+    const entry: Open<P> = { page, outcomes, done: Promise.resolve(), ended: false };
+    entry.done = Promise.all(runs).then(() => {
+      entry.ended = true;
+    });
+    return entry;
+  }
+
+  /**
+   * Records the pages at the head whose copies all ended. After a page left unfinished (copies
+   * not started: a stop) or a failure to record, the pages behind it are not recorded: their
+   * copies end, and the next run finds them in the destination.
+   */
+  private async recordEnded(): Promise<void> {
+    while (this.open[0]?.ended === true) {
+      const { page, outcomes } = this.open.shift() as Open<P>;
+      try {
+        this.state = await this.worker.close(this.state, page, outcomes);
+        this.onState(this.state);
+      } catch (error) {
+        this.recordFailed ??= { error };
+      }
+      if (this.recordFailed !== undefined || outcomes.some((o) => o.kind === 'not-started')) {
+        await Promise.all(this.open.map((o) => o.done));
+        this.open.length = 0;
+      }
+    }
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * No page barrier on the command line (lambda/backup/pipeline.ts, issue 14): while one large
+ * copy of page N runs, the next page is listed and its copies take the free slots; the listing
+ * runs at most `maxOpenPages` pages ahead; pages are recorded in order, so the catalog and the
+ * report hold every copy. In-memory source and destination; a download that the test releases.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import type { Asset } from '../../lambda/core/asset.ts';
+import { SourceError } from '../../lambda/core/errors.ts';
+import { MemoryDestination } from '../fakes/memory-destination.ts';
+import { BackupEngine, RunFailedError } from '../../lambda/backup/engine.ts';
+import type { ListPage, OpenedAsset, Source } from '../../lambda/ports/storage.ts';
+
+const asset = (publicId: string): Asset => ({
+  assetId: publicId,
+  publicId,
+  resourceType: 'image',
+  type: 'upload',
+  format: 'jpg',
+  version: 1_700_000_000,
+  bytes: publicId.length,
+  createdAt: '2023-11-14T22:13:20Z',
+  secureUrl: `https://res.cloudinary.com/demo/image/upload/${publicId}.jpg`,
+  tags: [],
+  context: {},
+  metadata: {},
+});
+
+/** Pages of ids by cursor ('' first, then 'p1', 'p2', ...); `held` downloads wait for release(). */
+class HoldingSource implements Source {
+  apiCalls = 0;
+  readonly started: string[] = [];
+  private readonly waiting = new Map<string, () => void>();
+  private readonly seen = new Map<string, () => void>();
+  constructor(
+    private readonly pages: string[][],
+    private readonly held: ReadonlySet<string>,
+    private readonly failAt?: number,
+  ) {}
+  async listPage(_rt: string, type: string, cursor: string | undefined): Promise<ListPage> {
+    this.apiCalls += 1;
+    if (type !== 'upload') return { assets: [] };
+    const n = cursor ? Number(cursor.slice(1)) : 0;
+    if (n === this.failAt) throw new SourceError(`listing page ${n} failed`, 500);
+    const ids = this.pages[n] ?? [];
+    return { assets: ids.map(asset), ...(n + 1 < this.pages.length ? { nextCursor: `p${n + 1}` } : {}) };
+  }
+  async open(a: Asset): Promise<OpenedAsset> {
+    this.started.push(a.publicId);
+    this.seen.get(a.publicId)?.();
+    if (this.held.has(a.publicId)) await new Promise<void>((resolve) => this.waiting.set(a.publicId, resolve));
+    return { body: Readable.from([Buffer.from(a.publicId)]), length: a.bytes };
+  }
+  /** Resolves once the download of `id` has started. */
+  startedOf(id: string): Promise<void> {
+    if (this.started.includes(id)) return Promise.resolve();
+    return new Promise((resolve) => this.seen.set(id, resolve));
+  }
+  release(id: string): void {
+    this.waiting.get(id)?.();
+  }
+}
+
+const engine = (source: HoldingSource, dest: MemoryDestination, concurrency = 2) =>
+  new BackupEngine(source, dest, { prefix: '', resourceTypes: ['image'], concurrency, diff: 'list', dryRun: false, prune: false, retryDelayMs: 0, catalogPageEntries: 10_000 });
+
+/** Rejects when `p` has not settled within `ms`: the test's verdict that it never would. */
+const within = async <T>(p: Promise<T>, ms: number, what: string): Promise<T> => {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+};
+
+describe('the command line run has no page barrier', () => {
+  test("the next page's copies start while a large copy of the page before is still running", async () => {
+    const source = new HoldingSource([['big', 'a1'], ['b1', 'b2'], ['c1']], new Set(['big']));
+    const dest = new MemoryDestination();
+    const run = engine(source, dest).run();
+    // With a barrier, page 2 is listed only after `big` ends, which here is never: this waits for
+    // b1, b2 and c1 with `big` held. 5 s is the verdict, far beyond the milliseconds it takes.
+    await within(Promise.all(['b1', 'b2', 'c1'].map((id) => source.startedOf(id))), 5000, 'the next pages starting');
+    assert.equal(dest.bytes('image/upload/big.jpg'), undefined, 'big is still held');
+    source.release('big');
+    const report = await run;
+    assert.equal(report.copied, 5);
+    assert.equal(report.listingComplete, true);
+    for (const id of ['big', 'a1', 'b1', 'b2', 'c1']) assert.equal(dest.bytes(`image/upload/${id}.jpg`)?.toString(), id);
+    // Every page was recorded: a second night finds all five unchanged and copies nothing.
+    const again = await engine(new HoldingSource([['big', 'a1'], ['b1', 'b2'], ['c1']], new Set()), dest).run();
+    assert.deepEqual([again.unchanged, again.copied], [5, 0]);
+  });
+
+  test('the listing runs at most three pages ahead of a copy that does not end', async () => {
+    const pages = [['big'], ...Array.from({ length: 9 }, (_, i) => [`x${i}`])];
+    const source = new HoldingSource(pages, new Set(['big']));
+    const dest = new MemoryDestination();
+    const run = engine(source, dest).run();
+    await within(source.startedOf('x1'), 5000, 'x1 starting');
+    await new Promise((r) => setTimeout(r, 200));
+    // Pages open: big's, x0's and x1's; x2's page waits for big's page to be recorded.
+    assert.equal(source.apiCalls, 3, `listed ${source.apiCalls} pages while page 1 was unfinished`);
+    assert.ok(!source.started.includes('x2'));
+    source.release('big');
+    const report = await run;
+    assert.equal(report.copied, 10);
+  });
+
+  test('a page that fails to list: the pages before it still finish and are recorded, nothing after', async () => {
+    const source = new HoldingSource([['big', 'a1'], ['b1'], ['c1']], new Set(['big']), 2);
+    const dest = new MemoryDestination();
+    const run = engine(source, dest).run().then(
+      () => assert.fail('the run must fail'),
+      (e: unknown) => e as RunFailedError,
+    );
+    await within(source.startedOf('b1'), 5000, 'b1 starting');
+    source.release('big');
+    const err = await run;
+    assert.ok(err instanceof RunFailedError && err.cause instanceof SourceError, String(err));
+    assert.equal(err.report.listingComplete, false);
+    // big (still running when page 3 failed) finished and was counted, as were a1 and b1.
+    assert.equal(err.report.copied, 3);
+    assert.equal(dest.bytes('image/upload/big.jpg')?.toString(), 'big');
+  });
+});

@@ -45,6 +45,10 @@ export const restoreSummary = (r: RestoreReport): string => {
     `  Admin API calls ${r.cloudinaryApiCalls}`,
   ];
   if (r.notInCatalog > 0) lines.push(`  ${r.notInCatalog} not in the catalog: restored from object metadata, without tags, context or structured metadata`);
+  const m = r.moderation;
+  if (m.pending + m.approved + m.rejected > 0) {
+    lines.push(`  moderation     ${m.pending} pending, ${m.approved} approved, ${m.rejected} rejected (approved and rejected: one Admin API call each)`);
+  }
   if (r.olderVersions > 0) lines.push(`  ${r.olderVersions} restored in an older version (the newest was never backed up)`);
   for (const f of r.failures.slice(0, 20)) lines.push(`  FAILED ${id(f)}: ${f.error}`);
   if (r.failures.length > 20) lines.push(`  ... and ${r.failed - 20} more failures (see --json)`);

@@ -178,6 +178,19 @@ describe('RestoreEngine against the fake', () => {
     assert.equal(fake.stats.requests.upload, Math.ceil(size / MIN_CHUNK_SIZE), 'sent once in 5 MiB chunks, not retried');
   });
 
+  test('an object shorter than its catalog entry, with no sha256 recorded, is never uploaded: the size rule is its only guard', async () => {
+    // A catalog written before checksums has no sha256 (entry() sets none), so nothing later in
+    // the upload would notice the missing bytes: collect.ts's size rule must refuse it.
+    const e = entry('truncated.bin', 50);
+    const d = await oneAssetBackup(e, Buffer.alloc(50, 4));
+    await d.put({ key: e.key, body: Buffer.alloc(30, 4), length: 30 });
+    const report = await new RestoreEngine(lister, uploader, d, { prefix: '', overwrite: false, dryRun: false, concurrency: 1, retryDelayMs: 10 }).run();
+    assert.equal(report.failed, 1);
+    assert.equal(report.failures[0]?.error, `its object ${e.key} is 30 bytes, the catalog says 50: the backup copy is damaged (run verify --deep)`);
+    assert.equal(fake.getAsset('truncated.bin', 'raw', 'upload'), undefined, 'the 30 damaged bytes are not uploaded');
+    assert.equal(fake.stats.requests.upload, 0);
+  });
+
   test('a moderation decision that cannot be set is reported: what the asset is now and what to do', async () => {
     const d = await oneAssetBackup({ ...entry('judged.bin', 40), moderationStatus: 'approved' }, Buffer.alloc(40, 2));
     const refusing = Object.create(lister) as typeof lister;

@@ -191,6 +191,22 @@ describe('RestoreEngine against the fake', () => {
     assert.equal(fake.stats.requests.upload, 0);
   });
 
+  test('without --overwrite, an asset the existence check missed is kept: the upload says overwrite=false', async () => {
+    // The listing can miss an asset (added after the check, or listing lag): the upload itself must
+    // then keep it. Upload API reference, "overwrite" (default true): with false, an existing asset
+    // is not replaced and the answer carries "existing": true (the fake's upload.ts models that).
+    fake.addAsset({ publicId: 'kept.bin', resourceType: 'raw', bytes: 60 });
+    const before = fake.getAsset('kept.bin', 'raw', 'upload')!;
+    const was = { version: before.version, sha: fake.expectedSha256(before) };
+    const d = await oneAssetBackup(entry('kept.bin', 45), Buffer.alloc(45, 5));
+    const blind = Object.create(lister) as typeof lister;
+    blind.listPage = () => Promise.resolve({ assets: [] });
+    const report = await new RestoreEngine(blind, uploader, d, { prefix: '', overwrite: false, dryRun: false, concurrency: 1, retryDelayMs: 10 }).run();
+    assert.deepEqual({ restored: report.restored, skipped: report.skipped, failed: report.failed }, { restored: 0, skipped: 1, failed: 0 });
+    const now = fake.getAsset('kept.bin', 'raw', 'upload')!;
+    assert.deepEqual({ version: now.version, sha: fake.expectedSha256(now) }, was, 'the account\'s asset is not replaced');
+  });
+
   test('a moderation decision that cannot be set is reported: what the asset is now and what to do', async () => {
     const d = await oneAssetBackup({ ...entry('judged.bin', 40), moderationStatus: 'approved' }, Buffer.alloc(40, 2));
     const refusing = Object.create(lister) as typeof lister;

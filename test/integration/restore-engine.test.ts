@@ -191,6 +191,16 @@ describe('RestoreEngine against the fake', () => {
     assert.equal(fake.stats.requests.upload, 0);
   });
 
+  test('a stale entry (newest version never copied) restores the older object whose size differs', async () => {
+    // A stale entry records the listing's newest version while the object holds the one copied before.
+    const e: CatalogEntry = { ...entry('older.bin', 50), state: 'stale' };
+    const d = await oneAssetBackup(e, Buffer.alloc(50, 6));
+    await d.put({ key: e.key, body: Buffer.alloc(30, 6), length: 30 });
+    const report = await new RestoreEngine(lister, uploader, d, { prefix: '', overwrite: false, dryRun: false, concurrency: 1, retryDelayMs: 10 }).run();
+    assert.deepEqual({ restored: report.restored, olderVersions: report.olderVersions, failed: report.failed }, { restored: 1, olderVersions: 1, failed: 0 });
+    assert.equal(fake.getAsset('older.bin', 'raw', 'upload')?.bytes, 30);
+  });
+
   test('without --overwrite, an asset the existence check missed is kept: the upload says overwrite=false', async () => {
     // The listing can miss an asset (added after the check, or listing lag): the upload itself must
     // then keep it. Upload API reference, "overwrite" (default true): with false, an existing asset

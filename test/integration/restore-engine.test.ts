@@ -178,6 +178,45 @@ describe('RestoreEngine against the fake', () => {
     assert.equal(fake.stats.requests.upload, Math.ceil(size / MIN_CHUNK_SIZE), 'sent once in 5 MiB chunks, not retried');
   });
 
+  test('an object shorter than its catalog entry, with no sha256 recorded, is never uploaded: the size rule is its only guard', async () => {
+    // A catalog written before checksums has no sha256 (entry() sets none), so nothing later in
+    // the upload would notice the missing bytes: collect.ts's size rule must refuse it.
+    const e = entry('truncated.bin', 50);
+    const d = await oneAssetBackup(e, Buffer.alloc(50, 4));
+    await d.put({ key: e.key, body: Buffer.alloc(30, 4), length: 30 });
+    const report = await new RestoreEngine(lister, uploader, d, { prefix: '', overwrite: false, dryRun: false, concurrency: 1, retryDelayMs: 10 }).run();
+    assert.equal(report.failed, 1);
+    assert.equal(report.failures[0]?.error, `its object ${e.key} is 30 bytes, the catalog says 50: the backup copy is damaged (run verify --deep)`);
+    assert.equal(fake.getAsset('truncated.bin', 'raw', 'upload'), undefined, 'the 30 damaged bytes are not uploaded');
+    assert.equal(fake.stats.requests.upload, 0);
+  });
+
+  test('a stale entry (newest version never copied) restores the older object whose size differs', async () => {
+    // A stale entry records the listing's newest version while the object holds the one copied before.
+    const e: CatalogEntry = { ...entry('older.bin', 50), state: 'stale' };
+    const d = await oneAssetBackup(e, Buffer.alloc(50, 6));
+    await d.put({ key: e.key, body: Buffer.alloc(30, 6), length: 30 });
+    const report = await new RestoreEngine(lister, uploader, d, { prefix: '', overwrite: false, dryRun: false, concurrency: 1, retryDelayMs: 10 }).run();
+    assert.deepEqual({ restored: report.restored, olderVersions: report.olderVersions, failed: report.failed }, { restored: 1, olderVersions: 1, failed: 0 });
+    assert.equal(fake.getAsset('older.bin', 'raw', 'upload')?.bytes, 30);
+  });
+
+  test('without --overwrite, an asset the existence check missed is kept: the upload says overwrite=false', async () => {
+    // The listing can miss an asset (added after the check, or listing lag): the upload itself must
+    // then keep it. Upload API reference, "overwrite" (default true): with false, an existing asset
+    // is not replaced and the answer carries "existing": true (the fake's upload.ts models that).
+    fake.addAsset({ publicId: 'kept.bin', resourceType: 'raw', bytes: 60 });
+    const before = fake.getAsset('kept.bin', 'raw', 'upload')!;
+    const was = { version: before.version, sha: fake.expectedSha256(before) };
+    const d = await oneAssetBackup(entry('kept.bin', 45), Buffer.alloc(45, 5));
+    const blind = Object.create(lister) as typeof lister;
+    blind.listPage = () => Promise.resolve({ assets: [] });
+    const report = await new RestoreEngine(blind, uploader, d, { prefix: '', overwrite: false, dryRun: false, concurrency: 1, retryDelayMs: 10 }).run();
+    assert.deepEqual({ restored: report.restored, skipped: report.skipped, failed: report.failed }, { restored: 0, skipped: 1, failed: 0 });
+    const now = fake.getAsset('kept.bin', 'raw', 'upload')!;
+    assert.deepEqual({ version: now.version, sha: fake.expectedSha256(now) }, was, 'the account\'s asset is not replaced');
+  });
+
   test('a moderation decision that cannot be set is reported: what the asset is now and what to do', async () => {
     const d = await oneAssetBackup({ ...entry('judged.bin', 40), moderationStatus: 'approved' }, Buffer.alloc(40, 2));
     const refusing = Object.create(lister) as typeof lister;

@@ -9,7 +9,7 @@ import { mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { CopyObjectCommand, DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { keyFor } from '../../lambda/core/keys.ts';
 import { CloudinaryFake } from '../fakes/cloudinary-fake.ts';
@@ -270,6 +270,37 @@ describe('restore from s3rver into an empty account', () => {
       assert.deepEqual({ version: now.version, sha: src.expectedSha256(now) }, before, '--overwrite never replaces a good asset with damaged bytes');
     } finally {
       await fifth.stop();
+      await s3.send(new CopyObjectCommand({ Bucket: BUCKET, CopySource: `${BUCKET}/${aside}`, Key: key }));
+    }
+  });
+  test('a backup object whose size differs from the catalog is refused before any upload (exit 1); the rest is restored', async () => {
+    // collect.ts's size rule: a length the catalog did not record is damage, named as such and
+    // never sent, even where a sha256 would catch it later (and a catalog from before checksums has none).
+    const victim = src.getAsset('clips/intro', 'video', 'upload')!;
+    const key = keyFor(PREFIX, victim);
+    const aside = `${PREFIX}/aside/short`;
+    await s3.send(new CopyObjectCommand({ Bucket: BUCKET, CopySource: `${BUCKET}/${encodeURI(key)}`, Key: aside }));
+    const good = Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body!.transformToByteArray());
+    const short = good.subarray(0, good.length - 1000);
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: short }));
+    const sixth = await emptyAccount();
+    try {
+      const r = await restoreInto(sixth, ['--only', 'clips/']);
+      assert.equal(r.code, 1, r.stderr);
+      const report = parseReport(r);
+      assert.equal(report.listed, 2);
+      assert.equal(report.failed, 1);
+      assert.equal(report.restored, 1);
+      assert.equal(report.failures[0]?.publicId, 'clips/intro');
+      assert.equal(
+        report.failures[0]?.error,
+        `its object ${key} is ${short.length} bytes, the catalog says ${good.length}: the backup copy is damaged (run verify --deep)`,
+      );
+      assert.equal(sixth.getAsset('clips/intro', 'video', 'upload'), undefined, 'the damaged copy is not uploaded');
+      assert.equal(sixth.stats.requests.upload, 1, 'one upload request: the other asset; none for the damaged one');
+      assert.equal(sixth.getAsset('clips/private', 'video', 'private')?.bytes, src.getAsset('clips/private', 'video', 'private')?.bytes);
+    } finally {
+      await sixth.stop();
       await s3.send(new CopyObjectCommand({ Bucket: BUCKET, CopySource: `${BUCKET}/${aside}`, Key: key }));
     }
   });

@@ -11,7 +11,8 @@ import { ConfigError } from '../core/errors.ts';
 import { catalogRoot, normalizePrefix, reportsRoot } from '../core/keys.ts';
 import { LocalDestination } from '../adapters/local/folder.ts';
 import { FoldSafeDestination } from '../adapters/local/fold-safe-destination.ts';
-import { S3Destination, createS3Client } from '../adapters/s3/destination.ts';
+import { S3Destination } from '../adapters/s3/destination.ts';
+import { createS3Client } from '../adapters/s3/client.ts';
 import type { Destination } from '../ports/storage.ts';
 
 /** A destination and the key prefix inside it. */

@@ -3,7 +3,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { withDurableExecution } from '@aws/durable-execution-sdk-js';
 import type { DurableContext } from '@aws/durable-execution-sdk-js';
-import { createS3Client } from '../adapters/s3/destination.ts';
+import { createS3Client } from '../adapters/s3/client.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE, RUN_METRICS } from '../core/metrics.ts';
 import type { RunMetricName } from '../core/metrics.ts';
 import { NightlyRun } from './nightly-run.ts';

@@ -19,7 +19,7 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { createS3Client } from '../../lambda/adapters/s3/destination.ts';
+import { createS3Client } from '../../lambda/adapters/s3/client.ts';
 
 const MiB = 1024 * 1024;
 

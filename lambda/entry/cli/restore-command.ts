@@ -6,7 +6,7 @@ import { parseCloudinaryUrl } from '../../adapters/cloudinary/config.ts';
 import { CloudinaryUploader, DEFAULT_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../../adapters/cloudinary/uploader.ts';
 import { formatBytes, parseSize } from '../../core/sizes.ts';
 import { S3MetadataReader, bucketOf } from '../../adapters/s3/metadata.ts';
-import { createS3Client } from '../../adapters/s3/destination.ts';
+import { createS3Client } from '../../adapters/s3/client.ts';
 import { restoredModeration } from '../../restore/moderation.ts';
 import { RestoreEngine } from '../../restore/restore.ts';
 import type { RestoreObserver, RestoreReport } from '../../restore/restore.ts';

@@ -78,7 +78,7 @@ export const s3For = (endpoint: string): S3Client =>
     region: 'us-east-1',
     forcePathStyle: true,
     credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    // As createS3Client does (lambda/adapters/s3/destination.ts): S3 refuses aws-chunked chunks under 8 KiB but the last.
+    // As createS3Client does (lambda/adapters/s3/client.ts): S3 refuses aws-chunked chunks under 8 KiB but the last.
     ...(S3_CHECKSUMS === 'sdk-default' ? { requestStreamBufferSize: 64 * 1024 } : { requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }),
   });
 

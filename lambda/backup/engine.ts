@@ -9,6 +9,7 @@ import { MAX_LISTED_FAILURES } from '../core/report.ts';
 import type { ListPage, Destination } from '../ports/storage.ts';
 import { Catalog } from '../store/catalog.ts';
 import type { CatalogEntry } from '../store/catalog.ts';
+import { CatalogPages, PAGE_ENTRIES } from './catalog-pages.ts';
 import { settleDamage } from '../store/damage.ts';
 import { FailureLog } from '../store/failure-log.ts';
 import { backupMetadataFields } from '../store/metadata-fields.ts';
@@ -44,8 +45,8 @@ export class BackupEngine {
   private readonly lease: RunLease;
   private prepared: Prepared | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
-  /** Catalog entries of processed pages not yet written (see catalogPageEntries). */
-  private pending: CatalogEntry[] = [];
+  /** This run's catalog pages: entries gathered, pages closed, referenced or written (see catalog-pages.ts). */
+  private readonly pages: CatalogPages;
   /** Failures of this process, for the report when the failure log cannot be read back. */
   private readonly failures: Failure[] = [];
   private cancelled = false;
@@ -61,6 +62,7 @@ export class BackupEngine {
     private readonly observer: EngineObserver = {},
   ) {
     this.catalog = new Catalog(destination, options.prefix, options.retryDelayMs);
+    this.pages = new CatalogPages(this.catalog, options.catalogPageEntries ?? PAGE_ENTRIES);
     this.listings = listingsFor(options.resourceTypes);
     this.lease = new RunLease(destination, options);
   }
@@ -132,7 +134,8 @@ export class BackupEngine {
 
   /** Loads, once per process, the previous catalog and the inventory (less what this run saw). */
   private async prepare(state: RunState): Promise<Prepared> {
-    return (this.prepared ??= await prepareRun(this.catalog, this.destination, this.options, state));
+    if (!this.options.dryRun) await this.pages.sync(state);
+    return (this.prepared ??= await prepareRun(this.catalog, this.destination, this.options, state, { previous: await this.pages.previous(), open: this.pages.open }));
   }
 
   /** Lists the page at the state's cursor and checks its next_cursor (see cursor-guard.ts). */
@@ -205,10 +208,15 @@ export class BackupEngine {
       await new FailureLog(this.destination, this.options.prefix, state.runId).write(state.failureLogs, failures);
       next = { ...next, failureLogs: next.failureLogs + 1 };
     }
-    this.pending.push(...entries);
-    const batch = this.options.catalogPageEntries ?? 1;
-    if (this.pending.length >= batch || next.listingComplete || next.page !== undefined) next = await this.flushCatalog(next);
-    return next;
+    return this.pages.add(next, entries, next.listingComplete);
+  }
+
+  /**
+   * A durable step's end: the entries of the catalog page not yet closed are written (tentatively)
+   * so the checkpoint records only what is in S3 (see CatalogPages.persist).
+   */
+  async persist(state: RunState): Promise<RunState> {
+    return this.options.dryRun ? state : this.pages.persist(state);
   }
 
   /** One copy, abortable by Ctrl-C as well as by the step's time bound; reported to the observer. */
@@ -236,15 +244,6 @@ export class BackupEngine {
     }
   }
 
-  /** Writes the pending catalog entries as the next page of this run's slot. */
-  private async flushCatalog(state: RunState): Promise<RunState> {
-    if (this.options.dryRun || this.pending.length === 0) return state;
-    await this.catalog.writePage(state.slot, state.pageNo, this.pending);
-    const next = { ...state, pageNo: state.pageNo + 1, catalogEntries: state.catalogEntries + this.pending.length };
-    this.pending = [];
-    return next;
-  }
-
   /**
    * Stops the run: no new page or copy starts, and copies in flight are aborted (their
    * multipart uploads too), so nothing is left half-written. The run then ends as an
@@ -263,12 +262,13 @@ export class BackupEngine {
    */
   async finish(state: RunState, now = new Date()): Promise<RunReport> {
     if (!this.options.dryRun) await this.destination.settle?.();
-    const flushed = await this.flushCatalog(state);
+    const flushed = state;
     const p = await this.prepare(flushed);
     return finishRun(
       {
         destination: this.destination,
         catalog: this.catalog,
+        pages: this.pages,
         options: this.options,
         source: this.source,
         observer: this.observer,

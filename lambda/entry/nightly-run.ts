@@ -34,6 +34,8 @@ export interface HandlerDeps {
   /** Margins of a step's time bound (see TimeBound); the defaults suit Lambda's 15 minutes. */
   readonly startMarginMs?: number;
   readonly stopMarginMs?: number;
+  /** Entries per catalog page (tests make pages small). @default PAGE_ENTRIES */
+  readonly catalogPageEntries?: number;
 }
 
 /** A page step's checkpointed result: the state, and what the orchestration does next. */
@@ -137,6 +139,7 @@ export class NightlyRun {
       holder: `${describeHolder('nightly backup', this.deps.env)}${this.execution ? ` execution ${this.execution}` : ''}`,
       // A start step tried again finds the lease its own first try took: the same execution's.
       leaseReclaimable: this.execution !== undefined,
+      ...(this.deps.catalogPageEntries === undefined ? {} : { catalogPageEntries: this.deps.catalogPageEntries }),
     });
     return { engine, source: cloud.source, destination, settings };
   }

@@ -6,6 +6,7 @@ import type { Failure } from '../core/report.ts';
 import type { Destination } from '../ports/storage.ts';
 import { Catalog } from '../store/catalog.ts';
 import type { CatalogEntry } from '../store/catalog.ts';
+import { CatalogPages, PAGE_ENTRIES } from './catalog-pages.ts';
 import { settleDamage } from '../store/damage.ts';
 import { FailureLog } from '../store/failure-log.ts';
 import { CLI_LEASE_RENEW_MS } from '../store/lease.ts';
@@ -46,13 +47,13 @@ export class BackupEngine {
   private readonly lease: RunLease;
   private prepared: Prepared | undefined;
   private readonly heartbeat: LeaseHeartbeat;
-  /** Catalog entries of processed pages not yet written (see catalogPageEntries). */
-  private pending: CatalogEntry[] = [];
+  /** This run's catalog pages: entries gathered, pages closed, referenced or written (see catalog-pages.ts). */
+  private readonly pages: CatalogPages;
+  private readonly pageRunner: PageRunner;
   /** Failures of this process, for the report when the failure log cannot be read back. */
   private readonly failures: Failure[] = [];
   private cancelled = false;
   private readonly inFlight = new Set<AbortController>();
-  private readonly pages: PageRunner;
 
   constructor(
     private readonly source: CountingSource,
@@ -61,10 +62,11 @@ export class BackupEngine {
     private readonly observer: EngineObserver = {},
   ) {
     this.catalog = new Catalog(destination, options.prefix, options.retryDelayMs);
+    this.pages = new CatalogPages(this.catalog, options.catalogPageEntries ?? PAGE_ENTRIES);
     this.listings = listingsFor(options.resourceTypes);
     this.lease = new RunLease(destination, options);
     this.heartbeat = new LeaseHeartbeat(this.lease, () => this.cancel());
-    this.pages = new PageRunner({ source, destination, options, observer, listings: this.listings, lease: this.lease, prepare: (state) => this.prepare(state) });
+    this.pageRunner = new PageRunner({ source, destination, options, observer, listings: this.listings, lease: this.lease, prepare: (state) => this.prepare(state) });
   }
 
   /**
@@ -103,9 +105,19 @@ export class BackupEngine {
     };
   }
 
+  /**
+   * Makes the catalog entries held in memory those a checkpoint counts (CatalogPages.sync): a
+   * durable step or finish may run in a new process, or again after a failure. Only for those:
+   * the command line's pipeline opens pages at states that are not checkpoints, and its entries
+   * are always this process's own.
+   */
+  private async syncPages(state: RunState): Promise<void> {
+    if (!this.options.dryRun) await this.pages.sync(state);
+  }
+
   /** Loads, once per process, the previous catalog and the inventory (less what this run saw). */
   private async prepare(state: RunState): Promise<Prepared> {
-    return (this.prepared ??= await prepareRun(this.catalog, this.destination, this.options, state));
+    return (this.prepared ??= await prepareRun(this.catalog, this.destination, this.options, state, { previous: await this.pages.previous(), open: this.pages.open }));
   }
 
   /**
@@ -116,8 +128,9 @@ export class BackupEngine {
   async step(state: RunState, bound?: TimeBound): Promise<RunState> {
     if (this.cancelled) throw new CancelledError();
     if (this.listings[state.listingIndex] === undefined || state.listingComplete) return { ...state, listingComplete: true };
+    await this.syncPages(state);
     const callsBefore = this.source.apiCalls;
-    const page = await this.pages.open(state);
+    const page = await this.pageRunner.open(state);
     let outcomes: CopyOutcome[] = [];
     let bytesPerMs = state.bytesPerMs;
     if (page.copies.length > 0) {
@@ -135,7 +148,7 @@ export class BackupEngine {
 
   /** Records an opened page once its copies ended (see PageRunner.close). */
   private async closePage(state: RunState, page: OpenPage, outcomes: readonly CopyOutcome[], apiCalls: number, bytesPerMs: number | undefined): Promise<RunState> {
-    const result = await this.pages.close(state, page, outcomes, apiCalls, bytesPerMs);
+    const result = await this.pageRunner.close(state, page, outcomes, apiCalls, bytesPerMs);
     return this.record(result.state, result.entries, result.failures);
   }
 
@@ -148,7 +161,7 @@ export class BackupEngine {
     const next = await runPipelined(
       state,
       {
-        open: (at) => this.pages.open(at),
+        open: (at) => this.pageRunner.open(at),
         copy: (page, item, signal) => this.copyOne(item, signal, () => undefined, state, page.spend),
         close: (s, page, outcomes) => {
           const calls = this.source.apiCalls - mark;
@@ -173,10 +186,15 @@ export class BackupEngine {
       await new FailureLog(this.destination, this.options.prefix, state.runId).write(state.failureLogs, failures);
       next = { ...next, failureLogs: next.failureLogs + 1 };
     }
-    this.pending.push(...entries);
-    const batch = this.options.catalogPageEntries ?? 1;
-    if (this.pending.length >= batch || next.listingComplete || next.page !== undefined) next = await this.flushCatalog(next);
-    return next;
+    return this.pages.add(next, entries, next.listingComplete);
+  }
+
+  /**
+   * A durable step's end: the entries of the catalog page not yet closed are written (tentatively)
+   * so the checkpoint records only what is in S3 (see CatalogPages.persist).
+   */
+  async persist(state: RunState): Promise<RunState> {
+    return this.options.dryRun ? state : this.pages.persist(state);
   }
 
   /** One copy, abortable by Ctrl-C as well as by the step's time bound; reported to the observer. */
@@ -204,15 +222,6 @@ export class BackupEngine {
     }
   }
 
-  /** Writes the pending catalog entries as the next page of this run's slot. */
-  private async flushCatalog(state: RunState): Promise<RunState> {
-    if (this.options.dryRun || this.pending.length === 0) return state;
-    await this.catalog.writePage(state.slot, state.pageNo, this.pending);
-    const next = { ...state, pageNo: state.pageNo + 1, catalogEntries: state.catalogEntries + this.pending.length };
-    this.pending = [];
-    return next;
-  }
-
   /**
    * Stops the run: no new page or copy starts, and copies in flight are aborted (their
    * multipart uploads too), so nothing is left half-written. The run then ends as an
@@ -231,12 +240,14 @@ export class BackupEngine {
    */
   async finish(state: RunState, now = new Date()): Promise<RunReport> {
     if (!this.options.dryRun) await this.destination.settle?.();
-    const flushed = await this.flushCatalog(state);
+    await this.syncPages(state);
+    const flushed = state;
     const p = await this.prepare(flushed);
     return finishRun(
       {
         destination: this.destination,
         catalog: this.catalog,
+        pages: this.pages,
         options: this.options,
         source: this.source,
         observer: this.observer,

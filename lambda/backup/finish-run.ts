@@ -4,6 +4,7 @@ import type { Failure, RunCounters } from '../core/report.ts';
 import { MAX_LISTED_FAILURES } from '../core/report.ts';
 import type { Destination } from '../ports/storage.ts';
 import type { Catalog } from '../store/catalog.ts';
+import type { CatalogPages } from './catalog-pages.ts';
 import { FailureLog } from '../store/failure-log.ts';
 import { DEFAULT_MAX_PRUNE } from '../core/prune-limit.ts';
 import { carryForward, prunePlan } from './finish.ts';
@@ -24,6 +25,7 @@ export interface ReportBase {
 /** What finishing a run needs from the engine. */
 export interface FinishContext extends ReportBase {
   readonly catalog: Catalog;
+  readonly pages: CatalogPages;
   readonly observer: EngineObserver;
   /** Failures this process saw (the failure log has every step's). */
   readonly processFailures: readonly Failure[];
@@ -35,6 +37,13 @@ export interface FinishContext extends ReportBase {
   readonly previous: PreviousView;
   release(): Promise<void>;
 }
+
+/** The resource types of the previous catalog's entries, deleted ones included. */
+const typesOf = (previous: FinishContext['previous']): Set<string> => {
+  const types = new Set<string>();
+  for (const e of previous.values()) types.add(e.resourceType);
+  return types;
+};
 
 const previousCatalog = (previous: FinishContext['previous']): PreviousCatalog => {
   const currentByType = new Map<string, number>();
@@ -132,12 +141,16 @@ export const finishRun = async (ctx: FinishContext, state: RunState, now: Date):
     if (!options.dryRun) {
       const gone = new Set(missing);
       const listed = new Set(options.resourceTypes);
-      const carried = await carryForward(ctx.catalog, state.slot, state.pageNo, (e) => {
+      const ptr = await ctx.pages.previous();
+      // Whether any previous entry is carried: a deleted asset's backup kept, or a type not listed.
+      const kept = missing.some((k) => !pruned.has(k)) || [...typesOf(ctx.previous)].some((t) => !listed.has(t));
+      await ctx.pages.sync(state);
+      const closed = await carryForward(ctx.pages, state, () => (ptr ? ctx.catalog.entriesOf(ptr) : ctx.catalog.entries()), kept, (e) => {
         if (!listed.has(e.resourceType)) return e;
         if (gone.has(e.key) && !pruned.has(e.key)) return { ...e, state: 'deleted' };
         return undefined;
       });
-      await ctx.catalog.commit({ format: 1, slot: state.slot, runId: state.runId, completedAt: now.toISOString(), pages: carried.pages, entries: state.catalogEntries + carried.entries });
+      await ctx.catalog.commit(ctx.pages.pointerOf(closed, now.toISOString()));
       await ctx.settleDamage?.();
     }
   }

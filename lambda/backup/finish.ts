@@ -1,6 +1,7 @@
 import type { PruneLimit } from '../core/prune-limit.ts';
-import type { Catalog, CatalogEntry } from '../store/catalog.ts';
-import type { Destination } from '../ports/storage.ts';
+import type { CatalogEntry } from '../store/catalog.ts';
+import type { CatalogPages } from './catalog-pages.ts';
+import type { RunState } from './run-state.ts';
 
 
 /** What the previous catalog holds, as finish needs it. */
@@ -50,33 +51,26 @@ export const prunePlan = (
 };
 
 /**
- * Writes the entries a run carries forward from the previous catalog into its own slot, from
- * page `firstPage` on: entries of resource types this run did not list (a subset run keeps the
- * others whole, with their checksums), and backups of deleted assets that stay (as `deleted`).
- * Resolves with the pages and entries written.
+ * Adds to the run's catalog the entries it carries forward from the previous catalog: entries of
+ * resource types this run did not list (a subset run keeps the others whole, with their
+ * checksums), and backups of deleted assets that stay (as `deleted`); then closes its last page.
+ * `previous` is read only when `anyKept` says some entry may be kept: a night on which every
+ * type was listed and nothing is missing reads the previous catalog no second time.
+ * Resolves with the state recording the pages.
  */
 export const carryForward = async (
-  catalog: Catalog,
-  slot: 'a' | 'b',
-  firstPage: number,
+  pages: CatalogPages,
+  state: RunState,
+  previous: () => AsyncIterable<CatalogEntry>,
+  anyKept: boolean,
   keep: (e: CatalogEntry) => CatalogEntry | undefined,
-): Promise<{ pages: number; entries: number }> => {
-  let pages = firstPage;
-  let entries = 0;
-  let buffer: CatalogEntry[] = [];
-  for await (const e of catalog.entries()) {
-    const kept = keep(e);
-    if (!kept) continue;
-    buffer.push(kept);
-    if (buffer.length === 5000) {
-      await catalog.writePage(slot, pages++, buffer);
-      entries += buffer.length;
-      buffer = [];
+): Promise<RunState> => {
+  let next = state;
+  if (anyKept) {
+    for await (const e of previous()) {
+      const kept = keep(e);
+      if (kept) next = await pages.add(next, [kept]);
     }
   }
-  if (buffer.length > 0) {
-    await catalog.writePage(slot, pages++, buffer);
-    entries += buffer.length;
-  }
-  return { pages, entries };
+  return pages.add(next, [], true);
 };

@@ -1,7 +1,7 @@
 import type { StoredObject } from '../core/asset.ts';
 import { typeRoot } from '../core/keys.ts';
 import type { Destination } from '../ports/storage.ts';
-import type { Catalog } from '../store/catalog.ts';
+import type { Catalog, CatalogEntry, CatalogPointer } from '../store/catalog.ts';
 import { damagedKeys } from '../store/damage.ts';
 import type { EngineOptions } from './options.ts';
 import { KeyIndex } from './key-index.ts';
@@ -32,18 +32,26 @@ export const markSeen = (p: Prepared, key: string): void => {
  * Loads the previous catalog (version, state and sha256 per key) and, in list mode, the inventory
  * of the type folders this run lists; a resumed run marks what its earlier pages recorded as seen.
  */
-export const prepareRun = async (catalog: Catalog, destination: Destination, options: EngineOptions, state: RunState): Promise<Prepared> => {
+export const prepareRun = async (
+  catalog: Catalog,
+  destination: Destination,
+  options: EngineOptions,
+  state: RunState,
+  run: { readonly previous: CatalogPointer | undefined; readonly open: readonly CatalogEntry[] },
+): Promise<Prepared> => {
   // One table for both: a million assets must fit a Lambda (see KeyIndex).
   const index = new KeyIndex();
   // What `verify --deep` found damaged is not current, whatever the catalog says: copied again.
   const damaged = await damagedKeys(destination, options.prefix);
-  for await (const e of catalog.entries()) {
+  for await (const e of run.previous ? catalog.entriesOf(run.previous) : []) {
     index.setPrevious(e.key, { version: e.version, current: e.state === 'current' && !damaged.has(e.key), resourceType: e.resourceType, ...(e.sha256 ? { sha256: e.sha256 } : {}) });
   }
   const list = options.diff === 'list';
   if (list) for (const rt of options.resourceTypes) for await (const o of destination.list(typeRoot(options.prefix, rt, ''))) index.setStored(o);
   const prepared: Prepared = { previous: index.previous, inventory: list ? index.inventory : undefined, seen: new Set(), trackSeen: !list || destination.fileIdentity !== undefined };
-  for await (const e of catalog.readSlot(state.slot, state.pageNo)) markSeen(prepared, e.key);
+  // What earlier steps of this run recorded: its closed pages and the page still open.
+  for await (const e of catalog.readPages(state.pageSlots ?? state.slot.repeat(state.pageNo))) markSeen(prepared, e.key);
+  for (const e of run.open) markSeen(prepared, e.key);
   return prepared;
 };
 

@@ -9,11 +9,22 @@ import type { LeaseToken } from '../store/lease.ts';
  * A RunState is what a durable checkpoint holds between steps, and nothing else: where the
  * listing is (listing index + cursor), which assets of the page at that cursor are already
  * settled (a bounded set of short hashes, at most one page of 500), the byte budget spent, the
- * counters, the lease token, and how many catalog pages and failure-log files this run wrote.
+ * counters, the lease token, and how many failure-log files this run wrote.
+ *
+ * The catalog (issue 14; see backup/catalog-pages.ts): for each catalog page this run closed
+ * (~10,000 entries each), the slot that holds it and a 16-character hash of its bytes — a page
+ * unchanged since the previous catalog is not written again but referenced where it is, so the
+ * slot letter is all that records it; and `openEntries`, the number of entries of the page not
+ * yet closed that a durable step wrote to the page's tentative file before its checkpoint. Every
+ * entry a checkpoint counts is in S3 (in a page this run wrote, in a referenced page of the
+ * previous catalog, which no run writes before this one commits, or in the tentative file); the
+ * entries a step gathered after its last checkpoint are gathered again by the step that repeats
+ * its work. The catalog part grows by ~20 bytes per 10,000 assets (2 KB at 1,000,000).
+ *
  * It never holds work in flight (a copy not finished when a step ends is not in it: the next step
  * copies it again, from the start), never a page's asset list, and never the failures themselves
  * (they go to the failure log in the destination). So its size is bounded — about 10 KB with a
- * full done-set — whatever the account size or the number of failures.
+ * full done-set, plus the catalog pages' ~20 bytes each — whatever the number of failures.
  *
  * Every step is a function of (state, page) to a new state; the input is never changed, so a
  * step that the durable runtime runs again starts from the same checkpoint and reaches the same
@@ -51,8 +62,14 @@ export interface RunState {
   /** Cursor of the page being worked on; absent for a listing's first page. */
   readonly cursor?: string;
   readonly page?: PageProgress;
-  /** Catalog pages of this run's slot written so far (what a resumed run reads back). */
+  /** Catalog pages this run closed so far (what a resumed run reads back). */
   readonly pageNo: number;
+  /** The slot holding each closed page, one character per page; absent: every page in `slot`. */
+  readonly pageSlots?: string;
+  /** pageHash of each closed page (the next run compares its pages with them). */
+  readonly pageHashes?: readonly string[];
+  /** Entries of the open page (number `pageNo`) in its tentative file: in S3, not yet closed. */
+  readonly openEntries?: number;
   /** Failure-log files this run wrote (see store/failure-log.ts). */
   readonly failureLogs: number;
   readonly listingComplete: boolean;
@@ -77,7 +94,7 @@ export interface RunState {
   readonly steps: number;
   /** Assets listed per resource type (prune refuses after an empty listing of a type). */
   readonly listedByType: Readonly<Record<string, number>>;
-  /** Catalog entries written into this run's slot so far. */
+  /** Catalog entries in the pages this run closed so far. */
   readonly catalogEntries: number;
   /** Structured-metadata field definitions saved at start (`_catalog/metadata-fields.json`). */
   readonly metadataFields?: number;

@@ -34,6 +34,8 @@ export interface HandlerDeps {
   /** Margins of a step's time bound (see TimeBound); the defaults suit Lambda's 15 minutes. */
   readonly startMarginMs?: number;
   readonly stopMarginMs?: number;
+  /** Entries per catalog page (tests make pages small). @default PAGE_ENTRIES */
+  readonly catalogPageEntries?: number;
 }
 
 /** A page step's checkpointed result: the state, and what the orchestration does next. */
@@ -137,6 +139,7 @@ export class NightlyRun {
       holder: `${describeHolder('nightly backup', this.deps.env)}${this.execution ? ` execution ${this.execution}` : ''}`,
       // A start step tried again finds the lease its own first try took: the same execution's.
       leaseReclaimable: this.execution !== undefined,
+      ...(this.deps.catalogPageEntries === undefined ? {} : { catalogPageEntries: this.deps.catalogPageEntries }),
     });
     return { engine, source: cloud.source, destination, settings };
   }
@@ -183,19 +186,38 @@ export class NightlyRun {
     }
   }
 
-  /** A `page-n` step: the page (or what fits of it), and whether to wait or end the invocation. */
+  /**
+   * A `page-n` step: listing pages (or what fits of one), until a catalog page closes (~20
+   * listing pages: one catalog write, or none when the page is unchanged), the listing ends, a
+   * page is left unfinished, or the invocation's time runs low; then whether to wait or end the
+   * invocation. One step per listing page cost one catalog write and one checkpoint per 500
+   * assets (issue 14). The step's last act is to write the entries of the catalog page still open,
+   * so its checkpoint counts only entries in S3 (CatalogPages.persist).
+   */
   async page(current: RunState): Promise<PageOutcome> {
+    const { engine } = await this.ready();
+    let state = current;
     try {
-      const fresh = this.pagesRun++ === 0;
-      const next = await (await this.ready()).engine.step(current, { ...this.bound, fresh });
-      await this.progress(next);
-      const low = this.bound.timeLeft() < (this.deps.startMarginMs ?? 120_000);
-      return { state: next, yieldNow: next.page !== undefined || (!next.listingComplete && low) };
+      for (;;) {
+        const fresh = this.pagesRun++ === 0;
+        state = await engine.step(state, { ...this.bound, fresh });
+        await this.progress(state);
+        const low = this.bound.timeLeft() < (this.deps.startMarginMs ?? 120_000);
+        if (state.listingComplete || state.page !== undefined || low || state.pageNo > current.pageNo) {
+          return { state: await engine.persist(state), yieldNow: state.page !== undefined || (!state.listingComplete && low) };
+        }
+      }
     } catch (err) {
-      if (!(err instanceof WaitRequested)) throw err;
+      // The listing pages before the one that failed or must wait are done: recorded, they are
+      // not listed (nor copied) again; the next step meets the error or the wait on its own page.
+      const done = state === current ? current : await engine.persist(state);
+      if (!(err instanceof WaitRequested)) {
+        if (done === current) throw err;
+        return { state: done };
+      }
       this.deps.onWait?.(err.until);
-      await this.progress(current, { waitingUntil: err.until });
-      return { state: current, waitSeconds: Math.max(1, Math.ceil((err.until.getTime() - Date.now()) / 1000)) };
+      await this.progress(done, { waitingUntil: err.until });
+      return { state: done, waitSeconds: Math.max(1, Math.ceil((err.until.getTime() - Date.now()) / 1000)) };
     }
   }
 

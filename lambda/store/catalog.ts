@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Asset } from '../core/asset.ts';
@@ -25,22 +26,49 @@ export interface CatalogEntry extends Omit<Asset, 'secureUrl'> {
   readonly state: EntryState;
 }
 
-/** The pointer to the catalog of the last completed run. */
+/** A catalog slot: one of the two folders of page files. */
+export type Slot = 'a' | 'b';
+
+/**
+ * The pointer to the catalog of the last completed run. Format 1: every page in `slot`.
+ * Format 2 (issue 14): page n is in slot `layout[n]`, so a run references the pages it found
+ * unchanged where they are instead of writing them again; `hashes[n]` identifies page n's bytes.
+ */
 export interface CatalogPointer {
-  readonly format: 1;
-  readonly slot: 'a' | 'b';
+  readonly format: 1 | 2;
+  readonly slot: Slot;
   readonly runId: string;
   readonly completedAt: string;
   readonly pages: number;
   readonly entries: number;
+  /** One character per page: the slot that holds it (format 2). */
+  readonly layout?: string;
+  /** One pageHash per page (format 2). */
+  readonly hashes?: readonly string[];
 }
+
+/** The slot holding page `n` of a committed catalog. */
+export const slotOfPage = (ptr: CatalogPointer, n: number): Slot => (ptr.layout?.[n] as Slot | undefined) ?? ptr.slot;
+
+/** The bytes of a page file: one JSON line per entry. */
+export const pageBody = (entries: readonly CatalogEntry[]): Buffer =>
+  Buffer.from(entries.map((e) => JSON.stringify(e)).join('\n') + (entries.length ? '\n' : ''), 'utf8');
+
+/**
+ * What identifies a page's bytes: 96 bits of their sha256 (16 base64url characters). Two
+ * different pages of one catalog collide with a chance below 1e-25: an equal hash means an
+ * equal page.
+ */
+export const pageHash = (body: Buffer): string => createHash('sha256').update(body).digest('base64url').slice(0, 16);
 
 /**
  * The catalog lives under `<prefix>/_catalog/`: two slots of page files (`a/`, `b/`, one
- * JSON-lines file per listing page) and `current.json`, which names the slot of the last
- * completed run. A run writes the other slot and flips the pointer only when its listing
- * finished, so a crashed run never damages the catalog restore depends on. Page files are
- * overwritten in place (never deleted), so writing the catalog needs no delete permission.
+ * JSON-lines file of about 10,000 entries per page) and `current.json`, which names the slot of
+ * each page of the last completed run. A run references the pages it finds unchanged where they
+ * are, writes every other page n into the slot that does *not* hold the current catalog's page n,
+ * and replaces the pointer only when its listing finished: a crashed run never touches a file the
+ * current catalog names. Page files are overwritten in place (never deleted), so writing the
+ * catalog needs no delete permission.
  */
 export class Catalog {
   readonly root: string;
@@ -58,7 +86,7 @@ export class Catalog {
     return `${this.root}/current.json`;
   }
 
-  pageKey(slot: 'a' | 'b', page: number): string {
+  pageKey(slot: Slot, page: number): string {
     return `${this.root}/${slot}/${String(page).padStart(6, '0')}.jsonl`;
   }
 
@@ -72,8 +100,8 @@ export class Catalog {
    * the copies it records are done, and repeating them for a catalog write would waste the
    * budget and write their entries twice.
    */
-  async writePage(slot: 'a' | 'b', page: number, entries: readonly CatalogEntry[]): Promise<void> {
-    const body = Buffer.from(entries.map((e) => JSON.stringify(e)).join('\n') + (entries.length ? '\n' : ''), 'utf8');
+  async writePage(slot: Slot, page: number, entries: readonly CatalogEntry[] | Buffer): Promise<void> {
+    const body = Buffer.isBuffer(entries) ? entries : pageBody(entries);
     for (let attempt = 1; ; attempt += 1) {
       try {
         await this.destination.put({ key: this.pageKey(slot, page), body, length: body.length, contentType: 'application/x-ndjson' });
@@ -91,20 +119,40 @@ export class Catalog {
     await this.destination.put({ key: this.pointerKey, body, length: body.length, contentType: 'application/json' });
   }
 
-  /** Streams the entries of pages [0, pages) of a slot. */
-  async *readSlot(slot: 'a' | 'b', pages: number): AsyncIterable<CatalogEntry> {
-    for (let p = 0; p < pages; p += 1) {
-      const body = await this.destination.get(this.pageKey(slot, p));
-      for await (const line of createInterface({ input: body, crlfDelay: Infinity })) {
-        if (line.trim() !== '') yield JSON.parse(line) as CatalogEntry;
+  /** Streams the entries of one page file, the first `limit` of them when given. */
+  async *readPage(slot: Slot, page: number, limit = Infinity): AsyncIterable<CatalogEntry> {
+    if (limit <= 0) return;
+    const body = await this.destination.get(this.pageKey(slot, page));
+    let n = 0;
+    for await (const line of createInterface({ input: body, crlfDelay: Infinity })) {
+      if (line.trim() === '') continue;
+      yield JSON.parse(line) as CatalogEntry;
+      if ((n += 1) >= limit) {
+        body.destroy();
+        return;
       }
     }
+  }
+
+  /** Streams the entries of pages [0, layout.length), page n from slot layout[n]. */
+  async *readPages(layout: string): AsyncIterable<CatalogEntry> {
+    for (let p = 0; p < layout.length; p += 1) yield* this.readPage(layout[p] as Slot, p);
+  }
+
+  /** Streams the entries of pages [0, pages) of a slot. */
+  readSlot(slot: Slot, pages: number): AsyncIterable<CatalogEntry> {
+    return this.readPages(slot.repeat(pages));
+  }
+
+  /** Streams every entry of a committed catalog. */
+  entriesOf(ptr: CatalogPointer): AsyncIterable<CatalogEntry> {
+    return this.readPages(ptr.layout ?? ptr.slot.repeat(ptr.pages));
   }
 
   /** Streams every entry of the current catalog (none when there is no completed run). */
   async *entries(): AsyncIterable<CatalogEntry> {
     const ptr = await this.pointer();
-    if (ptr) yield* this.readSlot(ptr.slot, ptr.pages);
+    if (ptr) yield* this.entriesOf(ptr);
   }
 }
 

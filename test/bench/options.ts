@@ -31,6 +31,8 @@ export interface BenchOptions {
   readonly baselineDir?: string;
   /** Folder for `node --cpu-prof` profiles of our CLI in benchmark 1 (`--cpu-prof=DIR`). */
   readonly cpuProfDir?: string;
+  /** Benchmark 4 also runs the durable handler under LocalDurableTestRunner (`--durable`). */
+  readonly durable: boolean;
 }
 
 export const USAGE = `npm run bench -- [--only=1,2,3,4] [--quick] [--out=PATH] [--node=PATH[,PATH]]
@@ -48,6 +50,7 @@ export const USAGE = `npm run bench -- [--only=1,2,3,4] [--quick] [--out=PATH] [
 --checksums=sdk-default   our S3 client computes the SDK's default CRC checksums (default WHEN_REQUIRED)
 --scale=N,N,...      account sizes of benchmark 4 (default 1000,10000,100000)
 --baseline=DIR       also run DIR/bin/cloudinary-backup.js (e.g. an older commit's files) in benchmark 1
+--durable            benchmark 4 also measures the durable handler (LocalDurableTestRunner, own process)
 --cpu-prof=DIR       write a V8 CPU profile of each of our runs in benchmark 1 to DIR
 --node=...   Node.js binaries to run the CLI with in benchmark 3, besides this one; by default
              every test/bench/.nodes/*/node_modules/node/bin/node (see test/bench/README.md)`;
@@ -68,6 +71,7 @@ const installedNodes = (): string[] => {
 export const parseOptions = (argv: readonly string[]): BenchOptions => {
   let only: BenchId[] = [...BENCH_IDS];
   let quick = false;
+  let durable = false;
   let out: string | undefined;
   let nodes: string[] | undefined;
   let runs = 3;
@@ -86,6 +90,7 @@ export const parseOptions = (argv: readonly string[]): BenchOptions => {
   for (const arg of argv) {
     const [flag, value] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
     if (flag === '--quick') quick = true;
+    else if (flag === '--durable') durable = true;
     else if (flag === '--only' && value) {
       const ids = value.split(',').map((s) => Number(s.trim()));
       const bad = ids.filter((n) => !(BENCH_IDS as readonly number[]).includes(n));
@@ -110,6 +115,7 @@ export const parseOptions = (argv: readonly string[]): BenchOptions => {
     out: out ?? path.join(ROOT, 'test', 'bench', 'results', quick ? 'quick.json' : 'latest.json'),
     extraNodes: nodes ?? installedNodes(),
     runs,
+    durable,
     inflight,
     checksums,
     ...(assets ? { assets } : {}),

@@ -229,6 +229,8 @@ export interface NoChangeResult extends BackupRun {
   /** Admin API calls the fake received during the run. */
   readonly adminCalls: number;
   readonly listingCalls: number;
+  /** Durable handler runs: invocations, steps and the largest step result. */
+  readonly durable?: { readonly invocations: number; readonly steps: number; readonly largestCheckpointBytes: number };
 }
 
 /** Runs a no-change backup of a seeded world and collects what it cost. */
@@ -242,4 +244,28 @@ export const noChangeRun = async (world: SeededWorld, diff: 'list' | 'head', bin
     throw new Error(`no-change run (${diff}) of ${world.n}: copied ${run.report.copied}, unchanged ${run.report.unchanged}, failed ${run.report.failed}`);
   }
   return { ...run, s3Requests, adminCalls: world.fake.stats.adminCalls, listingCalls: world.fake.stats.listingCalls };
+};
+
+/** The durable handler's child process (see durable-child.ts). */
+const DURABLE_CHILD = new URL('./durable-child.ts', import.meta.url).pathname;
+
+/**
+ * A no-change night of a seeded world through the durable handler (LocalDurableTestRunner in its
+ * own process): the same figures as noChangeRun, the report being the execution's result.
+ */
+export const noChangeDurableRun = async (world: SeededWorld): Promise<NoChangeResult> => {
+  world.fake.resetStats();
+  world.fake.resetRateLimit();
+  await world.s3.requestCounts({ reset: true });
+  const env = { ...world.env, BENCH_BUCKET: BUCKET, BENCH_PREFIX: 'cld', POWERTOOLS_LOG_LEVEL: 'WARN', POWERTOOLS_METRICS_DISABLED: 'true' };
+  const run = await withCpu(world.s3, () => runMeasured(process.execPath, ['--import', 'tsx', DURABLE_CHILD], { env, timeoutMs: 3_600_000 }));
+  const s3Requests = await world.s3.requestCounts();
+  const line = run.stdout.split('\n').find((l) => l.startsWith('DURABLE-RESULT ')) ?? '';
+  const out = line ? (JSON.parse(line.slice('DURABLE-RESULT '.length)) as { status: string; error: string | null; result: BackupRun['report']; invocations: number; steps: number; largestCheckpointBytes: number }) : undefined;
+  if (run.code !== 0 || !out || out.status !== 'SUCCEEDED') throw new Error(`durable no-change run of ${world.n} failed (exit ${run.code}): ${out?.error ?? ''}\n${run.stdout.slice(-2000)}\n${run.stderr.slice(-4000)}`);
+  const report = out.result;
+  if (report.copied !== 0 || report.unchanged !== world.n || report.failed !== 0) {
+    throw new Error(`durable no-change run of ${world.n}: copied ${report.copied}, unchanged ${report.unchanged}, failed ${report.failed}`);
+  }
+  return { ...run, report, s3Requests, adminCalls: world.fake.stats.adminCalls, listingCalls: world.fake.stats.listingCalls, durable: { invocations: out.invocations, steps: out.steps, largestCheckpointBytes: out.largestCheckpointBytes } };
 };

@@ -52,7 +52,7 @@ describe('durable handler against the Cloudinary fake and s3rver', () => {
     ...extra,
   });
 
-  const newFake = async (name: string, opts: { rateLimit?: number } = {}): Promise<CloudinaryFake> => {
+  const newFake = async (name: string, opts: { rateLimit?: number; pageSize?: number } = {}): Promise<CloudinaryFake> => {
     const fake = new CloudinaryFake({ cloudName: name, apiKey: 'k1', apiSecret: `s3cr3t-${name}`, now: () => Date.now() + shift, signatureMaxAgeSeconds: Infinity, ...opts });
     await fake.start();
     return fake;
@@ -203,6 +203,65 @@ describe('durable handler against the Cloudinary fake and s3rver', () => {
     assert.ok(logged.includes(long(1999)));
     await fake.stop();
   });
+  /** The committed catalog as the pointer names it: page n from slot layout[n] (format 2). */
+  const committed = async (prefix: string) => {
+    const ptr = JSON.parse(await text(s3, `${prefix}/_catalog/current.json`)) as { pages: number; slot: string; layout: string; hashes: string[] };
+    const entries = new Map<string, { version: number; sha256?: string }>();
+    for (let p = 0; p < ptr.pages; p += 1) {
+      for (const line of (await text(s3, `${prefix}/_catalog/${ptr.layout[p]}/${String(p).padStart(6, '0')}.jsonl`)).split('\n')) {
+        if (!line) continue;
+        const e = JSON.parse(line) as { key: string; version: number; sha256?: string };
+        assert.ok(!entries.has(e.key), `${e.key} twice in the catalog`);
+        entries.set(e.key, e);
+      }
+    }
+    return { ptr, entries };
+  };
+
+  test('nights across many invocations: an unchanged catalog page is referenced, never lost; a changed one is written beside it', async (t) => {
+    // 40 assets per listing page, 100 entries per catalog page: a page closes every third listing
+    // page. 300 s per Admin API call: an invocation lists ~3 pages, so steps end with a catalog
+    // page open and the next invocation (a new process) reads its tentative file back.
+    const fake = await newFake('pages', { pageSize: 40 });
+    t.after(() => fake.stop());
+    populate(fake, { images: 150, videos: 30, raw: 20 });
+    const backedUp = fake.listAssets().filter((a) => ['upload', 'private', 'authenticated'].includes(a.type));
+    const d = deps(fake, 'pages', { catalogPageEntries: 100 });
+    const check = async (night: string) => {
+      const c = await committed('pages');
+      for (const a of backedUp) {
+        const now = fake.getAsset(a.publicId, a.resourceType, a.type);
+        assert.equal(c.entries.get(keyFor('pages', a))?.version, now?.version, `${night}: entry of ${a.publicId}`);
+      }
+      assert.equal(c.entries.size, backedUp.length, `${night}: no entry lost, none added`);
+      return c;
+    };
+    await execute(fake, d, workClock(fake, 0.001));
+    const night1 = await check('night 1');
+    assert.ok(night1.ptr.pages >= 2, `${night1.ptr.pages} catalog pages`);
+
+    const clock2 = workClock(fake, 0.001, 300_000);
+    const night2 = await execute(fake, d, clock2);
+    assert.ok(clock2.invocations >= 3, `night 2 ran in ${clock2.invocations} invocations`);
+    assert.equal(night2.result.unchanged, backedUp.length);
+    const after2 = await check('night 2');
+    assert.equal(after2.ptr.layout, night1.ptr.layout, 'every page referenced where night 1 wrote it');
+    assert.deepEqual(after2.ptr.hashes, night1.ptr.hashes);
+    t.diagnostic(`night 2: ${clock2.invocations} invocations, layout ${after2.ptr.layout}`);
+
+    // Night 3: one asset changes; only its page is written, into the slot the current catalog does not use for it.
+    const changed = backedUp[backedUp.length - 1];
+    assert.ok(changed);
+    fake.replaceAsset(changed.publicId, changed.resourceType, changed.type, { bytes: changed.bytes + 7 });
+    const night3 = await execute(fake, d, workClock(fake, 0.001, 300_000));
+    assert.equal(night3.result.copied, 1);
+    const after3 = await check('night 3');
+    const differs = [...after3.ptr.layout].flatMap((slot, n) => (slot !== after2.ptr.layout[n] ? [n] : []));
+    const rehashed = after3.ptr.hashes.flatMap((h, n) => (h !== after2.ptr.hashes[n] ? [n] : []));
+    assert.deepEqual(differs, rehashed, 'exactly the changed pages moved slot');
+    assert.equal(differs.length, 1, `one page written (layout ${after2.ptr.layout} -> ${after3.ptr.layout})`);
+  });
+
   // Last: the time-skipped hour of this test leaves the process clock ahead (s3rver then
   // refuses signatures as RequestTimeTooSkewed).
   test('a run that reaches the Admin API reserve waits (time-skipped) and finishes with every asset copied', async () => {

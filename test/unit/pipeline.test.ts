@@ -10,6 +10,7 @@ import { Readable } from 'node:stream';
 import type { Asset } from '../../lambda/core/asset.ts';
 import { SourceError } from '../../lambda/core/errors.ts';
 import { MemoryDestination } from '../fakes/memory-destination.ts';
+import { Catalog } from '../../lambda/store/catalog.ts';
 import { BackupEngine, RunFailedError } from '../../lambda/backup/engine.ts';
 import type { ListPage, OpenedAsset, Source } from '../../lambda/ports/storage.ts';
 
@@ -90,7 +91,12 @@ describe('the command line run has no page barrier', () => {
     assert.equal(report.copied, 5);
     assert.equal(report.listingComplete, true);
     for (const id of ['big', 'a1', 'b1', 'b2', 'c1']) assert.equal(dest.bytes(`image/upload/${id}.jpg`)?.toString(), id);
-    // Every page was recorded: a second night finds all five unchanged and copies nothing.
+    // Every page was recorded: the committed catalog holds each asset once, current, with its
+    // sha256 (pages are recorded in order while later ones are already open)...
+    const catalog: string[] = [];
+    for await (const e of new Catalog(dest, '', 0).entries()) catalog.push(`${e.publicId}:${e.state}:${e.sha256 ? 'sha' : '-'}`);
+    assert.deepEqual(catalog.sort(), ['a1', 'b1', 'b2', 'big', 'c1'].map((id) => `${id}:current:sha`));
+    // ...and a second night finds all five unchanged and copies nothing.
     const again = await engine(new HoldingSource([['big', 'a1'], ['b1', 'b2'], ['c1']], new Set()), dest).run();
     assert.deepEqual([again.unchanged, again.copied], [5, 0]);
   });

@@ -229,4 +229,33 @@ describe('RestoreEngine against the fake', () => {
     );
     assert.equal(fake.getAsset('judged.bin', 'raw', 'upload')?.moderationStatus, 'pending', 'the upload put it in the manual queue');
   });
+
+  test('an object the catalog does not name, whose key cannot tell its public_id, is reported and never uploaded', async () => {
+    // A key under _hashed/ holds a hash of a long public_id (core/keys.ts); a folder keeps no object
+    // metadata, so only the catalog could name it. Uploaded anyway, it would land under a name
+    // Cloudinary makes up (Upload API reference: public_id "if not specified, a random string").
+    const d = await oneAssetBackup(entry('named.bin', 20), Buffer.alloc(20, 1));
+    const orphan = 'raw/upload/_hashed/0123456789abcdef0123456789abcdef.bin';
+    await d.put({ key: orphan, body: Buffer.alloc(25, 3), length: 25 });
+    const report = await new RestoreEngine(lister, uploader, d, { prefix: '', overwrite: false, dryRun: false, concurrency: 1, retryDelayMs: 10 }).run();
+    assert.deepEqual({ restored: report.restored, failed: report.failed }, { restored: 1, failed: 1 });
+    assert.equal(report.failures[0]?.publicId, orphan);
+    assert.match(report.failures[0]?.error ?? '', /^not in the catalog and its key is a hash of the public_id/);
+    assert.deepEqual(fake.listAssets().map((a) => a.publicId), ['named.bin'], 'nothing uploaded under another name');
+    assert.equal(fake.stats.requests.upload, 1);
+  });
+
+  test('an older object of an asset the catalog names under another key is not restored: the catalog\'s copy is', async () => {
+    // The asset's format changed (pic.png became pic.jpg): the backup keeps the old object, whose key
+    // tells the same identity (public_id, resource type, type). Only the catalog's copy goes up.
+    const e: CatalogEntry = { ...entry('pic', 40, 'image'), key: 'image/upload/pic.jpg', format: 'jpg' };
+    const d = await oneAssetBackup(e, Buffer.alloc(40, 7));
+    await d.put({ key: 'image/upload/pic.png', body: Buffer.alloc(35, 8), length: 35 });
+    const report = await new RestoreEngine(lister, uploader, d, { prefix: '', overwrite: true, dryRun: false, concurrency: 2, retryDelayMs: 10 }).run();
+    assert.deepEqual({ restored: report.restored, skipped: report.skipped, failed: report.failed }, { restored: 1, skipped: 0, failed: 0 });
+    assert.equal(fake.stats.requests.upload, 1, 'one upload: the old object is not sent');
+    const pic = fake.getAsset('pic', 'image', 'upload');
+    assert.ok(pic);
+    assert.deepEqual(fake.contentOf(pic), Buffer.alloc(40, 7));
+  });
 });

@@ -258,4 +258,22 @@ describe('RestoreEngine against the fake', () => {
     assert.ok(pic);
     assert.deepEqual(fake.contentOf(pic), Buffer.alloc(40, 7));
   });
+
+  test('an asset whose format changed has a deleted entry for its old key: only the current entry is restored', async () => {
+    // finish-run.ts writes this run's entries first and carries the old key forward after them as
+    // "deleted" (the object is kept): both name one identity, and the first, current one must win.
+    const current: CatalogEntry = { ...entry('art', 40, 'image'), key: 'image/upload/art.jpg', format: 'jpg' };
+    const old: CatalogEntry = { ...entry('art', 35, 'image'), key: 'image/upload/art.png', format: 'png', state: 'deleted' };
+    const d = await oneAssetBackup(current, Buffer.alloc(40, 7));
+    await d.put({ key: old.key, body: Buffer.alloc(35, 8), length: 35 });
+    const catalog = new Catalog(d, '');
+    await catalog.writePage('b', 0, [current, old]);
+    await catalog.commit({ format: 1, slot: 'b', runId: 'r2', completedAt: new Date().toISOString(), pages: 1, entries: 2 });
+    const report = await new RestoreEngine(lister, uploader, d, { prefix: '', overwrite: true, dryRun: false, concurrency: 2, retryDelayMs: 10 }).run();
+    assert.deepEqual({ restored: report.restored, skipped: report.skipped, failed: report.failed }, { restored: 1, skipped: 0, failed: 0 });
+    assert.equal(fake.stats.requests.upload, 1, 'the old format is not sent');
+    const art = fake.getAsset('art', 'image', 'upload');
+    assert.ok(art);
+    assert.deepEqual(fake.contentOf(art), Buffer.alloc(40, 7));
+  });
 });

@@ -14,7 +14,9 @@ import { Catalog } from '../../lambda/store/catalog.ts';
 import type { CatalogEntry } from '../../lambda/store/catalog.ts';
 import { parseCloudinaryUrl } from '../../lambda/adapters/cloudinary/config.ts';
 import { CloudinaryUploader, MIN_CHUNK_SIZE } from '../../lambda/adapters/cloudinary/uploader.ts';
+import type { Asset } from '../../lambda/core/asset.ts';
 import { keyFor } from '../../lambda/core/keys.ts';
+import { objectMetadata } from '../../lambda/core/metadata.ts';
 import { LocalDestination } from '../../lambda/adapters/local/folder.ts';
 import type { Destination } from '../../lambda/ports/storage.ts';
 import type { Uploader } from '../../lambda/ports/upload.ts';
@@ -275,5 +277,19 @@ describe('RestoreEngine against the fake', () => {
     const art = fake.getAsset('art', 'image', 'upload');
     assert.ok(art);
     assert.deepEqual(fake.contentOf(art), Buffer.alloc(40, 7));
+  });
+
+  test('under --only, an uncatalogued object named only by its S3 metadata is left alone when outside the prefix', async () => {
+    // A _hashed key tells nothing; on S3 its cld-* user metadata names the asset (core/metadata.ts
+    // writes it, S3 HeadObject returns it: the stub below answers what the S3 adapter's head does).
+    const d = await oneAssetBackup(entry('keep/one.bin', 20), Buffer.alloc(20, 1));
+    const orphan = 'raw/upload/_hashed/fedcba9876543210fedcba9876543210.bin';
+    await d.put({ key: orphan, body: Buffer.alloc(25, 3), length: 25 });
+    const outside: Asset = { assetId: 'x', publicId: 'other/thing.bin', resourceType: 'raw', type: 'upload', format: '', version: 1, bytes: 25, createdAt: '', secureUrl: '', tags: [], context: {}, metadata: {} };
+    const s3Like = { headMetadata: (k: string) => Promise.resolve(k === orphan ? objectMetadata(outside) : undefined) };
+    const options = { prefix: '', only: 'keep/', overwrite: true, dryRun: false, concurrency: 1, retryDelayMs: 10 };
+    const report = await new RestoreEngine(lister, uploader, d, options, {}, s3Like).run();
+    assert.deepEqual({ restored: report.restored, failed: report.failed }, { restored: 1, failed: 0 });
+    assert.deepEqual(fake.listAssets().map((a) => a.publicId), ['keep/one.bin'], 'nothing outside --only is uploaded');
   });
 });

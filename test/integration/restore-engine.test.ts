@@ -14,7 +14,9 @@ import { Catalog } from '../../lambda/store/catalog.ts';
 import type { CatalogEntry } from '../../lambda/store/catalog.ts';
 import { parseCloudinaryUrl } from '../../lambda/adapters/cloudinary/config.ts';
 import { CloudinaryUploader, MIN_CHUNK_SIZE } from '../../lambda/adapters/cloudinary/uploader.ts';
+import type { Asset } from '../../lambda/core/asset.ts';
 import { keyFor } from '../../lambda/core/keys.ts';
+import { objectMetadata } from '../../lambda/core/metadata.ts';
 import { LocalDestination } from '../../lambda/adapters/local/folder.ts';
 import type { Destination } from '../../lambda/ports/storage.ts';
 import type { Uploader } from '../../lambda/ports/upload.ts';
@@ -228,5 +230,66 @@ describe('RestoreEngine against the fake', () => {
       /uploaded, but its moderation status "approved" could not be set \(HTTP 500: injected\): it is pending in the account; approve it in the Media Library's moderation queue/,
     );
     assert.equal(fake.getAsset('judged.bin', 'raw', 'upload')?.moderationStatus, 'pending', 'the upload put it in the manual queue');
+  });
+
+  test('an object the catalog does not name, whose key cannot tell its public_id, is reported and never uploaded', async () => {
+    // A key under _hashed/ holds a hash of a long public_id (core/keys.ts); a folder keeps no object
+    // metadata, so only the catalog could name it. Uploaded anyway, it would land under a name
+    // Cloudinary makes up (Upload API reference: public_id "if not specified, a random string").
+    const d = await oneAssetBackup(entry('named.bin', 20), Buffer.alloc(20, 1));
+    const orphan = 'raw/upload/_hashed/0123456789abcdef0123456789abcdef.bin';
+    await d.put({ key: orphan, body: Buffer.alloc(25, 3), length: 25 });
+    const report = await new RestoreEngine(lister, uploader, d, { prefix: '', overwrite: false, dryRun: false, concurrency: 1, retryDelayMs: 10 }).run();
+    assert.deepEqual({ restored: report.restored, failed: report.failed }, { restored: 1, failed: 1 });
+    assert.equal(report.failures[0]?.publicId, orphan);
+    assert.match(report.failures[0]?.error ?? '', /^not in the catalog and its key is a hash of the public_id/);
+    assert.deepEqual(fake.listAssets().map((a) => a.publicId), ['named.bin'], 'nothing uploaded under another name');
+    assert.equal(fake.stats.requests.upload, 1);
+  });
+
+  test('an older object of an asset the catalog names under another key is not restored: the catalog\'s copy is', async () => {
+    // The asset's format changed (pic.png became pic.jpg): the backup keeps the old object, whose key
+    // tells the same identity (public_id, resource type, type). Only the catalog's copy goes up.
+    const e: CatalogEntry = { ...entry('pic', 40, 'image'), key: 'image/upload/pic.jpg', format: 'jpg' };
+    const d = await oneAssetBackup(e, Buffer.alloc(40, 7));
+    await d.put({ key: 'image/upload/pic.png', body: Buffer.alloc(35, 8), length: 35 });
+    const report = await new RestoreEngine(lister, uploader, d, { prefix: '', overwrite: true, dryRun: false, concurrency: 2, retryDelayMs: 10 }).run();
+    assert.deepEqual({ restored: report.restored, skipped: report.skipped, failed: report.failed }, { restored: 1, skipped: 0, failed: 0 });
+    assert.equal(fake.stats.requests.upload, 1, 'one upload: the old object is not sent');
+    const pic = fake.getAsset('pic', 'image', 'upload');
+    assert.ok(pic);
+    assert.deepEqual(fake.contentOf(pic), Buffer.alloc(40, 7));
+  });
+
+  test('an asset whose format changed has a deleted entry for its old key: only the current entry is restored', async () => {
+    // finish-run.ts writes this run's entries first and carries the old key forward after them as
+    // "deleted" (the object is kept): both name one identity, and the first, current one must win.
+    const current: CatalogEntry = { ...entry('art', 40, 'image'), key: 'image/upload/art.jpg', format: 'jpg' };
+    const old: CatalogEntry = { ...entry('art', 35, 'image'), key: 'image/upload/art.png', format: 'png', state: 'deleted' };
+    const d = await oneAssetBackup(current, Buffer.alloc(40, 7));
+    await d.put({ key: old.key, body: Buffer.alloc(35, 8), length: 35 });
+    const catalog = new Catalog(d, '');
+    await catalog.writePage('b', 0, [current, old]);
+    await catalog.commit({ format: 1, slot: 'b', runId: 'r2', completedAt: new Date().toISOString(), pages: 1, entries: 2 });
+    const report = await new RestoreEngine(lister, uploader, d, { prefix: '', overwrite: true, dryRun: false, concurrency: 2, retryDelayMs: 10 }).run();
+    assert.deepEqual({ restored: report.restored, skipped: report.skipped, failed: report.failed }, { restored: 1, skipped: 0, failed: 0 });
+    assert.equal(fake.stats.requests.upload, 1, 'the old format is not sent');
+    const art = fake.getAsset('art', 'image', 'upload');
+    assert.ok(art);
+    assert.deepEqual(fake.contentOf(art), Buffer.alloc(40, 7));
+  });
+
+  test('under --only, an uncatalogued object named only by its S3 metadata is left alone when outside the prefix', async () => {
+    // A _hashed key tells nothing; on S3 its cld-* user metadata names the asset (core/metadata.ts
+    // writes it, S3 HeadObject returns it: the stub below answers what the S3 adapter's head does).
+    const d = await oneAssetBackup(entry('keep/one.bin', 20), Buffer.alloc(20, 1));
+    const orphan = 'raw/upload/_hashed/fedcba9876543210fedcba9876543210.bin';
+    await d.put({ key: orphan, body: Buffer.alloc(25, 3), length: 25 });
+    const outside: Asset = { assetId: 'x', publicId: 'other/thing.bin', resourceType: 'raw', type: 'upload', format: '', version: 1, bytes: 25, createdAt: '', secureUrl: '', tags: [], context: {}, metadata: {} };
+    const s3Like = { headMetadata: (k: string) => Promise.resolve(k === orphan ? objectMetadata(outside) : undefined) };
+    const options = { prefix: '', only: 'keep/', overwrite: true, dryRun: false, concurrency: 1, retryDelayMs: 10 };
+    const report = await new RestoreEngine(lister, uploader, d, options, {}, s3Like).run();
+    assert.deepEqual({ restored: report.restored, failed: report.failed }, { restored: 1, failed: 0 });
+    assert.deepEqual(fake.listAssets().map((a) => a.publicId), ['keep/one.bin'], 'nothing outside --only is uploaded');
   });
 });

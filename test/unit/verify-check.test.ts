@@ -65,19 +65,21 @@ describe('checkInventory', () => {
 
 describe('checkSource', () => {
   const entries = new Map<string, VerifiableEntry>();
-  for (const e of [entry('image/upload/same.jpg', 10), entry('image/upload/newer.jpg', 10), entry('image/upload/stale.jpg', 10, 'stale'), entry('image/upload/gone.jpg', 1)]) {
+  for (const e of [entry('image/upload/same.jpg', 10), entry('image/upload/newer.jpg', 10), entry('image/upload/resized.jpg', 10), entry('image/upload/stale.jpg', 10, 'stale'), entry('image/upload/gone.jpg', 1)]) {
     entries.set(identityOf(e), e);
   }
 
   test('flags assets not backed up and versions or sizes that differ; ignores remote types and deletions', () => {
     const problems = checkSource(
-      [asset('same', 100, 10), asset('newer', 200, 10), asset('stale', 100, 10), asset('new', 100, 3), asset('https://x/y.jpg', 1, 1, 'fetch')],
+      [asset('same', 100, 10), asset('newer', 200, 10), asset('resized', 100, 12), asset('stale', 100, 10), asset('new', 100, 3), asset('https://x/y.jpg', 1, 1, 'fetch')],
       entries,
     );
     assert.deepEqual(
       problems.map((p) => [p.kind, p.publicId]),
       [
         ['outdated', 'newer'],
+        // Same version, other size: the size alone must flag it (issue 16: no test did).
+        ['outdated', 'resized'],
         ['outdated', 'stale'],
         ['notBackedUp', 'new'],
       ],

@@ -64,15 +64,20 @@ export class CatalogPages {
    */
   async sync(state: RunState): Promise<void> {
     if (state === this.last) return;
-    this.last = state;
     const open = state.openEntries ?? 0;
     if (this.base?.runId === state.runId && this.base.pageNo === state.pageNo && this.pending.length >= open) {
       this.pending.length = open;
+      this.last = state;
       return;
     }
-    this.pending = [];
-    if (open > 0) for await (const e of this.catalog.readPage(await this.slotFor(state, state.pageNo), state.pageNo, open)) this.pending.push(e);
+    // Read into a new list and adopt it only once whole: a read that fails leaves this object
+    // knowing nothing, so a retry reads again instead of going on with an empty page.
+    const read: CatalogEntry[] = [];
+    if (open > 0) for await (const e of this.catalog.readPage(await this.slotFor(state, state.pageNo), state.pageNo, open)) read.push(e);
+    if (read.length < open) throw new Error(`catalog page ${state.pageNo} holds ${read.length} entries, the checkpoint counts ${open}`);
+    this.pending = read;
     this.base = { runId: state.runId, pageNo: state.pageNo };
+    this.last = state;
   }
 
   /**
@@ -84,7 +89,9 @@ export class CatalogPages {
     this.base ??= { runId: state.runId, pageNo: state.pageNo };
     const before = this.pending.length;
     for (const e of entries) this.pending.push(e);
-    if (this.pending.length < this.pageEntries && !(close && this.pending.length > 0)) return (this.last = state);
+    // A new object even when nothing closes: `last` must name the pending entries exactly, and a
+    // caller that retries with the state it started from (a finish run again) must not match it.
+    if (this.pending.length < this.pageEntries && !(close && this.pending.length > 0)) return (this.last = { ...state });
     try {
       return (this.last = await this.closePage(state));
     } catch (err) {

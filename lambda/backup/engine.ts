@@ -106,10 +106,8 @@ export class BackupEngine {
   }
 
   /**
-   * Makes the catalog entries held in memory those a checkpoint counts (CatalogPages.sync): a
-   * durable step or finish may run in a new process, or again after a failure. Only for those:
-   * the command line's pipeline opens pages at states that are not checkpoints, and its entries
-   * are always this process's own.
+   * Makes the catalog entries in memory those a checkpoint counts (CatalogPages.sync), for a durable
+   * step or finish; the pipeline's page openings are not checkpoints, so they never sync.
    */
   private async syncPages(state: RunState): Promise<void> {
     if (!this.options.dryRun) await this.pages.sync(state);
@@ -158,10 +156,11 @@ export class BackupEngine {
    */
   private async allPages(state: RunState, onState: (s: RunState) => void): Promise<RunState> {
     let mark = this.source.apiCalls;
+    const ledger = { charged: state.plannedBytes };
     const next = await runPipelined(
       state,
       {
-        open: (at) => this.pageRunner.open(at),
+        open: (at) => this.pageRunner.open(at, ledger),
         copy: (page, item, signal) => this.copyOne(item, signal, () => undefined, state, page.spend),
         close: (s, page, outcomes) => {
           const calls = this.source.apiCalls - mark;
@@ -241,7 +240,8 @@ export class BackupEngine {
   async finish(state: RunState, now = new Date()): Promise<RunReport> {
     if (!this.options.dryRun) await this.destination.settle?.();
     await this.syncPages(state);
-    const flushed = state;
+    // A stopped run (Ctrl-C, lease lost) is an incomplete listing: nothing pruned or committed.
+    const flushed = this.cancelled ? { ...state, listingComplete: false } : state;
     const p = await this.prepare(flushed);
     return finishRun(
       {

@@ -25,6 +25,29 @@ export interface OpenPage extends OpenedPage {
   readonly lease?: LeaseToken;
 }
 
+/**
+ * Bytes charged to the budget by every page open at once (the command line's pipeline): a later
+ * page is admitted, and an earlier page's retry allowed, against what all of them spent.
+ */
+export interface Ledger {
+  charged: number;
+}
+
+/** A page's spend whose charges go to the shared ledger (its own downloads and retries stay its own). */
+const ledgerSpend = (ledger: Ledger, admitted: number): Spend => {
+  ledger.charged += admitted;
+  return {
+    downloaded: 0,
+    retryBytes: 0,
+    get charged() {
+      return ledger.charged;
+    },
+    set charged(n: number) {
+      ledger.charged = n;
+    },
+  };
+};
+
 /** What a PageRunner uses of its engine. */
 export interface PageRunnerParts {
   readonly source: CountingSource;
@@ -50,7 +73,7 @@ export class PageRunner {
   constructor(private readonly parts: PageRunnerParts) {}
 
   /** Lists, plans and admits the page at `state`'s cursor (a dry run queues no copy). */
-  async open(state: RunState): Promise<OpenPage> {
+  async open(state: RunState, ledger?: Ledger): Promise<OpenPage> {
     const listing = this.parts.listings[state.listingIndex] as Listing;
     const lease = await this.parts.lease.renew(state.lease, false);
     const p = await this.parts.prepare(state);
@@ -59,11 +82,12 @@ export class PageRunner {
     const lookup = await lookupFor(p, this.parts.destination, this.parts.options.concurrency, keysOnly.filter((i) => i.decision.action !== 'skip').map((i) => i.key));
     const planned = planPage(this.parts.options.prefix, listed.assets, lookup, (k) => p.previous.get(k));
     this.parts.observer.planned?.(planned);
-    const admission = admit(state, planned, state.maxBytes ?? this.parts.options.maxBytes, (k) => p.previous.get(k));
+    const charged = ledger?.charged ?? state.plannedBytes;
+    const admission = admit({ ...state, plannedBytes: charged }, planned, state.maxBytes ?? this.parts.options.maxBytes, (k) => p.previous.get(k));
     for (const item of admission.copies) this.parts.observer.admitted?.(item);
     for (const s of admission.settled) if (s.outcome === 'deferred') this.parts.observer.deferred?.(s.item);
     const admitted = admission.copies.reduce((n, i) => n + i.asset.bytes, 0);
-    const spend: Spend = { downloaded: 0, retryBytes: 0, charged: state.plannedBytes + admitted };
+    const spend: Spend = ledger ? ledgerSpend(ledger, admitted) : { downloaded: 0, retryBytes: 0, charged: state.plannedBytes + admitted };
     const following = { ...pastPage(state, listed.nextCursor, this.parts.listings.length), plannedBytes: state.plannedBytes + admitted };
     return { planned, admission, nextCursor: listed.nextCursor, spend, copies: this.parts.options.dryRun ? [] : admission.copies, following, ...(lease ? { lease } : {}) };
   }

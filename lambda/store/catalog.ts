@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Asset } from '../core/asset.ts';
+import { DestinationError } from '../core/errors.ts';
 import { catalogRoot } from '../core/keys.ts';
 import type { Destination } from '../ports/storage.ts';
 import { readJson } from './read-json.ts';
@@ -46,6 +47,20 @@ export interface CatalogPointer {
   /** One pageHash per page (format 2). */
   readonly hashes?: readonly string[];
 }
+
+/**
+ * Refuses a pointer this version cannot read right: a newer format (its pages would be read from
+ * the wrong slots, and a run would write over pages it names), or a layout or hash list that
+ * does not cover every page (pages would be dropped without a word).
+ */
+export const checkPointer = (ptr: CatalogPointer, where: string): void => {
+  const format = (ptr.format as number | undefined) ?? 1;
+  if (format !== 1 && format !== 2) {
+    throw new DestinationError(`${where} is a catalog of format ${format}, written by a newer cloudinary-backup: upgrade this one before using this backup (it reads formats 1 and 2)`);
+  }
+  const short = (ptr.layout !== undefined && ptr.layout.length !== ptr.pages) || (ptr.hashes !== undefined && ptr.hashes.length !== ptr.pages);
+  if (short) throw new DestinationError(`${where} is damaged: it names ${ptr.pages} catalog pages, but its layout or hashes cover another number; run verify`);
+};
 
 /** The slot holding page `n` of a committed catalog. */
 export const slotOfPage = (ptr: CatalogPointer, n: number): Slot => (ptr.layout?.[n] as Slot | undefined) ?? ptr.slot;
@@ -92,7 +107,9 @@ export class Catalog {
 
   /** The pointer of the last completed run, or undefined when there is none. */
   async pointer(): Promise<CatalogPointer | undefined> {
-    return readJson<CatalogPointer>(this.destination, this.pointerKey);
+    const ptr = await readJson<CatalogPointer>(this.destination, this.pointerKey);
+    if (ptr) checkPointer(ptr, `${this.destination.description}: ${this.pointerKey}`);
+    return ptr;
   }
 
   /**

@@ -11,24 +11,12 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import type { Asset } from '../../lambda/core/asset.ts';
 import { MemoryDestination } from '../fakes/memory-destination.ts';
+import { listedAsset } from '../fakes/listed-asset.ts';
 import { BackupEngine } from '../../lambda/backup/engine.ts';
 import { Catalog } from '../../lambda/store/catalog.ts';
 import type { ListPage, OpenedAsset, Source } from '../../lambda/ports/storage.ts';
 
-const asset = (publicId: string): Asset => ({
-  assetId: publicId,
-  publicId,
-  resourceType: 'image',
-  type: 'upload',
-  format: 'jpg',
-  version: 1_700_000_000,
-  bytes: 3,
-  createdAt: '2023-11-14T22:13:20Z',
-  secureUrl: 'https://res.cloudinary.com/demo/image/upload/x.jpg',
-  tags: [],
-  context: {},
-  metadata: {},
-});
+const asset = (publicId: string): Asset => listedAsset(publicId);
 
 /** Two listing pages by default ('' then 'n'), or one page of `ids`. */
 class Src implements Source {

@@ -10,24 +10,12 @@ import { Readable } from 'node:stream';
 import type { Asset, StoredObject } from '../../lambda/core/asset.ts';
 import { SourceError } from '../../lambda/core/errors.ts';
 import { MemoryDestination } from '../fakes/memory-destination.ts';
+import { listedAsset } from '../fakes/listed-asset.ts';
 import { BackupEngine, RunFailedError } from '../../lambda/backup/engine.ts';
 import type { RunReport } from '../../lambda/backup/engine.ts';
 import type { Destination, ListPage, OpenedAsset, PutRequest, PutResult, Source } from '../../lambda/ports/storage.ts';
 
-const asset = (publicId: string): Asset => ({
-  assetId: publicId,
-  publicId,
-  resourceType: 'image',
-  type: 'upload',
-  format: 'jpg',
-  version: 1_700_000_000,
-  bytes: 3,
-  createdAt: '2023-11-14T22:13:20Z',
-  secureUrl: 'https://res.cloudinary.com/demo/image/upload/x.jpg',
-  tags: [],
-  context: {},
-  metadata: {},
-});
+const asset = (publicId: string): Asset => listedAsset(publicId);
 
 /** Serves `pages` by cursor ('' = first page); counts listPage calls. */
 class PagedSource implements Source {

@@ -10,24 +10,12 @@ import { Readable } from 'node:stream';
 import type { Asset } from '../../lambda/core/asset.ts';
 import { SourceError } from '../../lambda/core/errors.ts';
 import { MemoryDestination } from '../fakes/memory-destination.ts';
+import { listedAsset } from '../fakes/listed-asset.ts';
 import { Catalog } from '../../lambda/store/catalog.ts';
 import { BackupEngine, RunFailedError } from '../../lambda/backup/engine.ts';
 import type { ListPage, OpenedAsset, Source } from '../../lambda/ports/storage.ts';
 
-const asset = (publicId: string): Asset => ({
-  assetId: publicId,
-  publicId,
-  resourceType: 'image',
-  type: 'upload',
-  format: 'jpg',
-  version: 1_700_000_000,
-  bytes: publicId.length,
-  createdAt: '2023-11-14T22:13:20Z',
-  secureUrl: `https://res.cloudinary.com/demo/image/upload/${publicId}.jpg`,
-  tags: [],
-  context: {},
-  metadata: {},
-});
+const asset = (publicId: string): Asset => listedAsset(publicId, { bytes: publicId.length });
 
 /** Pages of ids by cursor ('' first, then 'p1', 'p2', ...); `held` downloads wait for release(). */
 class HoldingSource implements Source {

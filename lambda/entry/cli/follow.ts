@@ -7,6 +7,9 @@ import { reportOf } from '../../store/reports.ts';
 import { EXIT } from './exit.ts';
 import { summary } from './ui.ts';
 
+/** Progress reads in a row that may fail before `run --follow` gives up. */
+const MAX_FAILED_READS = 5;
+
 /** One line of `run --follow` for a progress object. */
 export const progressLine = (p: RunProgress, now = new Date()): string => {
   const parts = [
@@ -37,14 +40,24 @@ export const follow = async (destination: Destination, prefix: string, name: str
   process.on('SIGINT', onSigint);
   try {
     let last = '';
+    let failedReads = 0;
     process.stderr.write(`Following ${name} (Ctrl-C stops following; the run goes on)...\n`);
     for (;;) {
-      const p = await readProgress(destination, prefix, name);
+      let p: RunProgress | undefined;
+      try {
+        p = await readProgress(destination, prefix, name);
+        failedReads = 0;
+      } catch (err) {
+        // A read that fails (a dropped connection, a read racing the run's own rewrite of the
+        // object) is tried again at the next poll; only a run of failures ends the following.
+        if ((failedReads += 1) >= MAX_FAILED_READS) throw err;
+      }
       if (p && p.updatedAt !== last) {
         last = p.updatedAt;
         process.stderr.write(`${progressLine(p)}\n`);
       }
-      if (!p && Date.now() - startedAt > firstWithinMs) {
+      // Only a read that succeeded and found nothing says the run wrote no progress.
+      if (!p && failedReads === 0 && Date.now() - startedAt > firstWithinMs) {
         process.stderr.write(
           `cloudinary-backup: ${name} wrote no progress in ${Math.round(firstWithinMs / 1000)} s: it may have failed before its first step (a missing secret?); see the stack's alarm e-mail or the function's logs, then run setup.\n`,
         );

@@ -88,7 +88,7 @@ export class PageRunner {
     for (const s of admission.settled) if (s.outcome === 'deferred') this.parts.observer.deferred?.(s.item);
     const admitted = admission.copies.reduce((n, i) => n + i.asset.bytes, 0);
     const spend: Spend = ledger ? ledgerSpend(ledger, admitted) : { downloaded: 0, retryBytes: 0, charged: state.plannedBytes + admitted };
-    const following = { ...pastPage(state, listed.nextCursor, this.parts.listings.length), plannedBytes: state.plannedBytes + admitted };
+    const following = pastPage(state, listed.nextCursor, this.parts.listings.length);
     return { planned, admission, nextCursor: listed.nextCursor, spend, copies: this.parts.options.dryRun ? [] : admission.copies, following, ...(lease ? { lease } : {}) };
   }
 

@@ -10,8 +10,8 @@ export interface OpenedPage {
   /** The copies admitted for this page, in the order they should start. */
   readonly copies: readonly PlannedAsset[];
   /**
-   * Where the page after this one opens: the cursor (or listing) advanced, and this page's
-   * admitted bytes charged to the budget, so a later page is admitted as if this one were done.
+   * Where the page after this one opens: the cursor (or listing) advanced. What the open pages
+   * charge to the budget is the engine's to track (one ledger: see page-runner.ts).
    */
   readonly following: RunState;
 }

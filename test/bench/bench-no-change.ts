@@ -36,7 +36,7 @@ export const benchNoChange = async (ctx: BenchContext): Promise<BenchResult> => 
     'wall s': seconds(r.wallMs),
     'peak RSS MiB': mib(r.peakRssBytes),
     'CPU s': r.cpuSeconds === null ? null : round(r.cpuSeconds),
-    's3rver CPU s': r.cpu.s3rver === null ? null : round(r.cpu.s3rver),
+    'S3 server CPU s': r.cpu.s3rver === null ? null : round(r.cpu.s3rver),
     'Admin API calls': r.adminCalls,
     'S3 requests': total(r.s3Requests),
     'S3 per 1k assets': round((total(r.s3Requests) / n) * 1000, 2),
@@ -78,13 +78,13 @@ export const benchNoChange = async (ctx: BenchContext): Promise<BenchResult> => 
     `S3 requests by type — ${runs.map(([diff, r]) => `${diff}: ${requestSummary(r.s3Requests)}`).join('; ')}.`,
     `Of the list run's ${listS3} S3 requests, ${list.s3Requests.ListObjectsV2 ?? 0} are the inventory (1 per 1,000 keys) and ${catalogish} are GetObject/PutObject: ` +
       'the catalog (the previous one read back page by page, a new one written page by page, one object per 500-asset listing page), its pointer, the write check and the run report.',
-    `Seeded in ${round(world.seedSeconds)} s (objects written into s3rver's store, the catalog through the S3 API: see test/bench/seed.ts).`,
-    'CPU s: the CLI process (user+system); s3rver CPU s: the s3rver process. Both share 2 cores with the fake.',
+    `Seeded in ${round(world.seedSeconds)} s (objects written straight into the ${world.s3Backend} S3 server's store, the catalog through the S3 API: see test/bench/seed.ts).`,
+    `CPU s: the CLI process (user+system); S3 server CPU s: the ${world.s3Backend} S3 server's process. Both share 2 cores with the fake.`,
   ];
   return {
     id: 2,
     title: `No-change night at scale (${n.toLocaleString('en')} assets)`,
-    columns: ['--diff', 'assets', 'wall s', 'peak RSS MiB', 'CPU s', 's3rver CPU s', 'Admin API calls', 'S3 requests', 'S3 per 1k assets'],
+    columns: ['--diff', 'assets', 'wall s', 'peak RSS MiB', 'CPU s', 'S3 server CPU s', 'Admin API calls', 'S3 requests', 'S3 per 1k assets'],
     rows,
     targets,
     notes,

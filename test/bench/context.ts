@@ -33,7 +33,7 @@ export const createContext = (options: {
       let w = worlds.get(n);
       if (!w) {
         options.log(`  seeding an account of ${n.toLocaleString('en')} assets`);
-        worlds.set(n, (w = seedWorld(n, options.log)));
+        worlds.set(n, (w = seedWorld(n, options.log, options.options.s3Backend)));
       }
       return w;
     },

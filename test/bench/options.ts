@@ -33,6 +33,8 @@ export interface BenchOptions {
   readonly cpuProfDir?: string;
   /** Benchmark 4 also runs the durable handler under LocalDurableTestRunner (`--durable`). */
   readonly durable: boolean;
+  /** S3 server of the seeded accounts of benchmarks 2 and 4 (`--s3=memory|s3rver`). @default memory (see world.ts S3Backend) */
+  readonly s3Backend: 'memory' | 's3rver';
 }
 
 export const USAGE = `npm run bench -- [--only=1,2,3,4] [--quick] [--out=PATH] [--node=PATH[,PATH]]
@@ -50,6 +52,7 @@ export const USAGE = `npm run bench -- [--only=1,2,3,4] [--quick] [--out=PATH] [
 --checksums=sdk-default   our S3 client computes the SDK's default CRC checksums (default WHEN_REQUIRED)
 --scale=N,N,...      account sizes of benchmark 4 (default 1000,10000,100000)
 --baseline=DIR       also run DIR/bin/cloudinary-backup.js (e.g. an older commit's files) in benchmark 1
+--s3=memory|s3rver   S3 server of benchmarks 2 and 4's seeded accounts (default memory: test/fakes/memory-s3)
 --durable            benchmark 4 also measures the durable handler (LocalDurableTestRunner, own process)
 --cpu-prof=DIR       write a V8 CPU profile of each of our runs in benchmark 1 to DIR
 --node=...   Node.js binaries to run the CLI with in benchmark 3, besides this one; by default
@@ -72,6 +75,7 @@ export const parseOptions = (argv: readonly string[]): BenchOptions => {
   let only: BenchId[] = [...BENCH_IDS];
   let quick = false;
   let durable = false;
+  let s3Backend: BenchOptions['s3Backend'] = 'memory';
   let out: string | undefined;
   let nodes: string[] | undefined;
   let runs = 3;
@@ -91,6 +95,7 @@ export const parseOptions = (argv: readonly string[]): BenchOptions => {
     const [flag, value] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
     if (flag === '--quick') quick = true;
     else if (flag === '--durable') durable = true;
+    else if (flag === '--s3' && (value === 'memory' || value === 's3rver')) s3Backend = value;
     else if (flag === '--only' && value) {
       const ids = value.split(',').map((s) => Number(s.trim()));
       const bad = ids.filter((n) => !(BENCH_IDS as readonly number[]).includes(n));
@@ -116,6 +121,7 @@ export const parseOptions = (argv: readonly string[]): BenchOptions => {
     extraNodes: nodes ?? installedNodes(),
     runs,
     durable,
+    s3Backend,
     inflight,
     checksums,
     ...(assets ? { assets } : {}),

@@ -72,6 +72,8 @@ const main = async (): Promise<number> => {
     node: process.version,
     rclone: rcloneVersion() ?? null,
     s3rverData: S3_DATA_PARENT,
+    /** S3 server of the seeded accounts of benchmarks 2 and 4 (--s3). */
+    s3Backend: options.s3Backend,
     /** 1-minute load average before the first benchmark: other work on the machine skews wall times. */
     loadBefore: Math.round((loadavg()[0] ?? 0) * 100) / 100,
   };

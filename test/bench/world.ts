@@ -4,6 +4,8 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { LISTED_TYPES } from '../../lambda/core/asset.ts';
 import { CloudinaryFake } from '../fakes/cloudinary-fake.ts';
 import type { ResourceType } from '../fakes/cloudinary-fake.ts';
+import { startMemoryS3 } from '../fakes/memory-s3.ts';
+import type { MemoryS3Handle } from '../fakes/memory-s3.ts';
 import { startS3rver } from '../fakes/s3rver.ts';
 import type { S3rverHandle } from '../fakes/s3rver.ts';
 import { BIN, CLI_ENV, s3For } from '../helpers.ts';
@@ -62,8 +64,20 @@ export const setChecksumMode = (mode: ChecksumMode): void => {
 /** The checksum mode cliEnv() gives our runs. */
 export const currentChecksumMode = (): ChecksumMode => checksumMode;
 
-/** The environment of a CLI run against the fake and an s3rver: nothing else leaks in. */
-export const cliEnv = (fake: CloudinaryFake, s3: S3rverHandle): Record<string, string | undefined> => {
+/**
+ * The S3 server of the seeded worlds (benchmarks 2 and 4, `--s3`): `memory` (test/fakes/memory-s3,
+ * the default) or `s3rver`. s3rver stores three files per object and walks its store for every
+ * listing page, so at 100,000 keys its own CPU outgrows ours and a million keys cannot be seeded
+ * at all; the in-memory server answers a listing page in O(log n + 1,000) and applies the same
+ * request checks (s3rver-strict.cjs) and the same Destination contract.
+ */
+export type S3Backend = 'memory' | 's3rver';
+
+/** What the benchmarks use of either S3 server. */
+export type BenchS3 = S3rverHandle | MemoryS3Handle;
+
+/** The environment of a CLI run against the fake and an S3 server: nothing else leaks in. */
+export const cliEnv = (fake: CloudinaryFake, s3: Pick<BenchS3, 'env'>): Record<string, string | undefined> => {
   const env: Record<string, string | undefined> = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -135,7 +149,8 @@ export const objectsUnder = async (s3: S3rverHandle, prefix: string): Promise<{ 
 export interface SeededWorld {
   readonly n: number;
   readonly fake: CloudinaryFake;
-  readonly s3: S3rverHandle;
+  readonly s3: BenchS3;
+  readonly s3Backend: S3Backend;
   readonly env: Record<string, string | undefined>;
   readonly target: string;
   /** Assets per resource type. */
@@ -158,9 +173,9 @@ export const listingPages = (perType: Readonly<Record<string, number>>): number 
  * folders of 1,000 (s3rver walks one folder per listing page; one flat folder of 100k keys
  * makes its listing quadratic, which real S3 is not) — and seeds its backup (see seed.ts).
  */
-export const seedWorld = async (n: number, log: (line: string) => void): Promise<SeededWorld> => {
+export const seedWorld = async (n: number, log: (line: string) => void, s3Backend: S3Backend = 'memory'): Promise<SeededWorld> => {
   const fake = await startFake();
-  const s3 = await startS3();
+  const s3: BenchS3 = s3Backend === 'memory' ? await startMemoryS3({ buckets: [BUCKET] }) : await startS3();
   const perType: Record<ResourceType, number> = { image: 0, video: 0, raw: 0 };
   const version = Math.floor(Date.now() / 1000) - 7200;
   for (let i = 0; i < n; i += 1) {
@@ -189,6 +204,7 @@ export const seedWorld = async (n: number, log: (line: string) => void): Promise
     target,
     perType,
     seedSeconds,
+    s3Backend,
     stop: async () => {
       await fake.stop();
       await s3.stop();
@@ -205,7 +221,7 @@ export interface CpuSplit {
 }
 
 /** Runs `fn` and measures the CPU the s3rver process and this process spent meanwhile. */
-export const withCpu = async <T extends { cpuSeconds: number | null }>(s3: S3rverHandle, fn: () => Promise<T>): Promise<T & { cpu: CpuSplit }> => {
+export const withCpu = async <T extends { cpuSeconds: number | null }>(s3: Pick<BenchS3, 'pid'>, fn: () => Promise<T>): Promise<T & { cpu: CpuSplit }> => {
   const s3Before = processCpuSeconds(s3.pid());
   const selfBefore = process.cpuUsage();
   const r = await fn();

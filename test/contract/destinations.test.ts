@@ -1,6 +1,7 @@
 /**
  * Runs the Destination contract (destination.contract.ts) against the in-memory destination, the
- * folder destination and the S3 destination on s3rver.
+ * folder destination and the S3 destination on s3rver and on the benchmarks' in-memory S3 server
+ * (test/fakes/memory-s3/).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,8 @@ import { FoldSafeDestination } from '../../lambda/adapters/local/fold-safe-desti
 import { LocalDestination } from '../../lambda/adapters/local/folder.ts';
 import { S3Destination } from '../../lambda/adapters/s3/destination.ts';
 import { MemoryDestination } from '../fakes/memory-destination.ts';
+import { startMemoryS3 } from '../fakes/memory-s3.ts';
+import type { MemoryS3Handle } from '../fakes/memory-s3.ts';
 import { startS3rver } from '../fakes/s3rver.ts';
 import type { S3rverHandle } from '../fakes/s3rver.ts';
 import { s3For } from '../helpers.ts';
@@ -35,11 +38,14 @@ const BUCKET = 'contract';
 let s3rver: S3rverHandle;
 let n = 0;
 let conditionalSupport: Promise<string | undefined> | undefined;
+let memoryS3: MemoryS3Handle;
 before(async () => {
   s3rver = await startS3rver([BUCKET]);
+  memoryS3 = await startMemoryS3({ buckets: [BUCKET], maxOldSpaceMiB: 512 });
 });
 after(async () => {
   await s3rver.stop();
+  await memoryS3.stop();
 });
 
 /** Whether this s3rver refuses `If-None-Match: *` on an existing key with 412, as S3 does. */
@@ -65,6 +71,15 @@ destinationContract(
   },
   { conditional: () => (conditionalSupport ??= probeConditional()) },
 );
+
+// The benchmarks' S3 at a million keys: it must keep the contract S3 keeps (conditional writes
+// included, and an abandoned put stores nothing), or the benchmarks would measure another program.
+destinationContract('s3 (memory-s3, the benchmarks\' server)', async () => {
+  n += 1;
+  const prefix = `m${n}`;
+  const inner = new S3Destination(s3For(memoryS3.endpoint), BUCKET, { probeKey: `${prefix}/_catalog/write-check`, singlePutMax: 8 * 1024 * 1024 });
+  return { destination: prefixed(inner, prefix), close: async () => {} };
+});
 
 /** Each test gets its own key space in the one bucket (keys under `t<n>/`). */
 const prefixed = (d: S3Destination, p: string): S3Destination =>

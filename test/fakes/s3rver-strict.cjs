@@ -401,4 +401,6 @@ async function putPartAtomically(bucket, uploadId, partNumber, content) {
   return stored;
 }
 
-module.exports = { strictMiddleware, putPartAtomically, writeAtomically };
+// The pieces apart, for the in-memory bench server (test/fakes/memory-s3/server.ts), which is no
+// koa app: it passes a ctx of its own with the fields these read (get, method, path, url, query, req).
+module.exports = { strictMiddleware, putPartAtomically, writeAtomically, verifySignature, checkedBody, checkKeyAndMetadata, s3Error, MIN_PART };

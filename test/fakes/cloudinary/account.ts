@@ -141,6 +141,15 @@ export abstract class FakeAccount {
     return this.store.contentChunks(asset);
   }
 
+  /**
+   * The seed and size of test/fakes/content.ts's generator that makes the served bytes (undefined
+   * when a test gave the asset bytes of its own): lets the benchmarks' S3 (test/fakes/memory-s3)
+   * hold a million backed-up objects without holding their bytes.
+   */
+  contentSeed(asset: FakeAsset): { seed: string; size: number } | undefined {
+    return this.store.contentSeed(asset);
+  }
+
   /** The served bytes as one buffer (small assets only). */
   contentOf(asset: FakeAsset): Buffer {
     return this.store.contentOf(asset);

@@ -52,113 +52,157 @@ export const outcomeOf = (err: unknown, cut: boolean): CopyOutcome => {
 const MIN_SAMPLE_MS = 1000;
 const MIN_SAMPLE_BYTES = 64 * 1024;
 
-interface Flight {
+/** One copy admitted by a TimeGate: its abort signal, its byte counter, and whether it was cut off. */
+export interface Flight {
+  readonly signal: AbortSignal;
+  /** Counts `n` bytes moved (and cuts off every copy once the stop margin is reached). */
+  readonly onBytes: (n: number) => void;
+  /** True when the gate aborted this copy at the stop margin. */
+  readonly cut: () => boolean;
+  /** The copy ended (whatever its outcome). */
+  readonly end: () => void;
+}
+
+interface Tracked {
   readonly size: number;
   done: number;
   readonly ac: AbortController;
   cut: boolean;
 }
 
-/** The schedule of one step's copies under a time bound (see copyWithin). */
-class TimedCopies {
-  readonly outcomes: CopyOutcome[];
-  private readonly inFlight = new Map<number, Flight>();
-  readonly running = new Set<Promise<void>>();
+/**
+ * The time bound of one durable step over all its copies, whichever page they belong to: a copy
+ * starts when the bytes still in flight plus its own, at the rate measured so far, end before the
+ * stop margin; with nothing in flight, one that does not fit waits for a fresh invocation (where
+ * the first copy starts whatever its size). Once a copy is refused, no later copy starts (`closed`).
+ * Copies still running at the stop margin are aborted. Without a bound every copy starts.
+ */
+export class TimeGate {
+  private readonly inFlight = new Set<Tracked>();
   private readonly t0: number;
   private moved = 0;
   private started = 0;
+  private refused = false;
+  private waiters: (() => void)[] = [];
+  private readonly watchdog: NodeJS.Timeout | undefined;
 
-  constructor(
-    private readonly items: readonly PlannedAsset[],
-    private readonly options: CopyWithinOptions,
-  ) {
-    this.outcomes = items.map(() => ({ kind: 'not-started' }));
-    this.t0 = options.bound?.timeLeft() ?? 0;
+  constructor(private readonly bound: TimeBound | undefined) {
+    this.t0 = bound?.timeLeft() ?? 0;
+    this.watchdog = bound ? setInterval(() => this.cutOff(), 250) : undefined;
+    this.watchdog?.unref();
+  }
+
+  /** Stops the watchdog (the step's copies all ended). */
+  dispose(): void {
+    if (this.watchdog) clearInterval(this.watchdog);
+  }
+
+  /** True once a copy was refused for time, or less than the start margin is left: nothing more starts. */
+  get closed(): boolean {
+    const b = this.bound;
+    return this.refused || (b !== undefined && b.timeLeft() < (b.startMarginMs ?? 120_000));
   }
 
   /** Bytes per ms of invocation time: measured in this step once the sample is large enough. */
   rate(): number | undefined {
-    const elapsed = this.t0 - (this.options.bound?.timeLeft() ?? this.t0);
+    const elapsed = this.t0 - (this.bound?.timeLeft() ?? this.t0);
     if (elapsed >= MIN_SAMPLE_MS && this.moved >= MIN_SAMPLE_BYTES) return this.moved / elapsed;
-    return this.options.bound?.bytesPerMs;
+    return this.bound?.bytesPerMs;
   }
 
   /** Aborts every copy in flight once the stop margin is reached. */
   cutOff(): void {
-    const b = this.options.bound;
+    const b = this.bound;
     if (!b || b.timeLeft() >= (b.stopMarginMs ?? 45_000)) return;
-    for (const f of this.inFlight.values()) {
+    for (const f of this.inFlight) {
       f.cut = true;
       f.ac.abort();
     }
   }
 
   /** Whether a copy of `size` bytes may start now. */
-  fits(size: number): boolean {
-    const b = this.options.bound;
+  private fits(size: number): boolean {
+    const b = this.bound;
     if (!b) return true;
     const left = b.timeLeft();
-    const startMargin = b.startMarginMs ?? 120_000;
-    if (left < startMargin) return false;
+    if (left < (b.startMarginMs ?? 120_000)) return false;
     const r = this.rate();
     if (r === undefined) return this.inFlight.size === 0;
-    const pending = [...this.inFlight.values()].reduce((sum, f) => sum + Math.max(0, f.size - f.done), 0);
+    const pending = [...this.inFlight].reduce((sum, f) => sum + Math.max(0, f.size - f.done), 0);
     if ((pending + size) / r <= left - (b.stopMarginMs ?? 45_000)) return true;
     // The first copy of an invocation's first step: the most time a copy can ever get.
     return this.started === 0 && b.fresh === true;
   }
 
-  start(i: number): void {
-    const item = this.items[i] as PlannedAsset;
-    const f: Flight = { size: item.asset.bytes, done: 0, ac: new AbortController(), cut: false };
-    this.inFlight.set(i, f);
+  /**
+   * A flight for a copy of `size` bytes: at once when it fits, after copies in flight ended when it
+   * fits then; undefined when it does not (the gate closes: no later copy starts).
+   */
+  async admit(size: number): Promise<Flight | undefined> {
+    while (!this.refused && !this.fits(size) && this.inFlight.size > 0) await new Promise<void>((resolve) => this.waiters.push(resolve));
+    if (this.refused || !this.fits(size)) {
+      this.refused = true;
+      return undefined;
+    }
+    const f: Tracked = { size, done: 0, ac: new AbortController(), cut: false };
+    this.inFlight.add(f);
     this.started += 1;
-    const onBytes = (n: number): void => {
-      f.done += n;
-      this.moved += n;
-      this.cutOff();
+    return {
+      signal: f.ac.signal,
+      onBytes: (n) => {
+        f.done += n;
+        this.moved += n;
+        this.cutOff();
+      },
+      cut: () => f.cut,
+      end: () => {
+        this.inFlight.delete(f);
+        const w = this.waiters;
+        this.waiters = [];
+        for (const wake of w) wake();
+      },
     };
-    const p = this.options
-      .copy(item, f.ac.signal, onBytes)
-      .then(
-        (sha256): CopyOutcome => ({ kind: 'copied', sha256 }),
-        (err: unknown): CopyOutcome => outcomeOf(err, f.cut),
-      )
-      .then((o) => {
-        this.outcomes[i] = o;
-        this.inFlight.delete(i);
-        this.running.delete(p);
-      });
-    this.running.add(p);
   }
 }
 
 /**
  * Copies planned assets with bounded concurrency, and — under a time bound — only as many as fit
- * in what is left of the invocation: a copy starts when the bytes still in flight plus its own,
- * at the rate measured so far, end before the stop margin; with nothing in flight, a copy that
- * does not fit waits for a fresh invocation (where it starts at once, whatever its size). Copies
- * still running at the stop margin are aborted (`interrupted`). Resolves with one outcome per item
- * (same order) and the rate measured.
+ * in what is left of the invocation (see TimeGate); copies cut off at the stop margin are
+ * `interrupted`. Resolves with one outcome per item (same order) and the rate measured.
  */
 export const copyWithin = async (
   items: readonly PlannedAsset[],
   options: CopyWithinOptions,
 ): Promise<{ outcomes: CopyOutcome[]; bytesPerMs: number | undefined }> => {
-  const s = new TimedCopies(items, options);
-  const watchdog = options.bound ? setInterval(() => s.cutOff(), 250) : undefined;
-  watchdog?.unref();
+  const gate = new TimeGate(options.bound);
+  const outcomes: CopyOutcome[] = items.map(() => ({ kind: 'not-started' }));
+  const running = new Set<Promise<void>>();
   try {
     for (let i = 0; i < items.length; i += 1) {
-      const size = (items[i] as PlannedAsset).asset.bytes;
-      while (s.running.size >= Math.max(1, options.concurrency)) await Promise.race(s.running);
-      while (!options.stopped() && !s.fits(size) && s.running.size > 0) await Promise.race(s.running);
-      if (options.stopped() || !s.fits(size)) break;
-      s.start(i);
+      while (running.size >= Math.max(1, options.concurrency)) await Promise.race(running);
+      if (options.stopped()) break;
+      const item = items[i] as PlannedAsset;
+      const flight = await gate.admit(item.asset.bytes);
+      if (flight === undefined || options.stopped()) {
+        flight?.end();
+        break;
+      }
+      const p: Promise<void> = options
+        .copy(item, flight.signal, flight.onBytes)
+        .then(
+          (sha256): CopyOutcome => ({ kind: 'copied', sha256 }),
+          (err: unknown): CopyOutcome => outcomeOf(err, flight.cut()),
+        )
+        .then((o) => {
+          outcomes[i] = o;
+          flight.end();
+          running.delete(p);
+        });
+      running.add(p);
     }
-    await Promise.all(s.running);
+    await Promise.all(running);
   } finally {
-    if (watchdog) clearInterval(watchdog);
+    gate.dispose();
   }
-  return { outcomes: s.outcomes, bytesPerMs: s.rate() };
+  return { outcomes, bytesPerMs: gate.rate() };
 };

@@ -16,14 +16,15 @@ import { copyAsset } from './copy-asset.ts';
 import { currentFileTest, missingKeys, prepareRun } from './prepare.ts';
 import type { Prepared } from './prepare.ts';
 import type { Spend } from './copy-asset.ts';
-import { copyWithin } from './copy-page.ts';
+import { TimeGate } from './copy-page.ts';
 import type { CopyOutcome, TimeBound } from './copy-page.ts';
 import { finishRun } from './finish-run.ts';
 import { LeaseHeartbeat } from './lease-heartbeat.ts';
 import { runPipelined } from './pipeline.ts';
+import type { PageWorker } from './pipeline.ts';
 import { PageRunner } from './page-runner.ts';
 import type { OpenPage } from './page-runner.ts';
-import type { EngineObserver, EngineOptions, CountingSource } from './options.ts';
+import type { EngineObserver, EngineOptions, CountingSource, StepScope } from './options.ts';
 import { RunFailedError, unwrittenReport } from './run-failed.ts';
 import { initialState, newRunId } from './run-state.ts';
 import type { RunReport, RunState } from './run-state.ts';
@@ -31,12 +32,12 @@ import { saveMetadataFieldsOfRun } from './save-metadata-fields.ts';
 import { abortStaleUploads } from './stale-uploads.ts';
 
 export type { DiffMode, RunReport, RunState } from './run-state.ts';
-export type { EngineObserver, EngineOptions, CountingSource } from './options.ts';
+export type { EngineObserver, EngineOptions, CountingSource, StepScope } from './options.ts';
 export { RunFailedError } from './run-failed.ts';
 
 /**
  * One backup pass, as steps a durable function can checkpoint between: `start` (take the lease,
- * open a run), `step` (one listing page: list, plan, copy what fits, record), `finish` (account
+ * open a run), `step` (listing pages up to a catalog page: list ahead, copy what fits, record in order), `finish` (account
  * for deleted assets, commit the catalog, write the report, release the lease). Each step is a
  * function of a checkpointed RunState to a new one; the input is never changed. `run` chains
  * them for the command line.
@@ -119,61 +120,57 @@ export class BackupEngine {
   }
 
   /**
-   * Processes the page at the state's cursor: within `bound` (a durable step's invocation time)
-   * only the copies that fit; the rest stay for the next step, which continues the same page.
-   * Returns the state to pass to the next call; `state` is not changed.
+   * A durable step from the state's cursor (see pipeline.ts): the pages `scope` allows, listed
+   * ahead while earlier copies drain, within `bound` (the invocation's time) only the copies that
+   * fit; the rest stay for the next step, which continues at the first unfinished page. Returns
+   * the state to pass to the next call; `state` is not changed. Without a scope: one page.
    */
-  async step(state: RunState, bound?: TimeBound): Promise<RunState> {
+  async step(state: RunState, bound?: TimeBound, scope: StepScope = {}): Promise<RunState> {
     if (this.cancelled) throw new CancelledError();
     if (this.listings[state.listingIndex] === undefined || state.listingComplete) return { ...state, listingComplete: true };
     await this.syncPages(state);
-    const callsBefore = this.source.apiCalls;
-    const page = await this.pageRunner.open(state);
-    let outcomes: CopyOutcome[] = [];
-    let bytesPerMs = state.bytesPerMs;
-    if (page.copies.length > 0) {
-      const r = await copyWithin(page.copies, {
-        concurrency: this.options.concurrency,
-        ...(bound ? { bound: { ...bound, ...(state.bytesPerMs === undefined ? {} : { bytesPerMs: state.bytesPerMs }) } } : {}),
-        stopped: () => this.cancelled,
-        copy: (item, signal, onBytes) => this.copyOne(item, signal, onBytes, state, page.spend),
-      });
-      outcomes = r.outcomes;
-      bytesPerMs = r.bytesPerMs;
-    }
-    return this.closePage(state, page, outcomes, this.source.apiCalls - callsBefore, bytesPerMs);
-  }
-
-  /** Records an opened page once its copies ended (see PageRunner.close). */
-  private async closePage(state: RunState, page: OpenPage, outcomes: readonly CopyOutcome[], apiCalls: number, bytesPerMs: number | undefined): Promise<RunState> {
-    const result = await this.pageRunner.close(state, page, outcomes, apiCalls, bytesPerMs);
-    return this.record(result.state, result.entries, result.failures);
+    return this.pipelined(state, { pages: scope.pages ?? 1, untilCatalogPage: scope.untilCatalogPage ?? false, ...(bound ? { bound } : {}) }, scope.onState ?? (() => undefined));
   }
 
   /**
-   * Every page of the command line's run, the next listed while the copies of the earlier ones
-   * drain (see pipeline.ts). `onState` gets each recorded state.
+   * Pages without a barrier (see pipeline.ts), for a durable step (bounded by `bound`, `pages`,
+   * and the catalog page) or the command line's whole run. `onState` gets each recorded state.
    */
-  private async allPages(state: RunState, onState: (s: RunState) => void): Promise<RunState> {
+  private async pipelined(state: RunState, scope: { bound?: TimeBound; pages: number; untilCatalogPage: boolean }, onState: (s: RunState) => void): Promise<RunState> {
     let mark = this.source.apiCalls;
+    let opened = 0;
+    let last = state;
     const ledger = { charged: state.plannedBytes };
-    const next = await runPipelined(
-      state,
-      {
-        open: (at) => this.pageRunner.open(at, ledger),
-        copy: (page, item, signal) => this.copyOne(item, signal, () => undefined, state, page.spend),
-        close: (s, page, outcomes) => {
-          const calls = this.source.apiCalls - mark;
-          mark = this.source.apiCalls;
-          return this.closePage(s, page, outcomes, calls, s.bytesPerMs);
-        },
-        stopped: () => this.cancelled,
+    const gate = scope.bound ? new TimeGate({ ...scope.bound, ...(state.bytesPerMs === undefined ? {} : { bytesPerMs: state.bytesPerMs }) }) : undefined;
+    const pageEntries = this.options.catalogPageEntries ?? PAGE_ENTRIES;
+    // A durable step opens no page past the one that fills the catalog page: catalog pages close
+    // where they did with one listing page per step (an unchanged one is referenced, not written).
+    const catalogRoom = (open: readonly OpenPage[]): boolean => last.pageNo === state.pageNo && open.reduce((n, p) => n + p.entries, this.pages.open.length) < pageEntries;
+    const worker: PageWorker<OpenPage> = {
+      open: (at) => {
+        opened += 1;
+        return this.pageRunner.open(at, ledger);
       },
-      { concurrency: this.options.concurrency },
-      onState,
-    );
-    if (this.cancelled) throw new CancelledError();
-    return next;
+      copy: (page, item, signal, onBytes) => this.copyOne(item, signal, onBytes, state, page.spend),
+      close: async (s, page, outcomes, held) => {
+        const calls = this.source.apiCalls - mark;
+        mark = this.source.apiCalls;
+        return (last = await this.closePage(s, page, outcomes, calls, gate?.rate() ?? s.bytesPerMs, held));
+      },
+      stopped: () => this.cancelled,
+      mayOpen: (open) => opened < scope.pages && (!scope.untilCatalogPage || catalogRoom(open)),
+    };
+    try {
+      return await runPipelined(state, worker, { concurrency: this.options.concurrency, ...(gate ? { gate } : {}) }, onState);
+    } finally {
+      gate?.dispose();
+    }
+  }
+
+  /** Records an opened page once its copies ended (see PageRunner.close). */
+  private async closePage(state: RunState, page: OpenPage, outcomes: readonly CopyOutcome[], apiCalls: number, bytesPerMs: number | undefined, held: boolean): Promise<RunState> {
+    const result = await this.pageRunner.close(state, page, outcomes, apiCalls, bytesPerMs, held);
+    return this.record(result.state, result.entries, result.failures);
   }
 
   /** Writes what a step produced: failures to the failure log, entries to the catalog (batched). */
@@ -267,7 +264,7 @@ export class BackupEngine {
   }
 
   /**
-   * A whole run for the command line: start, every page, finish. The lease is renewed after each
+   * A whole run for the command line: start, every page (without a barrier, see pipelined), finish. The lease is renewed after each
    * page and by a timer (a page of large files can take longer than the lease's margin).
    * A run that fails reports what it did: the error carries the report (see RunFailedError).
    */
@@ -276,7 +273,8 @@ export class BackupEngine {
     this.heartbeat.start(this.options.leaseRenewMs ?? CLI_LEASE_RENEW_MS);
     try {
       try {
-        state = await this.allPages(state, (s) => (state = s));
+        state = await this.pipelined(state, { pages: Infinity, untilCatalogPage: false }, (s) => (state = s));
+        if (this.cancelled) throw new CancelledError();
       } catch (err) {
         // The listing failed for good (or was cancelled): report what was done, delete nothing,
         // keep the catalog. When even that fails (S3 still down), the report is not written but

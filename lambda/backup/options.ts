@@ -2,7 +2,7 @@ import type { PlannedAsset } from '../core/plan.ts';
 import type { Source } from '../ports/storage.ts';
 import type { ProcessId } from '../store/lease.ts';
 import type { PruneLimit } from '../core/prune-limit.ts';
-import type { DiffMode, Quota } from './run-state.ts';
+import type { DiffMode, Quota, RunState } from './run-state.ts';
 
 /** Settings of one backup run. */
 export interface EngineOptions {
@@ -71,4 +71,17 @@ export interface CountingSource extends Source {
   /** The structured-metadata field definitions (one Admin API call), when the source has them. */
   readMetadataFields?(): Promise<unknown[] | undefined>;
   readonly rateLimit?: { readonly remaining: number } | undefined;
+}
+
+/** How far one call of BackupEngine.step goes. */
+export interface StepScope {
+  /** Listing pages it may open. @default 1 */
+  readonly pages?: number;
+  /**
+   * A durable step: no page opens once the open pages would fill the catalog page (nor after one
+   * closed), so the step ends at a catalog page boundary. @default false
+   */
+  readonly untilCatalogPage?: boolean;
+  /** Gets each recorded state: a step that fails after recording pages keeps them. */
+  readonly onState?: (s: RunState) => void;
 }

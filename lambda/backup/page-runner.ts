@@ -14,6 +14,7 @@ import type { OpenedPage } from './pipeline.ts';
 import { lookupFor, markSeen } from './prepare.ts';
 import type { Prepared } from './prepare.ts';
 import type { RunLease } from './run-lease.ts';
+import { settledId } from './run-state.ts';
 import type { RunState } from './run-state.ts';
 
 /** A page listed, planned and admitted, waiting for its copies to end (see closePage). */
@@ -23,6 +24,10 @@ export interface OpenPage extends OpenedPage {
   readonly nextCursor: string | undefined;
   readonly spend: Spend;
   readonly lease?: LeaseToken;
+  /** The ids (settledId) of every asset listed. */
+  readonly ids: readonly string[];
+  /** Catalog entries the page adds when every copy ends (all but remote types). */
+  readonly entries: number;
 }
 
 /**
@@ -88,15 +93,18 @@ export class PageRunner {
     for (const s of admission.settled) if (s.outcome === 'deferred') this.parts.observer.deferred?.(s.item);
     const admitted = admission.copies.reduce((n, i) => n + i.asset.bytes, 0);
     const spend: Spend = ledger ? ledgerSpend(ledger, admitted) : { downloaded: 0, retryBytes: 0, charged: state.plannedBytes + admitted };
-    const following = pastPage(state, listed.nextCursor, this.parts.listings.length);
-    return { planned, admission, nextCursor: listed.nextCursor, spend, copies: this.parts.options.dryRun ? [] : admission.copies, following, ...(lease ? { lease } : {}) };
+    const ids = planned.map((i) => settledId(i.key));
+    const following = pastPage(state, listed.nextCursor, this.parts.listings.length, ids);
+    const entries = admission.copies.length + admission.settled.filter((x) => x.outcome !== 'skipped').length;
+    return { planned, admission, nextCursor: listed.nextCursor, spend, copies: this.parts.options.dryRun ? [] : admission.copies, following, ids, entries, ...(lease ? { lease } : {}) };
   }
 
   /**
    * An opened page once its copies ended: the new state, and the failures and catalog entries to
-   * record. Every asset listed is marked seen (not missing from Cloudinary), whatever became of its copy.
+   * record (`held`: behind an unfinished page, see afterPage). Every asset listed is marked seen
+   * (not missing from Cloudinary), whatever became of its copy.
    */
-  async close(state: RunState, page: OpenPage, outcomes: readonly CopyOutcome[], apiCalls: number, bytesPerMs: number | undefined): Promise<PageResult> {
+  async close(state: RunState, page: OpenPage, outcomes: readonly CopyOutcome[], apiCalls: number, bytesPerMs: number | undefined, held = false): Promise<PageResult> {
     const p = await this.parts.prepare(state);
     const result = afterPage(page.lease ? { ...state, lease: page.lease } : state, {
       admission: page.admission,
@@ -109,6 +117,8 @@ export class PageRunner {
       downloadedBytes: page.spend.downloaded,
       retryBytes: page.spend.retryBytes,
       bytesPerMs,
+      ids: page.ids,
+      held,
       ...(this.parts.options.singlePutMax === undefined ? {} : { singlePutMax: this.parts.options.singlePutMax }),
     });
     for (const i of page.planned) if (isBackedUpType(i.asset)) markSeen(p, i.key);

@@ -29,14 +29,14 @@ export interface Admission {
 }
 
 /**
- * Splits a planned page: assets settled by an earlier step of this page are left out; unchanged
+ * Splits a planned page: assets settled by an earlier step (of this page, or `ahead` of it) are left out; unchanged
  * and remote ones need no copy; the copies are ordered (newest first, so a limited budget
  * protects recent uploads first) and admitted while the byte budget allows, the rest deferred
  * to a later run.
  */
 export const admit = (state: RunState, planned: readonly PlannedAsset[], budget: number | undefined, previous: (key: string) => PreviousEntry | undefined): Admission => {
-  const done = new Set(state.page?.done ?? []);
-  const cut = new Set(state.page?.interrupted ?? []);
+  const done = new Set([...(state.page?.done ?? []), ...(state.ahead?.done ?? [])]);
+  const cut = cutIds(state);
   const settled: SettledItem[] = [];
   const toCopy: PlannedAsset[] = [];
   for (const item of planned) {
@@ -81,6 +81,13 @@ export interface PageWork {
   readonly retryBytes: number;
   readonly bytesPerMs: number | undefined;
   readonly singlePutMax?: number;
+  /** The ids (settledId) of every asset the page listed: taken out of `ahead` once it is passed. */
+  readonly ids?: readonly string[];
+  /**
+   * A page behind an unfinished one in the same step: its work is recorded, its position is not
+   * (the cursor stays on the unfinished page); its settled ids go to `ahead`.
+   */
+  readonly held?: boolean;
 }
 
 /** What a step produced besides the new state: catalog entries and failures to write. */
@@ -94,9 +101,12 @@ export interface PageResult {
 
 const failureOf = (p: PlannedAsset, error: string): Failure => ({ publicId: p.asset.publicId, resourceType: p.asset.resourceType, type: p.asset.type, error });
 
+/** Ids of the assets cut off once already, on the cursor's page or ahead of it. */
+const cutIds = (state: RunState): Set<string> => new Set([...(state.page?.interrupted ?? []), ...(state.ahead?.interrupted ?? [])]);
+
 /** The outcome of one copy, with the twice-cut rule applied. */
 const finalOutcome = (state: RunState, item: PlannedAsset, o: CopyOutcome | undefined): CopyOutcome => {
-  if (o?.kind === 'interrupted' && (state.page?.interrupted ?? []).includes(settledId(item.key))) return { kind: 'failed', error: TOO_LARGE };
+  if (o?.kind === 'interrupted' && cutIds(state).has(settledId(item.key))) return { kind: 'failed', error: TOO_LARGE };
   return o ?? { kind: 'not-started' };
 };
 
@@ -187,15 +197,24 @@ export const afterPage = (state: RunState, work: PageWork): PageResult => {
     steps: state.steps + 1,
     ...(work.bytesPerMs === undefined ? {} : { bytesPerMs: work.bytesPerMs }),
   };
-  const next: RunState = partial
-    ? { ...rest, ...(state.cursor ? { cursor: state.cursor } : {}), page: { done: [...(state.page?.done ?? []), ...doneIds], interrupted: cutIds } }
-    : pastPage(rest, work.nextCursor, work.listings);
-  return { state: next, entries, failures, partial };
+  let next: RunState;
+  if (work.held) {
+    const { ahead } = state;
+    next = { ...rest, ...(state.cursor ? { cursor: state.cursor } : {}), ...(state.page ? { page: state.page } : {}), ahead: { done: [...(ahead?.done ?? []), ...doneIds], interrupted: [...(ahead?.interrupted ?? []), ...cutIds] } };
+  } else if (partial) next = { ...rest, ...(state.cursor ? { cursor: state.cursor } : {}), page: { done: [...(state.page?.done ?? []), ...doneIds], interrupted: cutIds } };
+  else next = pastPage(rest, work.nextCursor, work.listings, work.ids);
+  return { state: next, entries, failures, partial: partial || work.held === true };
 };
 
-/** The state's position once its page is finished: the next page, or the next listing. */
-export const pastPage = (state: RunState, nextCursor: string | undefined, listings: number): RunState => {
-  const { page: _p, cursor: _c, ...rest } = state;
-  if (nextCursor) return { ...rest, cursor: nextCursor };
-  return { ...rest, listingIndex: state.listingIndex + 1, listingComplete: state.listingIndex + 1 >= listings };
+/**
+ * The state's position once its page is finished: the next page, or the next listing. The page's
+ * ids (`passed`) leave `ahead`: a set that only ever holds assets of the pages still to come.
+ */
+export const pastPage = (state: RunState, nextCursor: string | undefined, listings: number, passed: readonly string[] = []): RunState => {
+  const { page: _p, cursor: _c, ahead, ...rest } = state;
+  const gone = new Set(passed);
+  const left = ahead ? { done: ahead.done.filter((id) => !gone.has(id)), interrupted: ahead.interrupted.filter((id) => !gone.has(id)) } : undefined;
+  const keep = left && left.done.length + left.interrupted.length > 0 ? { ahead: left } : {};
+  if (nextCursor) return { ...rest, ...keep, cursor: nextCursor };
+  return { ...rest, ...keep, listingIndex: state.listingIndex + 1, listingComplete: state.listingIndex + 1 >= listings };
 };

@@ -2,7 +2,7 @@ import pLimit from 'p-limit';
 import type { LimitFunction } from 'p-limit';
 import type { PlannedAsset } from '../core/plan.ts';
 import { outcomeOf } from './copy-page.ts';
-import type { CopyOutcome } from './copy-page.ts';
+import type { CopyOutcome, TimeGate } from './copy-page.ts';
 import type { RunState } from './run-state.ts';
 
 /** A listing page the pipeline has opened: listed, planned and admitted, its copies queued. */
@@ -20,12 +20,17 @@ export interface OpenedPage {
 export interface PageWorker<P extends OpenedPage> {
   /** Lists, plans and admits the page at `at`'s cursor (rejects when the listing fails for good). */
   open(at: RunState): Promise<P>;
-  /** One copy; rejects on failure. */
-  copy(page: P, item: PlannedAsset, signal: AbortSignal): Promise<string>;
-  /** Records a page whose copies all ended, on top of the state the previous page left. */
-  close(state: RunState, page: P, outcomes: readonly CopyOutcome[]): Promise<RunState>;
+  /** One copy; rejects on failure. `signal` aborts it (it must then store nothing). */
+  copy(page: P, item: PlannedAsset, signal: AbortSignal, onBytes: (n: number) => void): Promise<string>;
+  /**
+   * Records a page whose copies all ended, on top of the state the previous page left. `held`:
+   * a page behind an unfinished one — its work is recorded, its position not (see runPipelined).
+   */
+  close(state: RunState, page: P, outcomes: readonly CopyOutcome[], held: boolean): Promise<RunState>;
   /** True when no new copy or page may start (Ctrl-C, or the lease lost). */
   stopped(): boolean;
+  /** Whether another page may open after `open` (listed, not yet recorded); absent: yes. */
+  mayOpen?(open: readonly P[]): boolean;
 }
 
 /** How far the listing may run ahead of the copies. */
@@ -36,6 +41,8 @@ export interface PipelineOptions {
    * (500 each). @default 3
    */
   readonly maxOpenPages?: number;
+  /** A durable step's time bound over every copy (see TimeGate); absent: no bound. */
+  readonly gate?: TimeGate;
 }
 
 interface Open<P> {
@@ -52,11 +59,12 @@ interface Open<P> {
  * listed while the copies of the earlier ones drain, and its copies join the same queue, so one
  * large file at the end of a page no longer holds back every copy of the next. Pages are still
  * recorded in listing order, each only once all its copies ended, so a recorded state always
- * describes finished work: a run stopped part way through records every page up to the first
- * unfinished one and nothing after it (their copies are in the destination, where the next run
- * finds them) — the guarantee a durable checkpoint gives. Memory stays bounded: a new page opens
- * only while fewer than `concurrency` copies wait for a slot and fewer than `maxOpenPages` pages
- * are open.
+ * describes finished work — the guarantee a durable checkpoint gives. The first page left
+ * unfinished (a copy not started or cut off: a stop, or the time gate) keeps the position; the
+ * pages behind it are recorded `held` once their copies ended (their work counted, their settled
+ * assets remembered, the position not moved: see afterPage), and nothing opens after it. Memory
+ * stays bounded: a new page opens only while fewer than `concurrency` copies wait for a slot,
+ * fewer than `maxOpenPages` pages are open, the gate is open and the worker's mayOpen agrees.
  *
  * `onState` receives each recorded state (the report of a failed run needs the last one). A page
  * that fails to list stops the listing; the pages before it still finish and are recorded, then
@@ -80,11 +88,13 @@ class Pipeline<P extends OpenedPage> {
   private listingFailed: { error: unknown } | undefined;
   private recordFailed: { error: unknown } | undefined;
   private wake: () => void = () => undefined;
+  /** True once a page was recorded unfinished: the pages after it are recorded held. */
+  private unfinished = false;
 
   constructor(
     start: RunState,
     private readonly worker: PageWorker<P>,
-    options: PipelineOptions,
+    private readonly options: PipelineOptions,
     private readonly onState: (s: RunState) => void,
   ) {
     this.state = start;
@@ -115,7 +125,14 @@ class Pipeline<P extends OpenedPage> {
   /** Opens pages while the listing may run ahead (see runPipelined). */
   private async openMore(): Promise<void> {
     const canOpen = (): boolean =>
-      !this.stopped() && this.listingFailed === undefined && !this.ahead.listingComplete && this.open.length < this.maxOpen && this.limit.pendingCount < this.concurrency;
+      !this.stopped() &&
+      !this.unfinished &&
+      this.listingFailed === undefined &&
+      !this.ahead.listingComplete &&
+      this.open.length < this.maxOpen &&
+      this.limit.pendingCount < this.concurrency &&
+      this.options.gate?.closed !== true &&
+      this.worker.mayOpen?.(this.open.map((o) => o.page)) !== false;
     while (canOpen()) {
       try {
         const page = await this.worker.open(this.ahead);
@@ -133,10 +150,13 @@ class Pipeline<P extends OpenedPage> {
     const runs = page.copies.map((item, i) =>
       this.limit(async () => {
         if (this.stopped()) return;
-        outcomes[i] = await this.worker.copy(page, item, this.never).then(
+        const flight = this.options.gate ? await this.options.gate.admit(item.asset.bytes) : { signal: this.never, onBytes: () => undefined, cut: () => false, end: () => undefined };
+        if (flight === undefined) return;
+        outcomes[i] = await this.worker.copy(page, item, flight.signal, flight.onBytes).then(
           (sha256): CopyOutcome => ({ kind: 'copied', sha256 }),
-          (err: unknown) => outcomeOf(err, false),
+          (err: unknown) => outcomeOf(err, flight.cut()),
         );
+        flight.end();
       }).finally(() => setImmediate(() => this.wake())),
     );
     const entry: Open<P> = { page, outcomes, done: Promise.resolve(), ended: false };
@@ -147,20 +167,21 @@ class Pipeline<P extends OpenedPage> {
   }
 
   /**
-   * Records the pages at the head whose copies all ended. After a page left unfinished (copies
-   * not started: a stop) or a failure to record, the pages behind it are not recorded: their
-   * copies end, and the next run finds them in the destination.
+   * Records the pages at the head whose copies all ended, in order; after the first unfinished
+   * one, held (see runPipelined). After a failure to record, nothing more is recorded: the copies
+   * of the pages behind it end, unrecorded, and the step or run that repeats the work finds them.
    */
   private async recordEnded(): Promise<void> {
     while (this.open[0]?.ended === true) {
       const { page, outcomes } = this.open.shift() as Open<P>;
       try {
-        this.state = await this.worker.close(this.state, page, outcomes);
+        this.state = await this.worker.close(this.state, page, outcomes, this.unfinished);
         this.onState(this.state);
       } catch (error) {
         this.recordFailed ??= { error };
       }
-      if (this.recordFailed !== undefined || outcomes.some((o) => o.kind === 'not-started')) {
+      if (outcomes.some((o) => o.kind === 'not-started' || o.kind === 'interrupted')) this.unfinished = true;
+      if (this.recordFailed !== undefined) {
         await Promise.all(this.open.map((o) => o.done));
         this.open.length = 0;
       }

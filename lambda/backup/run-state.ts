@@ -8,7 +8,9 @@ import type { LeaseToken } from '../store/lease.ts';
  *
  * A RunState is what a durable checkpoint holds between steps, and nothing else: where the
  * listing is (listing index + cursor), which assets of the page at that cursor are already
- * settled (a bounded set of short hashes, at most one page of 500), the byte budget spent, the
+ * settled (a bounded set of short hashes, at most one page of 500), which assets of the pages
+ * after it a step already settled while that page was unfinished (`ahead`: the pipeline of a
+ * durable step records finished work behind an unfinished page, at most 2 pages), the byte budget spent, the
  * counters, the lease token, and how many failure-log files this run wrote.
  *
  * The catalog (issue 14; see backup/catalog-pages.ts): for each catalog page this run closed
@@ -62,6 +64,12 @@ export interface RunState {
   /** Cursor of the page being worked on; absent for a listing's first page. */
   readonly cursor?: string;
   readonly page?: PageProgress;
+  /**
+   * Assets of the pages after the cursor's that a step settled (or cut off) while the cursor's
+   * page was left unfinished (a durable step's pipeline: see pipeline.ts); skipped when those
+   * pages are listed again, each id dropped once its page is passed. At most 2 pages of ids.
+   */
+  readonly ahead?: PageProgress;
   /** Catalog pages this run closed so far (what a resumed run reads back). */
   readonly pageNo: number;
   /** The slot holding each closed page, one character per page; absent: every page in `slot`. */

@@ -26,8 +26,9 @@ const retryStrategy = (error: Error, attempt: number) =>
   ['ConfigError', 'LeaseLostError'].includes(error.name) || attempt >= 3 ? { shouldRetry: false } : { shouldRetry: true, delay: { seconds: 30 * attempt } };
 
 /**
- * The nightly run as a durable execution: `start` (lease, budget, catalog slot), then one step
- * per listing page (or part of a page: a step copies only what fits in its invocation), with
+ * The nightly run as a durable execution: `start` (lease, budget, catalog slot), then page steps
+ * (each runs listing pages without a barrier up to a catalog page, and copies only what fits in
+ * its invocation; see NightlyRun.page), with
  * durable waits for Cloudinary's rate-limit resets and to end an invocation whose time is spent,
  * then `finish`. The secret is read inside steps but never returned by one, so it is never
  * checkpointed.

@@ -187,27 +187,30 @@ export class NightlyRun {
   }
 
   /**
-   * A `page-n` step: listing pages (or what fits of one), until a catalog page closes (~20
-   * listing pages: one catalog write, or none when the page is unchanged), the listing ends, a
-   * page is left unfinished, or the invocation's time runs low; then whether to wait or end the
-   * invocation. One step per listing page cost one catalog write and one checkpoint per 500
-   * assets (issue 14). The step's last act is to write the entries of the catalog page still open,
-   * so its checkpoint counts only entries in S3 (CatalogPages.persist).
+   * A `page-n` step: listing pages without a barrier (the next listed while earlier copies drain,
+   * see backup/pipeline.ts), until the open pages fill a catalog page (~20 listing pages: one
+   * catalog write, or none when the page is unchanged), the listing ends, a copy does not fit in
+   * the invocation's time, or the time runs low; then whether to wait or end the invocation. The
+   * step's last act is to write the entries of the catalog page still open, so its checkpoint
+   * counts only entries in S3 (CatalogPages.persist), and it records only finished work: the
+   * first unfinished page keeps the cursor (README "The run state").
    */
   async page(current: RunState): Promise<PageOutcome> {
     const { engine } = await this.ready();
     let state = current;
+    let progress = Promise.resolve();
+    const onState = (s: RunState): void => {
+      state = s;
+      progress = progress.then(() => this.progress(s));
+    };
     try {
-      for (;;) {
-        const fresh = this.pagesRun++ === 0;
-        state = await engine.step(state, { ...this.bound, fresh });
-        await this.progress(state);
-        const low = this.bound.timeLeft() < (this.deps.startMarginMs ?? 120_000);
-        if (state.listingComplete || state.page !== undefined || low || state.pageNo > current.pageNo) {
-          return { state: await engine.persist(state), yieldNow: state.page !== undefined || (!state.listingComplete && low) };
-        }
-      }
+      const fresh = this.pagesRun++ === 0;
+      state = await engine.step(current, { ...this.bound, fresh }, { pages: Infinity, untilCatalogPage: true, onState });
+      await progress;
+      const low = this.bound.timeLeft() < (this.deps.startMarginMs ?? 120_000);
+      return { state: await engine.persist(state), yieldNow: state.page !== undefined || (!state.listingComplete && low) };
     } catch (err) {
+      await progress;
       // The listing pages before the one that failed or must wait are done: recorded, they are
       // not listed (nor copied) again; the next step meets the error or the wait on its own page.
       const done = state === current ? current : await engine.persist(state);

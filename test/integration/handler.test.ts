@@ -12,6 +12,8 @@ import { LocalDurableTestRunner } from '@aws/durable-execution-sdk-js-testing';
 import { withDurableExecution } from '@aws/durable-execution-sdk-js';
 import { keyFor } from '../../lambda/core/keys.ts';
 import { TOO_LARGE } from '../../lambda/backup/page.ts';
+import { settledId } from '../../lambda/backup/run-state.ts';
+import type { RunState } from '../../lambda/backup/run-state.ts';
 import { createBackupRun } from '../../lambda/entry/handler.ts';
 import type { HandlerDeps, RunSummary } from '../../lambda/entry/handler.ts';
 import { CloudinaryFake } from '../fakes/cloudinary-fake.ts';
@@ -260,6 +262,70 @@ describe('durable handler against the Cloudinary fake and s3rver', () => {
     const rehashed = after3.ptr.hashes.flatMap((h, n) => (h !== after2.ptr.hashes[n] ? [n] : []));
     assert.deepEqual(differs, rehashed, 'exactly the changed pages moved slot');
     assert.equal(differs.length, 1, `one page written (layout ${after2.ptr.layout} -> ${after3.ptr.layout})`);
+  });
+
+  test('a step cut off mid-pipeline by the end of its invocation checkpoints only finished work; the run completes and commits each asset once', async (t) => {
+    // Listing pages of 4 (the fake lists newest first): page 1 is i11..i8, and i8, at its end, is
+    // a 3 MiB image whose download stalls after 256 KiB (stallDownload: headers and some bytes,
+    // then nothing). Pages 2 and 3 are listed and copied meanwhile (no page barrier). Once their
+    // objects are in S3, the Lambda clock jumps to 30 s left: below the 45 s stop margin, so the
+    // step cuts i8 off, records page 1 unfinished and pages 2-3 behind it, and the invocation ends.
+    const fake = await newFake('cutoff', { pageSize: 4 });
+    t.after(() => fake.stop());
+    const ids = Array.from({ length: 12 }, (_, i) => `i${String(i).padStart(2, '0')}`);
+    for (const id of ids) fake.addAsset({ publicId: id, bytes: id === 'i08' ? 3 * 1024 * 1024 : 100 * 1024 });
+    fake.stallDownload('i08', { afterBytes: 256 * 1024 });
+    const assets = fake.listAssets();
+    const small = assets.filter((a) => a.publicId !== 'i08');
+    let jump = 0;
+    const clock = new WorkClock(() => fake.stats.downloadBytes * 0.001 + fake.stats.adminCalls * 2000 + jump);
+    let running = true;
+    const watcher = (async () => {
+      for (; running; await new Promise((r) => setTimeout(r, 50))) {
+        const listed = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'cutoff/image/upload/' }));
+        const have = new Set((listed.Contents ?? []).map((o) => o.Key));
+        if (small.every((a) => have.has(keyFor('cutoff', a)))) {
+          // Their copies resolve right after S3 answered; then the end of the invocation comes.
+          await new Promise((r) => setTimeout(r, 500));
+          jump += clock.left() - 30_000;
+          return;
+        }
+      }
+    })();
+    let run;
+    try {
+      run = await execute(fake, deps(fake, 'cutoff'), clock);
+    } finally {
+      running = false;
+      await watcher;
+    }
+    const { execution, result } = run;
+    assert.ok(clock.invocations >= 2, `${clock.invocations} invocations`);
+    // The first page step's checkpoint: finished work only, every entry of it in S3.
+    const first = execution.getOperations().find((op) => op.getType() === 'STEP' && op.getName() === 'page-0');
+    const cp = (first?.getStepDetails()?.result as { state: RunState } | undefined)?.state;
+    assert.ok(cp, 'the page-0 step has a result');
+    const id = (a: { publicId: string; resourceType: string; type: string; format: string }) => settledId(keyFor('cutoff', a as Parameters<typeof keyFor>[1]));
+    const big = assets.find((a) => a.publicId === 'i08');
+    assert.ok(big);
+    assert.deepEqual(cp.page?.interrupted, [id(big)], 'i08 cut off, its page keeps the cursor');
+    assert.ok(!(cp.page?.done ?? []).includes(id(big)) && !(cp.ahead?.done ?? []).includes(id(big)), 'the cut-off copy is not recorded as done');
+    assert.equal((cp.page?.done.length ?? 0) + (cp.ahead?.done.length ?? 0), 11, 'the 11 finished copies are recorded');
+    assert.equal(cp.ahead?.done.length, 8, 'pages 2 and 3, finished behind the unfinished page 1');
+    assert.equal(cp.counters.copied, 11);
+    assert.equal(cp.openEntries, 11, 'their catalog entries were in S3 before the checkpoint');
+    t.diagnostic(`${clock.invocations} invocations; first checkpoint: ${cp.page?.done.length} done on page 1, ${cp.ahead?.done.length} ahead`);
+    // The run: every asset copied, the small ones once, i08 twice (cut once); each in the catalog once.
+    assert.equal(result.copied, 12);
+    assert.equal(result.failed, 0);
+    assert.equal(fake.stats.downloads, 13, 'only the cut-off copy was made again');
+    const c = await committed('cutoff');
+    assert.equal(c.entries.size, 12);
+    for (const a of assets) {
+      assert.equal(c.entries.get(keyFor('cutoff', a))?.sha256, fake.expectedSha256(a), a.publicId);
+      assert.equal(await s3Sha(s3, BUCKET, keyFor('cutoff', a)), fake.expectedSha256(a), a.publicId);
+    }
+    assert.deepEqual(await s3rver.openUploads(BUCKET), []);
   });
 
   // Last: the time-skipped hour of this test leaves the process clock ahead (s3rver then

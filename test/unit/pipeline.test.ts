@@ -6,66 +6,16 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Readable } from 'node:stream';
 import type { Asset } from '../../lambda/core/asset.ts';
 import { SourceError } from '../../lambda/core/errors.ts';
 import { MemoryDestination } from '../fakes/memory-destination.ts';
-import { listedAsset } from '../fakes/listed-asset.ts';
+import { HoldingSource, within } from '../fakes/holding-source.ts';
 import { Catalog } from '../../lambda/store/catalog.ts';
 import { BackupEngine, RunFailedError } from '../../lambda/backup/engine.ts';
-import type { ListPage, OpenedAsset, Source } from '../../lambda/ports/storage.ts';
-
-const asset = (publicId: string): Asset => listedAsset(publicId, { bytes: publicId.length });
-
-/** Pages of ids by cursor ('' first, then 'p1', 'p2', ...); `held` downloads wait for release(). */
-class HoldingSource implements Source {
-  apiCalls = 0;
-  /** Bytes of an asset by id (default: the id's length). */
-  sizes: (id: string) => number = (id) => id.length;
-  readonly started: string[] = [];
-  private readonly waiting = new Map<string, () => void>();
-  private readonly seen = new Map<string, () => void>();
-  constructor(
-    private readonly pages: string[][],
-    private readonly held: ReadonlySet<string>,
-    private readonly failAt?: number,
-  ) {}
-  async listPage(_rt: string, type: string, cursor: string | undefined): Promise<ListPage> {
-    this.apiCalls += 1;
-    if (type !== 'upload') return { assets: [] };
-    const n = cursor ? Number(cursor.slice(1)) : 0;
-    if (n === this.failAt) throw new SourceError(`listing page ${n} failed`, 500);
-    const ids = this.pages[n] ?? [];
-    return { assets: ids.map((id) => ({ ...asset(id), bytes: this.sizes(id) })), ...(n + 1 < this.pages.length ? { nextCursor: `p${n + 1}` } : {}) };
-  }
-  async open(a: Asset): Promise<OpenedAsset> {
-    this.started.push(a.publicId);
-    this.seen.get(a.publicId)?.();
-    if (this.held.has(a.publicId)) await new Promise<void>((resolve) => this.waiting.set(a.publicId, resolve));
-    return { body: Readable.from([Buffer.alloc(a.bytes, a.publicId)]), length: a.bytes };
-  }
-  /** Resolves once the download of `id` has started. */
-  startedOf(id: string): Promise<void> {
-    if (this.started.includes(id)) return Promise.resolve();
-    return new Promise((resolve) => this.seen.set(id, resolve));
-  }
-  release(id: string): void {
-    this.waiting.get(id)?.();
-  }
-}
+import type { OpenedAsset } from '../../lambda/ports/storage.ts';
 
 const engine = (source: HoldingSource, dest: MemoryDestination, concurrency = 2) =>
   new BackupEngine(source, dest, { prefix: '', resourceTypes: ['image'], concurrency, diff: 'list', dryRun: false, prune: false, retryDelayMs: 0, catalogPageEntries: 10_000 });
-
-/** Rejects when `p` has not settled within `ms`: the test's verdict that it never would. */
-const within = async <T>(p: Promise<T>, ms: number, what: string): Promise<T> => {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-};
 
 describe('the command line run has no page barrier', () => {
   test("the next page's copies start while a large copy of the page before is still running", async () => {

@@ -142,7 +142,9 @@ export class SignedPut {
       req.on('response', (res: IncomingMessage) => {
         if ((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300) {
           res.resume();
-          res.on('end', () => settle());
+          // 'close', not 'end': Node hands the socket back to the pool after 'end', and a PUT
+          // started in between would open a connection of its own.
+          res.on('close', () => settle(res.complete ? undefined : new Error('the answer to the PUT broke off')));
           res.on('error', (err) => settle(err));
         } else {
           // An early answer (403 before the body is sent): stop sending, report S3's reason.
@@ -150,7 +152,15 @@ export class SignedPut {
           void readS3Error(res).then(settle);
         }
       });
-      (body as Readable).pipe(req as Writable);
+      // Ended here, not by pipe(): a short body makes end() throw (strictContentLength).
+      body.pipe(req as Writable, { end: false });
+      body.once('end', () => {
+        try {
+          req.end();
+        } catch (err) {
+          settle(err);
+        }
+      });
     });
   }
 }

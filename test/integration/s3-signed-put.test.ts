@@ -161,6 +161,22 @@ for (const mode of MODES) {
         }
       }));
 
+    // S3 refuses a request signed more than 15 minutes off its clock (403 RequestTimeTooSkewed,
+    // ErrorResponses.html; s3rver's authentication checks the same). The SDK learns the offset
+    // from the error's Date header into config.systemClockOffset and signs with it from then on.
+    test('a skewed clock: the signature uses the client\'s clock offset, and a RequestTimeTooSkewed answer corrects it', () =>
+      withClient(mode, {}, async (client) => {
+        const d = new S3Destination(client, BUCKET, { probeKey: 'probe' });
+        client.config.systemClockOffset = -3_600_000; // as if this machine's clock were an hour behind
+        const err = await putChecked(d, `${mode}/skew.bin`, bytes(10_000, 2)).then(
+          () => assert.fail('a request signed an hour off was accepted'),
+          (e: Error) => e,
+        );
+        assert.equal((err.cause as Error).name, 'RequestTimeTooSkewed');
+        assert.ok(Math.abs(client.config.systemClockOffset) < 5_000, `offset now ${client.config.systemClockOffset} ms`);
+        await putChecked(d, `${mode}/skew.bin`, bytes(10_000, 2));
+      }));
+
     test('temporary credentials: the session token is sent and signed', () =>
       withClient(mode, { AWS_ACCESS_KEY_ID: TEMP.id, AWS_SECRET_ACCESS_KEY: TEMP.secret, AWS_SESSION_TOKEN: TEMP.token }, async (client) => {
         const d = new S3Destination(client, BUCKET, { probeKey: 'probe' });

@@ -96,7 +96,7 @@ export class SignedPut {
       path: url.pathname,
       query: {},
       headers: headersOf(request, url.host, target.trailer),
-    });
+    }, { signingDate: new Date(Date.now() + (this.client.config.systemClockOffset ?? 0)) });
     const body = target.trailer ? request.body.pipe(new AwsChunkedEncoder(request.length, 'x-amz-checksum-sha256', () => base64Of(request.sha256?.()))) : request.body;
     await this.send(url, signed.headers, body, signal);
   }
@@ -112,6 +112,19 @@ export class SignedPut {
     // A failed resolution (no region yet) is tried again by the next write.
     this.target.catch(() => (this.target = undefined));
     return this.target;
+  }
+
+  /**
+   * Learns the clock offset from an error answer's Date, as the SDK does for its own requests
+   * (@aws-sdk/core httpAuthSchemes, getUpdatedSystemClockOffset: server time minus local time,
+   * unless an Age header says the answer was cached), into the client's `systemClockOffset`,
+   * which both this signer and the SDK's read: a skewed clock (RequestTimeTooSkewed) is then
+   * right for the engine's next try and for every SDK request.
+   */
+  private correctClock(res: IncomingMessage): void {
+    const serverTime = Date.parse(res.headers.date ?? '');
+    if (Number.isNaN(serverTime) || res.headers.age !== undefined) return;
+    this.client.config.systemClockOffset = serverTime - Date.now();
   }
 
   /** One HTTP request; settles once, on the answer or on the first failure. */
@@ -149,6 +162,7 @@ export class SignedPut {
         } else {
           // An early answer (403 before the body is sent): stop sending, report S3's reason.
           body.unpipe(req);
+          this.correctClock(res);
           void readS3Error(res).then(settle);
         }
       });

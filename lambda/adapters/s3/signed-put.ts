@@ -108,9 +108,14 @@ export class SignedPut {
   }
 
   private resolve(): Promise<Target | undefined> {
-    this.target ??= resolveTarget(this.client, this.bucket);
-    // A failed resolution (no region yet) is tried again by the next write.
-    this.target.catch(() => (this.target = undefined));
+    if (this.target === undefined) {
+      const target = resolveTarget(this.client, this.bucket);
+      // A failed resolution (no region yet) is tried again by the next write.
+      target.catch(() => {
+        if (this.target === target) this.target = undefined;
+      });
+      this.target = target;
+    }
     return this.target;
   }
 

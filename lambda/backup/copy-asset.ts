@@ -30,7 +30,7 @@ export const copyAsset = (
   transferWithRetry({
     open: async (s) => io.source.open(item.asset, s),
     write: async (body, length, s) => {
-      await io.destination.put({ key: item.key, body, length, metadata: objectMetadata(item.asset), signal: s });
+      await io.destination.put({ key: item.key, body, length, metadata: objectMetadata(item.asset), signal: s, sha256: () => body.sha256 });
     },
     ...(io.options.copyAttempts === undefined ? {} : { attempts: io.options.copyAttempts }),
     ...(io.options.retryDelayMs === undefined ? {} : { retryDelayMs: io.options.retryDelayMs }),

@@ -81,6 +81,11 @@ export interface PutRequest {
   readonly metadata?: Readonly<Record<string, string>>;
   readonly contentType?: string;
   readonly signal?: AbortSignal;
+  /**
+   * The body's sha256 (hex), known once the body has ended (the length check computes it). A
+   * destination may send it for the store to check every byte (S3: a checksum trailer).
+   */
+  readonly sha256?: () => string | undefined;
 }
 
 /** A small object and its entity tag (see Destination.readTagged). */

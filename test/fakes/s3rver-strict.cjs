@@ -32,8 +32,16 @@ const s3Error = (code, message, status, detail = {}) => {
 // hash from x-amz-content-sha256; signed with HMAC-SHA256 keys derived from the secret, date,
 // region and "s3". Query-string auth ("Authenticating Requests: Using Query Parameters",
 // sigv4-query-string-auth.html) signs the query minus X-Amz-Signature with UNSIGNED-PAYLOAD.
-/** s3rver's built-in account (s3rver lib/models/account.js), the only one tests use. */
-const SECRETS = { S3RVER: 'S3RVER' };
+/** s3rver's built-in account (s3rver lib/models/account.js), and one with temporary credentials. */
+const SECRETS = { S3RVER: 'S3RVER', S3RVERTEMP: 'S3RVER-TEMP-SECRET' };
+// Temporary credentials (STS, as a Lambda's role has): the request carries the session token in
+// x-amz-security-token ("Common Request Headers", RESTCommonRequestHeaders.html), signed like
+// every x-amz-* header; a key whose token is missing or wrong is refused (400 InvalidToken, "The
+// provided token is malformed or otherwise invalid.", ErrorResponses.html).
+const SESSION_TOKENS = { S3RVERTEMP: 'S3RVER-TEMP-SESSION-TOKEN' };
+// s3rver's own authentication looks every key up in its account registry: the temporary key
+// belongs to its one account, as a role's keys belong to the account that owns the bucket.
+require('s3rver/lib/models/account').DUMMY_ACCOUNT.createKeyPair('S3RVERTEMP', SECRETS.S3RVERTEMP);
 const uriEncode = (s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 const rawQueryPairs = (url) => {
   const q = url.includes('?') ? url.slice(url.indexOf('?') + 1) : '';
@@ -79,6 +87,9 @@ const readAuth = (ctx, pairs) => {
   throw s3Error('AccessDenied', 'Access Denied', 403);
 };
 
+const header_ = (ctx) => Boolean(ctx.get('authorization'));
+const query_ = (auth, name) => (auth.queryPairs.find(([k]) => k === name) || [])[1];
+
 /** Refuses a request whose SigV4 signature does not match (SignatureDoesNotMatch, 403). */
 const verifySignature = (ctx) => {
   const pairs = rawQueryPairs(ctx.url);
@@ -92,6 +103,16 @@ const verifySignature = (ctx) => {
   if (!auth.payloadHash) throw s3Error('InvalidRequest', 'Missing required header for this request: x-amz-content-sha256', 400);
   const names = auth.signedHeaders.split(';');
   if (!names.includes('host')) throw s3Error('AccessDenied', 'host must be a signed header', 403);
+  // "any x-amz-* headers that you plan to add to the request" are signed
+  // (sig-v4-header-based-auth.html, SignedHeaders); S3 refuses the others.
+  const unsigned = Object.keys(ctx.req.headers).filter((n) => n.startsWith('x-amz-') && !names.includes(n));
+  if (header_(ctx) && unsigned.length > 0) {
+    throw s3Error('AccessDenied', 'There were headers present in the request which were not signed', 403, { HeadersNotSigned: unsigned.join(', ') });
+  }
+  const token = SESSION_TOKENS[accessKeyId];
+  if (token !== undefined && (ctx.get('x-amz-security-token') || query_(auth, 'X-Amz-Security-Token')) !== token) {
+    throw s3Error('InvalidToken', 'The provided token is malformed or otherwise invalid.', 400);
+  }
   const headerLines = names.map((n) => `${n}:${String(ctx.req.headers[n] ?? '').trim().replace(/\s+/g, ' ')}\n`).join('');
   const canonical = [ctx.method, canonicalPath(ctx.path), canonicalQuery(auth.queryPairs), headerLines, auth.signedHeaders, auth.payloadHash].join('\n');
   const scope = `${scopeDate}/${region}/s3/aws4_request`;

@@ -15,6 +15,7 @@ import type { StoredObject } from '../../core/asset.ts';
 import { ConfigError, DestinationError, PreconditionFailedError, messageOf } from '../../core/errors.ts';
 import type { Destination, PutRequest, PutResult, TaggedObject, WriteCondition } from '../../ports/storage.ts';
 import { SINGLE_PUT_MAX, choosePartSize } from '../../core/part-size.ts';
+import { SignedPut } from './signed-put.ts';
 
 /** Options of the S3 destination. */
 export interface S3DestinationOptions {
@@ -38,6 +39,8 @@ export class S3Destination implements Destination {
   private readonly queueSize: number;
   /** Multipart uploads of failed writes (upload id -> key), aborted again by settle(). */
   private readonly failedUploads = new Map<string, string>();
+  /** Streamed single PUTs without the SDK's middleware (signed-put.ts). */
+  private readonly signedPut: SignedPut;
 
   constructor(
     private readonly client: S3Client,
@@ -46,6 +49,7 @@ export class S3Destination implements Destination {
   ) {
     this.description = `s3://${bucket}`;
     this.queueSize = options.queueSize ?? 2;
+    this.signedPut = new SignedPut(client, bucket);
   }
 
   async check(): Promise<void> {
@@ -172,12 +176,14 @@ export class S3Destination implements Destination {
     if (!Buffer.isBuffer(body)) body.once('error', onBodyError);
     request.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      // The SDK does not retry a streaming body (it cannot replay it); the engine retries
-      // with a fresh download.
-      await this.client.send(
-        new PutObjectCommand(this.objectParams(request)),
-        { abortSignal: ac.signal },
-      );
+      // Neither way retries a streaming body (it cannot be replayed); the engine retries with a
+      // fresh download. Small buffers (the catalog, the probe) stay on the SDK, whose own
+      // retries can replay them; conditional writes go through writeConditional, also the SDK.
+      if (!Buffer.isBuffer(body) && (await this.signedPut.accepts(request))) {
+        await this.signedPut.put({ ...request, body }, ac.signal);
+      } else {
+        await this.client.send(new PutObjectCommand(this.objectParams(request)), { abortSignal: ac.signal });
+      }
       return { bytes: request.length };
     } catch (err) {
       const cause = !Buffer.isBuffer(body) && body.errored ? body.errored : err;

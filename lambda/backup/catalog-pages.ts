@@ -44,6 +44,16 @@ export class CatalogPages {
     return (this.previousPtr ??= this.catalog.pointer());
   }
 
+  /**
+   * Reads the pointer now (a run's start, once it holds the lease) and keeps it for previous():
+   * the start's read and the first page's were two GetObjects of the same object, with no commit
+   * possible between them (issue 14: the fixed requests of a no-change night).
+   */
+  readPrevious(): Promise<CatalogPointer | undefined> {
+    this.previousPtr = this.catalog.pointer();
+    return this.previousPtr;
+  }
+
   /** Entries gathered for the page not yet closed. */
   get open(): readonly CatalogEntry[] {
     return this.pending;

@@ -88,7 +88,7 @@ export class BackupEngine {
     // A start that fails after taking the lease frees it at once rather than at its expiry.
     try {
       if (!this.options.dryRun) staleUploadsAborted = await abortStaleUploads(this.destination, this.options, now);
-      ptr = await this.catalog.pointer();
+      ptr = await this.pages.readPrevious();
     } catch (err) {
       this.heartbeat.stop();
       await this.lease.releaseQuietly();
@@ -252,7 +252,7 @@ export class BackupEngine {
         processFailures: this.failures,
         missingKeys: () => missingKeys(p, this.destination, this.options),
         isCurrentFile: currentFileTest(p, this.destination),
-        settleDamage: () => settleDamage(this.destination, this.options.prefix, this.catalog.entries(), new Set(this.options.resourceTypes)),
+        settleDamage: () => settleDamage(this.destination, this.options.prefix, this.catalog.entries(), new Set(this.options.resourceTypes), p.damaged),
         previous: p.previous,
         release: async () => {
           await this.lease.release(flushed.lease);

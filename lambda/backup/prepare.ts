@@ -20,6 +20,8 @@ export interface Prepared {
    */
   readonly seen: Set<string>;
   readonly trackSeen: boolean;
+  /** The keys of the damage record (verify --deep) this run read: copied again, whatever the catalog says. */
+  readonly damaged: ReadonlySet<string>;
 }
 
 /** A key this run has listed: not missing from Cloudinary. */
@@ -48,7 +50,7 @@ export const prepareRun = async (
   }
   const list = options.diff === 'list';
   if (list) for (const rt of options.resourceTypes) for await (const o of destination.list(typeRoot(options.prefix, rt, ''))) index.setStored(o);
-  const prepared: Prepared = { previous: index.previous, inventory: list ? index.inventory : undefined, seen: new Set(), trackSeen: !list || destination.fileIdentity !== undefined };
+  const prepared: Prepared = { previous: index.previous, inventory: list ? index.inventory : undefined, seen: new Set(), trackSeen: !list || destination.fileIdentity !== undefined, damaged };
   // What earlier steps of this run recorded: its closed pages and the page still open.
   for await (const e of catalog.readPages(state.pageSlots ?? state.slot.repeat(state.pageNo))) markSeen(prepared, e.key);
   for (const e of run.open) markSeen(prepared, e.key);

@@ -144,8 +144,9 @@ export interface Destination {
    */
   fileIdentity?(key: string): string;
   /**
-   * Aborts multipart uploads under `keyPrefix` started before `olderThan` — what a killed run
-   * leaves behind. Resolves with how many it aborted; 0 when the store cannot list them.
+   * Aborts multipart uploads under `keyPrefix` started before `olderThan` (and, when given, whose
+   * key `accept` takes) — what a killed run leaves behind. Resolves with how many it aborted; 0
+   * when the store cannot list them.
    */
-  abortStaleUploads?(keyPrefix: string, olderThan: Date): Promise<number>;
+  abortStaleUploads?(keyPrefix: string, olderThan: Date, accept?: (key: string) => boolean): Promise<number>;
 }

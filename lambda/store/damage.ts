@@ -40,16 +40,26 @@ export const damagedKeys = async (destination: Destination, prefix: string): Pro
 
 /**
  * After a backup whose listing completed and whose catalog is committed: drops from the record
- * the objects that run copied again. The run treated every recorded key as not current, so an
- * entry of a resource type it listed that is `current` in its catalog was copied by it; a copy
- * that failed or was deferred left the entry `stale`, and the key stays recorded. No clock is
- * compared. `entries` is the committed catalog.
+ * the objects that run copied again. `treated` is the record the run read when it prepared: it
+ * treated those keys as not current, so an entry of a resource type it listed that is `current`
+ * in its catalog was copied by it; a copy that failed or was deferred left the entry `stale`, and
+ * the key stays recorded. A key recorded since (a `verify --deep` during the run: verify takes no
+ * lease) was not treated, so it stays whatever its entry says; and a run that read no damage
+ * reads the record no second time (issue 14: the fixed requests of a no-change night). No clock
+ * is compared. `entries` is the committed catalog.
  */
-export const settleDamage = async (destination: Destination, prefix: string, entries: AsyncIterable<CatalogEntry>, listedTypes: ReadonlySet<string>): Promise<void> => {
+export const settleDamage = async (
+  destination: Destination,
+  prefix: string,
+  entries: AsyncIterable<CatalogEntry>,
+  listedTypes: ReadonlySet<string>,
+  treated: ReadonlySet<string>,
+): Promise<void> => {
+  if (treated.size === 0) return;
   const key = damageKey(prefix);
   const rec = await readJson<DamageRecord>(destination, key);
   if (!rec || rec.objects.length === 0) return;
-  const recorded = new Set(rec.objects.map((o) => o.key));
+  const recorded = new Set(rec.objects.map((o) => o.key).filter((k) => treated.has(k)));
   const repaired = new Set<string>();
   for await (const e of entries) if (recorded.has(e.key) && e.state === 'current' && listedTypes.has(e.resourceType)) repaired.add(e.key);
   if (repaired.size > 0) await writeJson(destination, key, { ...rec, objects: rec.objects.filter((o) => !repaired.has(o.key)) } satisfies DamageRecord);

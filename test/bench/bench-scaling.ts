@@ -51,6 +51,7 @@ export const benchScaling = async (ctx: BenchContext): Promise<BenchResult> => {
   const details: Record<string, unknown> = {};
   for (const n of sizes) {
     const world = await ctx.world(n);
+    details[`Admin API allowance of the fake @ ${n}`] = `${world.adminRateLimit} calls an hour (test/bench/world.ts adminAllowance)`;
     const runs = n >= 500_000 ? 1 : ctx.options.runs;
     // The seeded catalog has one page per listing page, as no version writes it now: the first
     // night rewrites it in pages of ~10,000 (not measured, its figures in the details); the

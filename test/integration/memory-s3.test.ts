@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, paginateListObjectsV2 } from '@aws-sdk/client-s3';
+import { CreateMultipartUploadCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, paginateListObjectsV2 } from '@aws-sdk/client-s3';
+import { S3Destination } from '../../lambda/adapters/s3/destination.ts';
 import { collect, seededChunks } from '../fakes/content.ts';
 import { startMemoryS3 } from '../fakes/memory-s3.ts';
 import type { MemoryS3Handle } from '../fakes/memory-s3.ts';
@@ -61,6 +62,18 @@ describe('memory-s3 (the benchmarks\' S3)', () => {
     assert.deepEqual(await rejection(client.send(new ListObjectsV2Command({ Bucket: BUCKET, Delimiter: '/' }))), { status: 501, code: 'NotImplemented' });
     assert.deepEqual(await rejection(client.send(new DeleteObjectsCommand({ Bucket: BUCKET, Delete: { Objects: [{ Key: 'p/k00001' }] } }))), { status: 501, code: 'NotImplemented' });
     assert.deepEqual(await rejection(client.send(new ListObjectsV2Command({ Bucket: 'nope' }))), { status: 404, code: 'NoSuchBucket' });
+    client.destroy();
+  });
+});
+
+describe('S3Destination.abortStaleUploads with a filter (one listing under the prefix)', () => {
+  test('aborts the old uploads whose key the filter takes, and no other', async () => {
+    const client = s3For(s3.endpoint);
+    for (const Key of ['cld/image/upload/a.jpg', 'cld/notes/b.txt']) await client.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key }));
+    const dest = new S3Destination(client, BUCKET, { probeKey: 'cld/_catalog/write-check' });
+    const aborted = await dest.abortStaleUploads('cld/', new Date(Date.now() + 60_000), (k) => k.startsWith('cld/image/'));
+    assert.equal(aborted, 1);
+    assert.deepEqual(await s3.openUploads(BUCKET), ['cld/notes/b.txt']);
     client.destroy();
   });
 });

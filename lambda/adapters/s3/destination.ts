@@ -227,14 +227,14 @@ export class S3Destination implements Destination {
     }
   }
 
-  async abortStaleUploads(keyPrefix: string, olderThan: Date): Promise<number> {
+  async abortStaleUploads(keyPrefix: string, olderThan: Date, accept: (key: string) => boolean = () => true): Promise<number> {
     let aborted = 0;
     try {
       let markers: { KeyMarker?: string; UploadIdMarker?: string } = {};
       for (;;) {
         const page = await this.client.send(new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: keyPrefix, ...markers }));
         for (const u of page.Uploads ?? []) {
-          if (!u.Key || !u.UploadId || !u.Initiated || u.Initiated >= olderThan) continue;
+          if (!u.Key || !u.UploadId || !u.Initiated || u.Initiated >= olderThan || !accept(u.Key)) continue;
           await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: u.Key, UploadId: u.UploadId }));
           aborted += 1;
         }

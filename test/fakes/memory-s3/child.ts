@@ -6,6 +6,8 @@
  * Control paths (no bucket name starts with "_", so none shadows a bucket; not counted):
  *   GET    /_memory-s3/requests          requests by S3 operation since start or the last reset
  *   DELETE /_memory-s3/requests          the same, then resets
+ *   GET    /_memory-s3/requests?trace=1  {"counts", "trace": ["<operation> /<bucket>/<key>", ...]}
+ *          (with MEMORY_S3_TRACE=1 in the server's environment: the requests of a run, in order)
  *   POST   /_memory-s3/seed?bucket=NAME  NDJSON, one object a line: {"key","seed","size"} (bytes of
  *          test/fakes/content.ts's generator) or {"key","base64"}; optional "metadata" (names
  *          without x-amz-meta-), "contentType", "lastModified" (ms). Answers {"seeded":N}.
@@ -53,8 +55,12 @@ const control = async (req: IncomingMessage, res: ServerResponse, state: MemoryS
   const url = new URL(req.url ?? '/', 'http://localhost');
   if (url.pathname === '/_memory-s3/requests') {
     const counts = state.counts;
-    if (req.method === 'DELETE') state.counts = {};
-    return json(res, 200, counts);
+    const trace = state.trace;
+    if (req.method === 'DELETE') {
+      state.counts = {};
+      if (trace) state.trace = [];
+    }
+    return json(res, 200, url.searchParams.get('trace') === '1' ? { counts, trace: trace ?? [] } : counts);
   }
   if (url.pathname === '/_memory-s3/seed' && req.method === 'POST') return seed(req, res, state, url.searchParams.get('bucket') ?? '');
   if (url.pathname === '/_memory-s3/stats') {

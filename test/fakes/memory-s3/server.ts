@@ -137,6 +137,8 @@ export interface MemoryS3Server {
   readonly buckets: ReadonlyMap<string, MemoryBucket>;
   /** Requests by operation since start or the last reset (control paths not counted). */
   counts: Record<string, number>;
+  /** "<operation> <key>" of each request since the last reset, when the server keeps them (MEMORY_S3_TRACE=1). */
+  trace: string[] | undefined;
 }
 
 /** Answers one S3 request (signature already checked). */
@@ -346,7 +348,7 @@ export const createMemoryS3Server = (
   control: (req: IncomingMessage, res: ServerResponse, state: MemoryS3Server) => Promise<void>,
 ): MemoryS3Server => {
   const buckets = new Map(options.buckets.map((b) => [b, new MemoryBucket()] as const));
-  const state: MemoryS3Server = { server: undefined as unknown as Server, buckets, counts: {} };
+  const state: MemoryS3Server = { server: undefined as unknown as Server, buckets, counts: {}, trace: process.env.MEMORY_S3_TRACE === '1' ? [] : undefined };
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = req.url ?? '/';
     const rawPath = url.split('?')[0] ?? '/';
@@ -355,6 +357,7 @@ export const createMemoryS3Server = (
     const ctx: StrictCtx = { method: req.method ?? 'GET', path: rawPath, url, query, req, get: (n) => String(req.headers[n.toLowerCase()] ?? '') };
     const op = operationOf(ctx.method, rawPath, query, Boolean(req.headers['x-amz-copy-source']));
     state.counts[op] = (state.counts[op] ?? 0) + 1;
+    state.trace?.push(`${op} ${decodeURIComponent(rawPath)}`);
     try {
       const payloadHash = strict.verifySignature(ctx);
       const segs = rawPath.split('/').filter(Boolean);

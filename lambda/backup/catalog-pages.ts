@@ -1,5 +1,5 @@
 import type { Catalog, CatalogEntry, CatalogPointer, Slot } from '../store/catalog.ts';
-import { pageHash, slotOfPage } from '../store/catalog.ts';
+import { pageBody, pageHash, slotOfPage } from '../store/catalog.ts';
 import type { RunState } from './run-state.ts';
 
 /**
@@ -11,9 +11,6 @@ import type { RunState } from './run-state.ts';
 export const PAGE_ENTRIES = 10_000;
 
 const other = (s: Slot): Slot => (s === 'a' ? 'b' : 'a');
-
-/** pageBody (store/catalog.ts) of entries already serialised one per line: the same bytes. */
-const linesBody = (lines: readonly string[]): Buffer => Buffer.from(lines.join('\n') + (lines.length ? '\n' : ''), 'utf8');
 
 /**
  * The catalog pages one run writes (issue 14: a no-change night should cost ~1 S3 request per
@@ -30,14 +27,7 @@ const linesBody = (lines: readonly string[]): Buffer => Buffer.from(lines.join('
  * are gathered again by the step that repeats the work.
  */
 export class CatalogPages {
-  /**
-   * The entries of the open page as their JSON lines (pageBody's bytes), not as objects: a page
-   * gathers for many listing pages, so its entries outlive young-generation collections, and as
-   * objects (with the tags, context and metadata of the listing they share) they were most of
-   * what a no-change night promoted into V8's old space (issue 14: a 1M night peaked at 660 MiB
-   * of RSS over a live heap of ~100 MiB). One string per entry is a third of that or less.
-   */
-  private pending: string[] = [];
+  private pending: CatalogEntry[] = [];
   /** The run and page the pending entries belong to (undefined: nothing known in this process). */
   private base: { runId: string; pageNo: number } | undefined;
   private previousPtr: Promise<CatalogPointer | undefined> | undefined;
@@ -64,9 +54,9 @@ export class CatalogPages {
     return this.previousPtr;
   }
 
-  /** Entries gathered for the page not yet closed (parsed again: read once per process, by prepare). */
+  /** Entries gathered for the page not yet closed. */
   get open(): readonly CatalogEntry[] {
-    return this.pending.map((line) => JSON.parse(line) as CatalogEntry);
+    return this.pending;
   }
 
   /** Where page `n` of this run goes when written: the slot not holding the previous catalog's page n. */
@@ -92,8 +82,8 @@ export class CatalogPages {
     }
     // Read into a new list and adopt it only once whole: a read that fails leaves this object
     // knowing nothing, so a retry reads again instead of going on with an empty page.
-    const read: string[] = [];
-    if (open > 0) for await (const e of this.catalog.readPage(await this.slotFor(state, state.pageNo), state.pageNo, open)) read.push(JSON.stringify(e));
+    const read: CatalogEntry[] = [];
+    if (open > 0) for await (const e of this.catalog.readPage(await this.slotFor(state, state.pageNo), state.pageNo, open)) read.push(e);
     if (read.length < open) throw new Error(`catalog page ${state.pageNo} holds ${read.length} entries, the checkpoint counts ${open}`);
     this.pending = read;
     this.base = { runId: state.runId, pageNo: state.pageNo };
@@ -108,7 +98,7 @@ export class CatalogPages {
   async add(state: RunState, entries: readonly CatalogEntry[], close = false): Promise<RunState> {
     this.base ??= { runId: state.runId, pageNo: state.pageNo };
     const before = this.pending.length;
-    for (const e of entries) this.pending.push(JSON.stringify(e));
+    for (const e of entries) this.pending.push(e);
     // A new object even when nothing closes: `last` must name the pending entries exactly, and a
     // caller that retries with the state it started from (a finish run again) must not match it.
     if (this.pending.length < this.pageEntries && !(close && this.pending.length > 0)) return (this.last = { ...state });
@@ -123,7 +113,7 @@ export class CatalogPages {
   /** Closes the pending entries as page `state.pageNo`: referenced when unchanged, written otherwise. */
   private async closePage(state: RunState): Promise<RunState> {
     const n = state.pageNo;
-    const body = linesBody(this.pending);
+    const body = pageBody(this.pending);
     const hash = pageHash(body);
     const prev = await this.previous();
     let slot: Slot;
@@ -146,7 +136,7 @@ export class CatalogPages {
    */
   async persist(state: RunState): Promise<RunState> {
     if (this.pending.length === (state.openEntries ?? 0)) return state;
-    await this.catalog.writePage(await this.slotFor(state, state.pageNo), state.pageNo, linesBody(this.pending));
+    await this.catalog.writePage(await this.slotFor(state, state.pageNo), state.pageNo, this.pending);
     return (this.last = { ...state, openEntries: this.pending.length });
   }
 

@@ -49,10 +49,26 @@ export interface InventoryCheck {
 }
 
 /**
- * Compares the catalog with the objects under the resource-type roots. Every entry in state
- * `current` or `deleted` must have its key present with the catalog's size; a `stale` entry's
- * key may hold an older version, so its size is not checked (nor called extra). Any other
- * object is extra.
+ * What one catalog entry's check found, given the size of the object at its key (undefined when
+ * there is none): a problem; 'present' (its object is there with the catalog's size: a candidate
+ * for a deep check); or 'stale' (its version was never copied, so its key may hold an older one:
+ * not checked). Entries in state `current` or `deleted` must have their object.
+ */
+export const checkEntry = (e: VerifiableEntry, size: number | undefined): Problem | 'present' | 'stale' => {
+  if (e.state === 'stale') return 'stale';
+  const who = { key: e.key, publicId: e.publicId, resourceType: e.resourceType, type: e.type };
+  if (size === undefined) return { kind: 'missing', ...who, detail: 'the object is not in the backup' };
+  if (size !== e.bytes) return { kind: 'corrupt', ...who, detail: `size is ${size} bytes, the catalog says ${e.bytes}` };
+  return 'present';
+};
+
+/** The problem of an object under a resource-type root that no catalog entry names. */
+export const extraObject = (key: string, size: number): Problem => ({ kind: 'extra', key, detail: `${size} bytes that no catalog entry names` });
+
+/**
+ * Compares the catalog with the objects under the resource-type roots (checkEntry for each
+ * entry; any object no entry names is extra). Holds both sides: verify itself streams the
+ * catalog against a compact table of the objects (lambda/verify/inventory-pass.ts).
  */
 export const checkInventory = (entries: Iterable<VerifiableEntry>, objects: Iterable<StoredObject>): InventoryCheck => {
   const byKey = new Map<string, StoredObject>();
@@ -64,20 +80,15 @@ export const checkInventory = (entries: Iterable<VerifiableEntry>, objects: Iter
   let stale = 0;
   for (const e of entries) {
     named.add(e.key);
-    const who = { key: e.key, publicId: e.publicId, resourceType: e.resourceType, type: e.type };
-    if (e.state === 'stale') {
-      stale += 1;
-      continue;
+    const found = checkEntry(e, byKey.get(e.key)?.size);
+    if (found === 'stale') stale += 1;
+    else {
+      checked += 1;
+      if (found === 'present') present.push(e);
+      else problems.push(found);
     }
-    checked += 1;
-    const o = byKey.get(e.key);
-    if (!o) problems.push({ kind: 'missing', ...who, detail: 'the object is not in the backup' });
-    else if (o.size !== e.bytes) problems.push({ kind: 'corrupt', ...who, detail: `size is ${o.size} bytes, the catalog says ${e.bytes}` });
-    else present.push(e);
   }
-  for (const o of byKey.values()) {
-    if (!named.has(o.key)) problems.push({ kind: 'extra', key: o.key, detail: `${o.size} bytes that no catalog entry names` });
-  }
+  for (const o of byKey.values()) if (!named.has(o.key)) problems.push(extraObject(o.key, o.size));
   return { problems, present, checked, stale };
 };
 
@@ -86,7 +97,7 @@ export const checkInventory = (entries: Iterable<VerifiableEntry>, objects: Iter
  * must have an entry that is not stale, with the same version and size. Assets deleted from
  * Cloudinary are not problems (the backup keeps them on purpose).
  */
-export const checkSource = (assets: Iterable<Asset>, entries: ReadonlyMap<string, VerifiableEntry>): Problem[] => {
+export const checkSource = (assets: Iterable<Asset>, entries: { get(identity: string): VerifiableEntry | undefined }): Problem[] => {
   const problems: Problem[] = [];
   for (const a of assets) {
     if (!isBackedUpType(a)) continue;

@@ -29,7 +29,7 @@ const run = async (): Promise<Record<string, unknown>> => {
   if (mode === 'restore-dry' || mode === 'restore-source') {
     const account = new SyntheticAccount(n, mode === 'restore-dry' ? () => false : (i) => i % 2 === 0);
     let planned = 0;
-    const engine = new RestoreEngine(account, uploader, backup, { prefix: PREFIX, overwrite: false, dryRun: true, concurrency: 4 }, { planned: (items) => (planned = items.length) });
+    const engine = new RestoreEngine(account, uploader, backup, { prefix: PREFIX, overwrite: false, dryRun: true, concurrency: 4 }, { planned: (x: number | readonly unknown[]) => (planned = typeof x === 'number' ? x : x.length) });
     const r = await engine.run();
     return { listed: r.listed, plannedUploads: r.plannedUploads, skipped: r.skipped, failed: r.failed, planned, apiCalls: r.cloudinaryApiCalls };
   }

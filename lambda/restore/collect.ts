@@ -7,11 +7,12 @@ import { ConfigError } from '../core/errors.ts';
 import { typeRoot } from '../core/keys.ts';
 import { readObjectMetadata } from '../core/metadata.ts';
 import type { Failure } from '../core/report.ts';
-import { identityFromKey, identityOf, selected } from '../core/restore-plan.ts';
+import { identityFromKey, selected } from '../core/restore-plan.ts';
 import type { KeyIdentity, RestoreItem } from '../core/restore-plan.ts';
 import type { Destination } from '../ports/storage.ts';
 import type { MetadataReader } from '../ports/upload.ts';
 import { placementOf } from '../core/upload-params.ts';
+import { IdentityMap } from './identity-map.ts';
 
 /** What collecting needs from the restore: where the backup is and what `--only` selects. */
 export interface CollectSource {
@@ -36,9 +37,9 @@ export type FailureSink = (f: Failure) => void;
  */
 export interface Selection {
   /** Identity -> the ordinal of the catalog entry that took it, or -1 - n for uncatalogued object n. */
-  readonly ids: Map<string, number>;
-  /** The objects under image/, video/ and raw/; `previous` marks the keys the catalog names. */
-  readonly index: KeyIndex;
+  readonly ids: IdentityMap<number>;
+  /** The size of the object at catalog entry j's key, -1 when there is none. */
+  readonly sizes: Float64Array;
   /** The committed catalog, read again by each later pass (none when there is no catalog). */
   readonly snapshot: CatalogSnapshot | undefined;
   /** Catalog entries read. */
@@ -51,7 +52,12 @@ export interface Selection {
   readonly resourceTypes: readonly string[];
 }
 
-/** What the backup holds that `--only` selects; what cannot be restored goes to `fail`. */
+/**
+ * What the backup holds that `--only` selects; what cannot be restored goes to `fail`, catalog
+ * entries first. Two passes over the catalog, so that the objects' table (pass 1: which keys the
+ * catalog names, the size of each entry's object, the uncatalogued objects) is gone before the
+ * identities are held (pass 2: the selection).
+ */
 export const collectRestore = async (src: CollectSource, fail: FailureSink): Promise<Selection> => {
   const index = await readInventory(src);
   const pointer = await src.catalog.pointer();
@@ -62,29 +68,50 @@ export const collectRestore = async (src: CollectSource, fail: FailureSink): Pro
     );
   }
   const snapshot = pointer && new CatalogSnapshot(src.destination, src.catalog, pointer);
-  const ids = new Map<string, number>();
-  const types = new Set<string>();
+  let sizes: Float64Array = new Float64Array(1024);
   let entries = 0;
-  let items = 0;
   if (snapshot) {
     for await (const page of snapshot.pages((e) => e)) {
       for (const e of page) {
-        const j = entries++;
         index.setPrevious(e.key, { version: e.version, current: e.state === 'current', resourceType: e.resourceType });
-        if (!selected(e.publicId, src.only) || ids.has(identityOf(e))) continue;
-        ids.set(identityOf(e), j);
-        const item = catalogItem(e, index.inventory.get(e.key)?.size);
-        if ('error' in item) fail(item);
-        else {
-          items += 1;
-          types.add(item.resourceType);
-        }
+        if (entries >= sizes.length) sizes = grow(sizes);
+        sizes[entries++] = index.inventory.get(e.key)?.size ?? -1;
       }
     }
   }
-  const orphans = await uncatalogued(src, index, ids, fail);
+  const unnamed = await uncatalogued(src, index);
+  const ids = new IdentityMap<number>();
+  const types = new Set<string>();
+  let items = 0;
+  let j = 0;
+  for await (const page of snapshot ? snapshot.pages((e) => e) : []) {
+    for (const e of page) {
+      const at = j++;
+      if (!selected(e.publicId, src.only) || ids.has(e)) continue;
+      ids.set(e, at);
+      const item = catalogItem(e, sizeOf(sizes, at));
+      if ('error' in item) fail(item);
+      else {
+        items += 1;
+        types.add(item.resourceType);
+      }
+    }
+  }
+  const orphans = selectOrphans(src, unnamed, ids, fail);
   for (const o of orphans) types.add(o.resourceType);
-  return { ids, index, snapshot, entries, orphans, items: items + orphans.length, resourceTypes: [...types] };
+  return { ids, sizes, snapshot, entries, orphans, items: items + orphans.length, resourceTypes: [...types] };
+};
+
+const grow = (a: Float64Array): Float64Array => {
+  const next = new Float64Array(a.length * 2);
+  next.set(a);
+  return next;
+};
+
+/** The size Selection.sizes records for entry j, undefined when its object is missing. */
+const sizeOf = (sizes: Float64Array, j: number): number | undefined => {
+  const s = sizes[j] as number;
+  return s < 0 ? undefined : s;
 };
 
 /** Every object under image/, video/ and raw/, in the compact table backup uses (KeyIndex). */
@@ -129,11 +156,18 @@ export const catalogItem = (e: CatalogEntry, size: number | undefined): RestoreI
   };
 };
 
+/** An object the catalog does not name, with its identity (or why it has none). */
+interface Unnamed {
+  readonly key: string;
+  readonly size: number;
+  readonly id: KeyIdentity | string;
+}
+
 /**
  * Objects the catalog does not name, identified by their metadata or key. Under --only, a key
  * that already tells its public_id and is not selected is left alone without a HeadObject.
  */
-const uncatalogued = async (src: CollectSource, index: KeyIndex, ids: Map<string, number>, fail: FailureSink): Promise<RestoreItem[]> => {
+const uncatalogued = async (src: CollectSource, index: KeyIndex): Promise<Unnamed[]> => {
   const orphans: Array<{ key: string; size: number }> = [];
   for (const key of index.inventory.keys()) {
     if (index.previous.has(key)) continue;
@@ -142,23 +176,27 @@ const uncatalogued = async (src: CollectSource, index: KeyIndex, ids: Map<string
   }
   const limit = pLimit(Math.max(1, src.concurrency));
   const resolved = await Promise.all(orphans.map((o) => limit(() => identityOfObject(src, o.key))));
+  return orphans.map((o, i) => ({ ...o, id: resolved[i] as KeyIdentity | string }));
+};
+
+/** The uncatalogued objects selected, after every catalog entry (the catalog's source of an identity wins). */
+const selectOrphans = (src: CollectSource, unnamed: readonly Unnamed[], ids: IdentityMap<number>, fail: FailureSink): RestoreItem[] => {
   const items: RestoreItem[] = [];
-  orphans.forEach((o, i) => {
-    const id = resolved[i] as KeyIdentity | string;
+  for (const { key, size, id } of unnamed) {
     if (typeof id === 'string') {
-      const fromKey = identityFromKey(src.prefix, o.key);
+      const fromKey = identityFromKey(src.prefix, key);
       fail({
-        publicId: o.key,
+        publicId: key,
         resourceType: typeof fromKey === 'string' ? '' : fromKey.resourceType,
         type: typeof fromKey === 'string' ? '' : fromKey.type,
         error: `not in the catalog and ${id}`,
       });
-      return;
+      continue;
     }
-    if (!selected(id.publicId, src.only) || ids.has(identityOf(id))) return;
-    ids.set(identityOf(id), -1 - items.length);
-    items.push({ key: o.key, length: o.size, ...id, tags: [], context: {}, metadata: {}, source: 'object' });
-  });
+    if (!selected(id.publicId, src.only) || ids.has(id)) continue;
+    ids.set(id, -1 - items.length);
+    items.push({ key, length: size, ...id, tags: [], context: {}, metadata: {}, source: 'object' });
+  }
   return items;
 };
 
@@ -189,8 +227,8 @@ export async function* selectedItems(sel: Selection): AsyncIterable<{ item: Rest
     for await (const page of sel.snapshot.pages((e) => e)) {
       for (const e of page) {
         const slot = j++;
-        if (sel.ids.get(identityOf(e)) !== slot) continue;
-        const item = catalogItem(e, sel.index.inventory.get(e.key)?.size);
+        if (sel.ids.get(e) !== slot) continue;
+        const item = catalogItem(e, sizeOf(sel.sizes, slot));
         if (!('error' in item)) yield { item, slot };
       }
     }

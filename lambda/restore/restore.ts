@@ -5,7 +5,6 @@ import { messageOf } from '../core/errors.ts';
 import { normalizePrefix } from '../core/keys.ts';
 import type { Failure } from '../core/report.ts';
 import { MAX_LISTED_FAILURES } from '../core/report.ts';
-import { identityOf } from '../core/restore-plan.ts';
 import type { RestoreItem } from '../core/restore-plan.ts';
 import type { Destination, Source } from '../ports/storage.ts';
 import { UploadError } from '../ports/upload.ts';
@@ -120,7 +119,7 @@ export class RestoreEngine {
     if (this.options.overwrite) return have;
     for (const l of listingsFor(sel.resourceTypes)) {
       for await (const a of listAll(this.lister, l.resourceType, l.type)) {
-        const source = sel.ids.get(identityOf(a));
+        const source = sel.ids.get(a);
         if (source !== undefined) have[slotOf(sel, source)] = 1;
       }
     }

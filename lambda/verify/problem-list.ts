@@ -3,17 +3,14 @@ import type { Problem, ProblemKind } from '../core/verify-check.ts';
 /** The order of kinds in a report: the worst first. */
 export const PROBLEM_ORDER: readonly ProblemKind[] = ['missing', 'corrupt', 'extra', 'notBackedUp', 'outdated'];
 
-interface Found {
-  readonly problem: Problem;
-  /** The order it was found in: ties keep it, as the stable sort of the whole list did. */
-  readonly seq: number;
-}
-
 const nameOf = (p: Problem): string => p.key ?? p.publicId ?? '';
 
-/** Sorts one kind's problems by key (or public_id) and keeps the first `limit`. */
-const keepFirst = (list: Found[], limit: number): void => {
-  list.sort((a, b) => nameOf(a.problem).localeCompare(nameOf(b.problem)) || a.seq - b.seq);
+/**
+ * Sorts one kind's problems by key (or public_id) and keeps the first `limit`. The sort is stable
+ * and a list only ever grows at its end, so ties stay in the order found, as in the whole list.
+ */
+const keepFirst = (list: Problem[], limit: number): void => {
+  list.sort((a, b) => nameOf(a).localeCompare(nameOf(b)));
   if (list.length > limit) list.length = limit;
 };
 
@@ -26,8 +23,8 @@ const keepFirst = (list: Found[], limit: number): void => {
  */
 export class ProblemList {
   private readonly counts = new Map<ProblemKind, number>();
-  private readonly kept = new Map<ProblemKind, Found[]>();
-  private seq = 0;
+  private readonly kept = new Map<ProblemKind, Problem[]>();
+  private found = 0;
 
   constructor(private readonly limit: number) {}
 
@@ -35,7 +32,8 @@ export class ProblemList {
     this.counts.set(problem.kind, this.count(problem.kind) + 1);
     let list = this.kept.get(problem.kind);
     if (!list) this.kept.set(problem.kind, (list = []));
-    list.push({ problem, seq: this.seq++ });
+    list.push(problem);
+    this.found += 1;
     if (list.length >= 2 * this.limit) keepFirst(list, this.limit);
   }
 
@@ -46,7 +44,7 @@ export class ProblemList {
 
   /** Problems of every kind found so far. */
   get total(): number {
-    return this.seq;
+    return this.found;
   }
 
   /** The first `limit` problems in report order. */
@@ -55,7 +53,7 @@ export class ProblemList {
     for (const kind of PROBLEM_ORDER) {
       const list = this.kept.get(kind) ?? [];
       keepFirst(list, this.limit);
-      for (const f of list) out.push(f.problem);
+      for (const p of list) out.push(p);
     }
     return out.slice(0, this.limit);
   }

@@ -93,16 +93,20 @@ export const checkInventory = (entries: Iterable<VerifiableEntry>, objects: Iter
 };
 
 /**
- * Compares the live Cloudinary listing with the catalog: an asset of a backed-up delivery type
+ * Compares the live Cloudinary listing with the catalog (`entries`: by identityOf, or a lookup
+ * by asset): an asset of a backed-up delivery type
  * must have an entry that is not stale, with the same version and size. Assets deleted from
  * Cloudinary are not problems (the backup keeps them on purpose).
  */
-export const checkSource = (assets: Iterable<Asset>, entries: { get(identity: string): VerifiableEntry | undefined }): Problem[] => {
+export const checkSource = (
+  assets: Iterable<Asset>,
+  entries: Pick<ReadonlyMap<string, VerifiableEntry>, 'get'> | ((asset: Asset) => VerifiableEntry | undefined),
+): Problem[] => {
   const problems: Problem[] = [];
   for (const a of assets) {
     if (!isBackedUpType(a)) continue;
     const who = { publicId: a.publicId, resourceType: a.resourceType, type: a.type };
-    const e = entries.get(identityOf(a));
+    const e = typeof entries === 'function' ? entries(a) : entries.get(identityOf(a));
     if (!e) {
       problems.push({ kind: 'notBackedUp', ...who, detail: `in Cloudinary (version ${a.version}, ${a.bytes} bytes) but not in the backup` });
       continue;

@@ -1,5 +1,5 @@
 /** An asset's identity in an account (see identityOf). */
-type Identity = { readonly resourceType: string; readonly type: string; readonly publicId: string };
+export type Identity = { readonly resourceType: string; readonly type: string; readonly publicId: string };
 
 /**
  * A map keyed by asset identity, one inner map per resource type and delivery type keyed by

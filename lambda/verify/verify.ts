@@ -9,8 +9,9 @@ import type { Destination } from '../ports/storage.ts';
 import type { ListingSource } from '../restore/restore.ts';
 import { CatalogSnapshot } from '../store/catalog-snapshot.ts';
 import { deepCandidates, inventoryPass, readObjects, slim } from './catalog-passes.ts';
+import type { InventoryCounts } from './catalog-passes.ts';
 import { ProblemList } from './problem-list.ts';
-import { sourcePass } from './source-check.ts';
+import { sourceFields, sourcePass } from './source-check.ts';
 
 /** Most problems a report lists by name; the counts stay exact beyond it. */
 export const MAX_LISTED_PROBLEMS = 1000;
@@ -134,6 +135,25 @@ const deepCheck = async (
 };
 
 /**
+ * The checks against the objects (inventory, then --deep's reads), in a function of their own:
+ * the objects' table is garbage once it returns, before --source holds the catalog by identity.
+ */
+const checkObjects = async (
+  destination: Destination,
+  snapshot: CatalogSnapshot,
+  prefix: string,
+  options: VerifyOptions,
+  observer: VerifyObserver,
+  found: (p: Problem) => void,
+): Promise<{ objects: number; counts: InventoryCounts; deep: { hashed: number; bytesRead: number } }> => {
+  const pages = (): AsyncIterable<VerifiableEntry[]> => snapshot.pages(slim);
+  const { index, objects } = await readObjects(destination, prefix);
+  const counts = await inventoryPass(pages(), index, found);
+  const deep = options.deep ? await deepCheck(destination, deepCandidates(pages(), index), counts.toHash, options.concurrency, observer, found) : { hashed: 0, bytesRead: 0 };
+  return { objects, counts, deep };
+};
+
+/**
  * Records the objects a deep check found corrupt or overwritten, for the next backup to copy
  * again. A failed write does not fail the check: the report says why it was not recorded.
  */
@@ -176,11 +196,8 @@ export const verifyBackup = async (
     if (p.kind === 'corrupt' && p.key !== undefined) damaged.push({ key: p.key, ...(p.publicId ? { publicId: p.publicId } : {}), detail: p.detail });
   };
   const snapshot = new CatalogSnapshot(destination, catalog, pointer);
-  const pages = (): AsyncIterable<VerifiableEntry[]> => snapshot.pages(slim);
-  const { index, objects } = await readObjects(destination, prefix);
-  const counts = await inventoryPass(pages(), index, found);
-  const deep = options.deep ? await deepCheck(destination, deepCandidates(pages(), index), counts.toHash, options.concurrency, observer, found) : { hashed: 0, bytesRead: 0 };
-  if (source) await sourcePass(source, snapshot.pages((e) => e), prefix, found);
+  const { objects, counts, deep } = await checkObjects(destination, snapshot, prefix, options, observer, found);
+  if (source) await sourcePass(source, snapshot.pages(sourceFields), prefix, found);
   const damage = options.deep ? await recordFound(destination, prefix, damaged) : { damageRecorded: null };
   const { hashed, bytesRead } = deep;
   const unhashed = options.deep ? counts.present - counts.toHash : 0;

@@ -39,4 +39,4 @@ const run = async (): Promise<Record<string, unknown>> => {
 const started = process.hrtime.bigint();
 const summary = await run();
 const m = process.memoryUsage();
-process.stdout.write(`${JSON.stringify({ mode, n, ...summary, seconds: Number(process.hrtime.bigint() - started) / 1e9, heapUsedEnd: m.heapUsed, rssEnd: m.rss })}\n`);
+process.stdout.write(`${JSON.stringify({ mode, n, ...summary, seconds: Number(process.hrtime.bigint() - started) / 1e9, heapUsedEnd: m.heapUsed, heapTotalEnd: m.heapTotal, externalEnd: m.external, arrayBuffersEnd: m.arrayBuffers, rssEnd: m.rss })}\n`);

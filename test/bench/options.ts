@@ -49,7 +49,7 @@ export const USAGE = `npm run bench -- [--only=1,2,3,4] [--quick] [--out=PATH] [
 --assets=N --mib=M   benchmark 1's account: N assets, M MiB in all (default 400, 1024)
 --inflight=8,4,1     copies in flight benchmark 1 measures (ours, rclone, the limit)
 --checksums=sdk-default   our S3 client computes the SDK's default CRC checksums (default WHEN_REQUIRED)
---scale=N,N,...      account sizes of benchmark 4 (default 1000,10000,100000)
+--scale=N,N,...      account sizes of benchmark 4 (default 1000,10000,100000), 5 and 6 (10000,100000,1000000)
 --baseline=DIR       also run DIR/bin/cloudinary-backup.js (e.g. an older commit's files) in benchmark 1, DIR/lambda in 6
 --durable            benchmark 4 also measures the durable handler (LocalDurableTestRunner, own process)
 --cpu-prof=DIR       write a V8 CPU profile of each of our runs in benchmark 1 to DIR

@@ -19,7 +19,7 @@ const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[
  * `root`'s lambda/ — ours, or a baseline checkout given with --baseline (the child and its
  * synthetic world are copied into it when it predates them).
  */
-const bundleChild = async (root: string, out: string): Promise<void> => {
+export const bundleChild = async (root: string, out: string): Promise<void> => {
   const dir = path.join(root, 'test', 'bench');
   for (const f of CHILD_FILES) {
     if (!existsSync(path.join(dir, f))) {

@@ -49,10 +49,26 @@ export interface InventoryCheck {
 }
 
 /**
- * Compares the catalog with the objects under the resource-type roots. Every entry in state
- * `current` or `deleted` must have its key present with the catalog's size; a `stale` entry's
- * key may hold an older version, so its size is not checked (nor called extra). Any other
- * object is extra.
+ * What one catalog entry's check found, given the size of the object at its key (undefined when
+ * there is none): a problem; 'present' (its object is there with the catalog's size: a candidate
+ * for a deep check); or 'stale' (its version was never copied, so its key may hold an older one:
+ * not checked). Entries in state `current` or `deleted` must have their object.
+ */
+export const checkEntry = (e: VerifiableEntry, size: number | undefined): Problem | 'present' | 'stale' => {
+  if (e.state === 'stale') return 'stale';
+  const who = { key: e.key, publicId: e.publicId, resourceType: e.resourceType, type: e.type };
+  if (size === undefined) return { kind: 'missing', ...who, detail: 'the object is not in the backup' };
+  if (size !== e.bytes) return { kind: 'corrupt', ...who, detail: `size is ${size} bytes, the catalog says ${e.bytes}` };
+  return 'present';
+};
+
+/** The problem of an object under a resource-type root that no catalog entry names. */
+export const extraObject = (key: string, size: number): Problem => ({ kind: 'extra', key, detail: `${size} bytes that no catalog entry names` });
+
+/**
+ * Compares the catalog with the objects under the resource-type roots (checkEntry for each
+ * entry; any object no entry names is extra). Holds both sides: verify itself streams the
+ * catalog against a compact table of the objects (lambda/verify/inventory-pass.ts).
  */
 export const checkInventory = (entries: Iterable<VerifiableEntry>, objects: Iterable<StoredObject>): InventoryCheck => {
   const byKey = new Map<string, StoredObject>();
@@ -64,34 +80,33 @@ export const checkInventory = (entries: Iterable<VerifiableEntry>, objects: Iter
   let stale = 0;
   for (const e of entries) {
     named.add(e.key);
-    const who = { key: e.key, publicId: e.publicId, resourceType: e.resourceType, type: e.type };
-    if (e.state === 'stale') {
-      stale += 1;
-      continue;
+    const found = checkEntry(e, byKey.get(e.key)?.size);
+    if (found === 'stale') stale += 1;
+    else {
+      checked += 1;
+      if (found === 'present') present.push(e);
+      else problems.push(found);
     }
-    checked += 1;
-    const o = byKey.get(e.key);
-    if (!o) problems.push({ kind: 'missing', ...who, detail: 'the object is not in the backup' });
-    else if (o.size !== e.bytes) problems.push({ kind: 'corrupt', ...who, detail: `size is ${o.size} bytes, the catalog says ${e.bytes}` });
-    else present.push(e);
   }
-  for (const o of byKey.values()) {
-    if (!named.has(o.key)) problems.push({ kind: 'extra', key: o.key, detail: `${o.size} bytes that no catalog entry names` });
-  }
+  for (const o of byKey.values()) if (!named.has(o.key)) problems.push(extraObject(o.key, o.size));
   return { problems, present, checked, stale };
 };
 
 /**
- * Compares the live Cloudinary listing with the catalog: an asset of a backed-up delivery type
+ * Compares the live Cloudinary listing with the catalog (`entries`: by identityOf, or a lookup
+ * by asset): an asset of a backed-up delivery type
  * must have an entry that is not stale, with the same version and size. Assets deleted from
  * Cloudinary are not problems (the backup keeps them on purpose).
  */
-export const checkSource = (assets: Iterable<Asset>, entries: ReadonlyMap<string, VerifiableEntry>): Problem[] => {
+export const checkSource = (
+  assets: Iterable<Asset>,
+  entries: Pick<ReadonlyMap<string, VerifiableEntry>, 'get'> | ((asset: Asset) => VerifiableEntry | undefined),
+): Problem[] => {
   const problems: Problem[] = [];
   for (const a of assets) {
     if (!isBackedUpType(a)) continue;
     const who = { publicId: a.publicId, resourceType: a.resourceType, type: a.type };
-    const e = entries.get(identityOf(a));
+    const e = typeof entries === 'function' ? entries(a) : entries.get(identityOf(a));
     if (!e) {
       problems.push({ kind: 'notBackedUp', ...who, detail: `in Cloudinary (version ${a.version}, ${a.bytes} bytes) but not in the backup` });
       continue;

@@ -1,16 +1,18 @@
 import pLimit from 'p-limit';
+import { KeyIndex } from '../backup/key-index.ts';
 import type { Catalog, CatalogEntry } from '../store/catalog.ts';
-import type { StoredObject } from '../core/asset.ts';
+import { CatalogSnapshot } from '../store/catalog-snapshot.ts';
 import { RESOURCE_TYPES } from '../core/asset.ts';
 import { ConfigError } from '../core/errors.ts';
 import { typeRoot } from '../core/keys.ts';
 import { readObjectMetadata } from '../core/metadata.ts';
 import type { Failure } from '../core/report.ts';
-import { identityFromKey, identityOf, selected } from '../core/restore-plan.ts';
+import { identityFromKey, selected } from '../core/restore-plan.ts';
 import type { KeyIdentity, RestoreItem } from '../core/restore-plan.ts';
 import type { Destination } from '../ports/storage.ts';
 import type { MetadataReader } from '../ports/upload.ts';
 import { placementOf } from '../core/upload-params.ts';
+import { IdentityMap } from './identity-map.ts';
 
 /** What collecting needs from the restore: where the backup is and what `--only` selects. */
 export interface CollectSource {
@@ -24,68 +26,121 @@ export interface CollectSource {
   readonly metadataReader?: MetadataReader | undefined;
 }
 
+/** What cannot be restored from one selected source is reported as it is found, in selection order. */
+export type FailureSink = (f: Failure) => void;
+
 /**
- * The selection built from the catalog and then from the objects it does not name. One object so
- * both halves share the duplicate rule (`ids`: the first source of an identity wins, the catalog
- * before any object) without passing six accumulators between them.
+ * The selection, compact (issue 14: a million assets): which catalog entry or object each
+ * selected identity came from — the first source of an identity wins, the catalog before any
+ * object — and the objects' table, without the items themselves. The catalog entries are read
+ * again (`items`) when the plan and the uploads need them, a page at a time.
  */
-interface Selection {
-  readonly items: RestoreItem[];
-  readonly failures: Failure[];
-  /** Identities already selected. */
-  readonly ids: Set<string>;
-  /** Keys the catalog names, whether selected or not. */
-  readonly named: Set<string>;
+export interface Selection {
+  /** Identity -> the ordinal of the catalog entry that took it, or -1 - n for uncatalogued object n. */
+  readonly ids: IdentityMap<number>;
+  /** The size of the object at catalog entry j's key, -1 when there is none. */
+  readonly sizes: Float64Array;
+  /** The committed catalog, read again by each later pass (none when there is no catalog). */
+  readonly snapshot: CatalogSnapshot | undefined;
+  /** Catalog entries read. */
+  readonly entries: number;
+  /** Selected objects the catalog does not name, identified by their metadata or key. */
+  readonly orphans: readonly RestoreItem[];
+  /** Selected and restorable: catalog items and orphans. */
+  readonly items: number;
+  /** The resource types of the items, in the order first met. */
+  readonly resourceTypes: readonly string[];
 }
 
-/** What the backup holds that `--only` selects, and what cannot be restored from it. */
-export const collectRestore = async (src: CollectSource): Promise<{ items: RestoreItem[]; failures: Failure[] }> => {
-  const inventory = await readInventory(src);
-  const sel: Selection = { items: [], failures: [], ids: new Set(), named: new Set() };
-  for await (const e of src.catalog.entries()) addCatalogEntry(sel, e, inventory.get(e.key), src.only);
-  await addUncatalogued(sel, src, inventory);
-  return { items: sel.items, failures: sel.failures };
-};
-
-/** Every object under image/, video/ and raw/; refuses a place that holds no backup at all. */
-const readInventory = async (src: CollectSource): Promise<Map<string, StoredObject>> => {
-  const inventory = new Map<string, StoredObject>();
-  for (const rt of RESOURCE_TYPES) {
-    for await (const o of src.destination.list(typeRoot(src.prefix, rt, ''))) inventory.set(o.key, o);
-  }
+/**
+ * What the backup holds that `--only` selects; what cannot be restored goes to `fail`, catalog
+ * entries first. Two passes over the catalog, so that the objects' table (pass 1: which keys the
+ * catalog names, the size of each entry's object, the uncatalogued objects) is gone before the
+ * identities are held (pass 2: the selection).
+ */
+export const collectRestore = async (src: CollectSource, fail: FailureSink): Promise<Selection> => {
+  const index = await readInventory(src);
   const pointer = await src.catalog.pointer();
-  if (!pointer && inventory.size === 0) {
+  if (!pointer && index.inventory.keys().next().done) {
     throw new ConfigError(
       `No backup found in ${src.destination.description}${src.prefix ? ` under "${src.prefix}"` : ''}: ` +
         'no catalog and no objects under image/, video/ or raw/. Check --from (s3://BUCKET/PREFIX or the folder given to backup --to).',
     );
   }
-  return inventory;
+  const snapshot = pointer && new CatalogSnapshot(src.destination, src.catalog, pointer);
+  let sizes: Float64Array = new Float64Array(1024);
+  let entries = 0;
+  if (snapshot) {
+    for await (const page of snapshot.pages((e) => e)) {
+      for (const e of page) {
+        index.setPrevious(e.key, { version: e.version, current: e.state === 'current', resourceType: e.resourceType });
+        if (entries >= sizes.length) sizes = grow(sizes);
+        sizes[entries++] = index.inventory.get(e.key)?.size ?? -1;
+      }
+    }
+  }
+  const unnamed = await uncatalogued(src, index);
+  const ids = new IdentityMap<number>();
+  const types = new Set<string>();
+  let items = 0;
+  let j = 0;
+  for await (const page of snapshot ? snapshot.pages((e) => e) : []) {
+    for (const e of page) {
+      const at = j++;
+      if (!selected(e.publicId, src.only) || ids.has(e)) continue;
+      ids.set(e, at);
+      const item = catalogItem(e, sizeOf(sizes, at));
+      if ('error' in item) fail(item);
+      else {
+        items += 1;
+        types.add(item.resourceType);
+      }
+    }
+  }
+  const orphans = selectOrphans(src, unnamed, ids, fail);
+  for (const o of orphans) types.add(o.resourceType);
+  return { ids, sizes, snapshot, entries, orphans, items: items + orphans.length, resourceTypes: [...types] };
 };
 
-/** Selects one catalog entry, or records why its object cannot be restored. */
-const addCatalogEntry = (sel: Selection, e: CatalogEntry, o: StoredObject | undefined, only: string | undefined): void => {
-  sel.named.add(e.key);
-  if (!selected(e.publicId, only) || sel.ids.has(identityOf(e))) return;
-  sel.ids.add(identityOf(e));
+const grow = (a: Float64Array): Float64Array => {
+  const next = new Float64Array(a.length * 2);
+  next.set(a);
+  return next;
+};
+
+/** The size Selection.sizes records for entry j, undefined when its object is missing. */
+const sizeOf = (sizes: Float64Array, j: number): number | undefined => {
+  const s = sizes[j] as number;
+  return s < 0 ? undefined : s;
+};
+
+/** Every object under image/, video/ and raw/, in the compact table backup uses (KeyIndex). */
+const readInventory = async (src: CollectSource): Promise<KeyIndex> => {
+  const index = new KeyIndex();
+  for (const rt of RESOURCE_TYPES) {
+    for await (const o of src.destination.list(typeRoot(src.prefix, rt, ''))) index.setStored(o);
+  }
+  return index;
+};
+
+/**
+ * The item a selected catalog entry restores, given the size of the object at its key
+ * (undefined: none), or why its object cannot be restored.
+ */
+export const catalogItem = (e: CatalogEntry, size: number | undefined): RestoreItem | Failure => {
   const who = { publicId: e.publicId, resourceType: e.resourceType, type: e.type };
-  if (!o) {
-    sel.failures.push({
+  if (size === undefined) {
+    return {
       ...who,
-      error:
-        e.state === 'stale'
-          ? 'never backed up: the last backup could not copy it'
-          : `its object ${e.key} is missing from the backup (run verify)`,
-    });
-    return;
+      error: e.state === 'stale' ? 'never backed up: the last backup could not copy it' : `its object ${e.key} is missing from the backup (run verify)`,
+    };
   }
-  if (e.state !== 'stale' && o.size !== e.bytes) {
-    sel.failures.push({ ...who, error: `its object ${e.key} is ${o.size} bytes, the catalog says ${e.bytes}: the backup copy is damaged (run verify --deep)` });
-    return;
+  if (e.state !== 'stale' && size !== e.bytes) {
+    return { ...who, error: `its object ${e.key} is ${size} bytes, the catalog says ${e.bytes}: the backup copy is damaged (run verify --deep)` };
   }
-  sel.items.push({
+  return {
     key: e.key,
-    length: o.size,
+    length: size,
     publicId: e.publicId,
     resourceType: e.resourceType,
     type: e.type,
@@ -98,37 +153,51 @@ const addCatalogEntry = (sel: Selection, e: CatalogEntry, o: StoredObject | unde
     source: 'catalog',
     ...(e.sha256 && e.state !== 'stale' ? { sha256: e.sha256 } : {}),
     ...(e.state === 'stale' ? { olderVersion: true } : {}),
-  });
+  };
 };
+
+/** An object the catalog does not name, with its identity (or why it has none). */
+interface Unnamed {
+  readonly key: string;
+  readonly size: number;
+  readonly id: KeyIdentity | string;
+}
 
 /**
  * Objects the catalog does not name, identified by their metadata or key. Under --only, a key
  * that already tells its public_id and is not selected is left alone without a HeadObject.
  */
-const addUncatalogued = async (sel: Selection, src: CollectSource, inventory: Map<string, StoredObject>): Promise<void> => {
-  const orphans = [...inventory.values()].filter((o) => {
-    if (sel.named.has(o.key)) return false;
-    const fromKey = identityFromKey(src.prefix, o.key);
-    return typeof fromKey === 'string' || selected(fromKey.publicId, src.only);
-  });
+const uncatalogued = async (src: CollectSource, index: KeyIndex): Promise<Unnamed[]> => {
+  const orphans: Array<{ key: string; size: number }> = [];
+  for (const key of index.inventory.keys()) {
+    if (index.previous.has(key)) continue;
+    const fromKey = identityFromKey(src.prefix, key);
+    if (typeof fromKey === 'string' || selected(fromKey.publicId, src.only)) orphans.push({ key, size: index.inventory.get(key)?.size as number });
+  }
   const limit = pLimit(Math.max(1, src.concurrency));
   const resolved = await Promise.all(orphans.map((o) => limit(() => identityOfObject(src, o.key))));
-  orphans.forEach((o, i) => {
-    const id = resolved[i] as KeyIdentity | string;
+  return orphans.map((o, i) => ({ ...o, id: resolved[i] as KeyIdentity | string }));
+};
+
+/** The uncatalogued objects selected, after every catalog entry (the catalog's source of an identity wins). */
+const selectOrphans = (src: CollectSource, unnamed: readonly Unnamed[], ids: IdentityMap<number>, fail: FailureSink): RestoreItem[] => {
+  const items: RestoreItem[] = [];
+  for (const { key, size, id } of unnamed) {
     if (typeof id === 'string') {
-      const fromKey = identityFromKey(src.prefix, o.key);
-      sel.failures.push({
-        publicId: o.key,
+      const fromKey = identityFromKey(src.prefix, key);
+      fail({
+        publicId: key,
         resourceType: typeof fromKey === 'string' ? '' : fromKey.resourceType,
         type: typeof fromKey === 'string' ? '' : fromKey.type,
         error: `not in the catalog and ${id}`,
       });
-      return;
+      continue;
     }
-    if (!selected(id.publicId, src.only) || sel.ids.has(identityOf(id))) return;
-    sel.ids.add(identityOf(id));
-    sel.items.push({ key: o.key, length: o.size, ...id, tags: [], context: {}, metadata: {}, source: 'object' });
-  });
+    if (!selected(id.publicId, src.only) || ids.has(id)) continue;
+    ids.set(id, -1 - items.length);
+    items.push({ key, length: size, ...id, tags: [], context: {}, metadata: {}, source: 'object' });
+  }
+  return items;
 };
 
 /** An uncatalogued object's identity: its `cld-*` metadata where the destination keeps it, else its key. */
@@ -142,3 +211,27 @@ const identityOfObject = async (src: CollectSource, key: string): Promise<KeyIde
   if (publicId === undefined || resourceType === undefined || type === undefined) return fromKey as string;
   return { publicId, resourceType, type, format: meta.format ?? base?.format ?? '' };
 };
+
+/** Where `have` keeps the flag of the source an `ids` value names (catalog entry j, or orphan n as -1 - n). */
+export const slotOf = (sel: Selection, source: number): number => (source >= 0 ? source : sel.entries - 1 - source);
+
+/**
+ * The selection's restorable items again, in selection order (catalog entries, then orphans),
+ * read from the catalog a page at a time: only the entry that took its identity, and only when
+ * its object is restorable (the failures were reported by collectRestore). `slot` is its place
+ * in a flag array of `entries + orphans` (see slotOf).
+ */
+export async function* selectedItems(sel: Selection): AsyncIterable<{ item: RestoreItem; slot: number }> {
+  let j = 0;
+  if (sel.snapshot) {
+    for await (const page of sel.snapshot.pages((e) => e)) {
+      for (const e of page) {
+        const slot = j++;
+        if (sel.ids.get(e) !== slot) continue;
+        const item = catalogItem(e, sizeOf(sel.sizes, slot));
+        if (!('error' in item)) yield { item, slot };
+      }
+    }
+  }
+  for (const [n, item] of sel.orphans.entries()) yield { item, slot: sel.entries + n };
+}

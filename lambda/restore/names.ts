@@ -4,30 +4,22 @@ import type { RestoreItem } from '../core/restore-plan.ts';
 import { UploadError } from '../ports/upload.ts';
 
 /**
- * Splits the planned uploads into those Cloudinary accepts under their own public_id and those
- * its naming rules refuse (core/public-id-rules.ts). A refused one is reported, never uploaded
- * under another name: a renamed asset would break every URL and reference that used the old
- * name, and the backup keeps the original for the user to decide. A dry run reports them too.
+ * Why Cloudinary would refuse a planned upload under its own public_id (core/public-id-rules.ts),
+ * or undefined. A refused one is reported, never uploaded under another name: a renamed asset
+ * would break every URL and reference that used the old name, and the backup keeps the original
+ * for the user to decide. A dry run reports them too.
  */
-export const refuseBadNames = (planned: readonly RestoreItem[]): { uploads: RestoreItem[]; refused: Failure[] } => {
-  const uploads: RestoreItem[] = [];
-  const refused: Failure[] = [];
-  for (const item of planned) {
-    const rule = publicIdRuleBroken(item.publicId);
-    if (rule === undefined) {
-      uploads.push(item);
-      continue;
-    }
-    refused.push({
-      publicId: item.publicId,
-      resourceType: item.resourceType,
-      type: item.type,
-      error:
-        `not uploaded: Cloudinary refuses this public_id (${rule}; docs "Permitted naming conventions"), and restore renames nothing. ` +
-        `The backup copy is intact at ${item.key}: copy it out with "cloudinary-backup get" and upload it under a permitted name.`,
-    });
-  }
-  return { uploads, refused };
+export const refusalOf = (item: RestoreItem): Failure | undefined => {
+  const rule = publicIdRuleBroken(item.publicId);
+  if (rule === undefined) return undefined;
+  return {
+    publicId: item.publicId,
+    resourceType: item.resourceType,
+    type: item.type,
+    error:
+      `not uploaded: Cloudinary refuses this public_id (${rule}; docs "Permitted naming conventions"), and restore renames nothing. ` +
+      `The backup copy is intact at ${item.key}: copy it out with "cloudinary-backup get" and upload it under a permitted name.`,
+  };
 };
 
 /**

@@ -41,6 +41,59 @@ export interface RestoreReport {
   failures: Failure[];
 }
 
+/**
+ * The plan's figures, gathered one item at a time (issue 14: a restore of a million assets holds
+ * no list of them): every restorable item selected, then those planned (the account lacks them)
+ * and uploaded (Cloudinary accepts their names).
+ */
+export class PlanTally {
+  items = 0;
+  planned = 0;
+  uploads = 0;
+  bytes = 0;
+  notInCatalog = 0;
+  olderVersions = 0;
+  readonly moderation = { pending: 0, approved: 0, rejected: 0 };
+  /** Folders of the uploads: only the first MAX_FOLDERS in sort order are reported, so only they are kept. */
+  private readonly folders = new Set<string>();
+
+  /** A restorable item selected (whether or not the account has it). */
+  addItem(i: RestoreItem): void {
+    this.items += 1;
+    if (i.source === 'object') this.notInCatalog += 1;
+    if (i.olderVersion) this.olderVersions += 1;
+  }
+
+  /** An item that will be uploaded. */
+  addUpload(i: RestoreItem): void {
+    this.uploads += 1;
+    this.bytes += i.length;
+    const m = moderationCounts([i]);
+    this.moderation.pending += m.pending;
+    this.moderation.approved += m.approved;
+    this.moderation.rejected += m.rejected;
+    const folder = i.placement?.assetFolder ?? '';
+    if (folder === '') return;
+    this.folders.add(folder);
+    if (this.folders.size >= 2 * MAX_FOLDERS) this.trimFolders();
+  }
+
+  /** The uploads' folders, sorted, the first MAX_FOLDERS. */
+  folderList(): string[] {
+    this.trimFolders();
+    return [...this.folders];
+  }
+
+  private trimFolders(): void {
+    const kept = [...this.folders].sort().slice(0, MAX_FOLDERS);
+    this.folders.clear();
+    for (const f of kept) this.folders.add(f);
+  }
+}
+
+/** Media Library folders a report names at most. */
+const MAX_FOLDERS = 1000;
+
 /** What a restore planned, from which the report starts. */
 export interface RestorePlanSummary {
   /** Where from and where to (the ports' descriptions) and the normalized prefix. */
@@ -50,14 +103,10 @@ export interface RestorePlanSummary {
   readonly dryRun: boolean;
   readonly overwrite: boolean;
   readonly only: string | undefined;
-  /** Everything selected and restorable from the backup. */
-  readonly items: readonly RestoreItem[];
-  /** Selected assets that cannot be restored (counted in `listed`, not in `items`). */
+  /** The selection's figures (see PlanTally). */
+  readonly tally: PlanTally;
+  /** Selected assets that cannot be restored (counted in `listed`, not in the tally's items). */
   readonly unrestorable: number;
-  /** The items the account does not have yet (all of them under --overwrite). */
-  readonly planned: number;
-  /** The planned items whose names Cloudinary accepts: what is uploaded. */
-  readonly uploads: readonly RestoreItem[];
   readonly fields: FieldsOutcome;
   readonly apiCalls: number;
 }
@@ -70,18 +119,18 @@ export const plannedReport = (p: RestorePlanSummary): RestoreReport => ({
   dryRun: p.dryRun,
   overwrite: p.overwrite,
   only: p.only ?? null,
-  listed: p.items.length + p.unrestorable,
+  listed: p.tally.items + p.unrestorable,
   restored: 0,
-  skipped: p.items.length - p.planned,
+  skipped: p.tally.items - p.tally.planned,
   failed: 0,
   bytesRestored: 0,
-  plannedUploads: p.uploads.length,
-  plannedBytes: p.uploads.reduce((n, i) => n + i.length, 0),
-  notInCatalog: p.items.filter((i) => i.source === 'object').length,
-  olderVersions: p.items.filter((i) => i.olderVersion).length,
+  plannedUploads: p.tally.uploads,
+  plannedBytes: p.tally.bytes,
+  notInCatalog: p.tally.notInCatalog,
+  olderVersions: p.tally.olderVersions,
   cloudinaryApiCalls: p.apiCalls,
-  folders: [...new Set(p.uploads.map((i) => i.placement?.assetFolder ?? '').filter((f) => f !== ''))].sort().slice(0, 1000),
-  moderation: moderationCounts(p.uploads),
+  folders: p.tally.folderList(),
+  moderation: { ...p.tally.moderation },
   metadataFieldsCreated: p.fields.created,
   metadataFieldConflicts: p.fields.conflicts,
   failures: [],

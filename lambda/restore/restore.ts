@@ -1,4 +1,3 @@
-import pLimit from 'p-limit';
 import { Catalog } from '../store/catalog.ts';
 import { listAll } from '../adapters/cloudinary/list-all.ts';
 import { listingsFor } from '../core/asset.ts';
@@ -6,19 +5,19 @@ import { messageOf } from '../core/errors.ts';
 import { normalizePrefix } from '../core/keys.ts';
 import type { Failure } from '../core/report.ts';
 import { MAX_LISTED_FAILURES } from '../core/report.ts';
-import { identityOf } from '../core/restore-plan.ts';
 import type { RestoreItem } from '../core/restore-plan.ts';
 import type { Destination, Source } from '../ports/storage.ts';
 import { UploadError } from '../ports/upload.ts';
 import type { MetadataReader, Uploader } from '../ports/upload.ts';
 import { loadMetadataFields } from '../store/metadata-fields.ts';
-import { collectRestore } from './collect.ts';
+import { collectRestore, selectedItems, slotOf } from './collect.ts';
+import type { Selection } from './collect.ts';
 import { prepareMetadataFields } from './metadata-fields.ts';
 import type { FieldsOutcome, MetadataFieldAdmin } from './metadata-fields.ts';
 import { restoreModeration } from './moderation.ts';
 import type { ModerationAdmin } from './moderation.ts';
-import { checkStoredName, refuseBadNames } from './names.ts';
-import { plannedReport } from './report.ts';
+import { checkStoredName, refusalOf } from './names.ts';
+import { PlanTally, plannedReport } from './report.ts';
 import type { RestoreReport } from './report.ts';
 import { uploadItem } from './upload-one.ts';
 
@@ -46,8 +45,10 @@ export type { RestoreReport } from './report.ts';
 
 /** Things a front end may want to show; every callback is optional. */
 export interface RestoreObserver {
-  /** The uploads about to start (after the existence check). */
-  planned?(items: readonly RestoreItem[]): void;
+  /** One upload of the plan (after the existence check), in plan order: what a dry run lists. */
+  wouldUpload?(item: RestoreItem): void;
+  /** How many uploads are about to start (called once the whole plan is known). */
+  planned?(uploads: number): void;
   restored?(item: RestoreItem): void;
   failed?(asset: Pick<RestoreItem, 'publicId' | 'resourceType' | 'type'>, error: string): void;
   bytes?(n: number): void;
@@ -85,16 +86,19 @@ export class RestoreEngine {
     this.catalog = new Catalog(destination, this.prefix);
   }
 
-  /** What the backup holds that `--only` selects, and what cannot be restored from it (see collectRestore). */
-  collect(): Promise<{ items: RestoreItem[]; failures: Failure[] }> {
-    return collectRestore({
-      destination: this.destination,
-      catalog: this.catalog,
-      prefix: this.prefix,
-      only: this.options.only,
-      concurrency: this.options.concurrency,
-      metadataReader: this.metadataReader,
-    });
+  /** What the backup holds that `--only` selects (see collectRestore); what cannot be restored goes to `fail`. */
+  collect(fail: (f: Failure) => void): Promise<Selection> {
+    return collectRestore(
+      {
+        destination: this.destination,
+        catalog: this.catalog,
+        prefix: this.prefix,
+        only: this.options.only,
+        concurrency: this.options.concurrency,
+        metadataReader: this.metadataReader,
+      },
+      fail,
+    );
   }
 
   /** Creates the backup's structured metadata fields the account lacks (see prepareMetadataFields). */
@@ -106,20 +110,59 @@ export class RestoreEngine {
     return prepareMetadataFields(saved.fields, lister as MetadataFieldAdmin, this.options.dryRun);
   }
 
-  /** The identities of the assets the account has, for the resource types given. */
-  private async existing(resourceTypes: readonly string[]): Promise<Set<string>> {
-    const have = new Set<string>();
-    for (const l of listingsFor(resourceTypes)) for await (const a of listAll(this.lister, l.resourceType, l.type)) have.add(identityOf(a));
+  /**
+   * Which selected sources the account already has (a flag per slotOf), from the listings of the
+   * resource types selected; identities the selection lacks are not kept.
+   */
+  private async existing(sel: Selection): Promise<Uint8Array> {
+    const have = new Uint8Array(sel.entries + sel.orphans.length);
+    if (this.options.overwrite) return have;
+    for (const l of listingsFor(sel.resourceTypes)) {
+      for await (const a of listAll(this.lister, l.resourceType, l.type)) {
+        const source = sel.ids.get(a);
+        if (source !== undefined) have[slotOf(sel, source)] = 1;
+      }
+    }
     return have;
   }
 
-  /** A whole restore. Rejects (with `report` attached) when the account refuses the credentials. */
+  /** The selected items the account lacks, in plan order, each with the refusal of its name if any. */
+  private async *toPlan(sel: Selection, have: Uint8Array, tally?: PlanTally): AsyncIterable<{ item: RestoreItem; refused: Failure | undefined }> {
+    for await (const { item, slot } of selectedItems(sel)) {
+      tally?.addItem(item);
+      if (have[slot]) continue;
+      yield { item, refused: refusalOf(item) };
+    }
+  }
+
+  /**
+   * A whole restore. Rejects (with `report` attached) when the account refuses the credentials.
+   * Issue 14: nothing holds the items. The selection is compact (collect.ts); the plan is a pass
+   * over the catalog that counts (and lists, for a dry run); the uploads are a second pass,
+   * `concurrency` at a time.
+   */
   async run(): Promise<RestoreReport> {
-    const { items, failures } = await this.collect();
+    const failures = { count: 0, unrestorable: 0, listed: [] as Failure[] };
+    const fail = (f: Failure): void => {
+      failures.count += 1;
+      if (failures.listed.length < MAX_LISTED_FAILURES) failures.listed.push(f);
+      this.observer.failed?.(f, f.error);
+    };
+    const sel = await this.collect((f) => {
+      failures.unrestorable += 1;
+      fail(f);
+    });
     const fields = await this.prepareFields();
-    const have = this.options.overwrite ? new Set<string>() : await this.existing([...new Set(items.map((i) => i.resourceType))]);
-    const planned = items.filter((i) => !have.has(identityOf(i)));
-    const { uploads: toUpload, refused } = refuseBadNames(planned);
+    const have = await this.existing(sel);
+    const tally = new PlanTally();
+    for await (const { item, refused } of this.toPlan(sel, have, tally)) {
+      tally.planned += 1;
+      if (refused) fail(refused);
+      else {
+        tally.addUpload(item);
+        this.observer.wouldUpload?.(item);
+      }
+    }
     const report = plannedReport({
       from: this.destination.description,
       prefix: this.prefix,
@@ -127,37 +170,54 @@ export class RestoreEngine {
       dryRun: this.options.dryRun,
       overwrite: this.options.overwrite,
       only: this.options.only,
-      items,
-      unrestorable: failures.length,
-      planned: planned.length,
-      uploads: toUpload,
+      tally,
+      unrestorable: failures.unrestorable,
       fields,
       apiCalls: this.lister.apiCalls,
     });
-    const fail = (f: Failure): void => {
-      report.failed += 1;
-      if (report.failures.length < MAX_LISTED_FAILURES) report.failures.push(f);
-    };
-    for (const f of [...failures, ...refused]) {
-      fail(f);
-      this.observer.failed?.(f, f.error);
-    }
-    this.observer.planned?.(toUpload);
+    report.failed = failures.count;
+    report.failures = failures.listed;
+    this.observer.planned?.(tally.uploads);
     if (this.options.dryRun) return report;
-
-    const limit = pLimit(Math.max(1, this.options.concurrency));
-    const outcomes = await Promise.all(toUpload.map((item) => limit(() => this.uploadGuarded(item))));
-    toUpload.forEach((item, i) => {
-      const o = outcomes[i] as Outcome;
-      if (o === 'restored') {
-        report.restored += 1;
-        report.bytesRestored += item.length;
-      } else if (o === 'existing') report.skipped += 1;
-      else if (o !== 'cancelled') fail({ publicId: item.publicId, resourceType: item.resourceType, type: item.type, error: o.error });
-    });
+    await this.uploadAll(sel, have, report);
     report.cloudinaryApiCalls = this.lister.apiCalls;
     if (this.fatal) throw Object.assign(this.fatal, { report });
     return report;
+  }
+
+  /**
+   * The uploads of the plan, `concurrency` at a time, counted into `report`. Their failures are
+   * listed in plan order (as far as the report lists failures), whatever order they end in.
+   */
+  private async uploadAll(sel: Selection, have: Uint8Array, report: RestoreReport): Promise<void> {
+    const room = MAX_LISTED_FAILURES - report.failures.length;
+    const failed: Array<{ n: number; f: Failure }> = [];
+    const keepFirst = (): void => {
+      failed.sort((a, b) => a.n - b.n);
+      if (failed.length > room) failed.length = room;
+    };
+    const next = this.toPlan(sel, have)[Symbol.asyncIterator]();
+    let n = 0;
+    const worker = async (): Promise<void> => {
+      for (let r = await next.next(); !r.done && !this.fatal; r = await next.next()) {
+        if (r.value.refused) continue;
+        const { item } = r.value;
+        const at = n++;
+        const o = await this.uploadGuarded(item);
+        if (o === 'restored') {
+          report.restored += 1;
+          report.bytesRestored += item.length;
+        } else if (o === 'existing') report.skipped += 1;
+        else if (o !== 'cancelled') {
+          report.failed += 1;
+          failed.push({ n: at, f: { publicId: item.publicId, resourceType: item.resourceType, type: item.type, error: o.error } });
+          if (failed.length >= 2 * Math.max(1, room)) keepFirst();
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, this.options.concurrency) }, worker));
+    keepFirst();
+    for (const { f } of failed) report.failures.push(f);
   }
 
   private async uploadGuarded(item: RestoreItem): Promise<Outcome> {

@@ -1,17 +1,17 @@
 import { createHash } from 'node:crypto';
 import { Catalog } from '../store/catalog.ts';
 import { recordDamage } from '../store/damage.ts';
-import type { CatalogEntry } from '../store/catalog.ts';
-import { listAll } from '../adapters/cloudinary/list-all.ts';
-import type { Asset, StoredObject } from '../core/asset.ts';
-import { RESOURCE_TYPES, listingsFor } from '../core/asset.ts';
+import type { DamagedObject } from '../store/damage.ts';
 import { ConfigError, messageOf } from '../core/errors.ts';
-import { normalizePrefix, typeRoot } from '../core/keys.ts';
-import { identityOf } from '../core/restore-plan.ts';
-import { checkInventory, checkSource } from '../core/verify-check.ts';
-import type { Problem, ProblemKind, VerifiableEntry } from '../core/verify-check.ts';
+import { normalizePrefix } from '../core/keys.ts';
+import type { Problem, VerifiableEntry } from '../core/verify-check.ts';
 import type { Destination } from '../ports/storage.ts';
 import type { ListingSource } from '../restore/restore.ts';
+import { CatalogSnapshot } from '../store/catalog-snapshot.ts';
+import { deepCandidates, inventoryPass, readObjects, slim } from './catalog-passes.ts';
+import type { InventoryCounts } from './catalog-passes.ts';
+import { ProblemList } from './problem-list.ts';
+import { sourceFields, sourcePass } from './source-check.ts';
 
 /** Most problems a report lists by name; the counts stay exact beyond it. */
 export const MAX_LISTED_PROBLEMS = 1000;
@@ -73,26 +73,6 @@ export interface VerifyObserver {
   progress?(done: number, total: number, bytes: number): void;
 }
 
-/** Assets of --source compared at once. */
-const SOURCE_BATCH = 500;
-
-/** What objects carry as lastModified here: verify never reads it (see verifyBackup). */
-const UNREAD_DATE = new Date(0);
-
-/** The fields of a catalog entry verify reads. */
-const slim = (e: CatalogEntry): VerifiableEntry => ({
-  key: e.key,
-  publicId: e.publicId,
-  resourceType: e.resourceType,
-  type: e.type,
-  version: e.version,
-  bytes: e.bytes,
-  state: e.state,
-  ...(e.sha256 === undefined ? {} : { sha256: e.sha256 }),
-});
-
-const count = (problems: readonly Problem[], kind: ProblemKind): number => problems.filter((p) => p.kind === kind).length;
-
 /** Re-reads one object; resolves with its size and sha256. */
 const hashObject = async (destination: Destination, key: string, onBytes: (n: number) => void): Promise<{ size: number; sha256: string }> => {
   const body = await destination.get(key);
@@ -107,19 +87,21 @@ const hashObject = async (destination: Destination, key: string, onBytes: (n: nu
   return { size, sha256: h.digest('hex') };
 };
 
-/** --deep: re-reads every present object that has a recorded sha256, `concurrency` at a time. */
+/**
+ * --deep: re-reads the `total` candidates (present, sha256 recorded; in catalog order),
+ * `concurrency` at a time. Corrupt findings also go to `damaged` (for the damage record).
+ */
 const deepCheck = async (
   destination: Destination,
-  present: readonly VerifiableEntry[],
+  candidates: AsyncIterable<VerifiableEntry>,
+  total: number,
   concurrency: number,
   observer: VerifyObserver,
-): Promise<{ problems: Problem[]; hashed: number; unhashed: number; bytesRead: number }> => {
-  const toHash = present.filter((e) => e.sha256 !== undefined);
-  const problems: Problem[] = [];
+  found: (p: Problem) => void,
+): Promise<{ hashed: number; bytesRead: number }> => {
   let hashed = 0;
   let bytesRead = 0;
   let done = 0;
-  const total = toHash.length;
   const check = async (e: VerifiableEntry): Promise<Problem | undefined> => {
     const who = { key: e.key, publicId: e.publicId, resourceType: e.resourceType, type: e.type };
     try {
@@ -139,47 +121,43 @@ const deepCheck = async (
       observer.progress?.(done, total, bytesRead);
     }
   };
-  // A few workers walking the list, not one pending promise per object (a million at once).
-  let next = 0;
+  // A few workers pulling from one stream of candidates, not one pending promise per object (a
+  // million at once); an async generator hands each next() its own entry, in order.
+  const next = candidates[Symbol.asyncIterator]();
   const worker = async (): Promise<void> => {
-    while (next < toHash.length) {
-      const p = await check(toHash[next++] as VerifiableEntry);
-      if (p) problems.push(p);
+    for (let r = await next.next(); !r.done; r = await next.next()) {
+      const p = await check(r.value);
+      if (p) found(p);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
-  return { problems, hashed, unhashed: present.length - toHash.length, bytesRead };
+  return { hashed, bytesRead };
 };
 
-/** --source: compares the live listing with the catalog, a batch at a time (each asset stands alone). */
-const sourceCheck = async (source: ListingSource, entries: readonly VerifiableEntry[]): Promise<Problem[]> => {
-  const byIdentity = new Map<string, VerifiableEntry>();
-  for (const e of entries) {
-    const id = identityOf(e);
-    const prev = byIdentity.get(id);
-    if (!prev || prev.state === 'stale') byIdentity.set(id, e);
-  }
-  const problems: Problem[] = [];
-  let batch: Asset[] = [];
-  for (const l of listingsFor(RESOURCE_TYPES)) {
-    for await (const a of listAll(source, l.resourceType, l.type)) {
-      batch.push(a);
-      if (batch.length >= SOURCE_BATCH) {
-        problems.push(...checkSource(batch, byIdentity));
-        batch = [];
-      }
-    }
-  }
-  problems.push(...checkSource(batch, byIdentity));
-  return problems;
+/**
+ * The checks against the objects (inventory, then --deep's reads), in a function of their own:
+ * the objects' table is garbage once it returns, before --source holds the catalog by identity.
+ */
+const checkObjects = async (
+  destination: Destination,
+  snapshot: CatalogSnapshot,
+  prefix: string,
+  options: VerifyOptions,
+  observer: VerifyObserver,
+  found: (p: Problem) => void,
+): Promise<{ objects: number; counts: InventoryCounts; deep: { hashed: number; bytesRead: number } }> => {
+  const pages = (): AsyncIterable<VerifiableEntry[]> => snapshot.pages(slim);
+  const { index, objects } = await readObjects(destination, prefix);
+  const counts = await inventoryPass(pages(), index, found);
+  const deep = options.deep ? await deepCheck(destination, deepCandidates(pages(), index), counts.toHash, options.concurrency, observer, found) : { hashed: 0, bytesRead: 0 };
+  return { objects, counts, deep };
 };
 
 /**
  * Records the objects a deep check found corrupt or overwritten, for the next backup to copy
  * again. A failed write does not fail the check: the report says why it was not recorded.
  */
-const recordFound = async (destination: Destination, prefix: string, problems: readonly Problem[]): Promise<Pick<VerifyReport, 'damageRecorded' | 'damageRecordError'>> => {
-  const damaged = problems.filter((p) => p.kind === 'corrupt' && p.key !== undefined).map((p) => ({ key: p.key as string, ...(p.publicId ? { publicId: p.publicId } : {}), detail: p.detail }));
+const recordFound = async (destination: Destination, prefix: string, damaged: readonly DamagedObject[]): Promise<Pick<VerifyReport, 'damageRecorded' | 'damageRecordError'>> => {
   try {
     return { damageRecorded: (await recordDamage(destination, prefix, damaged)) ?? null };
   } catch (err) {
@@ -208,26 +186,22 @@ export const verifyBackup = async (
         'Check --against (the location given to backup --to), or run a backup first.',
     );
   }
-  // Issue 14: a million entries must fit. Keep only what the checks read: no tags, context or
-  // metadata per entry, no Date per object (verify never reads lastModified).
-  const entries: VerifiableEntry[] = [];
-  for await (const e of catalog.entries()) entries.push(slim(e));
-  const objects: StoredObject[] = [];
-  for (const rt of RESOURCE_TYPES) {
-    for await (const o of destination.list(typeRoot(prefix, rt, ''))) objects.push({ key: o.key, size: o.size, lastModified: UNREAD_DATE });
-  }
+  // Issue 14: a million entries in bounded memory. The catalog is read page by page, once per
+  // pass, against a compact table of the objects (catalog-passes.ts); only the problems a report
+  // can list are kept; --source holds the catalog by identity once the objects' table is gone.
+  const problems = new ProblemList(MAX_LISTED_PROBLEMS);
+  const damaged: DamagedObject[] = [];
+  const found = (p: Problem): void => {
+    problems.add(p);
+    if (p.kind === 'corrupt' && p.key !== undefined) damaged.push({ key: p.key, ...(p.publicId ? { publicId: p.publicId } : {}), detail: p.detail });
+  };
+  const snapshot = new CatalogSnapshot(destination, catalog, pointer);
+  const { objects, counts, deep } = await checkObjects(destination, snapshot, prefix, options, observer, found);
+  if (source) await sourcePass(source, snapshot.pages(sourceFields), prefix, found);
+  const damage = options.deep ? await recordFound(destination, prefix, damaged) : { damageRecorded: null };
+  const { hashed, bytesRead } = deep;
+  const unhashed = options.deep ? counts.present - counts.toHash : 0;
 
-  const inventory = checkInventory(entries, objects);
-  const problems: Problem[] = [...inventory.problems];
-  const deep = options.deep ? await deepCheck(destination, inventory.present, options.concurrency, observer) : { problems: [], hashed: 0, unhashed: 0, bytesRead: 0 };
-  for (const p of deep.problems) problems.push(p);
-  const { hashed, unhashed, bytesRead } = deep;
-  if (source) problems.push(...(await sourceCheck(source, entries)));
-
-  const damage = options.deep ? await recordFound(destination, prefix, problems) : { damageRecorded: null };
-
-  const order: ProblemKind[] = ['missing', 'corrupt', 'extra', 'notBackedUp', 'outdated'];
-  problems.sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind) || (a.key ?? a.publicId ?? '').localeCompare(b.key ?? b.publicId ?? ''));
   return {
     against: destination.description,
     prefix,
@@ -235,21 +209,21 @@ export const verifyBackup = async (
     source: source !== undefined,
     catalogRunId: pointer.runId,
     catalogCompletedAt: pointer.completedAt,
-    entries: entries.length,
-    checked: inventory.checked,
-    stale: inventory.stale,
-    objects: objects.length,
+    entries: counts.entries,
+    checked: counts.checked,
+    stale: counts.stale,
+    objects,
     hashed,
     unhashed,
     bytesRead,
-    missing: count(problems, 'missing'),
-    extra: count(problems, 'extra'),
-    corrupt: count(problems, 'corrupt'),
-    notBackedUp: count(problems, 'notBackedUp'),
-    outdated: count(problems, 'outdated'),
+    missing: problems.count('missing'),
+    extra: problems.count('extra'),
+    corrupt: problems.count('corrupt'),
+    notBackedUp: problems.count('notBackedUp'),
+    outdated: problems.count('outdated'),
     cloudinaryApiCalls: source?.apiCalls ?? 0,
-    problems: problems.slice(0, MAX_LISTED_PROBLEMS),
+    problems: problems.listed(),
     ...damage,
-    ok: problems.length === 0,
+    ok: problems.total === 0,
   };
 };

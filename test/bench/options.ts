@@ -3,7 +3,7 @@ import path from 'node:path';
 import { ROOT } from '../helpers.ts';
 
 /** Benchmarks `npm run bench` knows, by number. */
-export const BENCH_IDS = [1, 2, 3, 4, 5] as const;
+export const BENCH_IDS = [1, 2, 3, 4, 5, 6] as const;
 export type BenchId = (typeof BENCH_IDS)[number];
 
 /** What one `npm run bench` run does. */
@@ -44,14 +44,15 @@ export const USAGE = `npm run bench -- [--only=1,2,3,4] [--quick] [--out=PATH] [
   3  memory under big files (one video of 100 MiB, 1 GiB, 3 GiB; every Node.js found)
   4  scaling curve of a no-change run (1k, 10k, 100k assets; --scale)
   5  bytes per asset of the engine's prepare() (10k, 100k, 1M; --scale): 8ab8645's Maps vs KeyIndex
+  6  peak RSS and bytes per asset of verify and restore --dry-run (10k, 100k, 1M; --scale; --baseline=DIR beside)
 
 --quick      small sizes, for development (results go to results/quick.json unless --out)
 --runs=N     runs of each case of benchmark 1; figures are medians (default 3)
 --assets=N --mib=M   benchmark 1's account: N assets, M MiB in all (default 400, 1024)
 --inflight=8,4,1     copies in flight benchmark 1 measures (ours, rclone, the limit)
 --checksums=sdk-default   our S3 client computes the SDK's default CRC checksums (default WHEN_REQUIRED)
---scale=N,N,...      account sizes of benchmark 4 (default 1000,10000,100000)
---baseline=DIR       also run DIR/bin/cloudinary-backup.js (e.g. an older commit's files) in benchmark 1
+--scale=N,N,...      account sizes of benchmark 4 (default 1000,10000,100000), 5 and 6 (10000,100000,1000000)
+--baseline=DIR       also run DIR/bin/cloudinary-backup.js (e.g. an older commit's files) in benchmark 1, DIR/lambda in 6
 --s3=memory|s3rver   S3 server of benchmarks 2 and 4's seeded accounts (default memory: test/fakes/memory-s3)
 --durable            benchmark 4 also measures the durable handler (LocalDurableTestRunner, own process)
 --cpu-prof=DIR       write a V8 CPU profile of each of our runs in benchmark 1 to DIR

@@ -6,6 +6,7 @@ import { benchNoChange } from './bench-no-change.ts';
 import { benchScaling } from './bench-scaling.ts';
 import { benchThroughput } from './bench-throughput.ts';
 import { benchPrepareMemory } from './bench-prepare-memory.ts';
+import { benchVerifyRestore } from './bench-verify-restore.ts';
 import { createContext } from './context.ts';
 import type { BenchContext } from './context.ts';
 import { parseOptions } from './options.ts';
@@ -37,10 +38,11 @@ const BENCHES: Record<BenchId, (ctx: BenchContext) => Promise<BenchResult>> = {
   3: benchBigFiles,
   4: benchScaling,
   5: benchPrepareMemory,
+  6: benchVerifyRestore,
 };
 
 /** 2 and 4 share their seeded accounts, so they run next to each other; 3 (big files) last. */
-const ORDER: readonly BenchId[] = [1, 2, 4, 5, 3];
+const ORDER: readonly BenchId[] = [1, 2, 4, 5, 6, 3];
 
 const main = async (): Promise<number> => {
   let options;

@@ -55,22 +55,21 @@ export const restoreSummary = (r: RestoreReport): string => {
   return lines.join('\n');
 };
 
-/** The restore observer of the command line: the progress bar, -v lines and the dry-run plan. */
+/** The restore observer of the command line: the progress bar, -v lines and the dry-run plan (one line per upload, as the plan is made). */
 const observerFor = (flags: RestoreFlags, ui: Ui): RestoreObserver => {
   let total = 0;
   let done = 0;
   let bytes = 0;
   const tick = (): void => ui.progress(done, total, bytes);
   return {
-    planned: (items) => {
-      total = items.length;
-      if (flags.dryRun && !flags.json) {
-        for (const i of items) {
-          const folder = i.placement?.assetFolder ? `, into folder ${i.placement.assetFolder}` : '';
-          const moderation = restoredModeration(i) ? `, moderation ${restoredModeration(i)}` : '';
-          process.stdout.write(`upload ${id(i)} (${formatBytes(i.length)}${folder}${moderation}${i.source === 'object' ? ', not in the catalog' : ''})\n`);
-        }
-      }
+    wouldUpload: (i) => {
+      if (!flags.dryRun || flags.json) return;
+      const folder = i.placement?.assetFolder ? `, into folder ${i.placement.assetFolder}` : '';
+      const moderation = restoredModeration(i) ? `, moderation ${restoredModeration(i)}` : '';
+      process.stdout.write(`upload ${id(i)} (${formatBytes(i.length)}${folder}${moderation}${i.source === 'object' ? ', not in the catalog' : ''})\n`);
+    },
+    planned: (uploads) => {
+      total = uploads;
       tick();
     },
     restored: (i) => {

@@ -14,7 +14,7 @@ import type { OpenedPage } from './pipeline.ts';
 import { lookupFor, markSeen } from './prepare.ts';
 import type { Prepared } from './prepare.ts';
 import type { RunLease } from './run-lease.ts';
-import { settledId } from './run-state.ts';
+import { aheadId } from './run-state.ts';
 import type { RunState } from './run-state.ts';
 
 /** A page listed, planned and admitted, waiting for its copies to end (see closePage). */
@@ -24,7 +24,7 @@ export interface OpenPage extends OpenedPage {
   readonly nextCursor: string | undefined;
   readonly spend: Spend;
   readonly lease?: LeaseToken;
-  /** The ids (settledId) of every asset listed. */
+  /** The ids (aheadId) of every asset listed: they leave `ahead` once the page is passed. */
   readonly ids: readonly string[];
   /** Catalog entries the page adds when every copy ends (all but remote types). */
   readonly entries: number;
@@ -93,7 +93,7 @@ export class PageRunner {
     for (const s of admission.settled) if (s.outcome === 'deferred') this.parts.observer.deferred?.(s.item);
     const admitted = admission.copies.reduce((n, i) => n + i.asset.bytes, 0);
     const spend: Spend = ledger ? ledgerSpend(ledger, admitted) : { downloaded: 0, retryBytes: 0, charged: state.plannedBytes + admitted };
-    const ids = planned.map((i) => settledId(i.key));
+    const ids = planned.map((i) => aheadId(i.asset.assetId, i.key));
     const following = pastPage(state, listed.nextCursor, this.parts.listings.length, ids);
     const entries = admission.copies.length + admission.settled.filter((x) => x.outcome !== 'skipped').length;
     return { planned, admission, nextCursor: listed.nextCursor, spend, copies: this.parts.options.dryRun ? [] : admission.copies, following, ids, entries, ...(lease ? { lease } : {}) };

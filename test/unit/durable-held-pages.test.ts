@@ -1,0 +1,156 @@
+/**
+ * Review of the durable step without a page barrier (issue 14): the pages a step records `held`
+ * (finished work behind an unfinished page: counted, in the catalog, their ids in RunState.ahead)
+ * are listed again by the next invocation. Each asset must still be in the committed catalog once
+ * and counted once, whatever happened to the listing in between; and a step whose record fails
+ * must not make the next one copy what was already current. In-memory source and destination, a
+ * Lambda clock the test sets (as in durable-step.test.ts).
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Asset } from '../../lambda/core/asset.ts';
+import type { ListPage, OpenedAsset } from '../../lambda/ports/storage.ts';
+import { BackupEngine } from '../../lambda/backup/engine.ts';
+import type { EngineOptions, RunState, StepScope } from '../../lambda/backup/engine.ts';
+import type { TimeBound } from '../../lambda/backup/copy-page.ts';
+import { Catalog } from '../../lambda/store/catalog.ts';
+import { HoldingSource, within } from '../fakes/holding-source.ts';
+import { MemoryDestination } from '../fakes/memory-destination.ts';
+
+/** What NightlyRun.page asks of a step. */
+const STEP: StepScope = { pages: Infinity, untilCatalogPage: true };
+
+const options = (extra: Partial<EngineOptions> = {}): EngineOptions => ({
+  prefix: '',
+  resourceTypes: ['image'],
+  concurrency: 4,
+  diff: 'list',
+  dryRun: false,
+  prune: false,
+  retryDelayMs: 0,
+  copyAttempts: 1,
+  catalogPageEntries: 10_000,
+  ...extra,
+});
+
+/** A Lambda clock the test moves; 1 byte per ms, so every test file fits at once. */
+const clock = () => {
+  const c = { left: 900_000, bound: undefined as unknown as TimeBound };
+  c.bound = { timeLeft: () => c.left, bytesPerMs: 1, fresh: true };
+  return c;
+};
+
+/** The committed catalog, one `publicId:assetId:state` line per entry (a duplicate shows twice). */
+const catalogOf = async (dest: MemoryDestination): Promise<string[]> => {
+  const out: string[] = [];
+  for await (const e of new Catalog(dest, '', 0).entries()) out.push(`${e.publicId}:${e.assetId}:${e.state}`);
+  return out.sort();
+};
+
+const copiedIn = async (dest: MemoryDestination, ids: readonly string[]): Promise<void> => {
+  const deadline = Date.now() + 5000;
+  while (!ids.every((id) => dest.bytes(`image/upload/${id}.jpg`) !== undefined)) {
+    if (Date.now() > deadline) assert.fail(`${ids.join(', ')} not all copied within 5000 ms`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+/**
+ * HoldingSource with what a listing may change between two invocations: an asset's asset_id (a
+ * rename keeps it: "the asset ID is an immutable identifier that stays the same even if the
+ * public ID changes", https://cloudinary.com/documentation/ts_asset_id_vs_public_id), its
+ * version, and downloads that fail for good (a 403 answered to every try).
+ */
+class ChangingSource extends HoldingSource {
+  readonly failing = new Set<string>();
+  readonly assetIds = new Map<string, string>();
+  readonly versions = new Map<string, number>();
+  override async listPage(rt: string, type: string, cursor: string | undefined): Promise<ListPage> {
+    const p = await super.listPage(rt, type, cursor);
+    return { ...p, assets: p.assets.map((a) => ({ ...a, assetId: this.assetIds.get(a.publicId) ?? a.assetId, version: this.versions.get(a.publicId) ?? a.version })) };
+  }
+  override async open(a: Asset, signal?: AbortSignal): Promise<OpenedAsset> {
+    if (this.failing.has(a.publicId)) {
+      this.started.push(a.publicId);
+      throw new Error(`HTTP 403 for ${a.publicId}`);
+    }
+    return super.open(a, signal);
+  }
+}
+
+/**
+ * The first invocation: pages [a1, big] [b1, b2] [c1]; `big` stalls, the others end, then the
+ * invocation's time runs out (the gate cuts `big` off). Page 1 stays unfinished, pages 2-3 are
+ * recorded held. Returns the checkpoint (persisted, as NightlyRun.page leaves it).
+ */
+const cutOffFirst = async (dest: MemoryDestination, src: ChangingSource, ended: readonly string[]): Promise<RunState> => {
+  const e = new BackupEngine(src, dest, options());
+  const c = clock();
+  const step = e.step(await e.start(), c.bound, STEP);
+  await copiedIn(dest, ended.filter((id) => !src.failing.has(id)));
+  await within(Promise.all(ended.map((id) => src.startedOf(id))), 5000, 'every copy but big starting');
+  // Let the copies that ended resolve (their pages are recorded once all their copies ended).
+  await new Promise((r) => setTimeout(r, 100));
+  c.left = 30_000;
+  const checkpoint = await e.persist(await within(step, 5000, 'the step ending at the stop margin'));
+  assert.notEqual(checkpoint.page, undefined, 'page 1 unfinished');
+  assert.ok((checkpoint.ahead?.done.length ?? 0) > 0, 'pages behind it recorded held');
+  return checkpoint;
+};
+
+/** The next invocations (a new process), until the listing ends; then finish. */
+const resume = async (dest: MemoryDestination, src: ChangingSource, checkpoint: RunState) => {
+  const e = new BackupEngine(src, dest, options());
+  let state = checkpoint;
+  for (let n = 0; !state.listingComplete && n < 10; n += 1) state = await e.persist(await e.step(state, clock().bound, STEP));
+  return { state, report: await e.finish(state) };
+};
+
+const PAGES = [['a1', 'big'], ['b1', 'b2'], ['c1']];
+
+describe('held pages listed again by the next invocation', () => {
+  test('a failure recorded on a held page is counted once when its page is listed again', async () => {
+    const dest = new MemoryDestination();
+    const src = new ChangingSource(PAGES, new Set(['big']));
+    src.failing.add('b1');
+    const checkpoint = await cutOffFirst(dest, src, ['a1', 'b1', 'b2', 'c1']);
+    assert.equal(checkpoint.counters.failed, 1);
+    const again = new ChangingSource(PAGES, new Set());
+    again.failing.add('b1');
+    const { report } = await resume(dest, again, checkpoint);
+    assert.deepEqual(again.started, ['big'], 'b1 is not tried again in the same run');
+    assert.equal(report.failed, 1);
+    assert.equal(report.failures.length, 1);
+    assert.equal(report.listed, 5);
+    assert.deepEqual(await catalogOf(dest), ['a1:a1:current', 'b1:b1:stale', 'b2:b2:current', 'big:big:current', 'c1:c1:current']);
+  });
+
+  test('an asset deleted from the unfinished page pulls a held asset onto it: recorded once', async () => {
+    // Cloudinary's next_cursor continues after the last asset returned (the fake's listing.ts
+    // encodes the last asset's position): once a1 is gone, the first page reaches into page 2.
+    const dest = new MemoryDestination();
+    const checkpoint = await cutOffFirst(dest, new ChangingSource(PAGES, new Set(['big'])), ['a1', 'b1', 'b2', 'c1']);
+    const again = new ChangingSource([['big', 'b1'], ['b2', 'c1']], new Set());
+    const { state, report } = await resume(dest, again, checkpoint);
+    assert.deepEqual(again.started, ['big']);
+    assert.equal(report.listed, 5);
+    assert.equal(state.ahead, undefined, 'every held id left ahead once its page was passed');
+    assert.deepEqual(await catalogOf(dest), ['a1:a1:current', 'b1:b1:current', 'b2:b2:current', 'big:big:current', 'c1:c1:current']);
+  });
+
+  test('an asset of a held page renamed before the next invocation is in the catalog once', async () => {
+    // b1 is copied and recorded (held) under its name; then renamed to b1x, same asset_id, same
+    // place in the listing. The next invocation must not record (nor copy) the asset again.
+    const dest = new MemoryDestination();
+    const checkpoint = await cutOffFirst(dest, new ChangingSource(PAGES, new Set(['big'])), ['a1', 'b1', 'b2', 'c1']);
+    const again = new ChangingSource([['a1', 'big'], ['b1x', 'b2'], ['c1']], new Set());
+    again.assetIds.set('b1x', 'b1');
+    const { state, report } = await resume(dest, again, checkpoint);
+    const entries = await catalogOf(dest);
+    const ofB1 = entries.filter((e) => e.split(':')[1] === 'b1');
+    assert.equal(ofB1.length, 1, `asset b1 in the catalog once: ${entries.join(', ')}`);
+    assert.equal(report.listed, 5, 'five assets listed');
+    assert.deepEqual(again.started, ['big'], 'only the cut-off copy is made again');
+    assert.equal(state.ahead, undefined, 'nothing left ahead');
+  });
+});

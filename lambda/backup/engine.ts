@@ -169,8 +169,10 @@ export class BackupEngine {
 
   /** Records an opened page once its copies ended (see PageRunner.close). */
   private async closePage(state: RunState, page: OpenPage, outcomes: readonly CopyOutcome[], apiCalls: number, bytesPerMs: number | undefined, held: boolean): Promise<RunState> {
-    const result = await this.pageRunner.close(state, page, outcomes, apiCalls, bytesPerMs, held);
-    return this.record(result.state, result.entries, result.failures);
+    const result = this.pageRunner.close(state, page, outcomes, apiCalls, bytesPerMs, held);
+    const next = await this.record(result.state, result.entries, result.failures);
+    await this.pageRunner.seen(state, page);
+    return next;
   }
 
   /** Writes what a step produced: failures to the failure log, entries to the catalog (batched). */

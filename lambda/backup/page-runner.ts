@@ -101,12 +101,10 @@ export class PageRunner {
 
   /**
    * An opened page once its copies ended: the new state, and the failures and catalog entries to
-   * record (`held`: behind an unfinished page, see afterPage). Every asset listed is marked seen
-   * (not missing from Cloudinary), whatever became of its copy.
+   * record (`held`: behind an unfinished page, see afterPage). Once they are recorded, `seen`.
    */
-  async close(state: RunState, page: OpenPage, outcomes: readonly CopyOutcome[], apiCalls: number, bytesPerMs: number | undefined, held = false): Promise<PageResult> {
-    const p = await this.parts.prepare(state);
-    const result = afterPage(page.lease ? { ...state, lease: page.lease } : state, {
+  close(state: RunState, page: OpenPage, outcomes: readonly CopyOutcome[], apiCalls: number, bytesPerMs: number | undefined, held = false): PageResult {
+    return afterPage(page.lease ? { ...state, lease: page.lease } : state, {
       admission: page.admission,
       outcomes,
       dryRun: this.parts.options.dryRun,
@@ -121,8 +119,17 @@ export class PageRunner {
       held,
       ...(this.parts.options.singlePutMax === undefined ? {} : { singlePutMax: this.parts.options.singlePutMax }),
     });
+  }
+
+  /**
+   * Marks every asset of a recorded page seen (not missing from Cloudinary), whatever became of
+   * its copy. Only once recorded: a page whose record failed is listed again by the step that
+   * repeats the work, and its current assets must still be found in the inventory, or each
+   * would look missing from the destination and be downloaded again.
+   */
+  async seen(state: RunState, page: OpenPage): Promise<void> {
+    const p = await this.parts.prepare(state);
     for (const i of page.planned) if (isBackedUpType(i.asset)) markSeen(p, i.key);
-    return result;
   }
 
   /** Lists the page at the state's cursor and checks its next_cursor (see cursor-guard.ts). */

@@ -154,3 +154,30 @@ describe('held pages listed again by the next invocation', () => {
     assert.equal(state.ahead, undefined, 'nothing left ahead');
   });
 });
+
+describe('a step whose catalog page write fails', () => {
+  test("the next step in the same invocation does not copy the failed page's current assets again", async () => {
+    // Catalog pages of 3 entries, listing pages of 2: page 2 closes the first catalog page. A first
+    // run backs everything up; then b2 has a new version, so the closed page differs from the
+    // previous one and is written (an unchanged page is only referenced) — and that write fails
+    // (3 tries, Catalog.writePage). The step records page 1 and fails; NightlyRun.page then
+    // persists page 1 and the next step (same process) lists page 2 again. b1 is current in S3:
+    // listing it again must not download it again.
+    const dest = new MemoryDestination();
+    const opts = options({ catalogPageEntries: 3 });
+    await new BackupEngine(new ChangingSource([['a1', 'a2'], ['b1', 'b2'], ['c1']], new Set()), dest, opts).run();
+    const src = new ChangingSource([['a1', 'a2'], ['b1', 'b2'], ['c1']], new Set());
+    src.versions.set('b2', 1_800_000_000);
+    const e = new BackupEngine(src, dest, opts);
+    let recorded = await e.start();
+    dest.failPuts.set('_catalog/', 3);
+    await assert.rejects(e.step(recorded, clock().bound, { ...STEP, onState: (s) => (recorded = s) }), /injected failure/);
+    assert.equal(recorded.cursor, 'p1', 'page 1 recorded, page 2 not');
+    let state = await e.persist(recorded);
+    for (let n = 0; !state.listingComplete && n < 10; n += 1) state = await e.persist(await e.step(state, clock().bound, STEP));
+    const report = await e.finish(state);
+    assert.ok(!src.started.includes('b1'), `b1 (current) downloaded again: ${src.started.join(', ')}`);
+    assert.equal(report.listed, 5);
+    assert.deepEqual(await catalogOf(dest), ['a1:a1:current', 'a2:a2:current', 'b1:b1:current', 'b2:b2:current', 'c1:c1:current']);
+  });
+});

@@ -112,9 +112,14 @@ const cutTest = (state: RunState): ((p: PlannedAsset) => boolean) => {
   return (p) => page.has(settledId(p.key)) || ahead.has(aheadIdOf(p));
 };
 
-/** The outcome of one copy, with the twice-cut rule applied (`wasCut`: see cutTest). */
-const finalOutcome = (wasCut: (p: PlannedAsset) => boolean, item: PlannedAsset, o: CopyOutcome | undefined): CopyOutcome => {
-  if (o?.kind === 'interrupted' && wasCut(item)) return { kind: 'failed', error: TOO_LARGE };
+/**
+ * The outcome of one copy, with the twice-cut rule applied: too large once cut off again after a
+ * cut on the cursor's page (`cutHere`), which the next step ranks first, so that second try was the
+ * first copy of a fresh invocation (TimeBound.fresh). A cut on a held page (`ahead`) does not
+ * count: there the copy ran beside the unfinished page's, and it is tried again.
+ */
+const finalOutcome = (cutHere: ReadonlySet<string>, item: PlannedAsset, o: CopyOutcome | undefined): CopyOutcome => {
+  if (o?.kind === 'interrupted' && cutHere.has(settledId(item.key))) return { kind: 'failed', error: TOO_LARGE };
   return o ?? { kind: 'not-started' };
 };
 
@@ -203,8 +208,8 @@ export const afterPage = (state: RunState, work: PageWork): PageResult => {
     aheadCut: [],
   };
   for (const s of work.admission.settled) tallySettled(t, s);
-  const wasCut = cutTest(state);
-  work.admission.copies.forEach((item, i) => tallyCopy(t, item, work.dryRun ? undefined : finalOutcome(wasCut, item, work.outcomes[i]), work.singlePutMax));
+  const cutHere = new Set(state.page?.interrupted ?? []);
+  work.admission.copies.forEach((item, i) => tallyCopy(t, item, work.dryRun ? undefined : finalOutcome(cutHere, item, work.outcomes[i]), work.singlePutMax));
   const { entries, failures, doneIds, cutIds, aheadDone, aheadCut, ...figures } = t;
   const partial = doneIds.length < work.admission.settled.length + work.admission.copies.length;
   const { page: _p, cursor: _c, ...rest }: RunState = {
@@ -218,7 +223,7 @@ export const afterPage = (state: RunState, work: PageWork): PageResult => {
   let next: RunState;
   if (work.held) {
     const { ahead } = state;
-    next = { ...rest, ...(state.cursor ? { cursor: state.cursor } : {}), ...(state.page ? { page: state.page } : {}), ahead: { done: [...(ahead?.done ?? []), ...aheadDone], interrupted: [...(ahead?.interrupted ?? []), ...aheadCut] } };
+    next = { ...rest, ...(state.cursor ? { cursor: state.cursor } : {}), ...(state.page ? { page: state.page } : {}), ahead: { done: [...(ahead?.done ?? []), ...aheadDone], interrupted: [...new Set([...(ahead?.interrupted ?? []), ...aheadCut])] } };
   } else if (partial) next = { ...rest, ...(state.cursor ? { cursor: state.cursor } : {}), page: { done: [...(state.page?.done ?? []), ...doneIds], interrupted: cutIds } };
   else next = pastPage(rest, work.nextCursor, work.listings, work.ids);
   return { state: next, entries, failures, partial: partial || work.held === true };

@@ -83,12 +83,12 @@ class ChangingSource extends HoldingSource {
  * invocation's time runs out (the gate cuts `big` off). Page 1 stays unfinished, pages 2-3 are
  * recorded held. Returns the checkpoint (persisted, as NightlyRun.page leaves it).
  */
-const cutOffFirst = async (dest: MemoryDestination, src: ChangingSource, ended: readonly string[]): Promise<RunState> => {
+const cutOffFirst = async (dest: MemoryDestination, src: ChangingSource, ended: readonly string[], stalled: readonly string[] = ['big']): Promise<RunState> => {
   const e = new BackupEngine(src, dest, options());
   const c = clock();
   const step = e.step(await e.start(), c.bound, STEP);
   await copiedIn(dest, ended.filter((id) => !src.failing.has(id)));
-  await within(Promise.all(ended.map((id) => src.startedOf(id))), 5000, 'every copy but big starting');
+  await within(Promise.all([...ended, ...stalled].map((id) => src.startedOf(id))), 5000, 'every copy starting');
   // Let the copies that ended resolve (their pages are recorded once all their copies ended).
   await new Promise((r) => setTimeout(r, 100));
   c.left = 30_000;
@@ -179,5 +179,30 @@ describe('a step whose catalog page write fails', () => {
     assert.ok(!src.started.includes('b1'), `b1 (current) downloaded again: ${src.started.join(', ')}`);
     assert.equal(report.listed, 5);
     assert.deepEqual(await catalogOf(dest), ['a1:a1:current', 'a2:a2:current', 'b1:b1:current', 'b2:b2:current', 'c1:c1:current']);
+  });
+});
+
+describe('the twice-cut rule and held pages', () => {
+  test('a copy cut off on a held page is not called too large before it had an invocation to itself', async () => {
+    // Invocation 1: big (page 1) and z (page 2) both stall and are cut off; page 2 is held, z
+    // cut once. Invocation 2: big is its first copy (fresh) and is cut again: too large, as the
+    // rule says. z starts beside it, not first, and is cut again: that proves nothing about z
+    // (it never had an invocation's full time), so it must be tried again, not failed. Invocation
+    // 3: z is the first copy of a fresh invocation and ends.
+    const pages = [['a1', 'big'], ['b1', 'z'], ['c1']];
+    const dest = new MemoryDestination();
+    let state = await cutOffFirst(dest, new ChangingSource(pages, new Set(['big', 'z'])), ['a1', 'b1', 'c1'], ['big', 'z']);
+    const second = new ChangingSource(pages, new Set(['big', 'z']));
+    const e2 = new BackupEngine(second, dest, options());
+    const c = clock();
+    const step = e2.step(state, c.bound, STEP);
+    await within(Promise.all([second.startedOf('big'), second.startedOf('z')]), 5000, 'big and z starting');
+    c.left = 30_000;
+    state = await e2.persist(await within(step, 5000, 'the step ending at the stop margin'));
+    const { report } = await resume(dest, new ChangingSource(pages, new Set()), state);
+    const tooLarge = report.failures.filter((f) => f.error.startsWith('too large')).map((f) => f.publicId);
+    assert.deepEqual(tooLarge, ['big'], `reported too large: ${tooLarge.join(', ')}`);
+    assert.equal(dest.bytes('image/upload/z.jpg')?.toString(), 'z', 'z is backed up');
+    assert.deepEqual(await catalogOf(dest), ['a1:a1:current', 'b1:b1:current', 'big:big:stale', 'c1:c1:current', 'z:z:current']);
   });
 });

@@ -55,6 +55,8 @@ export class BackupEngine {
   private readonly failures: Failure[] = [];
   private cancelled = false;
   private readonly inFlight = new Set<AbortController>();
+  /** `steps` of the newest state this process recorded: a step given an older one is a retry (see step). */
+  private recordedSteps = 0;
 
   constructor(
     private readonly source: CountingSource,
@@ -128,6 +130,9 @@ export class BackupEngine {
   async step(state: RunState, bound?: TimeBound, scope: StepScope = {}): Promise<RunState> {
     if (this.cancelled) throw new CancelledError();
     if (this.listings[state.listingIndex] === undefined || state.listingComplete) return { ...state, listingComplete: true };
+    // A retry in this process: what the failed try marked seen, unrecorded in `state`, is loaded again.
+    if (state.steps < this.recordedSteps) this.prepared = undefined;
+    this.recordedSteps = state.steps;
     await this.syncPages(state);
     return this.pipelined(state, { pages: scope.pages ?? 1, untilCatalogPage: scope.untilCatalogPage ?? false, ...(bound ? { bound } : {}) }, scope.onState ?? (() => undefined));
   }
@@ -172,6 +177,7 @@ export class BackupEngine {
     const result = this.pageRunner.close(state, page, outcomes, apiCalls, bytesPerMs, held);
     const next = await this.record(result.state, result.entries, result.failures);
     await this.pageRunner.seen(state, page);
+    this.recordedSteps = next.steps;
     return next;
   }
 

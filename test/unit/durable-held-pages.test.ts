@@ -180,6 +180,28 @@ describe('a step whose catalog page write fails', () => {
     assert.equal(report.listed, 5);
     assert.deepEqual(await catalogOf(dest), ['a1:a1:current', 'a2:a2:current', 'b1:b1:current', 'b2:b2:current', 'c1:c1:current']);
   });
+
+  test('the same step run again from its checkpoint in this process does not copy the current assets of the pages it had recorded', async () => {
+    // The durable runtime retries a failed step from the step's input (handler.ts retryStrategy),
+    // possibly in the same process (the SDK waits for the retry timer: checkpoint.waitForRetryTimer
+    // in @aws/durable-execution-sdk-js). Page 1 (a1, a2: current) was recorded by the failed try;
+    // the retry lists it again and must still find a1 and a2 in the destination.
+    const dest = new MemoryDestination();
+    const opts = options({ catalogPageEntries: 3 });
+    await new BackupEngine(new ChangingSource([['a1', 'a2'], ['b1', 'b2'], ['c1']], new Set()), dest, opts).run();
+    const src = new ChangingSource([['a1', 'a2'], ['b1', 'b2'], ['c1']], new Set());
+    src.versions.set('b2', 1_800_000_000);
+    const e = new BackupEngine(src, dest, opts);
+    const start = await e.start();
+    dest.failPuts.set('_catalog/', 3);
+    await assert.rejects(e.step(start, clock().bound, STEP), /injected failure/);
+    let state = await e.persist(await e.step(start, clock().bound, STEP));
+    for (let n = 0; !state.listingComplete && n < 10; n += 1) state = await e.persist(await e.step(state, clock().bound, STEP));
+    const report = await e.finish(state);
+    assert.deepEqual(src.started.filter((id) => id !== 'b2'), [], `current assets downloaded again: ${src.started.join(', ')}`);
+    assert.equal(report.listed, 5);
+    assert.deepEqual(await catalogOf(dest), ['a1:a1:current', 'a2:a2:current', 'b1:b1:current', 'b2:b2:current', 'c1:c1:current']);
+  });
 });
 
 describe('the twice-cut rule and held pages', () => {

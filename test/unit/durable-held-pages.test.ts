@@ -153,6 +153,28 @@ describe('held pages listed again by the next invocation', () => {
     assert.deepEqual(again.started, ['big'], 'only the cut-off copy is made again');
     assert.equal(state.ahead, undefined, 'nothing left ahead');
   });
+
+  test('an asset of a held page changed before the next invocation keeps the version copied; the next run copies the new one', async () => {
+    // b1 is copied at version v1 and recorded (held); then a new version is uploaded, in place in
+    // the listing. The run does not record b1 again (it is in ahead): its catalog entry matches the
+    // bytes in S3 (v1), and the next run sees the version differ and copies v2 (DESIGN.md, Diff).
+    const dest = new MemoryDestination();
+    const checkpoint = await cutOffFirst(dest, new ChangingSource(PAGES, new Set(['big'])), ['a1', 'b1', 'b2', 'c1']);
+    const again = new ChangingSource(PAGES, new Set());
+    again.versions.set('b1', 1_800_000_000);
+    await resume(dest, again, checkpoint);
+    const versionOf = async (id: string): Promise<number | undefined> => {
+      for await (const e of new Catalog(dest, '', 0).entries()) if (e.publicId === id) return e.version;
+      return undefined;
+    };
+    assert.equal(await versionOf('b1'), 1_700_000_000, 'the catalog records the version in S3');
+    assert.equal((await catalogOf(dest)).length, 5);
+    const night2 = new ChangingSource(PAGES, new Set());
+    night2.versions.set('b1', 1_800_000_000);
+    await new BackupEngine(night2, dest, options()).run();
+    assert.deepEqual(night2.started, ['b1'], 'the next run copies the new version, and only it');
+    assert.equal(await versionOf('b1'), 1_800_000_000);
+  });
 });
 
 describe('a step whose catalog page write fails', () => {

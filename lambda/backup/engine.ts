@@ -55,8 +55,6 @@ export class BackupEngine {
   private readonly failures: Failure[] = [];
   private cancelled = false;
   private readonly inFlight = new Set<AbortController>();
-  /** `steps` of the newest state this process recorded: a step given an older one is a retry (see step). */
-  private recordedSteps = 0;
 
   constructor(
     private readonly source: CountingSource,
@@ -130,9 +128,7 @@ export class BackupEngine {
   async step(state: RunState, bound?: TimeBound, scope: StepScope = {}): Promise<RunState> {
     if (this.cancelled) throw new CancelledError();
     if (this.listings[state.listingIndex] === undefined || state.listingComplete) return { ...state, listingComplete: true };
-    // A retry in this process: what the failed try marked seen, unrecorded in `state`, is loaded again.
-    if (state.steps < this.recordedSteps) this.prepared = undefined;
-    this.recordedSteps = state.steps;
+    if (this.pageRunner.isRetry(state)) this.prepared = undefined;
     await this.syncPages(state);
     return this.pipelined(state, { pages: scope.pages ?? 1, untilCatalogPage: scope.untilCatalogPage ?? false, ...(bound ? { bound } : {}) }, scope.onState ?? (() => undefined));
   }
@@ -175,10 +171,7 @@ export class BackupEngine {
   /** Records an opened page once its copies ended (see PageRunner.close). */
   private async closePage(state: RunState, page: OpenPage, outcomes: readonly CopyOutcome[], apiCalls: number, bytesPerMs: number | undefined, held: boolean): Promise<RunState> {
     const result = this.pageRunner.close(state, page, outcomes, apiCalls, bytesPerMs, held);
-    const next = await this.record(result.state, result.entries, result.failures);
-    await this.pageRunner.seen(state, page);
-    this.recordedSteps = next.steps;
-    return next;
+    return this.pageRunner.seen(page, await this.record(result.state, result.entries, result.failures));
   }
 
   /** Writes what a step produced: failures to the failure log, entries to the catalog (batched). */

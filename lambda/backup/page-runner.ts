@@ -74,6 +74,8 @@ export interface PageRunnerParts {
 export class PageRunner {
   /** Per listing: each next_cursor handed out in this process -> the cursor of its page. */
   private readonly cursors = new Map<string, Map<string, string>>();
+  /** `steps` of the newest state this process recorded (see isRetry). */
+  private recordedSteps = 0;
 
   constructor(private readonly parts: PageRunnerParts) {}
 
@@ -122,14 +124,27 @@ export class PageRunner {
   }
 
   /**
-   * Marks every asset of a recorded page seen (not missing from Cloudinary), whatever became of
-   * its copy. Only once recorded: a page whose record failed is listed again by the step that
-   * repeats the work, and its current assets must still be found in the inventory, or each
-   * would look missing from the destination and be downloaded again.
+   * Marks every asset of a page seen (not missing from Cloudinary), whatever became of its copy,
+   * once `recorded` records the page; returns it. Only then: a page whose record failed is listed
+   * again by the step that repeats the work, and its current assets must still be found in the
+   * inventory, or each would look missing from the destination and be downloaded again.
    */
-  async seen(state: RunState, page: OpenPage): Promise<void> {
-    const p = await this.parts.prepare(state);
+  async seen(page: OpenPage, recorded: RunState): Promise<RunState> {
+    const p = await this.parts.prepare(recorded);
     for (const i of page.planned) if (isBackedUpType(i.asset)) markSeen(p, i.key);
+    this.recordedSteps = recorded.steps;
+    return recorded;
+  }
+
+  /**
+   * Whether a step starts from a state older than one this process recorded: the durable
+   * runtime running a failed step again from its checkpoint, in this process. What the failed try
+   * marked seen is not recorded in `state`; the caller loads the inventory again.
+   */
+  isRetry(state: RunState): boolean {
+    const retry = state.steps < this.recordedSteps;
+    this.recordedSteps = state.steps;
+    return retry;
   }
 
   /** Lists the page at the state's cursor and checks its next_cursor (see cursor-guard.ts). */

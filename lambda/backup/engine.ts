@@ -128,6 +128,7 @@ export class BackupEngine {
   async step(state: RunState, bound?: TimeBound, scope: StepScope = {}): Promise<RunState> {
     if (this.cancelled) throw new CancelledError();
     if (this.listings[state.listingIndex] === undefined || state.listingComplete) return { ...state, listingComplete: true };
+    if (this.pageRunner.isRetry(state)) this.prepared = undefined;
     await this.syncPages(state);
     return this.pipelined(state, { pages: scope.pages ?? 1, untilCatalogPage: scope.untilCatalogPage ?? false, ...(bound ? { bound } : {}) }, scope.onState ?? (() => undefined));
   }
@@ -169,8 +170,8 @@ export class BackupEngine {
 
   /** Records an opened page once its copies ended (see PageRunner.close). */
   private async closePage(state: RunState, page: OpenPage, outcomes: readonly CopyOutcome[], apiCalls: number, bytesPerMs: number | undefined, held: boolean): Promise<RunState> {
-    const result = await this.pageRunner.close(state, page, outcomes, apiCalls, bytesPerMs, held);
-    return this.record(result.state, result.entries, result.failures);
+    const result = this.pageRunner.close(state, page, outcomes, apiCalls, bytesPerMs, held);
+    return this.pageRunner.seen(page, await this.record(result.state, result.entries, result.failures));
   }
 
   /** Writes what a step produced: failures to the failure log, entries to the catalog (batched). */

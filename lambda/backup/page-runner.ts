@@ -14,7 +14,7 @@ import type { OpenedPage } from './pipeline.ts';
 import { lookupFor, markSeen } from './prepare.ts';
 import type { Prepared } from './prepare.ts';
 import type { RunLease } from './run-lease.ts';
-import { settledId } from './run-state.ts';
+import { aheadId } from './run-state.ts';
 import type { RunState } from './run-state.ts';
 
 /** A page listed, planned and admitted, waiting for its copies to end (see closePage). */
@@ -24,7 +24,7 @@ export interface OpenPage extends OpenedPage {
   readonly nextCursor: string | undefined;
   readonly spend: Spend;
   readonly lease?: LeaseToken;
-  /** The ids (settledId) of every asset listed. */
+  /** The ids (aheadId) of every asset listed: they leave `ahead` once the page is passed. */
   readonly ids: readonly string[];
   /** Catalog entries the page adds when every copy ends (all but remote types). */
   readonly entries: number;
@@ -74,6 +74,8 @@ export interface PageRunnerParts {
 export class PageRunner {
   /** Per listing: each next_cursor handed out in this process -> the cursor of its page. */
   private readonly cursors = new Map<string, Map<string, string>>();
+  /** `steps` of the newest state this process recorded (see isRetry). */
+  private recordedSteps = 0;
 
   constructor(private readonly parts: PageRunnerParts) {}
 
@@ -93,7 +95,7 @@ export class PageRunner {
     for (const s of admission.settled) if (s.outcome === 'deferred') this.parts.observer.deferred?.(s.item);
     const admitted = admission.copies.reduce((n, i) => n + i.asset.bytes, 0);
     const spend: Spend = ledger ? ledgerSpend(ledger, admitted) : { downloaded: 0, retryBytes: 0, charged: state.plannedBytes + admitted };
-    const ids = planned.map((i) => settledId(i.key));
+    const ids = planned.map((i) => aheadId(i.asset.assetId, i.key));
     const following = pastPage(state, listed.nextCursor, this.parts.listings.length, ids);
     const entries = admission.copies.length + admission.settled.filter((x) => x.outcome !== 'skipped').length;
     return { planned, admission, nextCursor: listed.nextCursor, spend, copies: this.parts.options.dryRun ? [] : admission.copies, following, ids, entries, ...(lease ? { lease } : {}) };
@@ -101,12 +103,10 @@ export class PageRunner {
 
   /**
    * An opened page once its copies ended: the new state, and the failures and catalog entries to
-   * record (`held`: behind an unfinished page, see afterPage). Every asset listed is marked seen
-   * (not missing from Cloudinary), whatever became of its copy.
+   * record (`held`: behind an unfinished page, see afterPage). Once they are recorded, `seen`.
    */
-  async close(state: RunState, page: OpenPage, outcomes: readonly CopyOutcome[], apiCalls: number, bytesPerMs: number | undefined, held = false): Promise<PageResult> {
-    const p = await this.parts.prepare(state);
-    const result = afterPage(page.lease ? { ...state, lease: page.lease } : state, {
+  close(state: RunState, page: OpenPage, outcomes: readonly CopyOutcome[], apiCalls: number, bytesPerMs: number | undefined, held = false): PageResult {
+    return afterPage(page.lease ? { ...state, lease: page.lease } : state, {
       admission: page.admission,
       outcomes,
       dryRun: this.parts.options.dryRun,
@@ -121,8 +121,30 @@ export class PageRunner {
       held,
       ...(this.parts.options.singlePutMax === undefined ? {} : { singlePutMax: this.parts.options.singlePutMax }),
     });
+  }
+
+  /**
+   * Marks every asset of a page seen (not missing from Cloudinary), whatever became of its copy,
+   * once `recorded` records the page; returns it. Only then: a page whose record failed is listed
+   * again by the step that repeats the work, and its current assets must still be found in the
+   * inventory, or each would look missing from the destination and be downloaded again.
+   */
+  async seen(page: OpenPage, recorded: RunState): Promise<RunState> {
+    const p = await this.parts.prepare(recorded);
     for (const i of page.planned) if (isBackedUpType(i.asset)) markSeen(p, i.key);
-    return result;
+    this.recordedSteps = recorded.steps;
+    return recorded;
+  }
+
+  /**
+   * Whether a step starts from a state older than one this process recorded: the durable
+   * runtime running a failed step again from its checkpoint, in this process. What the failed try
+   * marked seen is not recorded in `state`; the caller loads the inventory again.
+   */
+  isRetry(state: RunState): boolean {
+    const retry = state.steps < this.recordedSteps;
+    this.recordedSteps = state.steps;
+    return retry;
   }
 
   /** Lists the page at the state's cursor and checks its next_cursor (see cursor-guard.ts). */

@@ -6,7 +6,7 @@ import type { CatalogEntry } from '../store/catalog.ts';
 import { entryFor } from '../store/catalog.ts';
 import type { CopyOutcome } from './copy-page.ts';
 import type { RunState } from './run-state.ts';
-import { settledId } from './run-state.ts';
+import { aheadId, settledId } from './run-state.ts';
 
 /** What the previous catalog says of a key: the version written and the bytes' sha256. */
 export interface PreviousEntry extends Recorded {
@@ -35,12 +35,12 @@ export interface Admission {
  * to a later run.
  */
 export const admit = (state: RunState, planned: readonly PlannedAsset[], budget: number | undefined, previous: (key: string) => PreviousEntry | undefined): Admission => {
-  const done = new Set([...(state.page?.done ?? []), ...(state.ahead?.done ?? [])]);
-  const cut = cutIds(state);
+  const done = new Set(state.page?.done ?? []);
+  const ahead = new Set(state.ahead?.done ?? []);
   const settled: SettledItem[] = [];
   const toCopy: PlannedAsset[] = [];
   for (const item of planned) {
-    if (done.has(settledId(item.key))) continue;
+    if (done.has(settledId(item.key)) || ahead.has(aheadIdOf(item))) continue;
     if (item.decision.action === 'skip') settled.push({ item, outcome: 'skipped' });
     else if (item.decision.action === 'unchanged') {
       const prev = previous(item.key);
@@ -48,7 +48,8 @@ export const admit = (state: RunState, planned: readonly PlannedAsset[], budget:
       settled.push({ item, outcome: 'unchanged', ...(sha256 ? { sha256 } : {}) });
     } else toCopy.push(item);
   }
-  const rank = (p: PlannedAsset): number => (cut.has(settledId(p.key)) ? 1 : 0);
+  const wasCut = cutTest(state);
+  const rank = (p: PlannedAsset): number => (wasCut(p) ? 1 : 0);
   toCopy.sort((a, b) => rank(b) - rank(a) || b.asset.version - a.asset.version);
   const copies: PlannedAsset[] = [];
   let charged = state.plannedBytes;
@@ -81,7 +82,7 @@ export interface PageWork {
   readonly retryBytes: number;
   readonly bytesPerMs: number | undefined;
   readonly singlePutMax?: number;
-  /** The ids (settledId) of every asset the page listed: taken out of `ahead` once it is passed. */
+  /** The ids (aheadId) of every asset the page listed: taken out of `ahead` once it is passed. */
   readonly ids?: readonly string[];
   /**
    * A page behind an unfinished one in the same step: its work is recorded, its position is not
@@ -101,12 +102,24 @@ export interface PageResult {
 
 const failureOf = (p: PlannedAsset, error: string): Failure => ({ publicId: p.asset.publicId, resourceType: p.asset.resourceType, type: p.asset.type, error });
 
-/** Ids of the assets cut off once already, on the cursor's page or ahead of it. */
-const cutIds = (state: RunState): Set<string> => new Set([...(state.page?.interrupted ?? []), ...(state.ahead?.interrupted ?? [])]);
+/** An asset's id in `ahead` (see aheadId). */
+const aheadIdOf = (p: PlannedAsset): string => aheadId(p.asset.assetId, p.key);
 
-/** The outcome of one copy, with the twice-cut rule applied. */
-const finalOutcome = (state: RunState, item: PlannedAsset, o: CopyOutcome | undefined): CopyOutcome => {
-  if (o?.kind === 'interrupted' && cutIds(state).has(settledId(item.key))) return { kind: 'failed', error: TOO_LARGE };
+/** Whether an asset was cut off once already, on the cursor's page (by key) or ahead of it (by aheadId). */
+const cutTest = (state: RunState): ((p: PlannedAsset) => boolean) => {
+  const page = new Set(state.page?.interrupted ?? []);
+  const ahead = new Set(state.ahead?.interrupted ?? []);
+  return (p) => page.has(settledId(p.key)) || ahead.has(aheadIdOf(p));
+};
+
+/**
+ * The outcome of one copy, with the twice-cut rule applied: too large once cut off again after a
+ * cut on the cursor's page (`cutHere`), which the next step ranks first, so that second try was the
+ * first copy of a fresh invocation (TimeBound.fresh). A cut on a held page (`ahead`) does not
+ * count: there the copy ran beside the unfinished page's, and it is tried again.
+ */
+const finalOutcome = (cutHere: ReadonlySet<string>, item: PlannedAsset, o: CopyOutcome | undefined): CopyOutcome => {
+  if (o?.kind === 'interrupted' && cutHere.has(settledId(item.key))) return { kind: 'failed', error: TOO_LARGE };
   return o ?? { kind: 'not-started' };
 };
 
@@ -120,12 +133,16 @@ type Tally = Mutable<Pick<RunState, 'plannedCopies' | 'plannedBytes' | 'plannedS
   readonly failures: Failure[];
   readonly doneIds: string[];
   readonly cutIds: string[];
+  /** The same assets by aheadId, for a held page. */
+  readonly aheadDone: string[];
+  readonly aheadCut: string[];
 };
 
 const listed = (t: Tally, p: PlannedAsset): void => {
   t.counters.listed += 1;
   t.listedByType[p.asset.resourceType] = (t.listedByType[p.asset.resourceType] ?? 0) + 1;
   t.doneIds.push(settledId(p.key));
+  t.aheadDone.push(aheadIdOf(p));
 };
 
 /** Counts an asset settled without a copy: unchanged, remote, or deferred by the budget. */
@@ -146,7 +163,10 @@ const tallySettled = (t: Tally, s: SettledItem): void => {
 /** Counts one copy by its outcome (undefined: planned only, in a dry run); unfinished ones stay open. */
 const tallyCopy = (t: Tally, item: PlannedAsset, o: CopyOutcome | undefined, singlePutMax: number | undefined): void => {
   if (o?.kind === 'interrupted' || o?.kind === 'not-started') {
-    if (o.kind === 'interrupted') t.cutIds.push(settledId(item.key));
+    if (o.kind === 'interrupted') {
+      t.cutIds.push(settledId(item.key));
+      t.aheadCut.push(aheadIdOf(item));
+    }
     return;
   }
   listed(t, item);
@@ -184,10 +204,13 @@ export const afterPage = (state: RunState, work: PageWork): PageResult => {
     failures: [],
     doneIds: [],
     cutIds: [],
+    aheadDone: [],
+    aheadCut: [],
   };
   for (const s of work.admission.settled) tallySettled(t, s);
-  work.admission.copies.forEach((item, i) => tallyCopy(t, item, work.dryRun ? undefined : finalOutcome(state, item, work.outcomes[i]), work.singlePutMax));
-  const { entries, failures, doneIds, cutIds, ...figures } = t;
+  const cutHere = new Set(state.page?.interrupted ?? []);
+  work.admission.copies.forEach((item, i) => tallyCopy(t, item, work.dryRun ? undefined : finalOutcome(cutHere, item, work.outcomes[i]), work.singlePutMax));
+  const { entries, failures, doneIds, cutIds, aheadDone, aheadCut, ...figures } = t;
   const partial = doneIds.length < work.admission.settled.length + work.admission.copies.length;
   const { page: _p, cursor: _c, ...rest }: RunState = {
     ...state,
@@ -200,7 +223,7 @@ export const afterPage = (state: RunState, work: PageWork): PageResult => {
   let next: RunState;
   if (work.held) {
     const { ahead } = state;
-    next = { ...rest, ...(state.cursor ? { cursor: state.cursor } : {}), ...(state.page ? { page: state.page } : {}), ahead: { done: [...(ahead?.done ?? []), ...doneIds], interrupted: [...(ahead?.interrupted ?? []), ...cutIds] } };
+    next = { ...rest, ...(state.cursor ? { cursor: state.cursor } : {}), ...(state.page ? { page: state.page } : {}), ahead: { done: [...(ahead?.done ?? []), ...aheadDone], interrupted: [...new Set([...(ahead?.interrupted ?? []), ...aheadCut])] } };
   } else if (partial) next = { ...rest, ...(state.cursor ? { cursor: state.cursor } : {}), page: { done: [...(state.page?.done ?? []), ...doneIds], interrupted: cutIds } };
   else next = pastPage(rest, work.nextCursor, work.listings, work.ids);
   return { state: next, entries, failures, partial: partial || work.held === true };

@@ -12,7 +12,7 @@ import { LocalDurableTestRunner } from '@aws/durable-execution-sdk-js-testing';
 import { withDurableExecution } from '@aws/durable-execution-sdk-js';
 import { keyFor } from '../../lambda/core/keys.ts';
 import { TOO_LARGE } from '../../lambda/backup/page.ts';
-import { settledId } from '../../lambda/backup/run-state.ts';
+import { aheadId, settledId } from '../../lambda/backup/run-state.ts';
 import type { RunState } from '../../lambda/backup/run-state.ts';
 import { createBackupRun } from '../../lambda/entry/handler.ts';
 import type { HandlerDeps, RunSummary } from '../../lambda/entry/handler.ts';
@@ -309,7 +309,7 @@ describe('durable handler against the Cloudinary fake and s3rver', () => {
     const big = assets.find((a) => a.publicId === 'i08');
     assert.ok(big);
     assert.deepEqual(cp.page?.interrupted, [id(big)], 'i08 cut off, its page keeps the cursor');
-    assert.ok(!(cp.page?.done ?? []).includes(id(big)) && !(cp.ahead?.done ?? []).includes(id(big)), 'the cut-off copy is not recorded as done');
+    assert.ok(!(cp.page?.done ?? []).includes(id(big)) && !(cp.ahead?.done ?? []).includes(aheadId(big.assetId, keyFor('cutoff', big))), 'the cut-off copy is not recorded as done');
     assert.equal((cp.page?.done.length ?? 0) + (cp.ahead?.done.length ?? 0), 11, 'the 11 finished copies are recorded');
     assert.equal(cp.ahead?.done.length, 8, 'pages 2 and 3, finished behind the unfinished page 1');
     assert.equal(cp.counters.copied, 11);

@@ -13,7 +13,7 @@ import type { OpenedAsset } from '../../lambda/ports/storage.ts';
 import { BackupEngine } from '../../lambda/backup/engine.ts';
 import type { EngineOptions, RunState, StepScope } from '../../lambda/backup/engine.ts';
 import type { TimeBound } from '../../lambda/backup/copy-page.ts';
-import { settledId } from '../../lambda/backup/run-state.ts';
+import { aheadId, settledId } from '../../lambda/backup/run-state.ts';
 import { Catalog } from '../../lambda/store/catalog.ts';
 import { HoldingSource, within } from '../fakes/holding-source.ts';
 import { MemoryDestination } from '../fakes/memory-destination.ts';
@@ -98,7 +98,7 @@ describe('a durable step has no page barrier', () => {
     assert.equal(checkpoint.listingIndex, 0);
     assert.equal(checkpoint.cursor, undefined);
     assert.deepEqual(checkpoint.page, { done: [settledId('image/upload/a1.jpg')], interrupted: [settledId('image/upload/big.jpg')] });
-    assert.deepEqual([...(checkpoint.ahead?.done ?? [])].sort(), ['b1', 'b2', 'c1'].map((id) => settledId(`image/upload/${id}.jpg`)).sort());
+    assert.deepEqual([...(checkpoint.ahead?.done ?? [])].sort(), ['b1', 'b2', 'c1'].map((id) => aheadId(id, `image/upload/${id}.jpg`)).sort());
     assert.equal(checkpoint.counters.copied, 4, 'the four copies that ended, and not big');
     assert.equal(checkpoint.openEntries, 4, 'their catalog entries are in S3 before the checkpoint');
 

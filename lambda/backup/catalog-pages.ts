@@ -37,6 +37,8 @@ export class CatalogPages {
   constructor(
     private readonly catalog: Catalog,
     private readonly pageEntries = PAGE_ENTRIES,
+    /** Called before every page write; throws to stop it (RunLease.assertHeld: a run that lost its lease). */
+    private readonly beforeWrite: () => void = () => undefined,
   ) {}
 
   /** The previous catalog's pointer (read once per process; no run commits while this one holds the lease). */
@@ -120,6 +122,7 @@ export class CatalogPages {
     if (prev && n < prev.pages && prev.hashes?.[n] === hash) slot = slotOfPage(prev, n);
     else {
       slot = await this.slotFor(state, n);
+      this.beforeWrite();
       await this.catalog.writePage(slot, n, body);
     }
     const entries = this.pending.length;
@@ -136,6 +139,7 @@ export class CatalogPages {
    */
   async persist(state: RunState): Promise<RunState> {
     if (this.pending.length === (state.openEntries ?? 0)) return state;
+    this.beforeWrite();
     await this.catalog.writePage(await this.slotFor(state, state.pageNo), state.pageNo, this.pending);
     return (this.last = { ...state, openEntries: this.pending.length });
   }

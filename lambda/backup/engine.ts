@@ -63,7 +63,7 @@ export class BackupEngine {
     private readonly observer: EngineObserver = {},
   ) {
     this.catalog = new Catalog(destination, options.prefix, options.retryDelayMs);
-    this.pages = new CatalogPages(this.catalog, options.catalogPageEntries ?? PAGE_ENTRIES);
+    this.pages = new CatalogPages(this.catalog, options.catalogPageEntries ?? PAGE_ENTRIES, () => this.lease.assertHeld());
     this.listings = listingsFor(options.resourceTypes);
     this.lease = new RunLease(destination, options);
     this.heartbeat = new LeaseHeartbeat(this.lease, () => this.cancel());

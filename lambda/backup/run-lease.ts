@@ -1,6 +1,7 @@
 import { LEASE_LIFETIME_MS, Lease, describeHolder } from '../store/lease.ts';
 import type { LeaseToken } from '../store/lease.ts';
 import type { Destination } from '../ports/storage.ts';
+import { LeaseLostError } from '../core/errors.ts';
 import type { EngineOptions } from './options.ts';
 
 /**
@@ -14,6 +15,8 @@ export class RunLease {
   private renewing: Promise<unknown> = Promise.resolve();
   /** Set once released: a renewal still in flight or asked later must not bring the lease back. */
   private released = false;
+  /** Set when a renewal found another run's lease: from then on this run writes nothing more. */
+  private lost: LeaseLostError | undefined;
 
   constructor(destination: Destination, private readonly options: EngineOptions) {
     const where = `${destination.description}${options.prefix ? ` (prefix ${options.prefix})` : ''}`;
@@ -33,8 +36,22 @@ export class RunLease {
     if (!from || this.released || (!force && !this.lease.due(from))) return from;
     const next = this.renewing.then(() => (this.released ? from : this.lease.renew(this.token ?? from)));
     this.renewing = next.catch(() => undefined);
-    this.token = await next;
+    try {
+      this.token = await next;
+    } catch (err) {
+      if (err instanceof LeaseLostError) this.lost = err;
+      throw err;
+    }
     return this.token;
+  }
+
+  /**
+   * Throws the LeaseLostError a renewal met. Called before every catalog write: once another run
+   * holds the lease it writes its catalog pages into the same slots (both start from the same
+   * committed pointer), so a page this run wrote after the loss would overwrite the other's.
+   */
+  assertHeld(): void {
+    if (this.lost) throw this.lost;
   }
 
   /** Releases the lease (LeaseLostError when another run took it over). */

@@ -6,7 +6,7 @@ import type { GuardedSource } from '../adapters/cloudinary/guard.ts';
 import { BackupEngine } from '../backup/engine.ts';
 import type { RunReport, RunState } from '../backup/engine.ts';
 import type { TimeBound } from '../backup/copy-page.ts';
-import { ConfigError, LeaseHeldError, messageOf } from '../core/errors.ts';
+import { ConfigError, LeaseHeldError, LeaseLostError, messageOf } from '../core/errors.ts';
 import type { LeaseHolder } from '../core/errors.ts';
 import type { Destination } from '../ports/storage.ts';
 import { describeHolder } from '../store/lease.ts';
@@ -211,6 +211,8 @@ export class NightlyRun {
       return { state: await engine.persist(state), yieldNow: state.page !== undefined || (!state.listingComplete && low) };
     } catch (err) {
       await progress;
+      // Another run holds the lease: it writes its catalog pages into the slots this run would.
+      if (err instanceof LeaseLostError) throw err;
       // The listing pages before the one that failed or must wait are done: recorded, they are
       // not listed (nor copied) again; the next step meets the error or the wait on its own page.
       const done = state === current ? current : await engine.persist(state);

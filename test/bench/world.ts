@@ -12,6 +12,8 @@ import { BIN, CLI_ENV, s3For } from '../helpers.ts';
 import { processCpuSeconds, runMeasured } from './measure.ts';
 import { seedBackup } from './seed.ts';
 import type { Measured } from './measure.ts';
+import { DEFAULTS } from '../../infra/config.ts';
+import { functionNodeOptions } from '../../infra/node-options.ts';
 
 /** The bucket every benchmark writes into. */
 export const BUCKET = 'bench';
@@ -259,7 +261,7 @@ export interface NoChangeResult extends BackupRun {
   readonly adminCalls: number;
   readonly listingCalls: number;
   /** Durable handler runs: invocations, steps and the largest step result. */
-  readonly durable?: { readonly invocations: number; readonly steps: number; readonly largestCheckpointBytes: number };
+  readonly durable?: { readonly invocations: number; readonly steps: number; readonly largestCheckpointBytes: number; readonly timing?: DurableTiming };
 }
 
 /** Runs a no-change backup of a seeded world and collects what it cost. */
@@ -275,26 +277,36 @@ export const noChangeRun = async (world: SeededWorld, diff: 'list' | 'head', bin
   return { ...run, s3Requests, adminCalls: world.fake.stats.adminCalls, listingCalls: world.fake.stats.listingCalls };
 };
 
+/** Where the durable child's time went: inside our step functions, between them (SDK and test runner), each step's span. */
+export interface DurableTiming {
+  readonly wallMs: number;
+  readonly insideStepsMs: number;
+  readonly betweenStepsMs: number;
+  readonly spans: ReadonlyArray<{ readonly name: string; readonly startMs: number; readonly endMs: number }>;
+}
+
 /** The durable handler's child process (see durable-child.ts). */
 const DURABLE_CHILD = new URL('./durable-child.ts', import.meta.url).pathname;
 
 /**
  * A no-change night of a seeded world through the durable handler (LocalDurableTestRunner in its
- * own process): the same figures as noChangeRun, the report being the execution's result.
+ * own process): the same figures as noChangeRun, the report being the execution's result. The
+ * child runs with the NODE_OPTIONS the template gives the function at its default memory
+ * (infra/node-options.ts), or `nodeOptions` (an empty string: none).
  */
-export const noChangeDurableRun = async (world: SeededWorld): Promise<NoChangeResult> => {
+export const noChangeDurableRun = async (world: SeededWorld, nodeOptions: string = functionNodeOptions(DEFAULTS.memorySize)): Promise<NoChangeResult> => {
   world.fake.resetStats();
   world.fake.resetRateLimit();
   await world.s3.requestCounts({ reset: true });
-  const env = { ...world.env, BENCH_BUCKET: BUCKET, BENCH_PREFIX: 'cld', POWERTOOLS_LOG_LEVEL: 'WARN', POWERTOOLS_METRICS_DISABLED: 'true' };
+  const env = { ...world.env, BENCH_BUCKET: BUCKET, BENCH_PREFIX: 'cld', POWERTOOLS_LOG_LEVEL: 'WARN', POWERTOOLS_METRICS_DISABLED: 'true', ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) };
   const run = await withCpu(world.s3, () => runMeasured(process.execPath, ['--import', 'tsx', DURABLE_CHILD], { env, timeoutMs: 3_600_000 }));
   const s3Requests = await world.s3.requestCounts();
   const line = run.stdout.split('\n').find((l) => l.startsWith('DURABLE-RESULT ')) ?? '';
-  const out = line ? (JSON.parse(line.slice('DURABLE-RESULT '.length)) as { status: string; error: string | null; result: BackupRun['report']; invocations: number; steps: number; largestCheckpointBytes: number }) : undefined;
+  const out = line ? (JSON.parse(line.slice('DURABLE-RESULT '.length)) as { status: string; error: string | null; result: BackupRun['report']; invocations: number; steps: number; largestCheckpointBytes: number; timing: DurableTiming }) : undefined;
   if (run.code !== 0 || !out || out.status !== 'SUCCEEDED') throw new Error(`durable no-change run of ${world.n} failed (exit ${run.code}): ${out?.error ?? ''}\n${run.stdout.slice(-2000)}\n${run.stderr.slice(-4000)}`);
   const report = out.result;
   if (report.copied !== 0 || report.unchanged !== world.n || report.failed !== 0) {
     throw new Error(`durable no-change run of ${world.n}: copied ${report.copied}, unchanged ${report.unchanged}, failed ${report.failed}`);
   }
-  return { ...run, report, s3Requests, adminCalls: world.fake.stats.adminCalls, listingCalls: world.fake.stats.listingCalls, durable: { invocations: out.invocations, steps: out.steps, largestCheckpointBytes: out.largestCheckpointBytes } };
+  return { ...run, report, s3Requests, adminCalls: world.fake.stats.adminCalls, listingCalls: world.fake.stats.listingCalls, durable: { invocations: out.invocations, steps: out.steps, largestCheckpointBytes: out.largestCheckpointBytes, timing: out.timing } };
 };

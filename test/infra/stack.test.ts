@@ -106,6 +106,16 @@ describe('stack with no context (a new bucket, nightly, defaults)', () => {
     assert.equal(env.POWERTOOLS_METRICS_NAMESPACE, METRICS_NAMESPACE);
   });
 
+  it('caps the V8 old space at half the function memory in NODE_OPTIONS, with source maps on', () => {
+    const fn = Object.values(template.findResources('AWS::Lambda::Function'))[0] as {
+      Properties: { MemorySize: number; Environment: { Variables: Record<string, string> } };
+    };
+    const options = fn.Properties.Environment.Variables.NODE_OPTIONS?.split(' ') ?? [];
+    assert.ok(options.includes('--enable-source-maps'), `NODE_OPTIONS: ${options.join(' ')}`);
+    const caps = options.filter((o) => o.startsWith('--max-old-space-size='));
+    assert.deepEqual(caps, [`--max-old-space-size=${Math.floor(fn.Properties.MemorySize / 2)}`]);
+  });
+
   it('creates the secret empty of any real value: no SecretString, and no credentials anywhere in the template', () => {
     template.hasResourceProperties('AWS::SecretsManager::Secret', {
       GenerateSecretString: {},
@@ -407,6 +417,8 @@ describe('stack with an existing bucket, prune on and every setting given', () =
           MAX_BYTES_PER_RUN: String(2 * 1024 ** 3),
           PRUNE: 'true',
           RESOURCE_TYPES: 'image,video',
+          // Half of the 2048 MB given above (infra/node-options.ts).
+          NODE_OPTIONS: '--enable-source-maps --max-old-space-size=1024',
         }),
       },
     });

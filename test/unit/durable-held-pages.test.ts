@@ -11,34 +11,14 @@ import assert from 'node:assert/strict';
 import type { Asset } from '../../lambda/core/asset.ts';
 import type { ListPage, OpenedAsset } from '../../lambda/ports/storage.ts';
 import { BackupEngine } from '../../lambda/backup/engine.ts';
-import type { EngineOptions, RunState, StepScope } from '../../lambda/backup/engine.ts';
-import type { TimeBound } from '../../lambda/backup/copy-page.ts';
+import type { EngineOptions, RunState } from '../../lambda/backup/engine.ts';
 import { Catalog } from '../../lambda/store/catalog.ts';
 import { HoldingSource, within } from '../fakes/holding-source.ts';
 import { MemoryDestination } from '../fakes/memory-destination.ts';
+import { STEP, lambdaClock, stepOptions } from '../fakes/step-engine.ts';
 
-/** What NightlyRun.page asks of a step. */
-const STEP: StepScope = { pages: Infinity, untilCatalogPage: true };
-
-const options = (extra: Partial<EngineOptions> = {}): EngineOptions => ({
-  prefix: '',
-  resourceTypes: ['image'],
-  concurrency: 4,
-  diff: 'list',
-  dryRun: false,
-  prune: false,
-  retryDelayMs: 0,
-  copyAttempts: 1,
-  catalogPageEntries: 10_000,
-  ...extra,
-});
-
-/** A Lambda clock the test moves; 1 byte per ms, so every test file fits at once. */
-const clock = () => {
-  const c = { left: 900_000, bound: undefined as unknown as TimeBound };
-  c.bound = { timeLeft: () => c.left, bytesPerMs: 1, fresh: true };
-  return c;
-};
+const options = (extra: Partial<EngineOptions> = {}): EngineOptions => stepOptions({ copyAttempts: 1, ...extra });
+const clock = lambdaClock;
 
 /** The committed catalog, one `publicId:assetId:state` line per entry (a duplicate shows twice). */
 const catalogOf = async (dest: MemoryDestination): Promise<string[]> => {
@@ -177,6 +157,21 @@ describe('held pages listed again by the next invocation', () => {
   });
 });
 
+/**
+ * Catalog pages of 3 entries, listing pages of 2: an account backed up once, then b2 gets a new
+ * version, so the catalog page that listing page 2 closes differs from the previous one and is
+ * written (an unchanged page is only referenced). Returns the engine of the second night.
+ */
+const changedSecondPage = async () => {
+  const pages = [['a1', 'a2'], ['b1', 'b2'], ['c1']];
+  const dest = new MemoryDestination();
+  const opts = options({ catalogPageEntries: 3 });
+  await new BackupEngine(new ChangingSource(pages, new Set()), dest, opts).run();
+  const src = new ChangingSource(pages, new Set());
+  src.versions.set('b2', 1_800_000_000);
+  return { dest, src, e: new BackupEngine(src, dest, opts) };
+};
+
 describe('a step whose catalog page write fails', () => {
   test("the next step in the same invocation does not copy the failed page's current assets again", async () => {
     // Catalog pages of 3 entries, listing pages of 2: page 2 closes the first catalog page. A first
@@ -185,12 +180,7 @@ describe('a step whose catalog page write fails', () => {
     // (3 tries, Catalog.writePage). The step records page 1 and fails; NightlyRun.page then
     // persists page 1 and the next step (same process) lists page 2 again. b1 is current in S3:
     // listing it again must not download it again.
-    const dest = new MemoryDestination();
-    const opts = options({ catalogPageEntries: 3 });
-    await new BackupEngine(new ChangingSource([['a1', 'a2'], ['b1', 'b2'], ['c1']], new Set()), dest, opts).run();
-    const src = new ChangingSource([['a1', 'a2'], ['b1', 'b2'], ['c1']], new Set());
-    src.versions.set('b2', 1_800_000_000);
-    const e = new BackupEngine(src, dest, opts);
+    const { dest, src, e } = await changedSecondPage();
     let recorded = await e.start();
     dest.failPuts.set('_catalog/', 3);
     await assert.rejects(e.step(recorded, clock().bound, { ...STEP, onState: (s) => (recorded = s) }), /injected failure/);
@@ -208,12 +198,7 @@ describe('a step whose catalog page write fails', () => {
     // possibly in the same process (the SDK waits for the retry timer: checkpoint.waitForRetryTimer
     // in @aws/durable-execution-sdk-js). Page 1 (a1, a2: current) was recorded by the failed try;
     // the retry lists it again and must still find a1 and a2 in the destination.
-    const dest = new MemoryDestination();
-    const opts = options({ catalogPageEntries: 3 });
-    await new BackupEngine(new ChangingSource([['a1', 'a2'], ['b1', 'b2'], ['c1']], new Set()), dest, opts).run();
-    const src = new ChangingSource([['a1', 'a2'], ['b1', 'b2'], ['c1']], new Set());
-    src.versions.set('b2', 1_800_000_000);
-    const e = new BackupEngine(src, dest, opts);
+    const { dest, src, e } = await changedSecondPage();
     const start = await e.start();
     dest.failPuts.set('_catalog/', 3);
     await assert.rejects(e.step(start, clock().bound, STEP), /injected failure/);

@@ -11,37 +11,15 @@ import assert from 'node:assert/strict';
 import type { Asset } from '../../lambda/core/asset.ts';
 import type { OpenedAsset } from '../../lambda/ports/storage.ts';
 import { BackupEngine } from '../../lambda/backup/engine.ts';
-import type { EngineOptions, RunState, StepScope } from '../../lambda/backup/engine.ts';
-import type { TimeBound } from '../../lambda/backup/copy-page.ts';
+import type { RunState } from '../../lambda/backup/engine.ts';
 import { aheadId, settledId } from '../../lambda/backup/run-state.ts';
 import { Catalog } from '../../lambda/store/catalog.ts';
 import { HoldingSource, within } from '../fakes/holding-source.ts';
 import { MemoryDestination } from '../fakes/memory-destination.ts';
+import { STEP, lambdaClock, stepOptions } from '../fakes/step-engine.ts';
 
-/** What NightlyRun.page asks of a step. */
-const STEP: StepScope = { pages: Infinity, untilCatalogPage: true };
-
-const options = (extra: Partial<EngineOptions> = {}): EngineOptions => ({
-  prefix: '',
-  resourceTypes: ['image'],
-  concurrency: 4,
-  diff: 'list',
-  dryRun: false,
-  prune: false,
-  retryDelayMs: 0,
-  catalogPageEntries: 10_000,
-  ...extra,
-});
-
-/**
- * A Lambda clock the test moves (`left` ms remain), with the default margins (2 min to start a
- * copy, 45 s to cut one off) and a known rate: 1 byte per ms, so every test file fits at once.
- */
-const clock = (fresh = true) => {
-  const c = { left: 900_000, bound: undefined as unknown as TimeBound };
-  c.bound = { timeLeft: () => c.left, bytesPerMs: 1, fresh };
-  return c;
-};
+const options = stepOptions;
+const clock = lambdaClock;
 
 /** The committed catalog, one `publicId:state:sha` line per entry (a duplicate shows twice). */
 const catalogOf = async (dest: MemoryDestination): Promise<string[]> => {

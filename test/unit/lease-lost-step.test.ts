@@ -10,25 +10,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ListPage } from '../../lambda/ports/storage.ts';
 import { BackupEngine } from '../../lambda/backup/engine.ts';
-import type { EngineOptions, RunState } from '../../lambda/backup/engine.ts';
+import type { RunState } from '../../lambda/backup/engine.ts';
 import { LeaseLostError } from '../../lambda/core/errors.ts';
 import { Lease, describeHolder } from '../../lambda/store/lease.ts';
 import { HoldingSource, within } from '../fakes/holding-source.ts';
 import { MemoryDestination } from '../fakes/memory-destination.ts';
+import { STEP, lambdaClock, stepOptions } from '../fakes/step-engine.ts';
 
 const LIFETIME_MS = 80;
 
-const options: EngineOptions = {
-  prefix: '',
-  resourceTypes: ['image'],
-  concurrency: 4,
-  diff: 'list',
-  dryRun: false,
-  prune: false,
-  retryDelayMs: 0,
-  catalogPageEntries: 10_000,
-  leaseLifetimeMs: LIFETIME_MS,
-};
+const options = stepOptions({ leaseLifetimeMs: LIFETIME_MS });
 
 /** The second listing page waits until the test lets it go. */
 class HeldListing extends HoldingSource {
@@ -56,8 +47,7 @@ test('a durable step that finds its lease taken over writes no catalog page, in 
   const dest = new MemoryDestination();
   const engine = new BackupEngine(source, dest, options);
   let last: RunState | undefined;
-  const bound = { timeLeft: () => 900_000, bytesPerMs: 1, fresh: true };
-  const step = engine.step(await engine.start(), bound, { pages: Infinity, untilCatalogPage: true, onState: (s) => (last = s) });
+  const step = engine.step(await engine.start(), lambdaClock().bound, { ...STEP, onState: (s) => (last = s) });
   step.catch(() => undefined);
   await within(source.startedOf('big'), 5000, 'the first page copying');
 

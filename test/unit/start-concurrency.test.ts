@@ -12,8 +12,13 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Readable } from 'node:stream';
+import { RunFailedError } from '../../lambda/backup/engine.ts';
+import type { StoredObject } from '../../lambda/core/asset.ts';
 import { ConfigError, LeaseHeldError } from '../../lambda/core/errors.ts';
-import type { WriteCondition } from '../../lambda/ports/storage.ts';
+import type { ListPage, WriteCondition } from '../../lambda/ports/storage.ts';
+import { damageKey } from '../../lambda/store/damage.ts';
 import { Lease, leaseKey } from '../../lambda/store/lease.ts';
 import { MemoryDestination } from '../fakes/memory-destination.ts';
 import { StubSource, backup } from '../support/stub-world.ts';
@@ -92,5 +97,58 @@ describe('the start of a run: check and lease at once', () => {
     await assert.rejects(backup(src, dest), LeaseHeldError);
     assert.deepEqual(src.opened, []);
     assert.deepEqual(dest.puts, []);
+  });
+});
+
+/** A destination whose damage-record read fails late (after the reads beside it began). */
+class SlowFailingDamageRead extends MemoryDestination {
+  readonly error = new Error('reading the damage record failed');
+  /** A type folder whose listing fails at once (undefined: none). */
+  failFolder: string | undefined;
+  readonly folderError = new Error('listing the type folder failed');
+
+  override async get(key: string): Promise<Readable> {
+    if (key !== damageKey('')) return super.get(key);
+    await sleep(50);
+    throw this.error;
+  }
+
+  override async *list(prefix: string): AsyncIterable<StoredObject> {
+    if (prefix === this.failFolder) throw this.folderError;
+    yield* super.list(prefix);
+  }
+}
+
+/** The cause a run failed with. */
+const causeOf = async (p: Promise<unknown>): Promise<unknown> => {
+  try {
+    await p;
+  } catch (err) {
+    return err instanceof RunFailedError ? err.cause : err;
+  }
+  assert.fail('the run did not fail');
+};
+
+describe('the first page: catalog, inventory and listing at once', () => {
+  test('a type folder listing that fails first: the catalog read still ends, and its error comes first; no copy', async () => {
+    const src = world();
+    const dest = new SlowFailingDamageRead();
+    dest.failFolder = 'image/';
+    assert.equal(await causeOf(backup(src, dest)), dest.error);
+    assert.deepEqual(src.opened, []);
+    assert.deepEqual(dest.puts.filter((k) => k.startsWith('image/')), []);
+  });
+
+  test("a Cloudinary listing that fails first: the catalog read's error comes first, as when it ran first; no copy", async () => {
+    const src = new (class extends StubSource {
+      readonly error = new Error('listing failed');
+      override async listPage(): Promise<ListPage> {
+        throw this.error;
+      }
+    })();
+    src.add('a', Buffer.from('body a'));
+    const dest = new SlowFailingDamageRead();
+    assert.equal(await causeOf(backup(src, dest)), dest.error);
+    assert.deepEqual(src.opened, []);
   });
 });

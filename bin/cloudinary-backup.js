@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The AWS SDK warns about Node 20 on every run; that is for developers, not for this tool's users.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+import module from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { BUNDLE, staleReason } from './bundle-state.js';
 
@@ -9,6 +10,11 @@ import { BUNDLE, staleReason } from './bundle-state.js';
 // sources is never run: a developer who edits a file gets tsx and the sources instead.
 // CLOUDINARY_BACKUP_LOADER=bundle refuses to fall back (the tests use it: they must run what
 // users run); =tsx always compiles the sources (the benchmark's before/after).
+// Node >= 22.1 keeps V8's compiled code of the bundle on disk (its own folder under the OS temp
+// directory) and reuses it at the next start: the bundle's compile is most of the start's CPU
+// (issue 14). Node 20 has no such API (undefined here); NODE_DISABLE_COMPILE_CACHE=1 turns it off.
+// Documented at https://nodejs.org/api/module.html#moduleenablecompilecachecachedir
+module.enableCompileCache?.();
 const root = fileURLToPath(new URL('..', import.meta.url));
 const loader = process.env.CLOUDINARY_BACKUP_LOADER;
 const stale = loader === 'tsx' ? 'CLOUDINARY_BACKUP_LOADER=tsx' : staleReason(root);

@@ -36,6 +36,12 @@ const result = await build({
   // Dynamic imports (the cloudinary SDK, the Lambda/CloudFormation/Secrets Manager clients)
   // become chunks loaded only by the commands that need them.
   splitting: true,
+  // The ES module build of a package where it has one ("module" before "main"; esbuild's default
+  // for platform node is "main" first): @aws-sdk/client-s3's CommonJS build is one file holding
+  // every command's schema, which the start evaluates whole; its ES build (sideEffects: false)
+  // lets esbuild keep only the commands used. The bundle the CLI loads before a backup's first
+  // request shrinks from ~1.86 MB to ~1.16 MB (issue 14, the fixed cost of a run).
+  mainFields: ['module', 'main'],
   outdir: 'dist',
   outExtension: { '.js': '.mjs' },
   chunkNames: 'chunks/[name]-[hash]',

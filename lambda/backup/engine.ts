@@ -10,7 +10,6 @@ import { CatalogPages, PAGE_ENTRIES } from './catalog-pages.ts';
 import { settleDamage } from '../store/damage.ts';
 import { FailureLog } from '../store/failure-log.ts';
 import { CLI_LEASE_RENEW_MS } from '../store/lease.ts';
-import type { LeaseToken } from '../store/lease.ts';
 import { RunLease } from './run-lease.ts';
 import { copyAsset } from './copy-asset.ts';
 import { currentFileTest, missingKeys, prepareRun } from './prepare.ts';
@@ -28,8 +27,7 @@ import type { EngineObserver, EngineOptions, CountingSource, StepScope } from '.
 import { RunFailedError, unwrittenReport } from './run-failed.ts';
 import { initialState, newRunId } from './run-state.ts';
 import type { RunReport, RunState } from './run-state.ts';
-import { saveMetadataFieldsOfRun } from './save-metadata-fields.ts';
-import { abortStaleUploads } from './stale-uploads.ts';
+import { startRun } from './start-run.ts';
 
 export type { DiffMode, RunReport, RunState } from './run-state.ts';
 export type { EngineObserver, EngineOptions, CountingSource, StepScope } from './options.ts';
@@ -72,37 +70,28 @@ export class BackupEngine {
 
   /**
    * Opens a run. Unless it is a dry run (which writes nothing, not even a probe, and takes no
-   * lease): checks the destination, takes the lease (LeaseHeldError when another run holds it),
-   * and aborts the multipart uploads a killed run left. Only then is the catalog read.
+   * lease): checks the destination and takes the lease (LeaseHeldError when another run holds it),
+   * then aborts the multipart uploads a killed run left and reads the catalog pointer (see
+   * start-run.ts for what runs at once, and why that is safe).
    */
   async start(now = new Date()): Promise<RunState> {
     const runId = newRunId(now);
-    let staleUploadsAborted = 0;
-    let token: LeaseToken | undefined;
-    if (!this.options.dryRun) {
-      await this.destination.check();
-      token = await this.lease.acquire(runId, now);
-      if (this.options.leaseRenewMs !== undefined) this.heartbeat.start(this.options.leaseRenewMs);
-    }
-    let ptr;
-    // A start that fails after taking the lease frees it at once rather than at its expiry.
-    try {
-      if (!this.options.dryRun) staleUploadsAborted = await abortStaleUploads(this.destination, this.options, now);
-      ptr = await this.pages.readPrevious();
-    } catch (err) {
-      this.heartbeat.stop();
-      await this.lease.releaseQuietly();
-      throw err;
-    }
-    const callsBefore = this.source.apiCalls;
-    const fields = token ? await saveMetadataFieldsOfRun(this.source, this.destination, this.options.prefix, now) : undefined;
-    const startCalls = this.source.apiCalls - callsBefore;
-    const state = initialState({ runId, startedAt: now.toISOString(), slot: ptr?.slot === 'a' ? 'b' : 'a', listingComplete: this.listings.length === 0, staleUploadsAborted });
+    const parts = {
+      source: this.source,
+      destination: this.destination,
+      options: this.options,
+      lease: this.lease,
+      readPointer: () => this.pages.readPrevious(),
+      startHeartbeat: () => this.heartbeat.start(this.options.leaseRenewMs ?? CLI_LEASE_RENEW_MS),
+      stopHeartbeat: () => this.heartbeat.stop(),
+    };
+    const s = await startRun(parts, runId, now);
+    const state = initialState({ runId, startedAt: now.toISOString(), slot: s.pointer?.slot === 'a' ? 'b' : 'a', listingComplete: this.listings.length === 0, staleUploadsAborted: s.staleUploadsAborted });
     return {
       ...state,
-      counters: { ...state.counters, cloudinaryApiCalls: startCalls },
-      ...(token ? { lease: token } : {}),
-      ...(fields === undefined ? {} : { metadataFields: fields }),
+      counters: { ...state.counters, cloudinaryApiCalls: s.apiCalls },
+      ...(s.token ? { lease: s.token } : {}),
+      ...(s.metadataFields === undefined ? {} : { metadataFields: s.metadataFields }),
     };
   }
 

@@ -83,8 +83,14 @@ export class PageRunner {
   async open(state: RunState, ledger?: Ledger): Promise<OpenPage> {
     const listing = this.parts.listings[state.listingIndex] as Listing;
     const lease = await this.parts.lease.renew(state.lease, false);
-    const p = await this.parts.prepare(state);
-    const listed = await this.listPage(state, listing);
+    // The previous catalog and inventory (S3) and the Cloudinary page at once: the first page of a
+    // run waited for both one after the other (issue 14, the fixed cost before the first byte).
+    // Both are reads; prepare's error comes first, as when it ran first.
+    const [prepared, page] = await Promise.allSettled([this.parts.prepare(state), this.listPage(state, listing)]);
+    if (prepared.status === 'rejected') throw prepared.reason;
+    if (page.status === 'rejected') throw page.reason;
+    const p = prepared.value;
+    const listed = page.value;
     const keysOnly = planPage(this.parts.options.prefix, listed.assets, () => undefined);
     const lookup = await lookupFor(p, this.parts.destination, this.parts.options.concurrency, keysOnly.filter((i) => i.decision.action !== 'skip').map((i) => i.key));
     const planned = planPage(this.parts.options.prefix, listed.assets, lookup, (k) => p.previous.get(k));

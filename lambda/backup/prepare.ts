@@ -43,13 +43,26 @@ export const prepareRun = async (
 ): Promise<Prepared> => {
   // One table for both: a million assets must fit a Lambda (see KeyIndex).
   const index = new KeyIndex();
-  // What `verify --deep` found damaged is not current, whatever the catalog says: copied again.
-  const damaged = await damagedKeys(destination, options.prefix);
-  for await (const e of run.previous ? catalog.entriesOf(run.previous) : []) {
-    index.setPrevious(e.key, { version: e.version, current: e.state === 'current' && !damaged.has(e.key), resourceType: e.resourceType, ...(e.sha256 ? { sha256: e.sha256 } : {}) });
-  }
+  const readPrevious = async (): Promise<Set<string>> => {
+    // What `verify --deep` found damaged is not current, whatever the catalog says: copied again.
+    const damaged = await damagedKeys(destination, options.prefix);
+    for await (const e of run.previous ? catalog.entriesOf(run.previous) : []) {
+      index.setPrevious(e.key, { version: e.version, current: e.state === 'current' && !damaged.has(e.key), resourceType: e.resourceType, ...(e.sha256 ? { sha256: e.sha256 } : {}) });
+    }
+    return damaged;
+  };
   const list = options.diff === 'list';
-  if (list) for (const rt of options.resourceTypes) for await (const o of destination.list(typeRoot(options.prefix, rt, ''))) index.setStored(o);
+  const inventory = async (rt: string): Promise<void> => {
+    for await (const o of destination.list(typeRoot(options.prefix, rt, ''))) index.setStored(o);
+  };
+  // The catalog and each type folder's listing at once (issue 14: they were one chain of round
+  // trips before the first copy). The index takes either in any order (setPrevious keeps the
+  // inventory flag, setStored the catalog's); nothing is buffered beyond each listing's page.
+  // Every read ends before an error goes on, the catalog's first, then the folders' in order.
+  const results = await Promise.allSettled([readPrevious(), ...(list ? options.resourceTypes.map(inventory) : [])]);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  const damaged = (results[0] as PromiseFulfilledResult<Set<string>>).value;
   const prepared: Prepared = { previous: index.previous, inventory: list ? index.inventory : undefined, seen: new Set(), trackSeen: !list || destination.fileIdentity !== undefined, damaged };
   // What earlier steps of this run recorded: its closed pages and the page still open.
   for await (const e of catalog.readPages(state.pageSlots ?? state.slot.repeat(state.pageNo))) markSeen(prepared, e.key);

@@ -44,8 +44,10 @@ const run = async (flags: RunFlags): Promise<number> => {
     }
     const name = flags.name ?? newExecutionName();
     // Loaded only by the command that invokes the Lambda: every other start skips its parse.
-    // `.default`: the SDK is CommonJS, whose exports an ES module (the bundle's chunk) has only as default.
-    const { InvokeCommand, LambdaClient } = (await import('@aws-sdk/client-lambda')).default;
+    // Node importing the SDK's CommonJS build (the sources through tsx) gives its exports as `default`;
+    // the bundle takes its ES module build (scripts/build-cli.mjs: mainFields), which has them named.
+    const sdk = await import('@aws-sdk/client-lambda');
+    const { InvokeCommand, LambdaClient } = sdk.default ?? sdk;
     const lambda = new LambdaClient(flags.region ? { region: flags.region } : {});
     let arn: string | undefined;
     try {

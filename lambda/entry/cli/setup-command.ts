@@ -27,8 +27,10 @@ const readUrl = async (): Promise<string> => {
 /** Stores the URL as the secret's new value; the error never carries the value. */
 const putSecret = async (secretArn: string, url: string, region: string | undefined): Promise<void> => {
   // Loaded only by setup: every other start skips its parse.
-  // `.default`: the SDK is CommonJS, whose exports an ES module (the bundle's chunk) has only as default.
-  const { PutSecretValueCommand, SecretsManagerClient } = (await import('@aws-sdk/client-secrets-manager')).default;
+  // Node importing the SDK's CommonJS build (the sources through tsx) gives its exports as `default`;
+  // the bundle takes its ES module build (scripts/build-cli.mjs: mainFields), which has them named.
+  const sdk = await import('@aws-sdk/client-secrets-manager');
+  const { PutSecretValueCommand, SecretsManagerClient } = sdk.default ?? sdk;
   const sm = new SecretsManagerClient(region ? { region } : {});
   try {
     await sm.send(new PutSecretValueCommand({ SecretId: secretArn, SecretString: url }));

@@ -40,8 +40,10 @@ export const awsProblem = (err: unknown, what: string): Error => {
  */
 export const stackOutputs = async (stackName: string, region: string | undefined): Promise<Record<string, string>> => {
   // Loaded only by the commands that read the stack (setup, run): every other start skips its parse.
-  // `.default`: the SDK is CommonJS, whose exports an ES module (the bundle's chunk) has only as default.
-  const { CloudFormationClient, DescribeStacksCommand } = (await import('@aws-sdk/client-cloudformation')).default;
+  // Node importing the SDK's CommonJS build (the sources through tsx) gives its exports as `default`;
+  // the bundle takes its ES module build (scripts/build-cli.mjs: mainFields), which has them named.
+  const sdk = await import('@aws-sdk/client-cloudformation');
+  const { CloudFormationClient, DescribeStacksCommand } = sdk.default ?? sdk;
   const cf = new CloudFormationClient(region ? { region } : {});
   let stacks;
   try {

@@ -136,3 +136,55 @@ describe('backups on a folding folder', () => {
     assert.deepEqual(disk.deleted, []);
   });
 });
+
+/**
+ * A store whose reads of the naming record made before the check's own (the lease's, taken at
+ * the same time as the check since a53869c: lambda/backup/start-run.ts) answer late, as a network
+ * folder may: with the state from before the record was written, after the check recorded it.
+ */
+class SlowEarlyNamingRead extends MemoryDestination {
+  private checked = false;
+  private recorded!: () => void;
+  private readonly whenRecorded = new Promise<void>((r) => (this.recorded = r));
+
+  override async check(): Promise<void> {
+    await super.check();
+    this.checked = true;
+  }
+
+  override async readTagged(key: string): Promise<Awaited<ReturnType<MemoryDestination['readTagged']>>> {
+    const early = key === NAMING_KEY && !this.checked;
+    const r = await super.readTagged(key);
+    if (early) {
+      await this.whenRecorded;
+      await new Promise((done) => setImmediate(done));
+    }
+    return r;
+  }
+
+  override async writeConditional(...args: Parameters<MemoryDestination['writeConditional']>): Promise<string> {
+    const tag = await super.writeConditional(...args);
+    if (args[0] === NAMING_KEY) this.recorded();
+    return tag;
+  }
+}
+
+describe('the start of a run on a folding folder (check and lease at once)', () => {
+  test('a late read of the naming record by the lease does not undo the naming the check recorded: case twins stay two files', async () => {
+    const src = new StubSource();
+    src.add('A', b('capital a'));
+    src.add('a', b('small a!!'));
+    const disk = new SlowEarlyNamingRead({ fold: caseOnly });
+    const dest = new FoldSafeDestination(disk, async () => ({ case: true, unicode: false }));
+    const report = await backup(src, dest);
+    assert.equal(report.copied, 2);
+    assert.deepEqual(await dest.naming(), { case: true, unicode: false }, 'the run keeps the recorded naming');
+    const cat = await catalogOf(dest);
+    for (const a of src.assets()) {
+      const e = [...cat.values()].find((x) => x.publicId === a.publicId);
+      const chunks: Buffer[] = [];
+      for await (const c of await dest.get(e?.key as string)) chunks.push(c as Buffer);
+      assert.equal(Buffer.concat(chunks).toString(), src.bodyOf(a.publicId).toString(), `${a.publicId} reads back its own bytes`);
+    }
+  });
+});

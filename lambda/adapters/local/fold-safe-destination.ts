@@ -76,9 +76,17 @@ export class FoldSafeDestination implements Destination {
   /** The naming in use: the recorded one, else names as given. */
   async naming(): Promise<Folding> {
     if (this.folding) return this.folding;
-    const rec = await this.inner.readTagged(NAMING_KEY);
-    this.folding = rec ? parseNaming(rec.body, `${this.description}/${NAMING_KEY}`) : NO_FOLDING;
+    const recorded = await this.readRecord();
+    // The check may have recorded the naming while this read was in flight (a run takes its lease
+    // at the same time as the check, backup/start-run.ts): what it recorded stands. Without this,
+    // a late "no record" read would name the whole run's files as given on a folding disk.
+    this.folding ??= recorded ?? NO_FOLDING;
     return this.folding;
+  }
+
+  private async readRecord(): Promise<Folding | undefined> {
+    const rec = await this.inner.readTagged(NAMING_KEY);
+    return rec && parseNaming(rec.body, `${this.description}/${NAMING_KEY}`);
   }
 
   private async enc(key: string): Promise<string> {
@@ -87,7 +95,12 @@ export class FoldSafeDestination implements Destination {
 
   async check(): Promise<void> {
     await this.inner.check();
-    if (await this.inner.readTagged(NAMING_KEY)) return;
+    // The check sets the naming itself (never through naming(), whose late reads defer to it).
+    const known = await this.readRecord();
+    if (known) {
+      this.folding = known;
+      return;
+    }
     const folding = await this.probe();
     const body = Buffer.from(`${JSON.stringify({ format: 1, folding } satisfies NamingRecord, null, 2)}\n`, 'utf8');
     try {
@@ -96,9 +109,8 @@ export class FoldSafeDestination implements Destination {
     } catch (err) {
       // Another run recorded it first: use theirs.
       if (!(err instanceof PreconditionFailedError)) throw err;
-      this.folding = undefined;
+      this.folding = (await this.readRecord()) ?? NO_FOLDING;
     }
-    await this.naming();
   }
 
   async *list(keyPrefix: string): AsyncIterable<StoredObject> {

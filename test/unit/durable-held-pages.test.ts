@@ -15,7 +15,7 @@ import type { EngineOptions, RunState } from '../../lambda/backup/engine.ts';
 import { Catalog } from '../../lambda/store/catalog.ts';
 import { HoldingSource, within } from '../fakes/holding-source.ts';
 import { MemoryDestination } from '../fakes/memory-destination.ts';
-import { STEP, lambdaClock, stepOptions } from '../fakes/step-engine.ts';
+import { STEP, copiedIn, lambdaClock, stepOptions } from '../fakes/step-engine.ts';
 
 const options = (extra: Partial<EngineOptions> = {}): EngineOptions => stepOptions({ copyAttempts: 1, ...extra });
 const clock = lambdaClock;
@@ -25,14 +25,6 @@ const catalogOf = async (dest: MemoryDestination): Promise<string[]> => {
   const out: string[] = [];
   for await (const e of new Catalog(dest, '', 0).entries()) out.push(`${e.publicId}:${e.assetId}:${e.state}`);
   return out.sort();
-};
-
-const copiedIn = async (dest: MemoryDestination, ids: readonly string[]): Promise<void> => {
-  const deadline = Date.now() + 5000;
-  while (!ids.every((id) => dest.bytes(`image/upload/${id}.jpg`) !== undefined)) {
-    if (Date.now() > deadline) assert.fail(`${ids.join(', ')} not all copied within 5000 ms`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 };
 
 /**

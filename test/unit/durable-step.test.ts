@@ -16,7 +16,7 @@ import { aheadId, settledId } from '../../lambda/backup/run-state.ts';
 import { Catalog } from '../../lambda/store/catalog.ts';
 import { HoldingSource, within } from '../fakes/holding-source.ts';
 import { MemoryDestination } from '../fakes/memory-destination.ts';
-import { STEP, lambdaClock, stepOptions } from '../fakes/step-engine.ts';
+import { STEP, copiedIn, lambdaClock, stepOptions } from '../fakes/step-engine.ts';
 
 const options = stepOptions;
 const clock = lambdaClock;
@@ -26,15 +26,6 @@ const catalogOf = async (dest: MemoryDestination): Promise<string[]> => {
   const out: string[] = [];
   for await (const e of new Catalog(dest, '', 0).entries()) out.push(`${e.publicId}:${e.state}:${e.sha256 ? 'sha' : '-'}`);
   return out.sort();
-};
-
-/** Waits until every id is in the destination; fails after 5 s (the verdict that it never would be). */
-const copiedIn = async (dest: MemoryDestination, ids: readonly string[]): Promise<void> => {
-  const deadline = Date.now() + 5000;
-  while (!ids.every((id) => dest.bytes(`image/upload/${id}.jpg`) !== undefined)) {
-    if (Date.now() > deadline) assert.fail(`${ids.join(', ')} not all copied within 5000 ms`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 };
 
 describe('a durable step has no page barrier', () => {

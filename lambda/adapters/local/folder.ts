@@ -85,7 +85,9 @@ export class LocalDestination implements Destination {
         if (!s.isDirectory()) throw new DestinationError(`${dir} exists and is not a folder`);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-        await mkdir(dir).catch((e: NodeJS.ErrnoException) => {
+        // The first folder below the root also creates the root: a write may come before check()
+        // made it (the run's start takes the lease while the check runs, start-run.ts).
+        await mkdir(dir, { recursive: path.dirname(dir) === this.root }).catch((e: NodeJS.ErrnoException) => {
           if (e.code !== 'EEXIST') throw e;
         });
       }

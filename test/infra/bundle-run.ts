@@ -8,7 +8,7 @@ import { startRecordingProxy } from '../fakes/recording-proxy.ts';
 import type { RecordedCall } from '../fakes/recording-proxy.ts';
 import { startS3rver } from '../fakes/s3rver.ts';
 import { startSecretsManagerFake } from '../fakes/secrets-manager.ts';
-import { WorkClock } from '../durable-clock.ts';
+import { setupSkipTime, WorkClock } from '../durable-clock.ts';
 import { s3For, s3Sha } from '../helpers.ts';
 
 /** The secret the bundled run reads (its ARN, as the stack's output gives it). */
@@ -82,7 +82,7 @@ export const runBundledHandler = async (handler: DurableLambdaHandler): Promise<
   });
   const night = async (msPerByte: number) => {
     const clock = new WorkClock(WorkClock.fromCounters(() => fake.stats.downloadBytes, () => fake.stats.adminCalls, msPerByte, 2000));
-    await LocalDurableTestRunner.setupTestEnvironment({ skipTime: true });
+    await setupSkipTime(LocalDurableTestRunner);
     try {
       const execution = await new LocalDurableTestRunner({ handlerFunction: clock.wrap(handler) }).run({ payload: { trigger: 'schedule' } });
       assert.equal(execution.getStatus(), 'SUCCEEDED', execution.getStatus() === 'FAILED' ? JSON.stringify(execution.getError()) : '');

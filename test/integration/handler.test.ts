@@ -21,7 +21,7 @@ import { startS3rver } from '../fakes/s3rver.ts';
 import type { S3rverHandle } from '../fakes/s3rver.ts';
 import { pagesFor, populate } from '../fixtures.ts';
 import { s3For, s3Sha } from '../helpers.ts';
-import { WorkClock } from '../durable-clock.ts';
+import { setupSkipTime, WorkClock } from '../durable-clock.ts';
 
 const BUCKET = 'nightly';
 
@@ -40,7 +40,7 @@ describe('durable handler against the Cloudinary fake and s3rver', () => {
 
   // A fresh local durable environment per test: a third execution in one environment never
   // settled here (the process drained its event loop and the test vanished from the report).
-  beforeEach(() => LocalDurableTestRunner.setupTestEnvironment({ skipTime: true }));
+  beforeEach(() => setupSkipTime(LocalDurableTestRunner));
   afterEach(() => LocalDurableTestRunner.teardownTestEnvironment());
 
   after(async () => {

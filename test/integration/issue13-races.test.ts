@@ -25,6 +25,7 @@ import type { RunSkipped, RunSummary } from '../../lambda/entry/handler.ts';
 import type { Destination } from '../../lambda/ports/storage.ts';
 import { CloudinaryFake } from '../fakes/cloudinary-fake.ts';
 import type { FakeAsset } from '../fakes/cloudinary-fake.ts';
+import { setupSkipTime } from '../durable-clock.ts';
 import { startS3rver } from '../fakes/s3rver.ts';
 import type { S3rverHandle } from '../fakes/s3rver.ts';
 import { populate } from '../fixtures.ts';
@@ -126,7 +127,7 @@ describe('overlapping runs across processes', () => {
   });
 
   describe('a CLI run and the durable handler', () => {
-    beforeEach(() => LocalDurableTestRunner.setupTestEnvironment({ skipTime: true }));
+    beforeEach(() => setupSkipTime(LocalDurableTestRunner));
     afterEach(() => LocalDurableTestRunner.teardownTestEnvironment());
 
     test('the handler started while the CLI holds the lease returns { skipped: true } and writes nothing; the CLI commits every entry', async (t: TestContext) => {
@@ -166,7 +167,7 @@ describe('overlapping runs across processes', () => {
       // Once the CLI is done, the handler runs (and finds nothing to copy). A fresh environment:
       // skipTime's clock started before the CLI released the lease.
       await LocalDurableTestRunner.teardownTestEnvironment();
-      await LocalDurableTestRunner.setupTestEnvironment({ skipTime: true });
+      await setupSkipTime(LocalDurableTestRunner);
       const again = await new LocalDurableTestRunner({ handlerFunction: withDurableExecution(handler) }).run({ payload: {} });
       const summary = again.getResult() as RunSummary | RunSkipped;
       assert.ok(!('heldBy' in summary), JSON.stringify(summary));

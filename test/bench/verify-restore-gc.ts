@@ -23,7 +23,7 @@ const MB = 1e6;
 const round1 = (x: number): number => Math.round(x * 10) / 10;
 
 /** The sums of one run's --trace-gc-nvp lines (each `gc=s` is a scavenge, `gc=mc` a mark-compact). */
-const summarize = (stdout: string): Record<string, number> => {
+const summarize = (stdout: string): Record<string, number | null> => {
   const s = { scavenges: 0, markCompacts: 0, allocatedMB: 0, promotedMB: 0, maxHeapBeforeFullGcMB: 0, maxHeapAfterFullGcMB: 0 };
   for (const line of stdout.split('\n')) {
     const kind = / gc=(s|mc) /.exec(line)?.[1];
@@ -38,7 +38,9 @@ const summarize = (stdout: string): Record<string, number> => {
       s.maxHeapAfterFullGcMB = Math.max(s.maxHeapAfterFullGcMB, field('total_size_after') / MB);
     }
   }
-  return Object.fromEntries(Object.entries(s).map(([k, v]) => [k, round1(v)]));
+  // Node 24's V8 leaves total_size_* out of its mark-compact lines: null, not a heap of 0.
+  const sized = / gc=mc .* total_size_after=/.test(stdout);
+  return Object.fromEntries(Object.entries(s).map(([k, v]) => [k, k.startsWith('maxHeap') && !sized ? null : round1(v)]));
 };
 
 const work = mkdtempSync(path.join(tmpdir(), 'verres-gc-'));
@@ -54,7 +56,7 @@ try {
       if (m.code !== 0) throw new Error(`${label} ${mode} failed (exit ${m.code}):\n${m.stderr.slice(-3000)}`);
       const summary = JSON.parse(m.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop() ?? '{}') as Record<string, unknown>;
       const gc = summarize(m.stdout);
-      runs.push({ code: label, mode, assets: n, peakRssMiB: Math.round(m.peakRssBytes / 2 ** 20), cpuSeconds: m.cpuSeconds, promotedBytesPerAsset: Math.round((gc.promotedMB as number) * MB / n), ...gc, summary });
+      runs.push({ code: label, mode, node: process.version, assets: n, peakRssMiB: Math.round(m.peakRssBytes / 2 ** 20), cpuSeconds: m.cpuSeconds, promotedBytesPerAsset: Math.round((gc.promotedMB as number) * MB / n), ...gc, summary });
       process.stderr.write(`${label} ${mode}: peak RSS ${Math.round(m.peakRssBytes / 2 ** 20)} MiB, promoted ${gc.promotedMB} MB, heap after full GC <= ${gc.maxHeapAfterFullGcMB} MB\n`);
     }
   }

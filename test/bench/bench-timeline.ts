@@ -5,8 +5,10 @@
 // last byte, and the gaps between one file's PUT answer and the next file's GET.
 //
 // Usage: node --import tsx test/bench/bench-timeline.ts [--inflight=1] [--runs=3] [--assets=160]
-//   [--mib=336] [--baseline=DIR] [--out=DIR] (traces and profiles are kept in DIR)
-import { mkdir, readFile } from 'node:fs/promises';
+//   [--mib=336] [--baseline=DIR] [--out=DIR] (traces and profiles are kept in DIR) [--no-prof]
+//   [--variants=NAME:VAR=VALUE,...;NAME2:...] (ours again with an environment) [--json=FILE] [--what=TEXT]
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import path from 'node:path';
 import type { ResourceType } from '../fakes/cloudinary-fake.ts';
 import { ROOT } from '../helpers.ts';
@@ -14,7 +16,8 @@ import { startHttpIndex } from './http-index.ts';
 import { limitCopy } from './limit.ts';
 import { mixedSizes } from './mixed-sizes.ts';
 import { BUCKET, MiB, cliEnv, runBackup, startFake, startS3 } from './world.ts';
-import { summarizeTrace } from './timeline-summary.ts';
+import { medians, summarizeTrace, tracePhases } from './timeline-summary.ts';
+import { firstLine } from './measure.ts';
 import type { TraceFile } from './timeline-summary.ts';
 
 const arg = (name: string, fallback: string): string =>
@@ -51,6 +54,9 @@ const variants = new Map<string, Record<string, string>>(
     }),
 );
 const tools = ['ours', ...variants.keys(), ...(baseline ? ['baseline'] : []), 'limit'];
+const loadBefore = loadavg().map((l) => Math.round(l * 100) / 100);
+const started = new Date().toISOString();
+const results = new Map<string, Record<string, number>[]>(tools.map((t) => [t, []]));
 try {
   for (let run = 1; run <= runs; run += 1) {
     for (const tool of tools) {
@@ -80,6 +86,7 @@ try {
         const t = JSON.parse(await readFile(trace, 'utf8')) as TraceFile;
         console.log(`\n== ${tool}, ${inflight} in flight, run ${run}: wall ${(wallMs / 1000).toFixed(2)} s, CPU ${cpu?.toFixed(2)} s`);
         console.log(summarizeTrace(t, s3.endpoint));
+        results.get(tool)?.push({ run, wallS: Math.round(wallMs / 10) / 100, cpuS: cpu ?? Number.NaN, ...tracePhases(t, s3.endpoint) });
       } finally {
         await s3.stop();
       }
@@ -88,4 +95,46 @@ try {
 } finally {
   await index.stop();
   await fake.stop();
+}
+const json = arg('json', '');
+if (json) {
+  const gib = total / 2 ** 30;
+  const byTool = Object.fromEntries(
+    [...results].map(([tool, rows]) => {
+      const m = medians(rows);
+      const withGiB: Record<string, number> = { ...m, cpuSPerGiB: Math.round(((m.cpuS ?? Number.NaN) / gib) * 100) / 100 };
+      return [tool, { medians: withGiB, runs: rows }];
+    }),
+  );
+  const limitWall = byTool.limit?.medians.wallS;
+  for (const v of Object.values(byTool)) (v.medians as Record<string, number>).vsLimit = limitWall === undefined ? Number.NaN : Math.round((limitWall / (v.medians.wallS as number)) * 100) / 100;
+  const status = firstLine('git', ['status', '--porcelain', '--untracked-files=no']);
+  await writeFile(
+    json,
+    `${JSON.stringify(
+      {
+        what: arg('what', ''),
+        command: `node --import tsx test/bench/bench-timeline.ts ${process.argv.slice(2).join(' ')}`,
+        generatedAt: new Date().toISOString(),
+        machine: {
+          commit: firstLine('git', ['rev-parse', 'HEAD']),
+          dirty: Boolean(status),
+          date: started,
+          node: process.version,
+          checksumMode: 'WHEN_REQUIRED',
+          runsPerFigure: runs,
+          loadAverageBefore: loadBefore,
+          loadAverageAfter: loadavg().map((l) => Math.round(l * 100) / 100),
+        },
+        account: { assets: count, mib: total / MiB, inflight },
+        notes: [
+          'Medians of the runs; the tools took turns run after run. wallS/cpuS: the whole process (GNU time). vsLimit: the limit copier\'s median wall over this row\'s.',
+          'Trace figures (test/bench/http-trace.mjs, ms on the monotonic clock): per-file medians over the copies; GET head -> PUT created: from the download\'s answer to the upload\'s request object; cpuS_thread_*: /proc thread CPU at exit (main = the JavaScript thread).',
+        ],
+        tools: byTool,
+      },
+      null,
+      1,
+    )}\n`,
+  );
 }

@@ -115,3 +115,45 @@ export const summarizeTrace = (t: TraceFile, s3Endpoint: string): string => {
   ];
   return lines.join('\n');
 };
+
+const median = (xs: readonly number[]): number => {
+  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return Number.NaN;
+  const m = Math.floor(v.length / 2);
+  return v.length % 2 === 1 ? (v[m] as number) : ((v[m - 1] as number) + (v[m] as number)) / 2;
+};
+
+/** The figures of one trace as numbers (ms), for a results file: totals over the copies and per-file medians. */
+export const tracePhases = (t: TraceFile, s3Endpoint: string): Record<string, number> => {
+  const { files, other } = fileTimelines(t, s3Endpoint);
+  const doneOf = (f: FileTimeline): number => f.put.end ?? f.put.close ?? f.put.head ?? f.put.start;
+  const first = files[0] as FileTimeline;
+  const lastDone = Math.max(...files.map(doneOf));
+  const gaps = files.slice(1).map((f, i) => f.get.start - doneOf(files[i] as FileTimeline));
+  const small = files.filter((f) => f.get.bytes < 1024 * 1024);
+  const r2 = (x: number): number => Math.round(x * 100) / 100;
+  const row: Record<string, number> = {
+    copies: files.length,
+    otherRequests: other.length,
+    firstAssetGetMs: t.records.length ? first.get.start - t.t0 : Number.NaN,
+    spanFirstGetToLastPutMs: lastDone - first.get.start,
+    exitAfterLastPutMs: t.exit - lastDone,
+    sumGetBodyMs: sum(files, (f) => (f.get.lastByte ?? 0) - (f.get.firstByte ?? 0)),
+    sumGapsMs: gaps.reduce((a, g) => a + Math.max(0, g), 0),
+    perFileGapMs: median(gaps),
+    perFileGetHeadToPutCreatedMs: median(files.map((f) => f.put.start - (f.get.head ?? Number.NaN))),
+    perFileLastByteToGetEndMs: median(files.map((f) => (f.get.end ?? Number.NaN) - (f.get.lastByte ?? Number.NaN))),
+    perFileGetEndToPutEndedMs: median(files.map((f) => (f.put.ended ?? Number.NaN) - (f.get.end ?? Number.NaN))),
+    perFilePutFlushedToAnswerMs: median(files.map((f) => (f.put.head ?? Number.NaN) - (f.put.reqFinish ?? Number.NaN))),
+    perSmallFileTotalMs: median(small.map((f) => doneOf(f) - f.get.start)),
+    getChunks: sum(files, (f) => f.get.chunks),
+  };
+  for (const th of t.threads ?? []) if (th.cpu > 0) row[`cpuS_thread_${th.tid === Math.min(...(t.threads ?? []).map((x) => x.tid)) ? 'main' : th.name + '_' + th.tid}`] = th.cpu;
+  return Object.fromEntries(Object.entries(row).map(([k, v]) => [k, r2(v)]));
+};
+
+/** Medians over runs of each numeric figure (keys present in every run). */
+export const medians = (rows: readonly Record<string, number>[]): Record<string, number> => {
+  const keys = Object.keys(rows[0] ?? {}).filter((k) => rows.every((r) => k in r));
+  return Object.fromEntries(keys.map((k) => [k, Math.round(median(rows.map((r) => r[k] as number)) * 100) / 100]));
+};

@@ -1,8 +1,7 @@
+import { createHash } from 'node:crypto';
 import { Transform } from 'node:stream';
 import type { TransformCallback } from 'node:stream';
 import { LengthMismatchError } from '../core/errors.ts';
-import { BATCH_BYTES, InlineHash, WorkerHash } from './sha256-worker.ts';
-import type { StreamHash } from './sha256-worker.ts';
 
 /** Raised when no byte arrived for the idle timeout. */
 export class IdleTimeoutError extends Error {
@@ -35,7 +34,7 @@ export class ChecksumMismatchError extends Error {
  */
 export class ExactLengthStream extends Transform {
   private count = 0;
-  private readonly hash: StreamHash;
+  private readonly hash = createHash('sha256');
   private timer: NodeJS.Timeout | undefined;
   private digest: string | undefined;
 
@@ -49,9 +48,6 @@ export class ExactLengthStream extends Transform {
     private readonly expectedSha256?: string,
   ) {
     super();
-    // An input of one batch or less is hashed here: its trip to the worker would cost about what
-    // hashing it does, and a run of small files need not start the thread.
-    this.hash = expected > BATCH_BYTES && process.env.EXP_INLINE === undefined ? new WorkerHash() : new InlineHash();
     this.arm();
   }
 
@@ -108,8 +104,8 @@ export class ExactLengthStream extends Transform {
     // Hashed before done(): done() is what hands this stream its next queued chunk (Writable's
     // onwrite), so the hash sees the chunks in order without relying on how Node re-enters here.
     this.push(chunk);
-    if (this.hash.update(whole)) done();
-    else this.hash.ready().then(() => done(), (err: Error) => done(err));
+    this.hash.update(whole);
+    done();
     // A consumer that is busy (an S3 part in flight) is not a stalled download: the timer
     // runs again only when the consumer asks for more (see _read).
     if (this.readableLength < this.readableHighWaterMark) this.arm();
@@ -128,23 +124,18 @@ export class ExactLengthStream extends Transform {
       done(new LengthMismatchError(this.expected, this.count, 'short'));
       return;
     }
-    this.hash.digest().then(
-      (digest) => {
-        if (this.expectedSha256 !== undefined && digest !== this.expectedSha256) {
-          done(new ChecksumMismatchError(this.expectedSha256, digest));
-          return;
-        }
-        this.digest = digest;
-        if (this.held) this.push(this.held);
-        done();
-      },
-      (err: Error) => done(err),
-    );
+    const digest = this.hash.digest('hex');
+    if (this.expectedSha256 !== undefined && digest !== this.expectedSha256) {
+      done(new ChecksumMismatchError(this.expectedSha256, digest));
+      return;
+    }
+    this.digest = digest;
+    if (this.held) this.push(this.held);
+    done();
   }
 
   override _destroy(err: Error | null, cb: (error?: Error | null) => void): void {
     this.disarm();
-    this.hash.drop();
     cb(err);
   }
 }

@@ -64,7 +64,6 @@ export const transferWithRetry = async (spec: TransferSpec): Promise<string | un
       opened.body.pipe(v);
       if ((await spec.write(v, opened.length, ac.signal)) === 'unread') {
         opened.body.destroy();
-        v.destroy();
         return undefined;
       }
       if (v.sha256 === undefined) throw new Error('the write finished before the read did');
@@ -73,8 +72,6 @@ export const transferWithRetry = async (spec: TransferSpec): Promise<string | un
       ac.abort();
       input?.body.destroy();
       lastError = spec.signal?.aborted ? spec.signal.reason : (check?.errored ?? err);
-      // A check the writer gave up on may still hold its hash (sha256-worker.ts): let it go.
-      check?.destroy();
       if (spec.signal?.aborted || spec.isFinal?.(err) || spec.isFinal?.(lastError)) break;
       if (attempt < attempts && spec.mayRetry && !spec.mayRetry()) {
         lastError = new Error(`${messageOf(lastError)}; not retried: the byte budget of this run is spent`, { cause: lastError });

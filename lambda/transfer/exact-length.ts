@@ -41,13 +41,44 @@ export class ExactLengthStream extends Transform {
   /** The last byte, held back until the input ends (see the class comment). */
   private held: Buffer | undefined;
 
+  /** False while the input is still being opened (see `opened`): no idle timer runs then. */
+  private inputOpen: boolean;
+  private markOpened: (() => void) | undefined;
+  private markNotOpened: ((err: Error) => void) | undefined;
+
+  /**
+   * Resolves once the input is open and its bytes are about to flow; rejects when this stream is
+   * destroyed before. A writer may prepare its request meanwhile but sends nothing before it: an
+   * input that fails to open then costs the destination nothing (transfer/retrying.ts).
+   */
+  readonly opened: Promise<void>;
+
   constructor(
     readonly expected: number,
     private readonly idleMs: number,
     private readonly onChunk?: (bytes: number) => void,
     private readonly expectedSha256?: string,
+    /** `inputPending`: made before its input is open; `inputOpened()` says when it is. */
+    options: { readonly inputPending?: boolean } = {},
   ) {
     super();
+    this.inputOpen = options.inputPending !== true;
+    this.opened = this.inputOpen
+      ? Promise.resolve()
+      : new Promise<void>((resolve, reject) => {
+          this.markOpened = resolve;
+          this.markNotOpened = reject;
+        });
+    // Handled here so that a writer that does not wait for it leaves no unhandled rejection.
+    this.opened.catch(() => undefined);
+    this.arm();
+  }
+
+  /** The input is open (see `opened`): its bytes may flow, and the idle timer starts. */
+  inputOpened(): void {
+    if (this.inputOpen) return;
+    this.inputOpen = true;
+    this.markOpened?.();
     this.arm();
   }
 
@@ -69,7 +100,7 @@ export class ExactLengthStream extends Transform {
    * new Timeout per chunk was a measurable share of the copy's CPU.
    */
   private arm(): void {
-    if (this.idleMs <= 0 || this.flushed) return;
+    if (this.idleMs <= 0 || this.flushed || !this.inputOpen) return;
     if (this.timer) {
       this.timer.refresh();
       return;
@@ -136,6 +167,7 @@ export class ExactLengthStream extends Transform {
 
   override _destroy(err: Error | null, cb: (error?: Error | null) => void): void {
     this.disarm();
+    this.markNotOpened?.(err ?? new Error('the input was closed before it opened'));
     cb(err);
   }
 }

@@ -54,7 +54,7 @@ const connect = (input: OpenedInput, v: ExactLengthStream): void => {
 };
 
 /**
- * Starts the write on `v` and opens the input meanwhile; resolves with the opened input (piped
+ * Opens the input and starts the write on `v` meanwhile; resolves with the opened input (piped
  * into `v`) and the write in progress. When the open fails, `v` is destroyed with its error (the
  * writer, waiting for `v.opened`, has sent nothing) and the write is awaited before the error
  * goes on. When the write fails first, the open is aborted and the write's error goes on.
@@ -66,6 +66,8 @@ const openWhileWriting = async (
   ac: AbortController,
 ): Promise<OpenedInput & { writing: Promise<void | 'unread'> }> => {
   let writeError: { err: unknown } | undefined;
+  // The download's request goes first; the upload's setup then runs while it is in flight.
+  const opening = spec.open(ac.signal);
   const writing = spec.write(v, length, ac.signal);
   writing.catch((err: unknown) => {
     writeError = { err };
@@ -73,7 +75,7 @@ const openWhileWriting = async (
   });
   let input: OpenedInput;
   try {
-    input = await spec.open(ac.signal);
+    input = await opening;
   } catch (err) {
     const reason = writeError ? writeError.err : err;
     if (!v.destroyed) v.destroy(reason instanceof Error ? reason : new Error(messageOf(reason)));

@@ -29,8 +29,10 @@ export const copyAsset = (
 ): Promise<string> =>
   transferWithRetry({
     open: async (s) => io.source.open(item.asset, s),
+    // The listed size: the upload's request is prepared while the download opens (retrying.ts).
+    length: item.asset.bytes,
     write: async (body, length, s) => {
-      await io.destination.put({ key: item.key, body, length, metadata: objectMetadata(item.asset), signal: s, sha256: () => body.sha256 });
+      await io.destination.put({ key: item.key, body, length, metadata: objectMetadata(item.asset), signal: s, sha256: () => body.sha256, ready: body.opened });
     },
     ...(io.options.copyAttempts === undefined ? {} : { attempts: io.options.copyAttempts }),
     ...(io.options.retryDelayMs === undefined ? {} : { retryDelayMs: io.options.retryDelayMs }),

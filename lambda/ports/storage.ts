@@ -86,6 +86,12 @@ export interface PutRequest {
    * destination may send it for the store to check every byte (S3: a checksum trailer).
    */
   readonly sha256?: () => string | undefined;
+  /**
+   * Resolves when the body's input is open and its bytes are about to flow; rejects when it
+   * never will (the body then errors too). A destination may prepare its request meanwhile but
+   * sends nothing before: a download that fails to open costs the store no request.
+   */
+  readonly ready?: Promise<void>;
 }
 
 /** A small object and its entity tag (see Destination.readTagged). */

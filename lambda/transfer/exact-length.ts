@@ -41,13 +41,44 @@ export class ExactLengthStream extends Transform {
   /** The last byte, held back until the input ends (see the class comment). */
   private held: Buffer | undefined;
 
+  /** False while the input is still being opened (see `opened`): no idle timer runs then. */
+  private inputOpen: boolean;
+  private markOpened: (() => void) | undefined;
+  private markNotOpened: ((err: Error) => void) | undefined;
+
+  /**
+   * Resolves once the input is open and its bytes are about to flow; rejects when this stream is
+   * destroyed before. A writer may prepare its request meanwhile but sends nothing before it: an
+   * input that fails to open then costs the destination nothing (transfer/retrying.ts).
+   */
+  readonly opened: Promise<void>;
+
   constructor(
     readonly expected: number,
     private readonly idleMs: number,
     private readonly onChunk?: (bytes: number) => void,
     private readonly expectedSha256?: string,
+    /** `inputPending`: made before its input is open; `inputOpened()` says when it is. */
+    options: { readonly inputPending?: boolean } = {},
   ) {
     super();
+    this.inputOpen = options.inputPending !== true;
+    this.opened = this.inputOpen
+      ? Promise.resolve()
+      : new Promise<void>((resolve, reject) => {
+          this.markOpened = resolve;
+          this.markNotOpened = reject;
+        });
+    // Handled here so that a writer that does not wait for it leaves no unhandled rejection.
+    this.opened.catch(() => undefined);
+    this.arm();
+  }
+
+  /** The input is open (see `opened`): its bytes may flow, and the idle timer starts. */
+  inputOpened(): void {
+    if (this.inputOpen) return;
+    this.inputOpen = true;
+    this.markOpened?.();
     this.arm();
   }
 
@@ -69,7 +100,7 @@ export class ExactLengthStream extends Transform {
    * new Timeout per chunk was a measurable share of the copy's CPU.
    */
   private arm(): void {
-    if (this.idleMs <= 0 || this.flushed) return;
+    if (this.idleMs <= 0 || this.flushed || !this.inputOpen) return;
     if (this.timer) {
       this.timer.refresh();
       return;
@@ -92,13 +123,20 @@ export class ExactLengthStream extends Transform {
       done(new LengthMismatchError(this.expected, this.count, 'long'));
       return;
     }
-    this.hash.update(chunk);
     this.onChunk?.(chunk.length);
+    const whole = chunk;
     if (this.count === this.expected && chunk.length > 0) {
       this.held = chunk.subarray(chunk.length - 1);
       chunk = chunk.subarray(0, chunk.length - 1);
     }
-    done(null, chunk);
+    // The bytes go on before they are hashed: a flowing consumer (the PUT's socket) has them
+    // while the hash runs, instead of ~45 µs per 64 KiB later. At one copy in flight this thread
+    // is the link every byte passes through (issue 14, per-file timeline in test/bench/README.md).
+    // Hashed before done(): done() is what hands this stream its next queued chunk (Writable's
+    // onwrite), so the hash sees the chunks in order without relying on how Node re-enters here.
+    this.push(chunk);
+    this.hash.update(whole);
+    done();
     // A consumer that is busy (an S3 part in flight) is not a stalled download: the timer
     // runs again only when the consumer asks for more (see _read).
     if (this.readableLength < this.readableHighWaterMark) this.arm();
@@ -129,6 +167,7 @@ export class ExactLengthStream extends Transform {
 
   override _destroy(err: Error | null, cb: (error?: Error | null) => void): void {
     this.disarm();
+    this.markNotOpened?.(err ?? new Error('the input was closed before it opened'));
     cb(err);
   }
 }

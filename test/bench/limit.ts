@@ -14,7 +14,14 @@ const COPIER = path.join(ROOT, 'test', 'bench', 'limit-copier.mjs');
  * into one PUT to s3rver per file (signed over its headers, UNSIGNED-PAYLOAD), `concurrency` at a time — measured like our CLI.
  * The file list is handed over (no listing cost), so this is below what any real copier spends.
  */
-export const limitCopy = async (index: HttpIndex, s3: S3rverHandle, bucket: string, dest: string, concurrency: number): Promise<Measured> => {
+export const limitCopy = async (
+  index: HttpIndex,
+  s3: S3rverHandle,
+  bucket: string,
+  dest: string,
+  concurrency: number,
+  extra: { readonly nodeArgs?: readonly string[]; readonly env?: Record<string, string> } = {},
+): Promise<Measured> => {
   const dir = await mkdtemp(path.join(tmpdir(), 'bench-limit-'));
   try {
     const manifest = path.join(dir, 'manifest.json');
@@ -25,7 +32,7 @@ export const limitCopy = async (index: HttpIndex, s3: S3rverHandle, bucket: stri
         concurrency,
         files: index.files(),
       }));
-    const m = await runMeasured(process.execPath, [COPIER, manifest], { env: { PATH: process.env.PATH }, timeoutMs: 600_000 });
+    const m = await runMeasured(process.execPath, [...(extra.nodeArgs ?? []), COPIER, manifest], { env: { PATH: process.env.PATH, ...extra.env }, timeoutMs: 600_000 });
     if (m.code !== 0) throw new Error(`limit copier failed (exit ${m.code}):\n${m.stderr.slice(-4000)}`);
     return m;
   } finally {

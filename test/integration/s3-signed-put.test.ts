@@ -8,6 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import net from 'node:net';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -176,6 +177,64 @@ for (const mode of MODES) {
         assert.ok(Math.abs(client.config.systemClockOffset) < 5_000, `offset now ${client.config.systemClockOffset} ms`);
         await putChecked(d, `${mode}/skew.bin`, bytes(10_000, 2));
       }));
+
+    // transfer/retrying.ts starts the write while the download opens (issue 14): the signed PUT
+    // is prepared then, but it takes no connection and sends nothing before the body's input is
+    // open. A download that fails to open must cost the bucket nothing, and must not cost the
+    // pool its kept-alive connection (a request destroyed before its body would take it down).
+    // Connections are counted by a TCP relay in front of s3rver.
+    test('the PUT waits for the body\'s input: no request before it opens, and none, nor a lost connection, when it never does', { timeout: 30_000 }, async () => {
+      let connections = 0;
+      const target = new URL(server.endpoint);
+      const relay = net.createServer((c) => {
+        connections += 1;
+        const up = net.connect(Number(target.port), target.hostname);
+        c.pipe(up).pipe(c);
+        c.on('error', () => up.destroy());
+        up.on('error', () => c.destroy());
+      });
+      await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
+      const relayUrl = `http://127.0.0.1:${(relay.address() as net.AddressInfo).port}`;
+      try {
+        await withClient(mode, { AWS_ENDPOINT_URL_S3: relayUrl }, async (client) => {
+          const d = new S3Destination(client, BUCKET, { probeKey: 'probe' });
+          const data = bytes(120_000, 11);
+          const pending = (): ExactLengthStream => new ExactLengthStream(data.length, 10_000, undefined, undefined, { inputPending: true });
+          const putOf = (key: string, body: ExactLengthStream) => d.put({ key, body, length: data.length, sha256: () => body.sha256, ready: body.opened });
+          const openNow = (body: ExactLengthStream): void => {
+            Readable.from([data.subarray(0, 50_000), data.subarray(50_000)]).pipe(body);
+            body.inputOpened();
+          };
+          // One write first: the signed PUT's pool then holds one kept-alive connection.
+          const first = pending();
+          const writingFirst = putOf(`${mode}/first.bin`, first);
+          openNow(first);
+          await writingFirst;
+          await server.requestCounts({ reset: true });
+          const before = connections;
+
+          const failed = pending();
+          const failing = putOf(`${mode}/never.bin`, failed);
+          await new Promise((r) => setTimeout(r, 200));
+          failed.destroy(new Error('download failed: HTTP 404'));
+          await assert.rejects(failing, (err: Error) => err instanceof DestinationError && /HTTP 404/.test(err.message));
+          assert.equal((await server.requestCounts()).PutObject ?? 0, 0, 'a PUT was sent for a body whose input never opened');
+          await assert.rejects(client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: `${mode}/never.bin` })));
+
+          const later = pending();
+          const writing = putOf(`${mode}/later.bin`, later);
+          await new Promise((r) => setTimeout(r, 200));
+          assert.equal((await server.requestCounts()).PutObject ?? 0, 0, 'the PUT went out before its body\'s input opened');
+          openNow(later);
+          await writing;
+          assert.equal(await readSha(d, `${mode}/later.bin`), sha(data));
+          // The HeadObject and GetObject above went through the SDK's own pool: one connection.
+          assert.equal(connections - before, 1, 'the signed PUT lost its kept-alive connection to a body that never opened');
+        });
+      } finally {
+        relay.close();
+      }
+    });
 
     test('temporary credentials: the session token is sent and signed', () =>
       withClient(mode, { AWS_ACCESS_KEY_ID: TEMP.id, AWS_SECRET_ACCESS_KEY: TEMP.secret, AWS_SESSION_TOKEN: TEMP.token }, async (client) => {

@@ -171,6 +171,8 @@ export class LocalDestination implements Destination {
     // Until the pipeline below listens, an error of the body (a download breaking off while the
     // folders are made) would have no listener and end the process; the pipeline still sees it.
     if (!Buffer.isBuffer(request.body)) request.body.on('error', noop);
+    // No temporary file for a download that fails to open.
+    if (request.ready !== undefined) await request.ready;
     const file = this.fileOf(request.key);
     await this.ensureParents(file);
     const tmp = path.join(await this.tmpDir(), `${randomBytes(8).toString('hex')}.part`);

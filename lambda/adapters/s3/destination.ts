@@ -182,6 +182,8 @@ export class S3Destination implements Destination {
       if (!Buffer.isBuffer(body) && (await this.signedPut.accepts(request))) {
         await this.signedPut.put({ ...request, body }, ac.signal);
       } else {
+        // The SDK sends its headers at once: not before the body's input is open.
+        if (request.ready !== undefined) await request.ready;
         await this.client.send(new PutObjectCommand(this.objectParams(request)), { abortSignal: ac.signal });
       }
       return { bytes: request.length };
@@ -196,6 +198,14 @@ export class S3Destination implements Destination {
 
   /** A multipart upload through lib-storage, parts sized for the object (core/part-size.ts). */
   private async putMultipart(request: PutRequest): Promise<PutResult> {
+    // No CreateMultipartUpload for a download that fails to open.
+    if (request.ready !== undefined) {
+      try {
+        await request.ready;
+      } catch (err) {
+        throw new DestinationError(`writing s3://${this.bucket}/${request.key} failed: ${messageOf(err)}`, { cause: err });
+      }
+    }
     const upload = new Upload({
       client: this.client,
       queueSize: this.queueSize,

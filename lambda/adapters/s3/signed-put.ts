@@ -19,6 +19,8 @@ export interface SignedPutRequest {
   readonly contentType?: string;
   /** The body's sha256 (hex) once it has ended; needed for the checksum trailer. */
   readonly sha256?: () => string | undefined;
+  /** The body's input is open (PutRequest.ready): nothing is sent before. */
+  readonly ready?: Promise<void>;
 }
 
 /** Where and how this bucket's writes go, resolved once from the S3 client's configuration. */
@@ -97,6 +99,8 @@ export class SignedPut {
       query: {},
       headers: headersOf(request, url.host, target.trailer),
     }, { signingDate: new Date(Date.now() + (this.client.config.systemClockOffset ?? 0)) });
+    // Signed while the download opens; the request goes out only once its bytes are coming.
+    if (request.ready !== undefined) await request.ready;
     const body = target.trailer ? request.body.pipe(new AwsChunkedEncoder(request.length, 'x-amz-checksum-sha256', () => base64Of(request.sha256?.()))) : request.body;
     await this.send(url, signed.headers, body, signal);
   }

@@ -4,6 +4,11 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import module from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { BUNDLE, staleReason } from './bundle-state.js';
+import { tuneHeap } from './heap.js';
+
+// Issue 14: garbage bounded to a share of the live heap (no heap limit: see heap.js); the user's
+// own --heap-growing-percent wins.
+tuneHeap();
 
 // Users run the bundle `npm ci` built (the `prepare` script): it starts in a third of the CPU
 // time of compiling the TypeScript sources with tsx at every start. A bundle older than the

@@ -10,6 +10,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { HttpResponse } from '@smithy/core/protocols';
 import { listObjectsPage, parseListPage } from '../../lambda/adapters/s3/list-page.ts';
@@ -64,7 +66,7 @@ const PLAIN: ReadonlyArray<readonly [string, string]> = [
 describe('parseListPage reads what the SDK reads', () => {
   for (const [name, xml] of PLAIN) {
     test(name, async () => {
-      const mine = parseListPage(xml);
+      const mine = parseListPage(Buffer.from(xml, 'utf8'));
       assert.ok(mine, 'a plain document is read here, not left to the SDK');
       assert.deepEqual(mine, await sdkReading(xml));
     });
@@ -79,7 +81,7 @@ describe('documents of another shape are left to the SDK', () => {
     ['an attribute on Contents', doc('<Contents a="1"><Key>k</Key></Contents>')],
     ['two keys in one Contents', doc('<Contents><Key>k</Key><Key>l</Key></Contents>')],
   ];
-  for (const [name, xml] of OTHER) test(name, () => assert.equal(parseListPage(xml), undefined));
+  for (const [name, xml] of OTHER) test(name, () => assert.equal(parseListPage(Buffer.from(xml, 'utf8')), undefined));
 
   test('listObjectsPage gives the SDK reading for them, and the plain reading otherwise', async () => {
     for (const [, xml] of [...OTHER.slice(1), ...PLAIN.slice(0, 3)]) {
@@ -96,4 +98,30 @@ describe('documents of another shape are left to the SDK', () => {
     await assert.rejects(listObjectsPage(client, { Bucket: 'b' }), (err: Error) => err.name === 'AccessDenied');
     assert.equal(calls(), 1);
   });
+});
+
+test('keys read from a page do not keep the page alive (the engine keeps every key for the run)', () => {
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+  // Pages as S3 writes them, ~16 times the bytes of their keys (owner, ETag, storage class).
+  const owner = `<Owner><ID>${'7'.repeat(64)}</ID><DisplayName>${'d'.repeat(40)}</DisplayName></Owner>`;
+  const page = (p: number): Buffer => Buffer.from(doc(Array.from({ length: 1000 }, (_, i) => contents(`k/${p}/${String(i).padStart(10, '0')}`, owner)).join('')), 'utf8');
+  const kept: string[] = [];
+  let pageBytes = 0;
+  let keyBytes = 0;
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  for (let p = 0; p < 40; p += 1) {
+    const body = page(p);
+    pageBytes += body.length;
+    for (const o of parseListPage(body)?.objects ?? []) {
+      kept.push(o.key);
+      keyBytes += o.key.length;
+    }
+  }
+  gc();
+  const grown = process.memoryUsage().heapUsed - before;
+  assert.equal(kept.length, 40_000);
+  // Each key as a string of its own: its bytes plus a string header (~16-24 bytes) and the array slot.
+  assert.ok(grown < keyBytes * 4 && grown < pageBytes / 4, `heap grew ${grown} bytes for ${keyBytes} bytes of keys out of ${pageBytes} bytes of pages`);
 });

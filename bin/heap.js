@@ -7,11 +7,13 @@ import v8 from 'node:v8';
  * After each full GC, V8 lets the old generation grow to the live size times a factor before the
  * next one; on a machine whose memory gives a default heap limit over ~1 GiB (8 GiB of RAM and up)
  * that factor is up to 4 (`MaxGrowingFactor`, kHighFactor, V8 src/heap/heap-controller.cc). A
- * 1,000,000-asset no-change night holds ~100-170 MiB after each full GC, and grew to ~670 MiB of
- * RSS, mostly garbage. This bounds the garbage to a share of what is live instead: no limit is
- * put on the heap itself, so a larger account still grows it as far as its live data needs.
+ * 1,000,000-asset no-change night holds ~100 MiB after each full GC and peaked at 634-668 MiB of
+ * RSS, mostly garbage. Factor 2 bounds the garbage to what is live instead: 413-423 MiB at no
+ * CPU cost measured; 1.5 gave 359-376 MiB for ~9% more CPU, 1.2 333 MiB for ~25%
+ * (test/bench/results/no-change-gc-1m.json). No limit is put on the heap itself, so a larger
+ * account still grows it as far as its live data needs.
  */
-export const HEAP_GROWING_PERCENT = 50;
+export const HEAP_GROWING_PERCENT = 100;
 
 /**
  * The V8 flag the bin sets at start, or undefined when the user chose the growing factor

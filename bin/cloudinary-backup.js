@@ -31,8 +31,8 @@ if (stale === undefined) {
   ({ main } = await import('../lambda/entry/cli/main.ts'));
 }
 // Issue 14: garbage bounded to the live heap's size (no heap limit: see heap.js); the user's own
-// --heap-growing-percent wins. Set once the code is loaded: set before, `--version` took ~20 ms
-// more CPU (0.14 s against 0.12, medians of 25, test/bench/results/startup-heap-flag.json; the
+// --heap-growing-percent wins. Set once the code is loaded: set before, `--version` took ~10 ms
+// more CPU (0.10 s against 0.09 for main and for this, medians of 25, test/bench/results/startup-heap-flag.json; the
 // cause was not traced: likely V8 refusing cached code of Node's built-in modules compiled after a flag changed).
 tuneHeap();
 process.exitCode = await main(process.argv.slice(2));

@@ -4,7 +4,7 @@
 // (the main thread's pauses as --trace-gc prints them; concurrent marking threads not included).
 // Usage:
 //   node --import tsx test/bench/gc-probe.ts N "LABEL=BIN|--flag,--flag;LABEL2=BIN2|..." [RUNS] [OUT.json]
-// (empty BIN = ours; the warm-up runs the first spec's BIN). GC_PROBE_TRACES=DIR keeps each
+// (empty BIN = ours; the warm-up runs the first spec's BIN; a LABEL holds no '=' and no ';'). GC_PROBE_TRACES=DIR keeps each
 // run's trace. --trace-gc lines go to the child's stdout; the report is its last JSON line.
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';

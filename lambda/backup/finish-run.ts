@@ -38,21 +38,9 @@ export interface FinishContext extends ReportBase {
   release(): Promise<void>;
 }
 
-/** The resource types of the previous catalog's entries, deleted ones included. */
-const typesOf = (previous: FinishContext['previous']): Set<string> => {
-  const types = new Set<string>();
-  for (const e of previous.values()) types.add(e.resourceType);
-  return types;
-};
-
+/** The previous catalog as finish's rules read it (counted once, without a record per entry). */
 const previousCatalog = (previous: FinishContext['previous']): PreviousCatalog => {
-  const currentByType = new Map<string, number>();
-  let currentTotal = 0;
-  for (const e of previous.values()) {
-    if (!e.current) continue;
-    currentTotal += 1;
-    currentByType.set(e.resourceType, (currentByType.get(e.resourceType) ?? 0) + 1);
-  }
+  const { currentByType, currentTotal } = previous.counts();
   return { has: (k) => previous.has(k), currentByType, currentTotal };
 };
 
@@ -143,7 +131,7 @@ export const finishRun = async (ctx: FinishContext, state: RunState, now: Date):
       const listed = new Set(options.resourceTypes);
       const ptr = await ctx.pages.previous();
       // Whether any previous entry is carried: a deleted asset's backup kept, or a type not listed.
-      const kept = missing.some((k) => !pruned.has(k)) || [...typesOf(ctx.previous)].some((t) => !listed.has(t));
+      const kept = missing.some((k) => !pruned.has(k)) || [...ctx.previous.counts().types].some((t) => !listed.has(t));
       await ctx.pages.sync(state);
       const closed = await carryForward(ctx.pages, state, () => (ptr ? ctx.catalog.entriesOf(ptr) : ctx.catalog.entries()), kept, (e) => {
         if (!listed.has(e.resourceType)) return e;

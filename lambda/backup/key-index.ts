@@ -1,14 +1,27 @@
 import type { StoredObject } from '../core/asset.ts';
+import type { Recorded } from '../core/plan.ts';
 import type { PreviousEntry } from './page.ts';
 
 /** A previous catalog entry as the engine plans with it. */
 export type PreviousRecord = PreviousEntry & { readonly resourceType: string };
 
-/** What finish() reads of the previous catalog. */
+/** What finish() counts of the previous catalog. */
+export interface PreviousCounts {
+  /** The resource types of every entry, deleted ones included. */
+  readonly types: Set<string>;
+  /** Current entries per resource type. */
+  readonly currentByType: Map<string, number>;
+  readonly currentTotal: number;
+}
+
+/** What the engine reads of the previous catalog. */
 export interface PreviousView {
   get(key: string): PreviousRecord | undefined;
+  /** What the diff rule needs of an entry (no sha256: the hex string is made only where it is kept). */
+  recorded(key: string): Recorded | undefined;
   has(key: string): boolean;
-  values(): IterableIterator<PreviousRecord>;
+  /** Counts over every entry, without making a record per entry. */
+  counts(): PreviousCounts;
 }
 
 /** What the engine reads and consumes of the destination's inventory (list mode). */
@@ -37,6 +50,8 @@ const HEX_SHA256 = /^[0-9a-f]{64}$/;
  */
 export class KeyIndex {
   private readonly slots = new Map<string, number>();
+  /** The key of each slot: walking slots by number makes no [key, slot] pair per entry (issue 14: 1M each pass). */
+  private readonly keyOf: string[] = [];
   private capacity = 0;
   private flags = new Uint8Array(0);
   private types = new Uint8Array(0);
@@ -52,8 +67,13 @@ export class KeyIndex {
   /** The previous catalog: entries added with setPrevious. */
   readonly previous: PreviousView = {
     get: (key) => this.previousAt(this.slots.get(key)),
+    recorded: (key) => {
+      const slot = this.slots.get(key);
+      if (slot === undefined || !((this.flags[slot] as number) & HAS_PREVIOUS)) return undefined;
+      return { version: this.versions[slot] as number, current: ((this.flags[slot] as number) & CURRENT) !== 0 };
+    },
     has: (key) => this.has(key, HAS_PREVIOUS),
-    values: () => this.iterate(HAS_PREVIOUS, (key, slot) => this.previousAt(slot) as PreviousRecord),
+    counts: () => this.previousCounts(),
   };
 
   /** The inventory: objects added with setStored, less the keys deleted since. */
@@ -113,8 +133,28 @@ export class KeyIndex {
     return { ...base, sha256 };
   }
 
+  private previousCounts(): PreviousCounts {
+    const types = new Set<string>();
+    const perType = new Array<number>(this.typeNames.length).fill(0);
+    let currentTotal = 0;
+    for (let slot = 0; slot < this.keyOf.length; slot += 1) {
+      const f = this.flags[slot] as number;
+      if (!(f & HAS_PREVIOUS)) continue;
+      const t = this.types[slot] as number;
+      types.add(this.typeNames[t] as string);
+      if (!(f & CURRENT)) continue;
+      currentTotal += 1;
+      perType[t] = (perType[t] as number) + 1;
+    }
+    const currentByType = new Map<string, number>();
+    perType.forEach((n, t) => {
+      if (n > 0) currentByType.set(this.typeNames[t] as string, n);
+    });
+    return { types, currentByType, currentTotal };
+  }
+
   private *iterate<T>(flag: number, pick: (key: string, slot: number) => T): IterableIterator<T> {
-    for (const [key, slot] of this.slots) if ((this.flags[slot] as number) & flag) yield pick(key, slot);
+    for (let slot = 0; slot < this.keyOf.length; slot += 1) if ((this.flags[slot] as number) & flag) yield pick(this.keyOf[slot] as string, slot);
   }
 
   private slotOf(key: string): number {
@@ -123,6 +163,7 @@ export class KeyIndex {
     const slot = this.slots.size;
     if (slot >= this.capacity) this.grow(Math.max(1024, this.capacity * 2));
     this.slots.set(key, slot);
+    this.keyOf.push(key);
     return slot;
   }
 

@@ -24,8 +24,8 @@ export interface OpenPage extends OpenedPage {
   readonly nextCursor: string | undefined;
   readonly spend: Spend;
   readonly lease?: LeaseToken;
-  /** The ids (aheadId) of every asset listed: they leave `ahead` once the page is passed. */
-  readonly ids: readonly string[];
+  /** The ids (aheadId) of every asset listed, made when first asked for: they leave `ahead` once the page is passed. */
+  readonly ids: () => readonly string[];
   /** Catalog entries the page adds when every copy ends (all but remote types). */
   readonly entries: number;
 }
@@ -91,9 +91,10 @@ export class PageRunner {
     if (page.status === 'rejected') throw page.reason;
     const p = prepared.value;
     const listed = page.value;
-    const keysOnly = planPage(this.parts.options.prefix, listed.assets, () => undefined);
-    const lookup = await lookupFor(p, this.parts.destination, this.parts.options.concurrency, keysOnly.filter((i) => i.decision.action !== 'skip').map((i) => i.key));
-    const planned = planPage(this.parts.options.prefix, listed.assets, lookup, (k) => p.previous.get(k));
+    // The keys to head first (head mode only: list mode reads the inventory, and each key made twice was garbage, issue 14).
+    const toHead = p.inventory ? [] : planPage(this.parts.options.prefix, listed.assets, () => undefined).filter((i) => i.decision.action !== 'skip').map((i) => i.key);
+    const lookup = await lookupFor(p, this.parts.destination, this.parts.options.concurrency, toHead);
+    const planned = planPage(this.parts.options.prefix, listed.assets, lookup, (k) => p.previous.recorded(k));
     this.parts.observer.planned?.(planned);
     const charged = ledger?.charged ?? state.plannedBytes;
     const admission = admit({ ...state, plannedBytes: charged }, planned, state.maxBytes ?? this.parts.options.maxBytes, (k) => p.previous.get(k));
@@ -101,7 +102,8 @@ export class PageRunner {
     for (const s of admission.settled) if (s.outcome === 'deferred') this.parts.observer.deferred?.(s.item);
     const admitted = admission.copies.reduce((n, i) => n + i.asset.bytes, 0);
     const spend: Spend = ledger ? ledgerSpend(ledger, admitted) : { downloaded: 0, retryBytes: 0, charged: state.plannedBytes + admitted };
-    const ids = planned.map((i) => aheadId(i.asset.assetId, i.key));
+    let made: string[] | undefined;
+    const ids = (): readonly string[] => (made ??= planned.map((i) => aheadId(i.asset.assetId, i.key)));
     const following = pastPage(state, listed.nextCursor, this.parts.listings.length, ids);
     const entries = admission.copies.length + admission.settled.filter((x) => x.outcome !== 'skipped').length;
     return { planned, admission, nextCursor: listed.nextCursor, spend, copies: this.parts.options.dryRun ? [] : admission.copies, following, ids, entries, ...(lease ? { lease } : {}) };

@@ -40,7 +40,8 @@ export const admit = (state: RunState, planned: readonly PlannedAsset[], budget:
   const settled: SettledItem[] = [];
   const toCopy: PlannedAsset[] = [];
   for (const item of planned) {
-    if (done.has(settledId(item.key)) || ahead.has(aheadIdOf(item))) continue;
+    // Hashed only when there is something to find (issue 14: see idsOf).
+    if ((done.size > 0 && done.has(settledId(item.key))) || (ahead.size > 0 && ahead.has(aheadIdOf(item)))) continue;
     if (item.decision.action === 'skip') settled.push({ item, outcome: 'skipped' });
     else if (item.decision.action === 'unchanged') {
       const prev = previous(item.key);
@@ -82,8 +83,11 @@ export interface PageWork {
   readonly retryBytes: number;
   readonly bytesPerMs: number | undefined;
   readonly singlePutMax?: number;
-  /** The ids (aheadId) of every asset the page listed: taken out of `ahead` once it is passed. */
-  readonly ids?: readonly string[];
+  /**
+   * The ids (aheadId) of every asset the page listed: taken out of `ahead` once it is passed.
+   * Asked for only when there is an `ahead` (a sha256 per asset: issue 14, see pastPage).
+   */
+  readonly ids?: () => readonly string[];
   /**
    * A page behind an unfinished one in the same step: its work is recorded, its position is not
    * (the cursor stays on the unfinished page); its settled ids go to `ahead`.
@@ -109,7 +113,7 @@ const aheadIdOf = (p: PlannedAsset): string => aheadId(p.asset.assetId, p.key);
 const cutTest = (state: RunState): ((p: PlannedAsset) => boolean) => {
   const page = new Set(state.page?.interrupted ?? []);
   const ahead = new Set(state.ahead?.interrupted ?? []);
-  return (p) => page.has(settledId(p.key)) || ahead.has(aheadIdOf(p));
+  return (p) => (page.size > 0 && page.has(settledId(p.key))) || (ahead.size > 0 && ahead.has(aheadIdOf(p)));
 };
 
 /**
@@ -131,18 +135,22 @@ type Tally = Mutable<Pick<RunState, 'plannedCopies' | 'plannedBytes' | 'plannedS
   readonly listedByType: Record<string, number>;
   readonly entries: CatalogEntry[];
   readonly failures: Failure[];
-  readonly doneIds: string[];
-  readonly cutIds: string[];
-  /** The same assets by aheadId, for a held page. */
-  readonly aheadDone: string[];
-  readonly aheadCut: string[];
+  /** The assets settled (their ids are made only for a page left unfinished or held: see idsOf). */
+  readonly done: PlannedAsset[];
+  readonly cut: PlannedAsset[];
 };
+
+/**
+ * The ids of settled (or cut) assets, by key (settledId) or by aheadId. A sha256 each: made only
+ * for what a state records (an unfinished or held page), not for every asset of every page (issue
+ * 14: three hashes per asset were 9% of a 1M-asset no-change night's time, and their garbage).
+ */
+const idsOf = (items: readonly PlannedAsset[], by: 'key' | 'ahead'): string[] => items.map((p) => (by === 'key' ? settledId(p.key) : aheadIdOf(p)));
 
 const listed = (t: Tally, p: PlannedAsset): void => {
   t.counters.listed += 1;
   t.listedByType[p.asset.resourceType] = (t.listedByType[p.asset.resourceType] ?? 0) + 1;
-  t.doneIds.push(settledId(p.key));
-  t.aheadDone.push(aheadIdOf(p));
+  t.done.push(p);
 };
 
 /** Counts an asset settled without a copy: unchanged, remote, or deferred by the budget. */
@@ -163,10 +171,7 @@ const tallySettled = (t: Tally, s: SettledItem): void => {
 /** Counts one copy by its outcome (undefined: planned only, in a dry run); unfinished ones stay open. */
 const tallyCopy = (t: Tally, item: PlannedAsset, o: CopyOutcome | undefined, singlePutMax: number | undefined): void => {
   if (o?.kind === 'interrupted' || o?.kind === 'not-started') {
-    if (o.kind === 'interrupted') {
-      t.cutIds.push(settledId(item.key));
-      t.aheadCut.push(aheadIdOf(item));
-    }
+    if (o.kind === 'interrupted') t.cut.push(item);
     return;
   }
   listed(t, item);
@@ -202,16 +207,14 @@ export const afterPage = (state: RunState, work: PageWork): PageResult => {
     listedByType: { ...state.listedByType },
     entries: [],
     failures: [],
-    doneIds: [],
-    cutIds: [],
-    aheadDone: [],
-    aheadCut: [],
+    done: [],
+    cut: [],
   };
   for (const s of work.admission.settled) tallySettled(t, s);
   const cutHere = new Set(state.page?.interrupted ?? []);
   work.admission.copies.forEach((item, i) => tallyCopy(t, item, work.dryRun ? undefined : finalOutcome(cutHere, item, work.outcomes[i]), work.singlePutMax));
-  const { entries, failures, doneIds, cutIds, aheadDone, aheadCut, ...figures } = t;
-  const partial = doneIds.length < work.admission.settled.length + work.admission.copies.length;
+  const { entries, failures, done, cut, ...figures } = t;
+  const partial = done.length < work.admission.settled.length + work.admission.copies.length;
   const { page: _p, cursor: _c, ...rest }: RunState = {
     ...state,
     ...figures,
@@ -223,8 +226,8 @@ export const afterPage = (state: RunState, work: PageWork): PageResult => {
   let next: RunState;
   if (work.held) {
     const { ahead } = state;
-    next = { ...rest, ...(state.cursor ? { cursor: state.cursor } : {}), ...(state.page ? { page: state.page } : {}), ahead: { done: [...(ahead?.done ?? []), ...aheadDone], interrupted: [...new Set([...(ahead?.interrupted ?? []), ...aheadCut])] } };
-  } else if (partial) next = { ...rest, ...(state.cursor ? { cursor: state.cursor } : {}), page: { done: [...(state.page?.done ?? []), ...doneIds], interrupted: cutIds } };
+    next = { ...rest, ...(state.cursor ? { cursor: state.cursor } : {}), ...(state.page ? { page: state.page } : {}), ahead: { done: [...(ahead?.done ?? []), ...idsOf(done, 'ahead')], interrupted: [...new Set([...(ahead?.interrupted ?? []), ...idsOf(cut, 'ahead')])] } };
+  } else if (partial) next = { ...rest, ...(state.cursor ? { cursor: state.cursor } : {}), page: { done: [...(state.page?.done ?? []), ...idsOf(done, 'key')], interrupted: idsOf(cut, 'key') } };
   else next = pastPage(rest, work.nextCursor, work.listings, work.ids);
   return { state: next, entries, failures, partial: partial || work.held === true };
 };
@@ -233,9 +236,9 @@ export const afterPage = (state: RunState, work: PageWork): PageResult => {
  * The state's position once its page is finished: the next page, or the next listing. The page's
  * ids (`passed`) leave `ahead`: a set that only ever holds assets of the pages still to come.
  */
-export const pastPage = (state: RunState, nextCursor: string | undefined, listings: number, passed: readonly string[] = []): RunState => {
+export const pastPage = (state: RunState, nextCursor: string | undefined, listings: number, passed: () => readonly string[] = () => []): RunState => {
   const { page: _p, cursor: _c, ahead, ...rest } = state;
-  const gone = new Set(passed);
+  const gone = new Set(ahead ? passed() : []);
   const left = ahead ? { done: ahead.done.filter((id) => !gone.has(id)), interrupted: ahead.interrupted.filter((id) => !gone.has(id)) } : undefined;
   const keep = left && left.done.length + left.interrupted.length > 0 ? { ahead: left } : {};
   if (nextCursor) return { ...rest, ...keep, cursor: nextCursor };

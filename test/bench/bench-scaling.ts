@@ -39,7 +39,8 @@ const variants = (ctx: BenchContext): Array<{ label: string; run: (w: SeededWorl
  * 4. The scaling curve of a no-change run (--diff list): wall time, peak RSS, CPU, Admin API calls
  * and S3 requests per 1,000 assets at growing account sizes (`--scale`), against the CLI's own
  * start-up. Each figure is the median of `--runs` runs, except where the row says otherwise
- * (accounts of 500,000 and more are run once: one run takes minutes on this machine).
+ * (accounts of 500,000 and more are run `--large-runs` times, once by default: one run takes
+ * minutes on this machine).
  */
 export const benchScaling = async (ctx: BenchContext): Promise<BenchResult> => {
   const started = Date.now();
@@ -52,7 +53,7 @@ export const benchScaling = async (ctx: BenchContext): Promise<BenchResult> => {
   for (const n of sizes) {
     const world = await ctx.world(n);
     details[`Admin API allowance of the fake @ ${n}`] = `${world.adminRateLimit} calls an hour (test/bench/world.ts adminAllowance)`;
-    const runs = n >= 500_000 ? 1 : ctx.options.runs;
+    const runs = n >= 500_000 ? ctx.options.largeRuns : ctx.options.runs;
     // The seeded catalog has one page per listing page, as no version writes it now: the first
     // night rewrites it in pages of ~10,000 (not measured, its figures in the details); the
     // measured runs are the nights after, as every night after the first is.

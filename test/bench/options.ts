@@ -27,6 +27,8 @@ export interface BenchOptions {
   readonly checksums: 'WHEN_REQUIRED' | 'sdk-default';
   /** Account sizes of benchmark 4 (`--scale=10000,100000`). @default 1k, 10k, 100k */
   readonly scale?: readonly number[];
+  /** Runs of each case of benchmark 4 at 500,000 assets and more (`--large-runs=N`). @default 1 */
+  readonly largeRuns: number;
   /** Another checkout's CLI measured beside ours in benchmark 1 (`--baseline=DIR`): before/after in one run. */
   readonly baselineDir?: string;
   /** Folder for `node --cpu-prof` profiles of our CLI in benchmark 1 (`--cpu-prof=DIR`). */
@@ -51,6 +53,7 @@ export const USAGE = `npm run bench -- [--only=1,2,3,4] [--quick] [--out=PATH] [
 --assets=N --mib=M   benchmark 1's account: N assets, M MiB in all (default 400, 1024)
 --inflight=8,4,1     copies in flight benchmark 1 measures (ours, rclone, the limit)
 --checksums=sdk-default   our S3 client computes the SDK's default CRC checksums (default WHEN_REQUIRED)
+--large-runs=N       runs of each case of benchmark 4 at 500,000 assets and more (default 1; a 1M run takes minutes)
 --scale=N,N,...      account sizes of benchmark 4 (default 1000,10000,100000), 5 and 6 (10000,100000,1000000)
 --baseline=DIR       also run DIR/bin/cloudinary-backup.js (e.g. an older commit's files) in benchmark 1, DIR/lambda in 6
 --s3=memory|s3rver   S3 server of benchmarks 2 and 4's seeded accounts (default memory: test/fakes/memory-s3)
@@ -80,6 +83,7 @@ export const parseOptions = (argv: readonly string[]): BenchOptions => {
   let out: string | undefined;
   let nodes: string[] | undefined;
   let runs = 3;
+  let largeRuns = 1;
   let assets: number | undefined;
   let mibTotal: number | undefined;
   let inflight = [8, 4, 1];
@@ -105,6 +109,7 @@ export const parseOptions = (argv: readonly string[]): BenchOptions => {
     } else if (flag === '--out' && value) out = path.resolve(value);
     else if (flag === '--node' && value) nodes = value.split(',').filter(Boolean).map((p) => path.resolve(p));
     else if (flag === '--runs' && value) runs = positive(flag, value);
+    else if (flag === '--large-runs' && value) largeRuns = positive(flag, value);
     else if (flag === '--assets' && value) assets = positive(flag, value);
     else if (flag === '--mib' && value) mibTotal = positive(flag, value);
     else if (flag === '--inflight' && value) inflight = value.split(',').map((v) => positive(flag, v));
@@ -121,6 +126,7 @@ export const parseOptions = (argv: readonly string[]): BenchOptions => {
     out: out ?? path.join(ROOT, 'test', 'bench', 'results', quick ? 'quick.json' : 'latest.json'),
     extraNodes: nodes ?? installedNodes(),
     runs,
+    largeRuns,
     durable,
     s3Backend,
     inflight,

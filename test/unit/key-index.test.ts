@@ -34,15 +34,49 @@ describe('previous catalog', () => {
     ix.setPrevious('k', { version: 1, current: true, resourceType: 'image', sha256: sha('1') });
     ix.setPrevious('k', { version: 2, current: false, resourceType: 'image' });
     assert.deepEqual(ix.previous.get('k'), { version: 2, current: false, resourceType: 'image' });
-    assert.equal([...ix.previous.values()].length, 1);
+    assert.deepEqual(ix.previous.counts(), { types: new Set(['image']), currentByType: new Map(), currentTotal: 0 });
   });
 
-  test('values() yields the catalog entries only, not keys known from the inventory alone', () => {
+  test('counts() covers the catalog entries only, not keys known from the inventory alone', () => {
     const ix = new KeyIndex();
     ix.setPrevious('a', { version: 1, current: true, resourceType: 'image' });
     ix.setStored({ key: 'b', size: 5, lastModified: new Date(0) });
-    assert.deepEqual([...ix.previous.values()], [{ version: 1, current: true, resourceType: 'image' }]);
+    assert.deepEqual(ix.previous.counts(), { types: new Set(['image']), currentByType: new Map([['image', 1]]), currentTotal: 1 });
     assert.equal(ix.previous.has('b'), false);
+  });
+
+  test('counts(): every type (deleted and stale entries too), current entries per type, as the records say', () => {
+    const ix = new KeyIndex();
+    const entries = [
+      { key: 'i1', version: 1, current: true, resourceType: 'image' },
+      { key: 'v1', version: 2, current: false, resourceType: 'video' },
+      { key: 'i2', version: 3, current: true, resourceType: 'image' },
+      { key: 'r1', version: 4, current: true, resourceType: 'raw' },
+      { key: 'i3', version: 5, current: false, resourceType: 'image' },
+    ];
+    ix.setStored({ key: 'only-stored', size: 1, lastModified: new Date(0) });
+    for (const { key, ...e } of entries) ix.setPrevious(key, e);
+    // What finish() counted before, from a record per entry.
+    const records = entries.map((e) => ix.previous.get(e.key) as NonNullable<ReturnType<typeof ix.previous.get>>);
+    const currentByType = new Map<string, number>();
+    for (const r of records) if (r.current) currentByType.set(r.resourceType, (currentByType.get(r.resourceType) ?? 0) + 1);
+    const c = ix.previous.counts();
+    assert.deepEqual(c.types, new Set(records.map((r) => r.resourceType)));
+    assert.deepEqual(new Map([...c.currentByType].sort()), new Map([...currentByType].sort()));
+    assert.equal(c.currentTotal, records.filter((r) => r.current).length);
+  });
+
+  test('recorded() is get() without the sha256: what the diff rule reads', () => {
+    const ix = new KeyIndex();
+    ix.setPrevious('a', { version: 9, current: true, resourceType: 'image', sha256: sha('a') });
+    ix.setPrevious('b', { version: 8, current: false, resourceType: 'raw' });
+    ix.setStored({ key: 'c', size: 1, lastModified: new Date(0) });
+    for (const k of ['a', 'b']) {
+      const { version, current } = ix.previous.get(k) as NonNullable<ReturnType<typeof ix.previous.get>>;
+      assert.deepEqual(ix.previous.recorded(k), { version, current });
+    }
+    assert.equal(ix.previous.recorded('c'), undefined, 'an object without a catalog entry has no record');
+    assert.equal(ix.previous.recorded('d'), undefined);
   });
 });
 
@@ -84,6 +118,7 @@ test('records survive the table growing (thousands of keys, past every resize)',
     assert.deepEqual(ix.previous.get(`k${i}`), { version: i, current: i % 2 === 0, resourceType: types[i % 3], sha256: sha(String(i)) });
     assert.deepEqual(ix.inventory.get(`k${i}`), { key: `k${i}`, size: i * 10, lastModified: new Date(i * 1000) });
   }
-  assert.equal([...ix.previous.values()].length, n);
+  assert.equal(ix.previous.counts().currentTotal, Math.ceil(n / 2));
   assert.equal([...ix.inventory.keys()].length, n);
+  assert.deepEqual(new Set(ix.inventory.keys()), new Set(Array.from({ length: n }, (_, i) => `k${i}`)));
 });

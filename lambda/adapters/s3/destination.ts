@@ -7,7 +7,6 @@ import {
   HeadObjectCommand,
   PutObjectCommand,
   ListMultipartUploadsCommand,
-  paginateListObjectsV2,
 } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -15,6 +14,7 @@ import type { StoredObject } from '../../core/asset.ts';
 import { ConfigError, DestinationError, PreconditionFailedError, messageOf } from '../../core/errors.ts';
 import type { Destination, PutRequest, PutResult, TaggedObject, WriteCondition } from '../../ports/storage.ts';
 import { SINGLE_PUT_MAX, choosePartSize } from '../../core/part-size.ts';
+import { listObjectsPage } from './list-page.ts';
 import { SignedPut } from './signed-put.ts';
 
 /** Options of the S3 destination. */
@@ -87,12 +87,13 @@ export class S3Destination implements Destination {
 
   async *list(keyPrefix: string): AsyncIterable<StoredObject> {
     try {
-      for await (const page of paginateListObjectsV2({ client: this.client, pageSize: 1000 }, { Bucket: this.bucket, Prefix: keyPrefix })) {
-        for (const o of page.Contents ?? []) {
-          if (o.Key === undefined) continue;
-          yield { key: o.Key, size: o.Size ?? 0, lastModified: o.LastModified ?? new Date(0) };
-        }
-      }
+      // Pages of 1,000 as paginateListObjectsV2 asked for them, read by list-page.ts (issue 14).
+      let token: string | undefined;
+      do {
+        const page = await listObjectsPage(this.client, { Bucket: this.bucket, Prefix: keyPrefix, MaxKeys: 1000, ...(token ? { ContinuationToken: token } : {}) });
+        yield* page.objects;
+        token = page.nextToken;
+      } while (token);
     } catch (err) {
       throw new DestinationError(`listing s3://${this.bucket}/${keyPrefix} failed: ${messageOf(err)}`, { cause: err });
     }

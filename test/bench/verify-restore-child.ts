@@ -1,3 +1,4 @@
+import { tuneHeap } from '../../bin/heap.js';
 import { RestoreEngine } from '../../lambda/restore/restore.ts';
 import { verifyBackup } from '../../lambda/verify/verify.ts';
 import type { Uploader } from '../../lambda/ports/upload.ts';
@@ -10,6 +11,9 @@ import { PREFIX, SyntheticAccount, SyntheticBackup } from './synthetic-world.ts'
 //   node child.mjs MODE N
 // MODE: verify | verify-deep | verify-source | restore-dry (account empty: the whole plan) |
 //       restore-source (account holds every other asset: the existence check and the plan)
+// The heap setting the CLI's bin applies at every start (bin/heap.js), so the figure is what
+// `cloudinary-backup verify` / `restore` peak at.
+tuneHeap();
 const [mode, nArg] = process.argv.slice(2);
 const n = Number(nArg);
 const backup = new SyntheticBackup(n);

@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -108,6 +108,15 @@ export const firstLine = (command: string, args: readonly string[]): string | un
   if (r.error || r.status !== 0) return undefined;
   return r.stdout.split('\n')[0]?.trim();
 };
+
+/** Where a results file's figures come from: when, the commit (and whether tracked files differed), the Node.js version. */
+export const provenance = (): { generatedAt: string; commit: string | null; dirty: boolean; node: string } => {
+  const status = firstLine('git', ['status', '--porcelain', '--untracked-files=no']);
+  return { generatedAt: new Date().toISOString(), commit: firstLine('git', ['rev-parse', 'HEAD']) ?? null, dirty: status !== undefined && status !== '', node: process.version };
+};
+
+/** Writes a results file: provenance() first, then the figures. */
+export const writeResults = (file: string, figures: Record<string, unknown>): void => writeFileSync(file, `${JSON.stringify({ ...provenance(), ...figures }, null, 2)}\n`);
 
 /** CPU seconds (user + system) a live process has used so far, from /proc/PID/stat. */
 export const processCpuSeconds = (pid: number | undefined): number | undefined => {

@@ -5,12 +5,12 @@
 // lifts the heap, and the peak RSS, above the live data), and the largest heap after a full
 // collection (an upper bound on the live data at that point). Usage:
 //   node --import tsx test/bench/verify-restore-gc.ts N OUT.json [MODE,MODE] [--baseline=DIR]
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { ROOT } from '../helpers.ts';
 import { bundleChild } from './bench-verify-restore.ts';
-import { firstLine, runMeasured } from './measure.ts';
+import { runMeasured, writeResults } from './measure.ts';
 
 const args = process.argv.slice(2);
 const baseline = args.find((a) => a.startsWith('--baseline='))?.slice('--baseline='.length);
@@ -63,29 +63,17 @@ try {
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
-const status = firstLine('git', ['status', '--porcelain', '--untracked-files=no']);
-writeFileSync(
-  out,
-  `${JSON.stringify(
-    {
-      generatedAt: new Date().toISOString(),
-      what: `test/bench/verify-restore-gc.ts ${n}: one run per mode of benchmark 6's child under node --trace-gc-nvp (one run: the trace slows it; peak RSS and CPU are with tracing on)`,
-      commit: firstLine('git', ['rev-parse', 'HEAD']) ?? null,
-      dirty: status !== undefined && status !== '',
-      node: process.version,
-      checksumMode: 'none (no S3 client: synthetic backup in-process)',
-      runsPerFigure: 1,
-      loadAverageBefore: loadBefore,
-      loadAverageAfter: loadavg(),
-      fields: {
-        allocatedMB: 'sum of `allocated` over every collection: bytes allocated since the collection before',
-        promotedMB: 'sum of `promoted` over every collection: bytes moved from the young to the old generation',
-        maxHeapBeforeFullGcMB: 'largest total_size_before of a mark-compact: the heap full collections let grow to',
-        maxHeapAfterFullGcMB: 'largest total_size_after of a mark-compact: a bound on the live data',
-      },
-      runs,
-    },
-    null,
-    2,
-  )}\n`,
-);
+writeResults(out, {
+  what: `test/bench/verify-restore-gc.ts ${n}: one run per mode of benchmark 6's child under node --trace-gc-nvp (one run: the trace slows it; peak RSS and CPU are with tracing on)`,
+  checksumMode: 'none (no S3 client: synthetic backup in-process)',
+  runsPerFigure: 1,
+  loadAverageBefore: loadBefore,
+  loadAverageAfter: loadavg(),
+  fields: {
+    allocatedMB: 'sum of `allocated` over every collection: bytes allocated since the collection before',
+    promotedMB: 'sum of `promoted` over every collection: bytes moved from the young to the old generation',
+    maxHeapBeforeFullGcMB: 'largest total_size_before of a mark-compact: the heap full collections let grow to',
+    maxHeapAfterFullGcMB: 'largest total_size_after of a mark-compact: a bound on the live data',
+  },
+  runs,
+});

@@ -3,12 +3,12 @@
 // memory malloc has not given back). Usage:
 //   node --import tsx test/bench/verify-restore-probe.ts N 96,128,192 OUT.json [MODE,MODE]
 // Each mode runs once per cap, from the smallest cap up, until one completes.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { ROOT } from '../helpers.ts';
 import { bundleChild } from './bench-verify-restore.ts';
-import { firstLine, runMeasured } from './measure.ts';
+import { runMeasured, writeResults } from './measure.ts';
 
 const [nArg, capsArg, out, modesArg] = process.argv.slice(2);
 const n = Number(nArg);
@@ -33,22 +33,10 @@ try {
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
-const status = firstLine('git', ['status', '--porcelain', '--untracked-files=no']);
-writeFileSync(
-  out,
-  `${JSON.stringify(
-    {
-      generatedAt: new Date().toISOString(),
-      what: `test/bench/verify-restore-probe.ts ${n} ${caps.join(',')}: each mode of benchmark 6 under capped V8 old spaces, smallest first, one run per cap, until one completes`,
-      commit: firstLine('git', ['rev-parse', 'HEAD']) ?? null,
-      dirty: status !== undefined && status !== '',
-      node: process.version,
-      checksumMode: 'none (no S3 client: synthetic backup in-process)',
-      loadAverageBefore: loadBefore,
-      loadAverageAfter: loadavg(),
-      runs,
-    },
-    null,
-    2,
-  )}\n`,
-);
+writeResults(out, {
+  what: `test/bench/verify-restore-probe.ts ${n} ${caps.join(',')}: each mode of benchmark 6 under capped V8 old spaces, smallest first, one run per cap, until one completes`,
+  checksumMode: 'none (no S3 client: synthetic backup in-process)',
+  loadAverageBefore: loadBefore,
+  loadAverageAfter: loadavg(),
+  runs,
+});

@@ -9,6 +9,7 @@ import { buildApp } from '../../infra/app.ts';
 import { CloudinaryBackupConstruct } from '../../infra/backup-construct.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE, RUN_METRIC_NAMES } from '../../lambda/core/metrics.ts';
 import { ContextError, DEFAULTS, parseConfig } from '../../infra/config.ts';
+import { SEMI_SPACE_MIB } from '../../infra/node-options.ts';
 import { CDK_JSON_CONTEXT, INLINE_CODE, ROOT, actionsOf, onlyLogicalId, policyStatements, synth } from './synth.ts';
 import type { Statement, Synthesized } from './synth.ts';
 
@@ -114,6 +115,8 @@ describe('stack with no context (a new bucket, nightly, defaults)', () => {
     assert.ok(options.includes('--enable-source-maps'), `NODE_OPTIONS: ${options.join(' ')}`);
     const caps = options.filter((o) => o.startsWith('--max-old-space-size='));
     assert.deepEqual(caps, [`--max-old-space-size=${Math.floor(fn.Properties.MemorySize / 2)}`]);
+    // Node.js 24's young generation, unbounded once NODE_OPTIONS names a heap size (node-options.ts).
+    assert.deepEqual(options.filter((o) => o.startsWith('--max-semi-space-size=')), [`--max-semi-space-size=${SEMI_SPACE_MIB}`]);
   });
 
   it('creates the secret empty of any real value: no SecretString, and no credentials anywhere in the template', () => {
@@ -418,7 +421,7 @@ describe('stack with an existing bucket, prune on and every setting given', () =
           PRUNE: 'true',
           RESOURCE_TYPES: 'image,video',
           // Half of the 2048 MB given above (infra/node-options.ts).
-          NODE_OPTIONS: '--enable-source-maps --max-old-space-size=1024',
+          NODE_OPTIONS: '--enable-source-maps --max-old-space-size=1024 --max-semi-space-size=16',
         }),
       },
     });

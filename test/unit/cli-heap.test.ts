@@ -9,7 +9,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { HEAP_GROWING_PERCENT, heapFlag } from '../../bin/heap.js';
+import { HEAP_GROWING_PERCENT, capsNewSpace, heapFlag } from '../../bin/heap.js';
 
 const HEAP_JS = fileURLToPath(new URL('../../bin/heap.js', import.meta.url));
 const FLAG = `--heap-growing-percent=${HEAP_GROWING_PERCENT}`;
@@ -24,6 +24,19 @@ describe('heapFlag', () => {
     ['a flag that only starts alike is not the factor', ['--heap-growing-percentage-x'], '', FLAG],
   ];
   for (const [name, execArgv, nodeOptions, expected] of cases) test(name, () => assert.equal(heapFlag(execArgv, nodeOptions), expected));
+});
+
+describe('capsNewSpace (the cap itself is tested under Node.js 20 and 24 in test/integration/cli-new-space.test.ts)', () => {
+  const cases: ReadonlyArray<readonly [string, readonly string[], string | undefined, boolean]> = [
+    ['no flags of the user', [], undefined, true],
+    ['an old-space limit or growing factor of the user: the young generation is still capped', ['--max-old-space-size=384'], '--heap-growing-percent=50', true],
+    ['the user set the semi-space limit on the command line', ['--max-semi-space-size=64'], undefined, false],
+    ['in NODE_OPTIONS, with underscores', [], '--enable-source-maps --max_semi_space_size=8', false],
+    ['the user set the semi-space minimum', ['--min-semi-space-size=4'], '', false],
+    ['the user set the growth factor', [], '--semi-space-growth-factor=4', false],
+    ['the user sized the whole heap', ['--max-heap-size=2048'], undefined, false],
+  ];
+  for (const [name, execArgv, nodeOptions, expected] of cases) test(name, () => assert.equal(capsNewSpace(execArgv, nodeOptions), expected));
 });
 
 test('tuneHeap makes V8 use that factor for the next limit (--trace-gc-verbose after a full GC)', () => {

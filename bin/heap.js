@@ -1,7 +1,7 @@
 // How much garbage V8 may let the command line's heap gather (issue 14). Plain JavaScript with
 // only Node.js's own modules, like bundle-state.js: the bin applies it at every start.
 import v8 from 'node:v8';
-import { PerformanceObserver } from 'node:perf_hooks';
+import { PerformanceObserver, constants } from 'node:perf_hooks';
 
 /**
  * V8's old-generation growing factor for the command line, as a percentage over the live heap.
@@ -10,9 +10,10 @@ import { PerformanceObserver } from 'node:perf_hooks';
  * that factor is up to 4 (`MaxGrowingFactor`, kHighFactor, V8 src/heap/heap-controller.cc). A
  * 1,000,000-asset no-change night holds ~100 MiB after each full GC and peaked at 634-668 MiB of
  * RSS, mostly garbage. Factor 2 bounds the garbage to what is live instead: 413-423 MiB at no
- * CPU cost measured; 1.5 gave 359-376 MiB for ~9% more CPU, 1.2 333 MiB for ~25%
- * (test/bench/results/no-change-gc-1m.json). No limit is put on the heap itself, so a larger
- * account still grows it as far as its live data needs.
+ * CPU cost measured there; 1.5 gave 359-376 MiB for ~9% more CPU, 1.2 333 MiB for ~25%
+ * (test/bench/results/no-change-gc-1m.json). It applies once the live heap is large
+ * (LARGE_HEAP_MIB, watchHeap). No limit is put on the heap itself, so a larger account still
+ * grows it as far as its live data needs.
  */
 export const HEAP_GROWING_PERCENT = 100;
 
@@ -29,21 +30,20 @@ const YOUNG_FLAGS = /^--(max[-_]semi[-_]space[-_]size|min[-_]semi[-_]space[-_]si
 const given = (execArgv, nodeOptions) => [...execArgv, ...(nodeOptions ?? '').split(/\s+/)];
 
 /**
- * The V8 flag the bin sets at start, or undefined when the user chose the growing factor
- * (`--heap-growing-percent` on the command line or in NODE_OPTIONS): theirs wins.
+ * Whether the bin sets the growing factor: not when the user chose one (`--heap-growing-percent`
+ * on the node command line; Node.js refuses it in NODE_OPTIONS, read here all the same): theirs
+ * wins.
  * @param {readonly string[]} execArgv
  * @param {string | undefined} nodeOptions
- * @returns {string | undefined}
+ * @returns {boolean}
  */
-export const heapFlag = (execArgv, nodeOptions) => {
-  if (given(execArgv, nodeOptions).some((a) => /^--heap[-_]growing[-_]percent(=|$)/.test(a))) return undefined;
-  return `--heap-growing-percent=${HEAP_GROWING_PERCENT}`;
-};
+export const setsGrowingFactor = (execArgv, nodeOptions) => !given(execArgv, nodeOptions).some((a) => /^--heap[-_]growing[-_]percent(=|$)/.test(a));
 
 /**
  * Whether the bin caps the new space: not when the user sized the young generation or the whole
  * heap themselves (`--max-semi-space-size`, `--min-semi-space-size`, `--semi-space-growth-factor`,
- * `--max-heap-size`, on the command line or in NODE_OPTIONS): theirs wins.
+ * `--max-heap-size` on the node command line; of them NODE_OPTIONS takes only the first): theirs
+ * wins.
  * @param {readonly string[]} execArgv
  * @param {string | undefined} nodeOptions
  * @returns {boolean}
@@ -53,38 +53,61 @@ export const capsNewSpace = (execArgv, nodeOptions) => !given(execArgv, nodeOpti
 const newSpaceBytes = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
 
 /**
- * Caps the new space at NEW_SPACE_CAP_MIB from inside the process. V8 reads its semi-space limit
- * (`--max-semi-space-size`) only when the heap is set up (Heap::ConfigureHeap), so setting it now
- * changes nothing; but it reads `--semi-space-growth-factor` each time it grows the new space
- * (Heap::ExpandNewSpaceSize: the next capacity is the factor times the current one, V8
- * src/heap/heap.cc). After each garbage collection (a `gc` performance entry,
- * https://nodejs.org/api/perf_hooks.html#performancegcentry), the factor is set to 1 (no growth)
- * once the new space has reached the cap and back to V8's 2 while it is below, as after V8 shrank
- * it. The observer holds no handle: it does not keep the process alive.
+ * The live heap (MiB, V8's used heap after a full collection) from which the growing factor
+ * applies. Below it V8's own factor stays: set from the start, factor 2 cost a full backup of
+ * benchmark 1's account ~0.4 CPU s of 1.1-1.2 (~40%, most of it V8's collector threads:
+ * test/bench/results/throughput-heap-factor-ab.json) for no memory that mattered; a 1,000,000-asset
+ * night holds ~100 MiB live.
+ */
+export const LARGE_HEAP_MIB = 64;
+
+/**
+ * Watches V8's collections from inside the process (a `gc` performance entry after each,
+ * https://nodejs.org/api/perf_hooks.html#performancegcentry) and adjusts two flags V8 reads at
+ * run time. The observer holds no handle: it does not keep the process alive.
+ *
+ * - `factor`: after each full collection, `--heap-growing-percent` is HEAP_GROWING_PERCENT while
+ *   the live heap is LARGE_HEAP_MIB or more, 0 (V8's own factor) below. V8 reads it each time it
+ *   sets the next old-generation limit (MemoryController::GrowingFactor, V8
+ *   src/heap/heap-controller.cc: a positive value replaces the factor it computed).
+ * - `cap`: the new space is capped at NEW_SPACE_CAP_MIB. V8 reads its semi-space limit
+ *   (`--max-semi-space-size`) only when the heap is set up (Heap::ConfigureHeap), so setting it
+ *   now changes nothing; but it reads `--semi-space-growth-factor` each time it grows the new
+ *   space (Heap::ExpandNewSpaceSize: the next capacity is the factor times the current one, V8
+ *   src/heap/heap.cc). After each collection the factor is set to 1 (no growth) once the new
+ *   space has reached the cap, and back to V8's 2 below it, as after V8 shrank it.
+ *
+ * @param {{ readonly factor: boolean, readonly cap: boolean }} what
  * @returns {PerformanceObserver}
  */
-export const capNewSpace = () => {
-  const cap = NEW_SPACE_CAP_MIB * 1024 * 1024;
-  let factor = 2;
-  const observer = new PerformanceObserver(() => {
-    const want = newSpaceBytes() >= cap ? 1 : 2;
-    if (want === factor) return;
-    factor = want;
-    v8.setFlagsFromString(`--semi-space-growth-factor=${want}`);
+export const watchHeap = ({ factor, cap }) => {
+  const capBytes = NEW_SPACE_CAP_MIB * 1024 * 1024;
+  const largeBytes = LARGE_HEAP_MIB * 1024 * 1024;
+  let growth = 2;
+  let percent = 0;
+  const set = (flag) => v8.setFlagsFromString(flag);
+  const observer = new PerformanceObserver((list) => {
+    if (cap) {
+      const want = newSpaceBytes() >= capBytes ? 1 : 2;
+      if (want !== growth) set(`--semi-space-growth-factor=${(growth = want)}`);
+    }
+    if (factor && list.getEntries().some((e) => e.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR)) {
+      const want = v8.getHeapStatistics().used_heap_size >= largeBytes ? HEAP_GROWING_PERCENT : 0;
+      if (want !== percent) set(`--heap-growing-percent=${(percent = want)}`);
+    }
   });
   observer.observe({ entryTypes: ['gc'] });
   return observer;
 };
 
 /**
- * Sets the flags at run time. V8 reads `heap_growing_percent` each time it computes the next
- * limit (MemoryController::GrowingFactor in heap-controller.cc), not only at start-up, and Node.js
- * leaves V8's flags writable after start (`--no-freeze-flags-after-init`, its default), so no
- * second process is needed. Nothing else changes: an unknown flag would print a warning, not fail.
- * Then the new space is capped (capNewSpace), unless the user sized it.
+ * Starts watchHeap in this process, leaving out what the user set on the command line (or, for
+ * the semi-space limit, in NODE_OPTIONS): theirs wins. Node.js leaves V8's flags writable after
+ * start (`--no-freeze-flags-after-init`, its default), so no second process is needed.
+ * @returns {PerformanceObserver | undefined}
  */
 export const tuneHeap = () => {
-  const flag = heapFlag(process.execArgv, process.env.NODE_OPTIONS);
-  if (flag !== undefined) v8.setFlagsFromString(flag);
-  if (capsNewSpace(process.execArgv, process.env.NODE_OPTIONS)) capNewSpace();
+  const factor = setsGrowingFactor(process.execArgv, process.env.NODE_OPTIONS);
+  const cap = capsNewSpace(process.execArgv, process.env.NODE_OPTIONS);
+  return factor || cap ? watchHeap({ factor, cap }) : undefined;
 };

@@ -54,12 +54,15 @@ const newSpaceBytes = () => v8.getHeapSpaceStatistics().find((s) => s.space_name
 
 /**
  * The live heap (MiB, V8's used heap after a full collection) from which the growing factor
- * applies. Below it V8's own factor stays: set from the start, factor 2 cost a full backup of
- * benchmark 1's account ~0.4 CPU s of 1.1-1.2 (~40%, most of it V8's collector threads:
- * test/bench/results/throughput-heap-factor-ab.json) for no memory that mattered; a 1,000,000-asset
- * night holds ~100 MiB live.
+ * applies; below it V8's own factor stays. Set from the start, factor 2 cost a full backup of
+ * benchmark 1's account ~0.4 CPU s of ~1.15 (~40%, most of it in V8's collector threads:
+ * test/bench/results/throughput-heap-factor-ab.json); that backup holds 12 MiB after each of its
+ * 22-25 full collections. From 64 MiB, a 1,000,000-asset night (~100 MiB live at the end) peaked
+ * at 520-549 MiB, against 422-425 with the factor from the start: V8's factor of 4 below 64 MiB
+ * let the heap reach ~4 x 64 first (no-change-1m-large-heap-factor-node20.json). 32 stays well
+ * above the copy's 12 and keeps that first reach to ~4 x 32.
  */
-export const LARGE_HEAP_MIB = 64;
+export const LARGE_HEAP_MIB = 32;
 
 /**
  * Watches V8's collections from inside the process (a `gc` performance entry after each,

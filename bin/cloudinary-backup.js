@@ -30,9 +30,11 @@ if (stale === undefined) {
   register();
   ({ main } = await import('../lambda/entry/cli/main.ts'));
 }
-// Issue 14: garbage bounded to the live heap's size (no heap limit: see heap.js); the user's own
-// --heap-growing-percent wins. Set once the code is loaded: set before, `--version` took ~10 ms
-// more CPU (0.10 s against 0.09 for main and for this, medians of 25, test/bench/results/startup-heap-flag.json; the
-// cause was not traced: likely V8 refusing cached code of Node's built-in modules compiled after a flag changed).
+// Issue 14: V8's heap watched from inside the process (bin/heap.js): garbage bounded to the live
+// heap's size once that is large, the young generation kept to Node.js 20's size; no heap limit,
+// and the user's own flags win. Installed once the code is loaded: a flag set before the bundle
+// loaded cost `--version` ~10 ms more CPU (0.10 s against 0.09, medians of 25,
+// test/bench/results/startup-heap-flag.json; the cause was not traced: likely V8 refusing cached
+// code of Node's built-in modules compiled after a flag changed).
 tuneHeap();
 process.exitCode = await main(process.argv.slice(2));

@@ -4,8 +4,8 @@ import type { PerformanceObserver } from 'node:perf_hooks';
 export declare const HEAP_GROWING_PERCENT: number;
 /** The live heap (MiB) from which the growing factor applies; below it V8's own. */
 export declare const LARGE_HEAP_MIB: number;
-/** The most the command line lets V8's new space grow to, in MiB. */
-export declare const NEW_SPACE_CAP_MIB: number;
+/** The most the command line lets a semi-space of V8's new space grow to, in MiB. */
+export declare const SEMI_SPACE_MIB: number;
 /** Whether the bin sets the growing factor: false when the user chose one. */
 export declare const setsGrowingFactor: (execArgv: readonly string[], nodeOptions: string | undefined) => boolean;
 /** Whether the bin caps the new space: false when the user sized the young generation or the heap. */

@@ -45,6 +45,10 @@ export interface TransferSpec {
   readonly signal?: AbortSignal;
 }
 
+/** The check (exact length, idle timeout, sha256) a try's bytes pass through. */
+const checkOf = (spec: TransferSpec, length: number, options?: { readonly inputPending?: boolean }): ExactLengthStream =>
+  new ExactLengthStream(length, spec.idleTimeoutMs ?? 60_000, (n) => spec.onBytes?.(n), spec.expectedSha256, options);
+
 /** Pipes an opened input into its check; a body that breaks off says how far the read got. */
 const connect = (input: OpenedInput, v: ExactLengthStream): void => {
   // Node says only "aborted" when a server closes mid-body: say how far the read got.
@@ -115,13 +119,11 @@ export const transferWithRetry = async (spec: TransferSpec): Promise<string | un
       let written: void | 'unread';
       if (spec.length === undefined) {
         input = await spec.open(ac.signal);
-        v = new ExactLengthStream(input.length, spec.idleTimeoutMs ?? 60_000, (n) => spec.onBytes?.(n), spec.expectedSha256);
-        check = v;
+        v = check = checkOf(spec, input.length);
         connect(input, v);
         written = await spec.write(v, input.length, ac.signal);
       } else {
-        v = new ExactLengthStream(spec.length, spec.idleTimeoutMs ?? 60_000, (n) => spec.onBytes?.(n), spec.expectedSha256, { inputPending: true });
-        check = v;
+        v = check = checkOf(spec, spec.length, { inputPending: true });
         // Destroyed with the open's error before anything reads it: `errored` keeps that error.
         v.on('error', () => undefined);
         const opened = await openWhileWriting(spec, spec.length, v, ac);

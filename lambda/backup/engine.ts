@@ -8,6 +8,7 @@ import { Catalog } from '../store/catalog.ts';
 import type { CatalogEntry } from '../store/catalog.ts';
 import { CatalogPages, PAGE_ENTRIES } from './catalog-pages.ts';
 import { settleDamage } from '../store/damage.ts';
+import { ApiDownloadLog } from '../store/api-download-log.ts';
 import { FailureLog } from '../store/failure-log.ts';
 import { CLI_LEASE_RENEW_MS } from '../store/lease.ts';
 import { RunLease } from './run-lease.ts';
@@ -163,7 +164,10 @@ export class BackupEngine {
     return this.pageRunner.seen(page, await this.record(result.state, result.entries, result.failures));
   }
 
-  /** Writes what a step produced: failures to the failure log, entries to the catalog (batched). */
+  /**
+   * Writes what a step produced: failures to the failure log, the originals fetched through the
+   * download API (with their reason) to its log, entries to the catalog (batched).
+   */
   private async record(state: RunState, entries: CatalogEntry[], failures: Failure[]): Promise<RunState> {
     if (this.options.dryRun) return state;
     let next = state;
@@ -171,6 +175,12 @@ export class BackupEngine {
       this.failures.push(...failures);
       await new FailureLog(this.destination, this.options.prefix, state.runId).write(state.failureLogs, failures);
       next = { ...next, failureLogs: next.failureLogs + 1 };
+    }
+    const viaApi = this.source.takeApiDownloads?.() ?? [];
+    if (viaApi.length > 0) {
+      const n = next.apiDownloadLogs ?? 0;
+      await new ApiDownloadLog(this.destination, this.options.prefix, state.runId).write(n, viaApi);
+      next = { ...next, apiDownloadLogs: n + 1 };
     }
     return this.pages.add(next, entries, next.listingComplete);
   }

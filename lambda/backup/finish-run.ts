@@ -6,6 +6,8 @@ import type { Destination } from '../ports/storage.ts';
 import type { Catalog } from '../store/catalog.ts';
 import type { CatalogPages } from './catalog-pages.ts';
 import { FailureLog } from '../store/failure-log.ts';
+import { ApiDownloadLog } from '../store/api-download-log.ts';
+import type { ApiDownload } from '../core/download-route.ts';
 import { DEFAULT_MAX_PRUNE } from '../core/prune-limit.ts';
 import { carryForward, prunePlan } from './finish.ts';
 import { writeJson } from '../store/read-json.ts';
@@ -49,7 +51,7 @@ const previousCatalog = (previous: FinishContext['previous'], { currentByType, c
 export const reportOf = (
   base: ReportBase,
   state: RunState,
-  extra: { counters: RunCounters; failures: Failure[]; failureLogs: string[]; pruneRefused: string | null },
+  extra: { counters: RunCounters; failures: Failure[]; failureLogs: string[]; pruneRefused: string | null; viaApi?: ApiDownloads },
   now: Date,
 ): RunReport => {
   const quota = state.quota ?? base.options.quota;
@@ -81,7 +83,38 @@ export const reportOf = (
     metadataFieldsSaved: state.metadataFields ?? null,
     failureLogs: extra.failureLogs,
     failures: extra.failures,
+    downloadApiTotal: extra.viaApi?.total ?? 0,
+    downloadApi: extra.viaApi?.listed ?? [],
+    downloadApiLogs: extra.viaApi?.keys ?? [],
   };
+};
+
+/** The originals a run fetched through the download API: how many, the first ones, the log files. */
+export interface ApiDownloads {
+  readonly total: number;
+  readonly listed: ApiDownload[];
+  readonly keys: string[];
+}
+
+/** The run's download-API log, read back (an unreadable log leaves the list empty, the keys named). */
+const gatherApiDownloads = async (ctx: FinishContext, state: RunState): Promise<ApiDownloads> => {
+  const count = state.apiDownloadLogs ?? 0;
+  const log = new ApiDownloadLog(ctx.destination, ctx.options.prefix, state.runId);
+  const keys = Array.from({ length: count }, (_, n) => log.keyOf(n));
+  const listed: ApiDownload[] = [];
+  const seen = new Set<string>();
+  try {
+    // A copy retried in a later step is fetched (and logged) again: each asset counts once.
+    for await (const d of log.read(count)) {
+      const id = `${d.resourceType}/${d.type}/${d.publicId}`;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      if (listed.length < MAX_LISTED_FAILURES) listed.push(d);
+    }
+    return { total: seen.size, listed, keys };
+  } catch {
+    return { total: 0, listed: [], keys };
+  }
 };
 
 /** The failures of the run: from its failure log, or (when that cannot be read) this process's. */
@@ -147,7 +180,8 @@ export const finishRun = async (ctx: FinishContext, state: RunState, now: Date):
   }
   if (options.dryRun) return reportOf(ctx, state, { counters, failures: [], failureLogs: [], pruneRefused }, now);
   const { failures, keys } = await gatherFailures(ctx, state);
-  const report = reportOf(ctx, state, { counters, failures, failureLogs: keys, pruneRefused }, now);
+  const viaApi = await gatherApiDownloads(ctx, state);
+  const report = reportOf(ctx, state, { counters, failures, failureLogs: keys, pruneRefused, viaApi }, now);
   await writeJson(ctx.destination, `${reportsRoot(options.prefix)}/${state.runId}.json`, report);
   await ctx.release();
   return report;

@@ -1,3 +1,4 @@
+import type { ApiDownload } from '../core/download-route.ts';
 import type { PlannedAsset } from '../core/plan.ts';
 import type { Source } from '../ports/storage.ts';
 import type { ProcessId } from '../store/lease.ts';
@@ -71,6 +72,8 @@ export interface CountingSource extends Source {
   /** The structured-metadata field definitions (one Admin API call), when the source has them. */
   readMetadataFields?(): Promise<unknown[] | undefined>;
   readonly rateLimit?: { readonly remaining: number } | undefined;
+  /** The originals fetched through the download API since the last call, with the reason (see GuardedSource). */
+  takeApiDownloads?(): ApiDownload[];
 }
 
 /** How far one call of BackupEngine.step goes. */

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import type { ApiDownload } from '../core/download-route.ts';
 import type { RunCounters, Failure } from '../core/report.ts';
 import { emptyCounters } from '../core/report.ts';
 import type { LeaseToken } from '../store/lease.ts';
@@ -80,6 +81,8 @@ export interface RunState {
   readonly openEntries?: number;
   /** Failure-log files this run wrote (see store/failure-log.ts). */
   readonly failureLogs: number;
+  /** Download-API log files this run wrote (see store/api-download-log.ts); absent: none. */
+  readonly apiDownloadLogs?: number;
   readonly listingComplete: boolean;
   readonly counters: RunCounters;
   readonly plannedCopies: number;
@@ -145,6 +148,12 @@ export interface RunReport extends RunCounters {
   failureLogs: string[];
   /** The failures, up to MAX_LISTED_FAILURES (the count is exact; the logs have all). */
   failures: Failure[];
+  /** Originals fetched through the download API (one Admin API call each), whatever became of the copy. */
+  downloadApiTotal: number;
+  /** Those originals with the reason, up to MAX_LISTED_FAILURES (the logs have all). */
+  downloadApi: ApiDownload[];
+  /** Keys of the download-API log files in the destination, one JSON line per asset. */
+  downloadApiLogs: string[];
 }
 
 /** A new run id: the start time and 6 random hex digits (sortable, unique). */

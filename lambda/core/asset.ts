@@ -91,26 +91,11 @@ export const accessRestricted = (rules: readonly AccessRule[] | undefined, now: 
 };
 
 /**
- * True when the original can only come from the signed download API: `private` and
- * `authenticated` delivery types, `upload` assets with `access_mode: authenticated` or an
- * `access_control` that keeps them from the public now (the CLI signs the same cases:
- * cloudinary-cli utils/api_utils.py download_file, modules/clone.py _get_asset_url).
- */
-export const needsSignedDownload = (
-  asset: Pick<Asset, 'type'> & Partial<Pick<Asset, 'accessMode' | 'accessControl'>>,
-  now = Date.now(),
-): boolean =>
-  asset.type === 'private' ||
-  asset.type === 'authenticated' ||
-  asset.accessMode === 'authenticated' ||
-  accessRestricted(asset.accessControl, now);
-
-/**
  * Formats free plans do not deliver from the CDN unless the owner unblocks them ("Image
  * optimization and delivery": "ZIP, RAR, TAGZ, and other archive formats" and "PDF" are
  * blocked for delivery for FREE accounts by default; cloudinary_npm#478 and
  * cloudinary_wordpress#361 report 401 and 404). Their originals come from the signed download
- * API once the CDN has refused one.
+ * API once the CDN has refused one (see DownloadApiReason in download-route.ts).
  */
 export const FREE_PLAN_BLOCKED_FORMATS: ReadonlySet<string> = new Set([
   'pdf', 'zip', 'rar', 'tar', 'tgz', 'tagz', 'gz', 'bz2', '7z', 'xz', 'tbz', 'txz', 'jar', 'cab', 'iso',
@@ -127,7 +112,7 @@ export const deliveredFormat = (asset: Pick<Asset, 'format' | 'publicId'>): stri
 /**
  * True when a public_id has a `.` or `..` path segment. Every URL parser resolves those (also
  * spelled %2e), so a secure_url holding one names another asset or none: such an original is
- * fetched through the signed download URL, which carries the public_id as a query parameter
+ * fetched through the signed download API, which carries the public_id as a query parameter
  * (`a/../b` would be fetched as `b`: a 404, or another asset's bytes).
  */
 export const hasDotSegment = (publicId: string): boolean => publicId.split('/').some((s) => s === '.' || s === '..');

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Asset, StoredObject } from '../core/asset.ts';
 import type { UsageInfo } from '../core/budget.ts';
+import type { DownloadApiReason } from '../core/download-route.ts';
 
 /** Rate-limit figures from an Admin API response (the SDK's `rate_limit_*` fields). */
 export interface RateLimitInfo {
@@ -26,8 +27,9 @@ export interface OpenedAsset {
 }
 
 /**
- * How an original is fetched: `cdn` (delivery, no Admin API call) or `api` (Cloudinary's signed
- * download endpoint on the API host, counted as one Admin API call: the docs do not say it is not).
+ * How an original is fetched: `cdn` (a signed delivery URL, no Admin API call) or `api`
+ * (Cloudinary's signed download endpoint on the API host, counted as one Admin API call: the docs
+ * do not say it is not).
  */
 export type DownloadRoute = 'cdn' | 'api';
 
@@ -49,6 +51,8 @@ export interface Source {
   open(asset: Asset, signal: AbortSignal, route?: DownloadRoute): Promise<OpenedAsset>;
   /** The route `open` takes for this asset when none is forced. @default 'cdn' */
   routeFor?(asset: Asset): DownloadRoute;
+  /** Why `routeFor` says `api` for this asset (undefined when it says `cdn`). */
+  downloadApiReason?(asset: Asset): DownloadApiReason | undefined;
   /** One Admin API call: credits used and the plan's limit. Rejects like listPage. */
   usage?(): Promise<UsageInfo | undefined>;
   /**

@@ -1,15 +1,15 @@
 /**
  * Issue 12, pure parts: what a listed resource becomes (resource.ts toAsset), which originals
- * need the signed download API (core/asset.ts), the fl_original delivery URL (source.ts), and
+ * need the signed download API (core/download-route.ts), and
  * that object metadata keeps to identity however long a folder or shown name is.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { accessRestricted, deliveredFormat, needsSignedDownload } from '../../lambda/core/asset.ts';
+import { accessRestricted, deliveredFormat } from '../../lambda/core/asset.ts';
+import { downloadApiReason } from '../../lambda/core/download-route.ts';
 import type { Asset } from '../../lambda/core/asset.ts';
 import { objectMetadata } from '../../lambda/core/metadata.ts';
 import { toAsset } from '../../lambda/adapters/cloudinary/resource.ts';
-import { originalDeliveryUrl } from '../../lambda/adapters/cloudinary/source.ts';
 
 const NOW = Date.parse('2026-06-01T12:00:00Z');
 const base: Asset = {
@@ -42,34 +42,23 @@ describe('toAsset: the fields a restore needs', () => {
   });
 });
 
-describe('needsSignedDownload', () => {
-  const cases: Array<[string, Partial<Asset>, boolean]> = [
-    ['public upload', {}, false],
-    ['private type', { type: 'private' }, true],
-    ['authenticated type', { type: 'authenticated' }, true],
-    ['access_mode authenticated', { accessMode: 'authenticated' }, true],
-    ['access_mode public', { accessMode: 'public' }, false],
-    ['token rule', { accessControl: [{ access_type: 'token' }] }, true],
-    ['anonymous, open now', { accessControl: [{ access_type: 'anonymous', start: '2026-01-01T00:00:00Z' }] }, false],
-    ['anonymous, opens later', { accessControl: [{ access_type: 'anonymous', start: '2026-07-01T00:00:00Z' }] }, true],
-    ['anonymous, closed already', { accessControl: [{ access_type: 'anonymous', end: '2026-05-01T00:00:00Z' }] }, true],
-    ['token or an open anonymous window: public', { accessControl: [{ access_type: 'token' }, { access_type: 'anonymous' }] }, false],
+describe('downloadApiReason: the download API only where a signed delivery URL cannot serve', () => {
+  const cases: Array<[string, Partial<Asset>, string | undefined]> = [
+    ['public upload', {}, undefined],
+    ['private type: signed URL', { type: 'private' }, undefined],
+    ['authenticated type: signed URL', { type: 'authenticated' }, undefined],
+    ['access_mode authenticated: signed URL', { accessMode: 'authenticated' }, undefined],
+    ['access_mode public', { accessMode: 'public' }, undefined],
+    ['token rule', { accessControl: [{ access_type: 'token' }] }, 'access-control'],
+    ['anonymous, open now', { accessControl: [{ access_type: 'anonymous', start: '2026-01-01T00:00:00Z' }] }, undefined],
+    ['anonymous, opens later', { accessControl: [{ access_type: 'anonymous', start: '2026-07-01T00:00:00Z' }] }, 'access-control'],
+    ['anonymous, closed already', { accessControl: [{ access_type: 'anonymous', end: '2026-05-01T00:00:00Z' }] }, 'access-control'],
+    ['token or an open anonymous window: public', { accessControl: [{ access_type: 'token' }, { access_type: 'anonymous' }] }, undefined],
+    ['a .. segment', { publicId: 'a/../b', type: 'private' }, 'dot-segment'],
   ];
-  for (const [name, patch, want] of cases) test(name, () => assert.equal(needsSignedDownload({ ...base, ...patch }, NOW), want));
+  for (const [name, patch, want] of cases) test(name, () => assert.equal(downloadApiReason({ ...base, ...patch }, NOW), want));
   test('accessRestricted without rules', () => assert.equal(accessRestricted(undefined, NOW), false));
   test('deliveredFormat reads a raw extension', () => assert.equal(deliveredFormat({ format: '', publicId: 'docs/Terms.PDF' }), 'pdf'));
-});
-
-describe('originalDeliveryUrl: fl_original after <resource_type>/<type>/', () => {
-  const cases: Array<[string, Partial<Asset>, string]> = [
-    ['shared CDN', {}, 'https://res.cloudinary.com/demo/image/upload/fl_original/v1/cat.jpg'],
-    ['private CDN (no cloud in the path)', { secureUrl: 'https://demo-res.cloudinary.com/image/upload/v1/cat.jpg' }, 'https://demo-res.cloudinary.com/image/upload/fl_original/v1/cat.jpg'],
-    ['a cloud named like a resource type', { secureUrl: 'https://res.cloudinary.com/image/image/upload/v1/image/upload/x.jpg' }, 'https://res.cloudinary.com/image/image/upload/fl_original/v1/image/upload/x.jpg'],
-    ['video', { resourceType: 'video', secureUrl: 'https://res.cloudinary.com/demo/video/upload/v1/clip.mp4' }, 'https://res.cloudinary.com/demo/video/upload/fl_original/v1/clip.mp4'],
-    ['raw is left alone', { resourceType: 'raw', secureUrl: 'https://res.cloudinary.com/demo/raw/upload/v1/a.pdf' }, 'https://res.cloudinary.com/demo/raw/upload/v1/a.pdf'],
-    ['a URL without the marker is left alone', { secureUrl: 'https://res.cloudinary.com/demo/other/v1/cat.jpg' }, 'https://res.cloudinary.com/demo/other/v1/cat.jpg'],
-  ];
-  for (const [name, patch, want] of cases) test(name, () => assert.equal(originalDeliveryUrl({ ...base, ...patch }), want));
 });
 
 test('object metadata keeps to identity, far below 2 KB, whatever the folder and name', () => {

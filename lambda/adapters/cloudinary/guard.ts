@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Asset } from '../../core/asset.ts';
 import type { UsageInfo } from '../../core/budget.ts';
+import type { ApiDownload, DownloadApiReason } from '../../core/download-route.ts';
 import { AssetDeferredError, CdnRefusedError, SourceError } from '../../core/errors.ts';
 import type { DownloadRoute, ListPage, OpenedAsset, RateLimitInfo, Source } from '../../ports/storage.ts';
 import { RateLimitedError, isRetryable } from './errors.ts';
@@ -37,6 +38,8 @@ export class GuardedSource implements Source {
   apiCalls = 0;
   /** Originals fetched through the signed download API (each also counted in apiCalls). */
   signedDownloads = 0;
+  /** Download API fetches since the last takeApiDownloads(), with their reason (one per asset). */
+  private apiDownloads = new Map<string, ApiDownload>();
   /** The latest rate-limit figures Cloudinary sent. */
   rateLimit: RateLimitInfo | undefined;
   private readonly reserve: number | { readonly fraction: number };
@@ -126,20 +129,23 @@ export class GuardedSource implements Source {
   }
 
   /**
-   * One original: through the CDN when the source says it serves it (no Admin API call), else
-   * through the signed download API, charged to the hourly budget like any Admin API call (the
-   * docs do not say the download endpoint is exempt). A CDN refusal (CdnRefusedError) is
-   * fetched again through the download API once; other failures are the caller's to retry.
+   * One original: through the CDN (a signed delivery URL, no Admin API call) unless the source
+   * gives a reason for the signed download API, which is charged to the hourly budget like any
+   * Admin API call (the docs do not say the download endpoint is exempt). A CDN refusal
+   * (CdnRefusedError) is fetched again through the download API once; other failures are the
+   * caller's to retry. Every download API fetch is remembered with its reason (takeApiDownloads).
    */
   async open(asset: Asset, signal: AbortSignal): Promise<OpenedAsset> {
     const inner = this.inner;
     const route: DownloadRoute = inner.routeFor?.(asset) ?? 'cdn';
+    let reason: DownloadApiReason = inner.downloadApiReason?.(asset) ?? 'cdn-refused';
     // Still processing: the source refuses it without a request, so no Admin API call is charged.
     if (route === 'cdn' || asset.processing) {
       try {
         return await inner.open(asset, signal, 'cdn');
       } catch (err) {
         if (!(err instanceof CdnRefusedError)) throw err;
+        reason = 'cdn-refused';
       }
     }
     const rl = this.rateLimit;
@@ -155,10 +161,18 @@ export class GuardedSource implements Source {
     }
     this.apiCalls += 1;
     this.signedDownloads += 1;
+    this.apiDownloads.set(`${asset.resourceType}/${asset.type}/${asset.publicId}`, { publicId: asset.publicId, resourceType: asset.resourceType, type: asset.type, reason });
     // The download endpoint sends no rate-limit headers we can rely on: count the call locally
     // so the reserve is kept between two listings too.
     if (this.rateLimit) this.rateLimit = { ...this.rateLimit, remaining: Math.max(0, this.rateLimit.remaining - 1) };
     return inner.open(asset, signal, 'api');
+  }
+
+  /** The originals fetched through the download API since the last call, each once, with the reason. */
+  takeApiDownloads(): ApiDownload[] {
+    const taken = [...this.apiDownloads.values()];
+    this.apiDownloads = new Map();
+    return taken;
   }
 
   /** One Admin API call: creates a structured metadata field (restore into another account). */

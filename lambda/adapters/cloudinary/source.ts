@@ -3,7 +3,9 @@ import https from 'node:https';
 import type { Asset } from '../../core/asset.ts';
 import { parseUsage } from '../../core/budget.ts';
 import type { UsageInfo } from '../../core/budget.ts';
-import { FREE_PLAN_BLOCKED_FORMATS, deliveredFormat, hasDotSegment, needsSignedDownload } from '../../core/asset.ts';
+import { FREE_PLAN_BLOCKED_FORMATS, deliveredFormat } from '../../core/asset.ts';
+import { downloadApiReason } from '../../core/download-route.ts';
+import type { DownloadApiReason } from '../../core/download-route.ts';
 import { AssetCopyError, AssetDeferredError, AssetNotReadyError, CdnRefusedError } from '../../core/errors.ts';
 import type { HostPolicy } from '../../core/hosts.ts';
 import type { DownloadRoute, ListPage, OpenedAsset, RateLimitInfo, Source } from '../../ports/storage.ts';
@@ -13,6 +15,7 @@ import { toSourceError } from './errors.ts';
 import type { ApiResource } from './resource.ts';
 import { toAsset } from './resource.ts';
 import type { CloudinaryV2 } from './sdk.ts';
+import { signedDeliveryUrl } from './signed-url.ts';
 
 /** Largest page the Admin API serves. */
 export const MAX_RESULTS = 500;
@@ -36,34 +39,12 @@ const rateLimitOf = (res: RateLimitFields): RateLimitInfo | undefined =>
     : undefined;
 
 /**
- * The delivery URL of the original: the listed secure_url with the `original` flag for images
- * and videos. On "optimize by default" accounts an un-transformed URL serves automatic format
- * and quality; `fl_original` "does not count as a transformation and does not invoke default
- * image/video quality" (docs: "Optimize by default settings"). Raw files take no
- * transformation. The host stays the listed one (checked against the policy before any fetch).
- */
-export const originalDeliveryUrl = (asset: Asset): string => {
-  if (asset.resourceType !== 'image' && asset.resourceType !== 'video') return asset.secureUrl;
-  let url: URL;
-  try {
-    url = new URL(asset.secureUrl);
-  } catch {
-    return asset.secureUrl;
-  }
-  const marker = `/${asset.resourceType}/${asset.type}/`;
-  const at = url.pathname.indexOf(marker);
-  if (at < 0) return asset.secureUrl;
-  const end = at + marker.length;
-  url.pathname = `${url.pathname.slice(0, end)}fl_original/${url.pathname.slice(end)}`;
-  return url.toString();
-};
-
-/**
- * Cloudinary through its SDK: Admin API listing, and downloads of originals — the CDN with
- * `fl_original` where it serves the original, the signed download API (`private_download_url`,
- * on the API host) where it cannot: private and authenticated types, access-controlled uploads,
- * `.`/`..` public_ids, and formats the plan's CDN refused once this run. No retry or rate
- * limiting here: see guard.ts.
+ * Cloudinary through its SDK: Admin API listing, and downloads of originals — the CDN through a
+ * signed delivery URL (signed-url.ts) for every delivery type and access mode, the signed
+ * download API (`private_download_url`, on the API host) only where that cannot serve it:
+ * an `access_control` that blocks anonymous delivery now, `.`/`..` public_ids, and formats the
+ * plan's CDN refused once this run (see DownloadApiReason). No retry or rate limiting here: see
+ * guard.ts.
  */
 export class CloudinarySource implements Source {
   private readonly policy: HostPolicy;
@@ -193,13 +174,17 @@ export class CloudinarySource implements Source {
   }
 
   routeFor(asset: Asset): DownloadRoute {
-    if (needsSignedDownload(asset) || hasDotSegment(asset.publicId)) return 'api';
-    return this.blocked.has(`${asset.resourceType}/${deliveredFormat(asset)}`) ? 'api' : 'cdn';
+    return this.downloadApiReason(asset) ? 'api' : 'cdn';
   }
 
-  /** The URL an original is downloaded from on a route. */
+  /** Why the original takes the download API before any request, or undefined (a signed delivery URL). */
+  downloadApiReason(asset: Asset): DownloadApiReason | undefined {
+    return downloadApiReason(asset) ?? (this.blocked.has(`${asset.resourceType}/${deliveredFormat(asset)}`) ? 'refused-format' : undefined);
+  }
+
+  /** The URL an original is downloaded from on a route: a signed delivery URL (`cdn`) or the signed download API. */
   downloadUrl(asset: Asset, route: DownloadRoute = this.routeFor(asset)): string {
-    if (route === 'cdn') return originalDeliveryUrl(asset);
+    if (route === 'cdn') return signedDeliveryUrl(this.sdk.utils, asset);
     return this.sdk.utils.private_download_url(asset.publicId, asset.format, {
       resource_type: asset.resourceType,
       type: asset.type,

@@ -97,6 +97,13 @@ export const summary = (r: RunReport): string => {
   if (r.budgetExhausted) {
     lines.push(`  budget of ${formatBytes(r.budgetBytes ?? 0)} reached: ${r.remainingToCopy} assets (${formatBytes(r.remainingBytes)}) left for the next run`);
   }
+  if (r.downloadApiTotal > 0) {
+    // Reports written before the download-API list existed have no `downloadApi`.
+    const byReason = new Map<string, number>();
+    for (const d of r.downloadApi ?? []) byReason.set(d.reason, (byReason.get(d.reason) ?? 0) + 1);
+    const reasons = [...byReason].map(([reason, n]) => `${n} ${reason}`).join(', ');
+    lines.push(`  download API ${r.downloadApiTotal} original(s), one Admin API call each (${reasons}; each asset and reason in --json)`);
+  }
   if (r.cancelled) lines.push('  stopped on request (Ctrl-C): copies in flight were aborted; run again to finish');
   if (r.staleUploadsAborted > 0) lines.push(`  aborted ${r.staleUploadsAborted} multipart upload(s) left open by an earlier, killed run`);
   if (!r.listingComplete) lines.push('  the listing did not finish: nothing was pruned and the catalog was not updated');

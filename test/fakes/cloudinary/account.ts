@@ -58,6 +58,8 @@ export abstract class FakeAccount {
         pageSize: opts.pageSize,
         blockedFormats: new Set(opts.blockedFormats ?? FREE_PLAN_BLOCKED),
         optimizeByDefault: opts.optimizeByDefault ?? false,
+        strictTransformations: opts.strictTransformations ?? false,
+        urlSignatureAlgorithm: opts.urlSignatureAlgorithm ?? 'sha1',
         requireMetadataFields: opts.requireMetadataFields ?? false,
         enforcePublicIdRules: opts.enforcePublicIdRules ?? true,
       },

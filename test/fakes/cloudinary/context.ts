@@ -1,5 +1,6 @@
 /** The shared state every endpoint of the Cloudinary fake reads: one per CloudinaryFake. */
 import type { ServerResponse } from 'node:http';
+import type { UrlSignatureAlgorithm } from './delivery-signature.ts';
 import type { DownloadFaults } from './download-faults.ts';
 import type { ListingFaults } from './listing.ts';
 import type { MetadataFieldStore } from './metadata-fields.ts';
@@ -14,6 +15,8 @@ export interface FakeSettings {
   readonly pageSize: number | undefined;
   readonly blockedFormats: ReadonlySet<string>;
   readonly optimizeByDefault: boolean;
+  readonly strictTransformations: boolean;
+  readonly urlSignatureAlgorithm: UrlSignatureAlgorithm;
   readonly requireMetadataFields: boolean;
   readonly enforcePublicIdRules: boolean;
 }

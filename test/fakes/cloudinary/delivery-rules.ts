@@ -15,12 +15,14 @@ import type { FakeAccessRule } from './types.ts';
 export const FREE_PLAN_BLOCKED = ['pdf', 'zip', 'rar', 'tar', 'tgz', 'tagz', 'gz', '7z'] as const;
 
 /**
- * Whether the public may fetch an asset now: Upload API reference, `access_control` ("access is
- * granted if any of the rules allows it"; `anonymous` with optional start/end, `token` needs a
- * token) and `access_mode` (`authenticated` needs a signed URL).
+ * Whether `access_control` lets anyone fetch an asset now: Upload API reference,
+ * `access_control` ("access is granted if any of the rules allows it"; `anonymous` with optional
+ * start/end, `token` needs a token). A signature does not stand in for the token: "Access
+ * controlled media assets ... can only be viewed with an access token, except during an optional
+ * time-limited date range when the asset is defined as publicly accessible" (docs:
+ * control_access_to_media).
  */
-export function publiclyDeliverable(asset: { accessMode?: string; accessControl?: readonly FakeAccessRule[] }, nowMs: number): boolean {
-  if (asset.accessMode === 'authenticated') return false;
+export function accessControlOpen(asset: { accessControl?: readonly FakeAccessRule[] }, nowMs: number): boolean {
   const rules = asset.accessControl ?? [];
   if (rules.length === 0) return true;
   return rules.some(
@@ -29,6 +31,18 @@ export function publiclyDeliverable(asset: { accessMode?: string; accessControl?
       (r.start === undefined || Date.parse(r.start) <= nowMs) &&
       (r.end === undefined || Date.parse(r.end) > nowMs),
   );
+}
+
+/**
+ * Whether the original needs a signed URL: the `private` type ("Requires a signed URL to access
+ * the original asset"), the `authenticated` type ("Requires a signed URL to access both original
+ * and derived assets"; docs: control_access_to_media, "Restrictive delivery types"), and
+ * `access_mode: authenticated`, an `upload` asset that behaves as the authenticated type
+ * (Upload API reference, `access_mode`; Cloudinary's CLI signs it: cloudinary-cli
+ * cloudinary_cli/utils/api_utils.py download_file).
+ */
+export function needsSignature(type: string, asset: { accessMode?: string }): boolean {
+  return type === 'private' || type === 'authenticated' || asset.accessMode === 'authenticated';
 }
 
 /** The format a delivery URL names: the listed format, or a raw public_id's extension. */
@@ -62,9 +76,9 @@ export function* reencoded(chunks: Iterable<Buffer>): Generator<Buffer> {
  * unknown one (support article "Why is my asset returning a 40X error": invalid transformation
  * -> 400).
  */
-export function takeTransformation(segs: string[]): { original: boolean; rest: string[] } {
+export function takeTransformation(segs: string[]): { original: boolean; components: string[]; rest: string[] } {
   const at = segs.findIndex((s) => /^v\d+$/.test(s));
-  if (at <= 0 || at === segs.length - 1) return { original: false, rest: segs };
+  if (at <= 0 || at === segs.length - 1) return { original: false, components: [], rest: segs };
   let original = false;
   for (const seg of segs.slice(0, at)) {
     for (const p of seg.split(',')) {
@@ -72,5 +86,5 @@ export function takeTransformation(segs: string[]): { original: boolean; rest: s
       else throw new HttpError(400, `Invalid transformation component ${p}`);
     }
   }
-  return { original, rest: segs.slice(at) };
+  return { original, components: segs.slice(0, at), rest: segs.slice(at) };
 }

@@ -126,6 +126,13 @@ export interface CloudinaryFakeOptions {
   /** "Optimize by default": un-transformed image/video URLs serve re-encoded bytes. Default false. */
   optimizeByDefault?: boolean;
   /**
+   * Strict transformations (Settings > Security): an image or video URL with a transformation
+   * (`fl_original` included) is delivered only when signed; 401 otherwise. Default false.
+   */
+  strictTransformations?: boolean;
+  /** The hash of 8-character delivery URL signatures (the SDK's `signature_algorithm`). Default 'sha1'. */
+  urlSignatureAlgorithm?: 'sha1' | 'sha256';
+  /**
    * An older per-quota plan: `GET /usage` has no `credits` object, only per-metric limits
    * (Admin API reference, usage response). Default false.
    */

@@ -1,7 +1,7 @@
 /**
  * Issue 12: every original byte for byte on real-account behaviours the fake models — a Free
- * plan's blocked formats (PDF, archives: 401 on the CDN), `access_mode: authenticated` and
- * `access_control` uploads (401 on the CDN), "optimize by default" (re-encoded bytes on an
+ * plan's blocked formats (PDF, archives: 401 on the CDN), `access_mode: authenticated` (a
+ * signed URL), `access_control` uploads (401 on the CDN, a token is needed), "optimize by default" (re-encoded bytes on an
  * un-transformed URL), still-processing assets (pending, not failed), dynamic folders — driven
  * through the real CLI into a folder.
  */
@@ -61,7 +61,7 @@ describe('originals on a Free, optimize-by-default, dynamic-folder account', () 
     await rm(folder, { recursive: true, force: true });
   });
 
-  test('every original is stored byte for byte; the signed download API only where the CDN cannot serve it; pending is not failed', async () => {
+  test('every original is stored byte for byte; the download API only where a signed delivery URL cannot serve it; pending is not failed', async () => {
     // One copy at a time, so that "a blocked format is tried on the CDN once" is deterministic
     // (with more in flight, every copy started before the first refusal tries the CDN too).
     const r = await runCli(['backup', '--to', folder, '--json', '--concurrency', '1'], env);
@@ -79,19 +79,28 @@ describe('originals on a Free, optimize-by-default, dynamic-folder account', () 
     }
     assert.deepEqual(wrong, [], 'objects that are not the original bytes');
 
-    // Routes: images and videos through the CDN with fl_original; the download API for private,
-    // authenticated, access-controlled, and blocked formats after the CDN refused the first one.
+    // Routes: every delivery type through a signed delivery URL (images and videos with
+    // fl_original); the download API only for access_control that blocks anonymous delivery now,
+    // and blocked formats after the CDN refused them.
     const downloads = fake.requestLog.filter((l) => l.kind === 'download').map((l) => new URL(l.path, 'http://x').searchParams.get('public_id'));
-    const viaApi = new Set(['members/only', 'members/token', 'embargo/later', 'vault/key', 'vault/auth', 'docs/terms.pdf', 'docs/manual.pdf', 'brochure', 'bundle.zip']);
+    const viaApi = new Set(['members/token', 'embargo/later', 'docs/terms.pdf', 'docs/manual.pdf', 'brochure', 'bundle.zip']);
     assert.deepEqual(new Set(downloads), viaApi);
     assert.equal(downloads.length, viaApi.size, 'each original downloaded once');
     const delivery = fake.requestLog.filter((l) => l.kind === 'delivery').map((l) => l.path);
-    assert.ok(delivery.some((p) => p.includes('/image/upload/fl_original/') && p.includes('k3x9photo')), 'images go with fl_original');
-    assert.ok(delivery.some((p) => p.includes('/video/upload/fl_original/') && p.includes('clip')), 'videos go with fl_original');
-    assert.ok(!delivery.some((p) => p.includes('members/') || p.includes('vault/') || p.includes('embargo/later')), 'access-controlled assets never tried on the CDN');
+    assert.ok(delivery.some((p) => /\/image\/upload\/s--[\w-]{8}--\/fl_original\//.test(p) && p.includes('k3x9photo')), 'images go signed with fl_original');
+    assert.ok(delivery.some((p) => /\/video\/upload\/s--[\w-]{8}--\/fl_original\//.test(p) && p.includes('clip')), 'videos go signed with fl_original');
+    for (const id of ['members/only', 'vault/key', 'vault/auth']) assert.ok(delivery.some((p) => p.includes(id) && p.includes('/s--')), `${id} through a signed delivery URL`);
+    assert.ok(!delivery.some((p) => p.includes('members/token') || p.includes('embargo/later')), 'access-controlled assets never tried on the CDN');
+    const reasons = new Map((report['downloadApi'] as Array<{ publicId: string; reason: string }>).map((d) => [d.publicId, d.reason]));
+    assert.equal(reasons.get('members/token'), 'access-control');
+    assert.equal(reasons.get('embargo/later'), 'access-control');
+    assert.equal(reasons.get('brochure'), 'cdn-refused');
+    assert.equal(reasons.get('bundle.zip'), 'cdn-refused');
+    assert.deepEqual(new Set([reasons.get('docs/terms.pdf'), reasons.get('docs/manual.pdf')]), new Set(['cdn-refused', 'refused-format']));
+    assert.equal(report['downloadApiTotal'], viaApi.size);
     // raw PDF: the CDN refused docs/terms.pdf or docs/manual.pdf first, the other went straight to the API.
     assert.equal(delivery.filter((p) => p.includes('/raw/upload/') && p.includes('.pdf')).length, 1, 'a blocked format is tried on the CDN once per run');
-    // Admin API calls: 9 listings (3 resource types x 3 delivery types) + one per signed download.
+    // Admin API calls: 9 listings (3 resource types x 3 delivery types) + one per download API fetch.
     assert.equal(report['cloudinaryApiCalls'], 9 + viaApi.size + 1, 'listings, signed downloads and the metadata-field definitions');
     assert.ok(!fake.requestLog.some((l) => l.kind === 'delivery' && l.path.includes('processing')), 'a processing asset is not downloaded');
   });

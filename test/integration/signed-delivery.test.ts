@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -45,7 +45,7 @@ const rig = async (opts: CloudinaryFakeOptions, specs: FakeAssetSpec[]) => {
     await fake.stop();
     await rm(folder, { recursive: true, force: true });
   };
-  return { fake, assets, backup, wrongBytes, stop };
+  return { fake, assets, folder, backup, wrongBytes, stop };
 };
 
 /** Private, authenticated and access_mode authenticated assets of every resource type, names in several scripts. */
@@ -195,7 +195,12 @@ describe('the download API only for what a signed URL cannot fetch', () => {
       assert.deepEqual([a, b].sort(), ['cdn-refused', 'refused-format']);
       assert.equal(report['downloadApiTotal'], 5);
       assert.equal(report['cloudinaryApiCalls'], LISTINGS + METADATA_FIELDS + 5, 'one Admin API call per download API fetch, none for the others');
-      assert.equal((report['downloadApiLogs'] as string[]).length, 1, 'the reasons are also in the run folder under _reports/');
+      // Also in the run's folder under _reports/: one JSON line per asset, one file per page that used the API.
+      const logs = report['downloadApiLogs'] as string[];
+      assert.ok(logs.length >= 1 && logs.every((k) => /_reports\/[^/]+\/download-api-\d{6}\.jsonl$/.test(k)), logs.join());
+      const lines = (await Promise.all(logs.map((k) => readFile(path.join(t.folder, k), 'utf8')))).join('').trim().split('\n');
+      assert.equal(lines.length, 5);
+      assert.ok(lines.some((l) => JSON.parse(l).reason === 'dot-segment'));
       const other = await mkdtemp(path.join(tmpdir(), 'cb-signed-h-'));
       const human = await runCli(['backup', '--to', other, '--concurrency', '1'], { CLOUDINARY_URL: t.fake.cloudinaryUrl });
       await rm(other, { recursive: true, force: true });

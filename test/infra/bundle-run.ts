@@ -59,8 +59,9 @@ export const runBundledHandler = async (handler: DurableLambdaHandler): Promise<
   await fake.start();
   for (let i = 0; i < 30; i += 1) fake.addAsset({ publicId: `b/${i}`, bytes: 2000 + i, type: i % 2 ? 'private' : 'upload' });
   for (let i = 0; i < 12; i += 1) fake.addAsset({ publicId: `clips/${i}`, resourceType: 'video', bytes: 1024 * 1024 + i });
-  // A Free plan's blocked PDF (refused on the CDN) and access-controlled uploads come from the
-  // signed download API, byte for byte, in the bundled handler too (issue 12).
+  // A Free plan's blocked PDF (refused on the CDN) and a token access-controlled upload come from
+  // the signed download API, an access_mode authenticated upload and the private assets from
+  // signed delivery URLs, byte for byte, in the bundled handler too.
   fake.addAsset({ publicId: 'docs/terms.pdf', resourceType: 'raw', format: '', bytes: 4321 });
   fake.addAsset({ publicId: 'members/card', accessMode: 'authenticated', bytes: 3210 });
   fake.addAsset({ publicId: 'members/token', accessControl: [{ access_type: 'token' }], bytes: 3211 });

@@ -150,10 +150,10 @@ describe('delivery and destination faults (s3rver)', () => {
     });
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
     try {
-      // Private: downloaded through the signed download API on the API host (the proxy).
-      const silent = rig.fake.addAsset({ publicId: silentId, bytes: 4000, type: 'private' });
-      // Private too: with the proxy as API host, the fake's own delivery host is not a Cloudinary host.
-      const ok = rig.fake.addAsset({ publicId: 'silent/fine', bytes: 4000, type: 'private' });
+      // Token access control: downloaded through the signed download API on the API host (the proxy).
+      const silent = rig.fake.addAsset({ publicId: silentId, bytes: 4000, accessControl: [{ access_type: 'token' }] });
+      // The same: with the proxy as API host, the fake's own delivery host is not a Cloudinary host.
+      const ok = rig.fake.addAsset({ publicId: 'silent/fine', bytes: 4000, accessControl: [{ access_type: 'token' }] });
       const url = rig.fake.cloudinaryUrl.replace(target, `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`);
       assert.notEqual(url, rig.fake.cloudinaryUrl, 'the CLI talks to the proxy');
       const started = Date.now();

@@ -36,6 +36,8 @@ describe('signedDeliveryUrl: signed, fl_original for images and videos, the list
     ['private CDN host kept (no cloud in the path)', { secureUrl: 'https://demo-res.cloudinary.com/image/upload/v1/cat.jpg' }, /^https:\/\/demo-res\.cloudinary\.com\/image\/upload\/s--[\w-]{8}--\/fl_original\/v1\/cat\.jpg$/],
     ['a cloud named like a resource type', { secureUrl: 'https://res.cloudinary.com/image/image/upload/v1/cat.jpg' }, /^https:\/\/res\.cloudinary\.com\/image\/image\/upload\/s--/],
     ['names in several scripts, encoded as the SDK encodes them', { publicId: 'папка/写真 1', secureUrl: 'https://res.cloudinary.com/demo/image/upload/v1/x.jpg' }, /\/fl_original\/v1\/%D0%BF%D0%B0%D0%BF%D0%BA%D0%B0\/%E5%86%99%E7%9C%9F%201\.jpg$/],
+    ['a literal % (older names): escaped, not decoded', { publicId: '100% 6', secureUrl: 'https://res.cloudinary.com/demo/image/upload/v1/x.jpg' }, /\/fl_original\/v1\/100%25%206\.jpg$/],
+    ['an escape-like % stays literal', { publicId: 'a%20b', secureUrl: 'https://res.cloudinary.com/demo/image/upload/v1/x.jpg' }, /\/fl_original\/v1\/a%2520b\.jpg$/],
     ['another host is kept, for the host policy to refuse', { secureUrl: 'https://evil.example/demo/image/upload/v1/cat.jpg' }, /^https:\/\/evil\.example\/demo\/image\/upload\/s--/],
     ['credentials in the listed URL are kept, for the host policy to refuse', { secureUrl: 'http://u:p@127.0.0.1:9/demo/image/upload/v1/cat.jpg' }, /^http:\/\/u:p@127\.0\.0\.1:9\/demo\/image\/upload\/s--/],
     ['a URL without the marker is returned as listed', { secureUrl: 'file:///etc/passwd' }, /^file:\/\/\/etc\/passwd$/],

@@ -45,7 +45,11 @@ const formatFor = (asset: Asset): string | undefined => {
 export const signedDeliveryUrl = (utils: Pick<CloudinaryV2['utils'], 'url'>, asset: Asset): string => {
   const transformable = asset.resourceType === 'image' || asset.resourceType === 'video';
   const format = formatFor(asset);
-  const sdkUrl = utils.url(asset.publicId, {
+  // The SDK takes its input as possibly URL-encoded (lib/utils/index.js finalize_source:
+  // `encodeURIComponent(decodeURIComponent(source))`): a literal `%` (outside Cloudinary's naming
+  // rules today, held by older assets) would throw "URI malformed" or name another asset, so it
+  // is handed over escaped; every other public_id goes in unchanged.
+  const sdkUrl = utils.url(asset.publicId.replace(/%/g, '%25'), {
     resource_type: asset.resourceType,
     type: asset.type,
     version: String(asset.version),

@@ -9,19 +9,14 @@ import { accessRestricted, hasDotSegment } from './asset.ts';
  *   media assets ... can only be viewed with an access token");
  * - `dot-segment`: a public_id with a `.` or `..` segment, which every URL parser resolves (see
  *   hasDotSegment);
+ * - `empty-segment`: a public_id with an empty segment (`a//b`, a leading or trailing `/`), which
+ *   the SDK's delivery URL cannot name: it collapses `//` (cloudinary_npm lib/utils/index.js
+ *   finalize_source, `source.replace(/([^:])\/\//g, '$1/')`), so the URL would name another asset;
  * - `refused-format`: a format the CDN refused earlier in this run (Free plans block PDF and
  *   archives, see FREE_PLAN_BLOCKED_FORMATS);
  * - `cdn-refused`: the CDN refused this asset's signed URL (401, or 404 for a blocked format).
  */
-export type DownloadApiReason = 'access-control' | 'dot-segment' | 'refused-format' | 'cdn-refused';
-
-/** What each reason means, for reports and logs. */
-export const DOWNLOAD_API_REASONS: Readonly<Record<DownloadApiReason, string>> = {
-  'access-control': 'access_control keeps it from anonymous delivery now (a token is needed, not a signature)',
-  'dot-segment': 'its public_id has a "." or ".." segment, which a delivery URL cannot name',
-  'refused-format': 'the CDN refused this format earlier in the run (a Free plan blocks PDF and archive delivery)',
-  'cdn-refused': 'the CDN refused its signed delivery URL',
-};
+export type DownloadApiReason = 'access-control' | 'dot-segment' | 'empty-segment' | 'refused-format' | 'cdn-refused';
 
 /**
  * The reason an asset must take the download API, known from the listing alone (`now` for the
@@ -34,6 +29,7 @@ export const downloadApiReason = (
   now = Date.now(),
 ): DownloadApiReason | undefined => {
   if (hasDotSegment(asset.publicId)) return 'dot-segment';
+  if (asset.publicId.split('/').includes('')) return 'empty-segment';
   if (accessRestricted(asset.accessControl, now)) return 'access-control';
   return undefined;
 };

@@ -3,7 +3,9 @@
  * Cloudinary fake: private, authenticated and access_mode authenticated originals cost no Admin
  * API call; an account with strict transformations backs up; the fake refuses a tampered, missing
  * or wrongly made signature; the download API is used only for what a signed URL cannot fetch,
- * and the report says why for each asset.
+ * and the report says why for each asset. The exceptions: access_control that blocks anonymous
+ * delivery now, public_ids a delivery URL cannot name (`.`, `..` or empty segments), formats the CDN
+ * refused this run.
  */
 import assert from 'node:assert/strict';
 import { createReadStream } from 'node:fs';
@@ -168,7 +170,7 @@ describe('the fake checks delivery signatures as the SDK makes them', () => {
 });
 
 describe('the download API only for what a signed URL cannot fetch', () => {
-  test('access_control that blocks anonymous delivery, dot-segment public_ids and refused formats, each with its reason', async () => {
+  test('access_control that blocks anonymous delivery, dot- or empty-segment public_ids and refused formats, each with its reason', async () => {
     const now = Date.now();
     const specs: FakeAssetSpec[] = [
       { publicId: 'vault/private', type: 'private', bytes: 1_000 },
@@ -177,6 +179,7 @@ describe('the download API only for what a signed URL cannot fetch', () => {
       { publicId: 'embargo/later', accessControl: [{ access_type: 'anonymous', start: new Date(now + 24 * HOUR).toISOString() }], bytes: 1_300 },
       { publicId: 'embargo/open', accessControl: [{ access_type: 'anonymous', start: new Date(now - HOUR).toISOString() }], bytes: 1_350 },
       { publicId: 'dots/../up', type: 'private', bytes: 1_400 },
+      { publicId: 'double//slash', type: 'authenticated', bytes: 1_450 },
       { publicId: 'docs/a.pdf', resourceType: 'raw', format: '', bytes: 1_500 },
       { publicId: 'docs/b.pdf', resourceType: 'raw', format: '', bytes: 1_600 },
     ];
@@ -187,24 +190,24 @@ describe('the download API only for what a signed URL cannot fetch', () => {
       assert.equal(report['copied'], specs.length);
       assert.deepEqual(await t.wrongBytes(t.assets), []);
       const viaApi = t.fake.requestLog.filter((l) => l.kind === 'download').map((l) => new URL(l.path, 'http://x').searchParams.get('public_id')).sort();
-      assert.deepEqual(viaApi, ['docs/a.pdf', 'docs/b.pdf', 'dots/../up', 'embargo/later', 'tokens/needed']);
+      assert.deepEqual(viaApi, ['docs/a.pdf', 'docs/b.pdf', 'dots/../up', 'double//slash', 'embargo/later', 'tokens/needed']);
       const reasons = Object.fromEntries((report['downloadApi'] as Array<{ publicId: string; reason: string }>).map((d) => [d.publicId, d.reason]));
       const { 'docs/a.pdf': a, 'docs/b.pdf': b, ...others } = reasons;
-      assert.deepEqual(others, { 'tokens/needed': 'access-control', 'embargo/later': 'access-control', 'dots/../up': 'dot-segment' });
+      assert.deepEqual(others, { 'tokens/needed': 'access-control', 'embargo/later': 'access-control', 'dots/../up': 'dot-segment', 'double//slash': 'empty-segment' });
       // With one copy at a time, the first PDF copied is refused by the CDN, the other goes straight to the API.
       assert.deepEqual([a, b].sort(), ['cdn-refused', 'refused-format']);
-      assert.equal(report['downloadApiTotal'], 5);
-      assert.equal(report['cloudinaryApiCalls'], LISTINGS + METADATA_FIELDS + 5, 'one Admin API call per download API fetch, none for the others');
+      assert.equal(report['downloadApiTotal'], 6);
+      assert.equal(report['cloudinaryApiCalls'], LISTINGS + METADATA_FIELDS + 6, 'one Admin API call per download API fetch, none for the others');
       // Also in the run's folder under _reports/: one JSON line per asset, one file per page that used the API.
       const logs = report['downloadApiLogs'] as string[];
       assert.ok(logs.length >= 1 && logs.every((k) => /_reports\/[^/]+\/download-api-\d{6}\.jsonl$/.test(k)), logs.join());
       const lines = (await Promise.all(logs.map((k) => readFile(path.join(t.folder, k), 'utf8')))).join('').trim().split('\n');
-      assert.equal(lines.length, 5);
+      assert.equal(lines.length, 6);
       assert.ok(lines.some((l) => JSON.parse(l).reason === 'dot-segment'));
       const other = await mkdtemp(path.join(tmpdir(), 'cb-signed-h-'));
       const human = await runCli(['backup', '--to', other, '--concurrency', '1'], { CLOUDINARY_URL: t.fake.cloudinaryUrl });
       await rm(other, { recursive: true, force: true });
-      assert.match(human.stdout, /download API 5 original\(s\), one Admin API call each \(.*2 access-control.*\)/);
+      assert.match(human.stdout, /download API 6 original\(s\), one Admin API call each \(.*2 access-control.*\)/);
     } finally {
       await t.stop();
     }

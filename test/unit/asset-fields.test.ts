@@ -55,6 +55,9 @@ describe('downloadApiReason: the download API only where a signed delivery URL c
     ['anonymous, closed already', { accessControl: [{ access_type: 'anonymous', end: '2026-05-01T00:00:00Z' }] }, 'access-control'],
     ['token or an open anonymous window: public', { accessControl: [{ access_type: 'token' }, { access_type: 'anonymous' }] }, undefined],
     ['a .. segment', { publicId: 'a/../b', type: 'private' }, 'dot-segment'],
+    ['an empty segment', { publicId: 'double//slash' }, 'empty-segment'],
+    ['a leading slash', { publicId: '/lead', type: 'authenticated' }, 'empty-segment'],
+    ['a trailing slash', { publicId: 'trail/' }, 'empty-segment'],
   ];
   for (const [name, patch, want] of cases) test(name, () => assert.equal(downloadApiReason({ ...base, ...patch }, NOW), want));
   test('accessRestricted without rules', () => assert.equal(accessRestricted(undefined, NOW), false));

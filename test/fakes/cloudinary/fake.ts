@@ -10,7 +10,10 @@
  *   GET  /v1_1/:cloud/metadata_fields, POST (JSON)             structured metadata field definitions metadata-fields.ts
  *   GET  /v1_1/:cloud/:resource_type/download?...              signed download (private_download_url) download.ts
  *   POST /v1_1/:cloud/:resource_type/upload                    Upload API (multipart, chunked)      upload.ts, upload-rules.ts
- *   GET  /:cloud/:resource_type/:type/[v123/]:public_id.:fmt   public delivery (what secure_url points at) delivery.ts
+ *   GET  /:cloud/:resource_type/:type/[s--SIG--/][fl_original/][v123/]:public_id.:fmt
+ *                                                               delivery (what secure_url points at), signed URLs,
+ *                                                               strict transformations   delivery.ts, delivery-rules.ts,
+ *                                                                                        delivery-signature.ts
  * Shared: the router (router.ts), Admin API auth and rate limit (admin.ts, auth.ts,
  * rate-limit.ts), the asset store (store.ts), streaming and download faults (serve.ts,
  * download-faults.ts), the account's state and test controls (account.ts).

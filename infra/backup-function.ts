@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -115,6 +115,12 @@ export function createBackupFunction(
     },
     ...codeProps(options.code),
   });
+  // aws-cdk-lib notes on every durable function that making an existing one durable replaces it
+  // (`renderDurableConfig`, aws-lambda/lib/function.js). This function is durable from creation.
+  Annotations.of(fn).acknowledgeInfo(
+    'aws-lambda:Function.DurableConfig',
+    'The backup function is created durable; no deploy turns an existing non-durable function into a durable one.',
+  );
   return { function: fn, durableExecutionsArn };
 }
 

@@ -115,13 +115,20 @@ export function createBackupFunction(
     },
     ...codeProps(options.code),
   });
-  // aws-cdk-lib notes on every durable function that making an existing one durable replaces it
-  // (`renderDurableConfig`, aws-lambda/lib/function.js). This function is durable from creation.
+  acknowledgeDurableNote(fn);
+  return { function: fn, durableExecutionsArn };
+}
+
+/**
+ * aws-cdk-lib notes on every durable function, at every synth, that making an existing function
+ * durable replaces it (`renderDurableConfig`, aws-lambda/lib/function.js). This function is
+ * durable from its creation, so the note never applies: acknowledged, with that reason.
+ */
+function acknowledgeDurableNote(fn: lambda.Function): void {
   Annotations.of(fn).acknowledgeInfo(
     'aws-lambda:Function.DurableConfig',
     'The backup function is created durable; no deploy turns an existing non-durable function into a durable one.',
   );
-  return { function: fn, durableExecutionsArn };
 }
 
 function codeProps(code: lambda.Code | undefined): Partial<nodejs.NodejsFunctionProps> & { code?: lambda.Code; handler: string } {

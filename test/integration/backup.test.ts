@@ -89,7 +89,7 @@ for (const kind of ['s3', 'folder'] as const) {
       assert.equal(report.failed, 0);
       assert.equal(report.bytesCopied, assets.reduce((s, a) => s + a.bytes, 0));
       // Listings plus one per signed download (private and authenticated originals): the
-      // download endpoint is charged as an Admin API call (README, "How originals are fetched").
+      // download endpoint is charged as an Admin API call (docs/commands.md, "How originals are fetched").
       const signed = assets.filter((a) => a.type !== 'upload').length;
       assert.equal(fake.stats.requests.download, signed);
       assert.equal(report.cloudinaryApiCalls, pagesFor(fake) + signed + 1, 'listing pages, signed downloads and the metadata-field definitions');

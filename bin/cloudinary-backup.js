@@ -13,7 +13,7 @@ import { tuneHeap } from './heap.js';
 // users run); =tsx always compiles the sources (the benchmark's before/after).
 // Node >= 22.1 keeps V8's compiled code of the bundle on disk (its own folder under the OS temp
 // directory) and reuses it at the next start: the bundle's compile is most of the start's CPU
-// (test/bench/results/fixed-cost-10-assets-vs-3ab6936.json). Node 20 has no such API (undefined
+// (docs/performance.md, "The fixed cost of a run"). Node 20 has no such API (undefined
 // here); NODE_DISABLE_COMPILE_CACHE=1 turns it off.
 // Documented at https://nodejs.org/api/module.html#moduleenablecompilecachecachedir
 module.enableCompileCache?.();

@@ -1,11 +1,22 @@
 // Whether dist/cli.mjs was built from the sources as they are now. Plain JavaScript with only
 // node:fs, so that asking costs a few stat calls and no compiler: the bin asks at every start.
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 /** Where the bundle and its manifest live, under the repository root. */
 export const BUNDLE = 'dist/cli.mjs';
 export const MANIFEST = 'dist/cli.manifest.json';
+/** The CLI's entry among the sources; a copy installed from `npm pack`'s tarball has none. */
+export const SOURCE_ENTRY = 'lambda/entry/cli/main.ts';
+
+/**
+ * True when `root` is an installed package, not a clone: the tarball holds `bin/` and the built
+ * `dist/` only (package.json's `files`), so there are no sources to compare the bundle with and
+ * no tsx to fall back to. Such a copy runs its bundle as shipped.
+ * @param {string} root
+ * @returns {boolean}
+ */
+export const isPackaged = (root) => !existsSync(path.join(root, SOURCE_ENTRY));
 
 /**
  * Returns undefined when the bundle under `root` is fresh, else a one-line reason. Fresh means:

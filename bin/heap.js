@@ -1,5 +1,6 @@
-// How much garbage V8 may let the command line's heap gather (issue 14). Plain JavaScript with
-// only Node.js's own modules, like bundle-state.js: the bin applies it at every start.
+// How much garbage V8 may let the command line's heap gather (docs/performance.md, sections 5
+// and 6). Plain JavaScript with only Node.js's own modules, like bundle-state.js: the bin
+// applies it at every start.
 import v8 from 'node:v8';
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 

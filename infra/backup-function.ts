@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -115,7 +115,20 @@ export function createBackupFunction(
     },
     ...codeProps(options.code),
   });
+  acknowledgeDurableNote(fn);
   return { function: fn, durableExecutionsArn };
+}
+
+/**
+ * aws-cdk-lib notes on every durable function, at every synth, that making an existing function
+ * durable replaces it (`renderDurableConfig`, aws-lambda/lib/function.js). This function is
+ * durable from its creation, so the note never applies: acknowledged, with that reason.
+ */
+function acknowledgeDurableNote(fn: lambda.Function): void {
+  Annotations.of(fn).acknowledgeInfo(
+    'aws-lambda:Function.DurableConfig',
+    'The backup function is created durable; no deploy turns an existing non-durable function into a durable one.',
+  );
 }
 
 function codeProps(code: lambda.Code | undefined): Partial<nodejs.NodejsFunctionProps> & { code?: lambda.Code; handler: string } {

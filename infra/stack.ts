@@ -74,7 +74,7 @@ export class CloudinaryBackupStack extends Stack {
     this.addOutputs();
   }
 
-  /** What a newcomer needs after `cdk deploy`; the README's deploy steps name each of them. */
+  /** What a newcomer needs after `cdk deploy`; docs/stack.md names each of them. */
   private addOutputs(): void {
     const backup = this.backup;
     const outputs: Record<string, { value: string; description: string }> = {

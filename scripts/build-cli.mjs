@@ -40,7 +40,7 @@ const result = await build({
   // for platform node is "main" first): @aws-sdk/client-s3's CommonJS build is one file holding
   // every command's schema, which the start evaluates whole; its ES build (sideEffects: false)
   // lets esbuild keep only the commands used. The bundle the CLI loads before a backup's first
-  // request shrinks from ~1.86 MB to ~1.16 MB (issue 14, the fixed cost of a run).
+  // request shrinks from ~1.86 MB to ~1.16 MB (docs/performance.md, "The fixed cost of a run").
   mainFields: ['module', 'main'],
   outdir: 'dist',
   outExtension: { '.js': '.mjs' },

@@ -1,7 +1,7 @@
 /**
  * The rig of the fault suite (test/integration/faults-*.test.ts): the Cloudinary fake, one
  * destination (s3rver or a local folder), the real CLI as a child process, and the checks
- * DESIGN.md promises after every scenario:
+ * docs/failures.md promises after every scenario:
  *   1. no object holds bytes that differ from what Cloudinary served for some version of it;
  *   2. no multipart upload is left open by a run that ended normally;
  *   3. nothing that exists in Cloudinary was deleted from the backup;

@@ -5,7 +5,7 @@ import { emptyCounters } from '../core/report.ts';
 import type { LeaseToken } from '../store/lease.ts';
 
 /*
- * The run-state design (README "Architecture: the run state").
+ * The run-state design (docs/architecture.md, "The run state").
  *
  * A RunState is what a durable checkpoint holds between steps, and nothing else: where the
  * listing is (listing index + cursor), which assets of the page at that cursor are already

@@ -47,6 +47,10 @@ export const parseTarget = (
     }
     return s3Target((s3Client ?? createS3Client)(), bucket, m[2] ?? '', s3Options);
   }
+  // "s3//bucket" (the colon lost) would otherwise be a local folder named s3, silently.
+  if (/^s3\/\//i.test(raw)) {
+    throw new ConfigError(`${option} "${raw}" looks like an S3 location without its colon: write s3://${raw.slice(4)} (for a local folder named s3, write ./${raw}).`);
+  }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) {
     throw new ConfigError(`${option} "${raw}": only s3:// URLs and local folders are supported.`);
   }

@@ -193,7 +193,7 @@ export class NightlyRun {
    * the invocation's time, or the time runs low; then whether to wait or end the invocation. The
    * step's last act is to write the entries of the catalog page still open, so its checkpoint
    * counts only entries in S3 (CatalogPages.persist), and it records only finished work: the
-   * first unfinished page keeps the cursor (README "The run state").
+   * first unfinished page keeps the cursor (docs/architecture.md, "The run state").
    */
   async page(current: RunState): Promise<PageOutcome> {
     const { engine } = await this.ready();

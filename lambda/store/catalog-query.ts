@@ -45,3 +45,22 @@ export const matches = (e: FolderedEntry, f: EntryFilter): boolean => {
   }
   return true;
 };
+
+const loose = (s: string): string => s.trim().toLowerCase().replace(/[\s_-]+/g, '_');
+const withoutExtension = (s: string): string => s.replace(/\.[a-z0-9]{1,5}$/i, '');
+
+/**
+ * True when `name` looks like a file name or shown name of the entry rather than its public_id:
+ * "Dog photo 1.png" for public_id "pets/dog_photo_1_x8kq" (format png) or display name "Dog
+ * photo 1". Cloudinary's `use_filename` builds public_ids from the file name with spaces as
+ * underscores and, unless `unique_filename` is false, a random suffix (Upload API reference,
+ * https://cloudinary.com/documentation/image_upload_api_reference#upload_optional_parameters),
+ * so a name is compared loosely and as a prefix of the public_id's last segment.
+ */
+export const nameSuggests = (name: string, e: FolderedEntry): boolean => {
+  const want = loose(withoutExtension(name));
+  if (want === '') return false;
+  const last = loose(e.publicId.slice(e.publicId.lastIndexOf('/') + 1));
+  const shown = loose(withoutExtension(displayNameOf(e)));
+  return shown === want || last === want || (want.length >= 3 && last.startsWith(`${want}_`)) || loose(e.publicId) === want;
+};

@@ -125,7 +125,7 @@ const file = {
   node: process.version,
   loadAverage: { before: loadBefore, after: loadavg()[0] },
   checksums: 'n/a (in-memory destination; no S3 client)',
-  limit: 'checkpoint payload 256 KB (durable execution limits; docs.rs durable-execution-sdk docs/limits, DESIGN.md)',
+  limit: 'checkpoint payload 256 KB (durable execution limits; docs.rs durable-execution-sdk docs/limits)',
   results,
 };
 await writeFile(out, `${JSON.stringify(file, null, 2)}\n`);

@@ -176,7 +176,7 @@ export const listingPages = (perType: Readonly<Record<string, number>>): number 
  * The fake's hourly Admin API allowance for an account of `n` assets: the free plan's 500 while
  * one night's listing fits in it with the engine's 10% reserve (up to ~200,000 assets), else
  * 5,000. A million assets list in 2,006 pages, more than the paid plans' 2,000 an hour
- * (DESIGN.md "Scarce resources"): on such a plan the night waits for the next window, which is
+ * (Cloudinary support, "Are Cloudinary APIs rate-limited?"): on such a plan the night waits for the next window, which is
  * Cloudinary's limit, not ours; the benchmark measures the run without that wait.
  */
 export const adminAllowance = (n: number): number => (n > 200_000 ? 5_000 : 500);

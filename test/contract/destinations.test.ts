@@ -22,7 +22,7 @@ import { destinationContract } from './destination.contract.ts';
 destinationContract('memory', async () => ({ destination: new MemoryDestination(), close: async () => {} }));
 
 // What a folder backup uses on macOS/Windows disks: the fold-safe naming over a store that files
-// names case-insensitively and in NFD (modelled in memory; see issue13-folding.test.ts).
+// names case-insensitively and in NFD (modelled in memory; see folder-case-folding.test.ts).
 destinationContract('fold-safe naming over a case-insensitive, normalising store', async () => {
   const destination = new FoldSafeDestination(new MemoryDestination({ fold: (k) => k.normalize('NFD').toLowerCase() }));
   await destination.check();

@@ -349,12 +349,12 @@ describe('stack with no context (a new bucket, nightly, defaults)', () => {
     assert.ok(body.includes('DurableExecutionFailed'));
   });
 
-  it('outputs exactly what the README names: its Outputs table, every <X output> and OutputKey==X in its commands', () => {
+  it('outputs exactly what the docs name: the Outputs table of docs/stack.md, every <X output> and OutputKey==X in the deploy commands', () => {
     const named = readmeOutputs();
-    assert.ok(named.table.length >= 8, `the README's Outputs table was not found (${named.table.join(', ')})`);
+    assert.ok(named.table.length >= 8, `the Outputs table of docs/stack.md was not found (${named.table.join(', ')})`);
     const outputs = Object.keys(template.toJSON()['Outputs'] as Record<string, unknown>).sort();
-    assert.deepEqual([...named.table].sort(), outputs, "the README's Outputs table and the stack's outputs differ");
-    for (const name of named.mentioned) assert.ok(outputs.includes(name), `the README names an output '${name}' the stack does not have`);
+    assert.deepEqual([...named.table].sort(), outputs, "the Outputs table of docs/stack.md and the stack's outputs differ");
+    for (const name of named.mentioned) assert.ok(outputs.includes(name), `the docs name an output '${name}' the stack does not have`);
     template.hasOutput('DashboardUrl', {
       Value: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('#dashboards:name=$'), { Ref: onlyLogicalId(template, 'AWS::CloudWatch::Dashboard') }])] },
     });
@@ -373,14 +373,21 @@ describe('stack with no context (a new bucket, nightly, defaults)', () => {
 });
 
 /**
- * The outputs the README's deploy section names: the rows of its "### Outputs" table, and every
- * `<Name output>` placeholder or `OutputKey=='Name'` query in its commands.
+ * The outputs the documentation names: the rows of the "## Outputs" table of docs/stack.md, and
+ * every `<Name output>` placeholder, `OutputKey=='Name'` query or "`Name` output" in the README's
+ * deploy section and in docs/deploy-aws-cli.md.
  */
 function readmeOutputs(): { table: string[]; mentioned: string[] } {
-  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-  const deploy = readme.slice(readme.indexOf('## Deploy the nightly backup'), readme.indexOf('\n## ', readme.indexOf('## Deploy the nightly backup') + 1));
-  const tableText = deploy.slice(deploy.indexOf('### Outputs'), deploy.indexOf('\n### ', deploy.indexOf('### Outputs') + 1));
+  const read = (file: string): string => readFileSync(path.join(ROOT, file), 'utf8');
+  const section = (text: string, heading: string, level: string): string => {
+    const start = text.indexOf(heading);
+    if (start < 0) return '';
+    const end = text.indexOf(`\n${level} `, start + 1);
+    return text.slice(start, end < 0 ? undefined : end);
+  };
+  const tableText = section(read('docs/stack.md'), '## Outputs', '##');
   const table = [...tableText.matchAll(/^\| `([A-Za-z]+)` \|/gm)].map((m) => m[1] ?? '');
+  const deploy = section(read('README.md'), '## Deploy the nightly backup', '##') + read('docs/deploy-aws-cli.md');
   const mentioned = [...deploy.matchAll(/<([A-Za-z]+) output>|OutputKey=='([A-Za-z]+)'|`([A-Z][A-Za-z]+)` output/g)].map((m) => m[1] ?? m[2] ?? m[3] ?? '');
   return { table, mentioned };
 }

@@ -1,5 +1,5 @@
 /**
- * Attacks (DESIGN.md "Downloads go only to Cloudinary hosts"; STYLE.md on secrets): a listing
+ * Attacks (docs/commands.md, "How originals are fetched": hosts; docs/failures.md, "Attacks"): a listing
  * whose secure_url points anywhere but Cloudinary, directly or by a redirect, is refused,
  * reported, and nothing is fetched — a trap server on another loopback address (127.0.0.2)
  * must receive no request; no output, report or catalog object holds the API secret; the local

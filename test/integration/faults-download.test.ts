@@ -1,5 +1,5 @@
 /**
- * Download faults (DESIGN.md "Nothing is lost"): downloads cut short, reset, longer than
+ * Download faults (docs/failures.md, "Downloads"): downloads cut short, reset, longer than
  * announced, stalled, and 5xx on delivery. Each is tried once (the engine retries with a fresh
  * download and copies it) and on every try (reported; the old object stays; no upload left open).
  * After every scenario the rig checks bytes, open uploads, deletions and the report, and a

@@ -1,6 +1,6 @@
 /**
- * Bad input (DESIGN.md, STYLE.md "every user-facing error says what went wrong ... and what to
- * do"): a CLOUDINARY_URL that is missing, not cloudinary://, without key or secret, or with
+ * Bad input (docs/failures.md, "Bad input": every error says what went wrong and what to
+ * do): a CLOUDINARY_URL that is missing, not cloudinary://, without key or secret, or with
  * credentials Cloudinary refuses; destinations that are malformed, unwritable, or a bucket that
  * does not exist. Each ends with exit 2 and one line on stderr that never holds the secret, and
  * nothing is downloaded.

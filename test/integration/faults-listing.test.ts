@@ -1,5 +1,5 @@
 /**
- * Listing faults (DESIGN.md "Scarce resources", "Nothing is lost"): 500/502/503 retried with
+ * Listing faults (docs/failures.md, "Listing"): 500/502/503 retried with
  * backoff, 420/429 "Try again on ..." waited out, malformed JSON retried, a next_cursor that
  * repeats detected, and a listing that fails for good ends the run without pruning anything.
  * The fake serves pages of 4 so that a handful of assets make several pages.

@@ -1,5 +1,5 @@
 /**
- * Hostile and odd public_ids (DESIGN.md "Rules of the data"): every one is backed up, byte for
+ * Hostile and odd public_ids (docs/architecture.md, "What goes where"): every one is backed up, byte for
  * byte, to a safe key (no `.`/`..`/empty segment, no control character or backslash, at most
  * 1,024 bytes), in S3 and in a folder; nothing is written outside the folder; twins that differ
  * only by case or Unicode normalization get two keys; the catalog maps every key back to its

@@ -1,5 +1,5 @@
 /**
- * Destination faults (DESIGN.md "Nothing is lost"): S3 errors on UploadPart and on
+ * Destination faults (docs/failures.md, "S3 and interruptions"): S3 errors on UploadPart and on
  * CompleteMultipartUpload (injected by s3rver-child.cjs), the S3 server stopped and restarted in
  * the middle of a run, and the backup process killed with SIGKILL and run again.
  */

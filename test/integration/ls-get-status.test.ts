@@ -159,6 +159,13 @@ describe('ls, get and status on a backup in s3rver', () => {
     assert.match(g.stderr, /nothing in .* matches public_id "no\/such"; run "cloudinary-backup ls/);
   });
 
+  test('get given a file name instead of a public_id suggests the public_id', async () => {
+    const g = await runCli(['get', '--from', FROM, 'Shoe.jpg', '--to', work], env);
+    assert.equal(g.code, 2);
+    assert.equal(g.stderr.trim().split('\n').length, 1);
+    assert.match(g.stderr, /nothing in .* matches public_id "Shoe.jpg"; PUBLIC_ID is the public_id, not a file name: did you mean "products\/shoe"\?/);
+  });
+
   test('status --json shows the runs, totals and lease the bucket holds', async () => {
     // A durable run's progress object sits beside the reports and must not be taken for one.
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${PREFIX}/_reports/progress/manual-x.json`, Body: JSON.stringify({ format: 1, executionName: 'manual-x' }) }));

@@ -1,5 +1,5 @@
 /**
- * README: "Ctrl-C (or SIGTERM) stops cleanly ... A second Ctrl-C quits at once." SIGTERM must do
+ * docs/commands.md, exit code 130: "stopped by Ctrl-C (or SIGTERM) ... a second Ctrl-C quits at once". SIGTERM must do
  * what the first Ctrl-C does (abort the copies in flight and their multipart uploads, print the
  * report, exit 130), and a second Ctrl-C must end the process even while the clean stop hangs.
  */

@@ -1,6 +1,6 @@
 /**
- * Cloudinary errors (lambda/adapters/cloudinary/errors.ts): the SDK's rejection shapes (DESIGN.md, and the
- * SDK's lib/api_client/execute_request.js) become SourceErrors with the HTTP code; 420/429 carry
+ * Cloudinary errors (lambda/adapters/cloudinary/errors.ts): the SDK's rejection shapes (the SDK's
+ * lib/api_client/execute_request.js) become SourceErrors with the HTTP code; 420/429 carry
  * the "Try again on ..." time; 5xx and network errors may be retried, 4xx may not.
  */
 import { describe, test } from 'node:test';

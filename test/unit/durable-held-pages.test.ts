@@ -129,7 +129,7 @@ describe('held pages listed again by the next invocation', () => {
   test('an asset of a held page changed before the next invocation keeps the version copied; the next run copies the new one', async () => {
     // b1 is copied at version v1 and recorded (held); then a new version is uploaded, in place in
     // the listing. The run does not record b1 again (it is in ahead): its catalog entry matches the
-    // bytes in S3 (v1), and the next run sees the version differ and copies v2 (DESIGN.md, Diff).
+    // bytes in S3 (v1), and the next run sees the version differ and copies v2 (docs/architecture.md, "When is an asset copied?").
     const dest = new MemoryDestination();
     const checkpoint = await cutOffFirst(dest, new ChangingSource(PAGES, new Set(['big'])), ['a1', 'b1', 'b2', 'c1']);
     const again = new ChangingSource(PAGES, new Set());

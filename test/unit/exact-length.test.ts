@@ -1,7 +1,7 @@
 /**
  * ExactLengthStream (lambda/transfer/exact-length.ts): passes bytes through, counting and hashing
  * them; errors when the input ends short, runs long, or stalls for idleMs. This is what makes
- * a truncated object impossible (DESIGN.md "Nothing is lost").
+ * a truncated object impossible (docs/failures.md).
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,5 +1,5 @@
 /**
- * Download hosts (lambda/core/hosts.ts), against DESIGN.md: downloads go only to
+ * Download hosts (lambda/core/hosts.ts), against docs/commands.md ("How originals are fetched", hosts): downloads go only to
  * res.cloudinary.com (https), the account's secure_distribution / cname / private CDN, and the
  * API origin exactly. Anything else in an API response is refused.
  */

@@ -1,5 +1,5 @@
 /**
- * The import rules of the layout (README "Architecture"): `lambda/core/` imports no SDK and no
+ * The import rules of the layout (docs/architecture.md, "Layout"): `lambda/core/` imports no SDK and no
  * other part of `lambda/` (only node built-ins and itself); nothing in `lambda/` imports `infra/`
  * (so aws-cdk-lib never reaches the Lambda bundle); ports import only core; adapters import no
  * use case or entry point; use cases import no entry point; and there is no import cycle.

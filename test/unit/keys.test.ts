@@ -1,5 +1,5 @@
 /**
- * Backup keys (lambda/core/keys.ts), against the rules in DESIGN.md "Rules of the data":
+ * Backup keys (lambda/core/keys.ts), against the rules in docs/architecture.md "What goes where":
  * `<prefix>/<resource_type>/<type>/<public_id>.<format>`, unsafe public_ids encoded reversibly,
  * every key <= 1,024 bytes, distinct public_ids never share a key.
  */

@@ -1,6 +1,6 @@
 /**
  * Object metadata (lambda/core/metadata.ts): the Cloudinary identity every object carries
- * (DESIGN.md "Rules of the data"), ASCII only because S3 metadata travels in HTTP headers,
+ * (docs/architecture.md, "What goes where"), ASCII only because S3 metadata travels in HTTP headers,
  * within S3's 2 KB of user metadata, and read back unchanged.
  */
 import { describe, test } from 'node:test';

@@ -1,5 +1,5 @@
 /**
- * The diff (lambda/core/plan.ts), against DESIGN.md "Rules of the data": copy when the key is
+ * The diff (lambda/core/plan.ts), against docs/architecture.md "When is an asset copied?": copy when the key is
  * missing, when the stored size differs from `bytes`, or when `version` differs from the version
  * recorded when the object was written; only without a record, when `version` (Unix seconds) is
  * later than the stored last-modified time; remote delivery types are skipped.

@@ -1,5 +1,5 @@
 /**
- * The size rule of the layout (README "Architecture", "Size limits"): in `lambda/` and `infra/`
+ * The size rule of the layout (docs/architecture.md, "Size limits"): in `lambda/` and `infra/`
  * no file over 300 lines and no function, method or arrow function over 60 lines, unless the line
  * immediately above it says why in a marker comment, `// size: <reason>` (for a file: its first
  * line). A file or function that must stay long for now without a marker is named in ALLOWED below,

@@ -5,7 +5,7 @@ import { RESOURCE_TYPES } from '../../core/asset.ts';
 import { ConfigError, messageOf } from '../../core/errors.ts';
 import { localPathFor } from '../../core/local-name.ts';
 import { formatBytes } from '../../core/sizes.ts';
-import { matches } from '../../store/catalog-query.ts';
+import { matches, nameSuggests } from '../../store/catalog-query.ts';
 import type { EntryFilter, FolderedEntry } from '../../store/catalog-query.ts';
 import { copyOut } from './copy-out.ts';
 import { EXIT } from './exit.ts';
@@ -68,9 +68,15 @@ const get = async (publicId: string | undefined, flags: GetFlags): Promise<numbe
       ...(flags.type === undefined ? {} : { type: flags.type }),
     };
     const picked: FolderedEntry[] = [];
-    for await (const e of catalog.entries()) if (matches(e, filter)) picked.push(e);
+    // A file name given for a public_id ("Dog photo 1.png"): the entries it may mean, for the message.
+    const likely: string[] = [];
+    for await (const e of catalog.entries()) {
+      if (matches(e, filter)) picked.push(e);
+      else if (publicId !== undefined && likely.length < 5 && !likely.includes(e.publicId) && nameSuggests(publicId, e)) likely.push(e.publicId);
+    }
     if (picked.length === 0) {
-      throw new ConfigError(`nothing in ${target.label} matches${publicId === undefined ? '' : ` public_id "${publicId}"`}; run "cloudinary-backup ls --from ${target.label}" to see what it holds.`);
+      const hint = likely.length === 0 ? '' : `; PUBLIC_ID is the public_id, not a file name: did you mean ${likely.map((id) => `"${id}"`).join(' or ')}?`;
+      throw new ConfigError(`nothing in ${target.label} matches${publicId === undefined ? '' : ` public_id "${publicId}"`}${hint || `; run "cloudinary-backup ls --from ${target.label}" to see what it holds.`}`);
     }
     const single = publicId !== undefined;
     if (single && picked.length > 1 && !(await isDir(flags.to))) {

@@ -27,6 +27,7 @@ export interface LsRow {
   readonly format: string;
   readonly bytes: number;
   readonly version: number;
+  readonly tags: readonly string[];
   /** When the stored object was written (the destination's time), or null when it is missing. */
   readonly backedUpAt: string | null;
   readonly state: string;
@@ -41,7 +42,7 @@ const pad = (rows: string[][]): string => {
 /** The table `ls` prints for people. */
 export const lsTable = (rows: readonly LsRow[]): string =>
   pad([
-    ['PUBLIC_ID', 'KIND', 'FOLDER', 'DISPLAY NAME', 'SIZE', 'VERSION', 'BACKED UP'],
+    ['PUBLIC_ID', 'KIND', 'FOLDER', 'DISPLAY NAME', 'SIZE', 'VERSION', 'BACKED UP', 'TAGS'],
     ...rows.map((r) => [
       r.publicId,
       `${r.resourceType}/${r.type}${r.state === 'current' ? '' : ` (${r.state})`}`,
@@ -50,6 +51,7 @@ export const lsTable = (rows: readonly LsRow[]): string =>
       formatBytes(r.bytes),
       String(r.version),
       r.backedUpAt ? r.backedUpAt.slice(0, 16).replace('T', ' ') : 'not stored',
+      r.tags.join(',') || '-',
     ]),
   ]);
 
@@ -79,6 +81,7 @@ const ls = async (prefixArg: string | undefined, flags: LsFlags): Promise<number
         format: e.format,
         bytes: e.bytes,
         version: e.version,
+        tags: e.tags,
         backedUpAt: written.get(e.key)?.toISOString() ?? null,
         state: e.state,
         key: e.key,
@@ -97,7 +100,7 @@ const ls = async (prefixArg: string | undefined, flags: LsFlags): Promise<number
 export const registerLsCommand = (program: Command, setCode: (code: number) => void): Command =>
   program
     .command('ls')
-    .description('list what a backup holds, from its catalog: public_id, folder, display name, size, version, when it was backed up')
+    .description('list what a backup holds, from its catalog: public_id, folder, display name, size, version, when it was backed up, tags')
     .argument('[PATH-PREFIX]', 'only public_ids starting with this, e.g. products/2024/')
     .requiredOption('--from <backup>', FROM_HELP)
     .option('--tag <tag>', 'only assets with this tag')

@@ -10,6 +10,7 @@ import { failWith } from './fail.ts';
 import { FROM_HELP } from './from-target.ts';
 import { parseTarget } from '../compose.ts';
 import { statusHtml } from './status-html.ts';
+import { durationText, waitingText } from './status-words.ts';
 
 interface StatusFlags {
   from: string;
@@ -30,10 +31,10 @@ export const statusText = (s: BackupStatus): string => {
       ? `  a run holds the lease now: ${s.lease.runId ?? '?'} by ${s.lease.holder ?? '?'} since ${s.lease.takenAt ?? '?'} (until ${s.lease.expiresAt ?? '?'})`
       : '  no run holds the lease now',
   );
-  lines.push('', 'Last runs (UTC)', '  started           minutes  listed  copied  bytes       failed  deferred  credits before/after');
+  lines.push('', 'Last runs (UTC)', '  started           duration  listed  copied  bytes       failed  deferred  credits before/after');
   for (const r of s.runs) {
     lines.push(
-      `  ${r.startedAt.slice(0, 16).replace('T', ' ')}  ${String(Math.round(r.durationSeconds / 60)).padStart(7)}  ${String(r.listed).padStart(6)}  ${String(r.copied).padStart(6)}  ${formatBytes(r.bytesCopied).padEnd(10)}  ${String(r.failed).padStart(6)}  ${String(r.deferred).padStart(8)}  ${credits(r.creditsBefore)}/${credits(r.creditsAfter)}${r.listingComplete ? '' : ' (incomplete)'}`,
+      `  ${r.startedAt.slice(0, 16).replace('T', ' ')}  ${durationText(r.durationSeconds).padStart(8)}  ${String(r.listed).padStart(6)}  ${String(r.copied).padStart(6)}  ${formatBytes(r.bytesCopied).padEnd(10)}  ${String(r.failed).padStart(6)}  ${String(r.deferred).padStart(8)}  ${credits(r.creditsBefore)}/${credits(r.creditsAfter)}${r.listingComplete ? '' : ' (incomplete)'}`,
     );
   }
   if (s.runs.length === 0) lines.push('  (no reports yet)');
@@ -44,9 +45,7 @@ export const statusText = (s: BackupStatus): string => {
   lines.push(`  total  ${String(s.totalAssets).padStart(8)} assets  ${formatBytes(s.totalBytes)}`);
   lines.push(
     '',
-    s.waiting.assets || s.waiting.staleEntries
-      ? `Waiting for a later night: ${s.waiting.assets} assets (${formatBytes(s.waiting.bytes)}) over the byte budget; ${s.waiting.staleEntries} catalog entries not yet at their newest version`
-      : 'Nothing is waiting for a later night',
+    waitingText(s.waiting),
   );
   if (s.lastRun && s.lastRun.failed > 0) {
     lines.push('', `Failures of the last run (${s.lastRun.failed})`);

@@ -1,5 +1,6 @@
 import { formatBytes } from '../../core/sizes.ts';
 import type { BackupStatus, NightRow } from '../../store/status.ts';
+import { durationText, waitingText } from './status-words.ts';
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 
@@ -42,7 +43,7 @@ const runsTable = (s: BackupStatus): string => {
     .reverse()
     .map(
       (r) =>
-        `<tr data-run="${esc(r.runId)}">${td('startedAt', r.startedAt, r.startedAt.slice(0, 16).replace('T', ' '), false)}${td('durationSeconds', r.durationSeconds, `${Math.round(r.durationSeconds / 60)} min`)}` +
+        `<tr data-run="${esc(r.runId)}">${td('startedAt', r.startedAt, r.startedAt.slice(0, 16).replace('T', ' '), false)}${td('durationSeconds', r.durationSeconds, durationText(r.durationSeconds))}` +
         `${td('listed', r.listed)}${td('copied', r.copied)}${td('bytesCopied', r.bytesCopied, formatBytes(r.bytesCopied))}${td('failed', r.failed)}${td('deferred', r.deferred)}` +
         `${td('creditsBefore', r.creditsBefore ?? '', r.creditsBefore === null ? '-' : r.creditsBefore.toFixed(2), true)}${td('creditsAfter', r.creditsAfter ?? '', r.creditsAfter === null ? '-' : r.creditsAfter.toFixed(2), true)}` +
         `<td>${r.listingComplete ? 'complete' : '<strong>incomplete</strong>'}${r.cancelled ? ', stopped' : ''}</td></tr>`,
@@ -104,7 +105,7 @@ export const statusHtml = (s: BackupStatus): string => {
 <p class="meta">Generated ${esc(s.generatedAt)}. ${s.catalog ? `Catalog of run ${esc(s.catalog.runId)}, completed ${esc(s.catalog.completedAt)}.` : 'No completed run yet.'}</p>
 <div class="cards">
 <div class="card" id="total-assets" data-value="${s.totalAssets}">Assets backed up<b>${s.totalAssets}</b>${esc(formatBytes(s.totalBytes))}</div>
-<div class="card" id="waiting" data-assets="${s.waiting.assets}" data-bytes="${s.waiting.bytes}">Waiting for a later night<b>${s.waiting.assets}</b>${esc(formatBytes(s.waiting.bytes))} over the budget; ${s.waiting.staleEntries} not yet newest</div>
+<div class="card" id="waiting" data-assets="${s.waiting.assets}" data-bytes="${s.waiting.bytes}">Waiting for a later night<b>${s.waiting.assets}</b>${esc(waitingText(s.waiting).replace(/^[^:]*: ?/, ''))}</div>
 ${lease}
 </div>
 <h2>Per night</h2>

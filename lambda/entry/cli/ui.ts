@@ -81,7 +81,10 @@ export const summary = (r: RunReport): string => {
     `${r.dryRun ? 'Dry run (nothing written)' : 'Backup'} to ${r.destination}${r.prefix ? ` (prefix ${r.prefix})` : ''}`,
     `  listed      ${r.listed}`,
     r.dryRun
-      ? `  would copy  ${r.plannedCopies} (${formatBytes(r.plannedBytes)} = ${(r.plannedBytes / 1e9).toFixed(3)} credits of bandwidth, ${r.plannedS3Requests} S3 write requests)`
+      ? `  would copy  ${r.plannedCopies} (${formatBytes(r.plannedBytes)} = ${(r.plannedBytes / 1e9).toFixed(3)} credits of bandwidth${
+          // A folder takes no S3 request; the report's plannedS3Requests is what S3 would take.
+          r.destination.startsWith('s3://') ? `, ${r.plannedS3Requests} S3 write requests` : ''
+        })`
       : `  copied      ${r.copied} (${formatBytes(r.bytesCopied)})`,
     `  unchanged   ${r.unchanged}`,
     `  skipped     ${r.skipped} (remote delivery types)`,

@@ -2,7 +2,7 @@
  * The signed download API, `GET|HEAD /v1_1/:cloud/:resource_type/download?...`: what the SDK's
  * `utils.private_download_url` builds (cloudinary_npm lib/utils/index.js: api_key, public_id,
  * format, type, expires_at, attachment, timestamp, signature). It serves the original whatever
- * the asset's type, access mode or format (DESIGN.md, "Rules of the data").
+ * the asset's type, access mode or format (docs/commands.md, "How originals are fetched").
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpError, decodeSeg } from '../http-util.ts';
@@ -19,7 +19,7 @@ export async function download(ctx: FakeContext, req: IncomingMessage, res: Serv
   for (const [k, v] of url.searchParams) params[k] = v;
   checkSignedParams(ctx, params);
   // Whether the download endpoint counts against the hourly Admin API limit is not settled by
-  // the docs (DESIGN.md, "Scarce resources"); the fake takes the stricter reading: it does,
+  // the docs (docs/commands.md, "How originals are fetched"); the fake takes the stricter reading: it does,
   // and a spent allowance answers 420. It sends no rate-limit headers: a client cannot rely on them.
   ctx.rate.charge();
   const expiresAt = params['expires_at'];

@@ -72,7 +72,7 @@ export class ListingFaults {
 
 /**
  * An armed listing fault's answer: 420/429 "Rate Limit Exceeded. Try again on <time>" with the
- * rate-limit headers (the wording clients parse, DESIGN.md "Scarce resources"), 5xx without them.
+ * rate-limit headers (the wording clients parse; Cloudinary support, "Are Cloudinary APIs rate-limited?"), 5xx without them.
  */
 export function listingFaultAnswer(ctx: FakeContext, fault: ListingFault): { message: string; headers: Record<string, string> } {
   const retryAt = fault.retryInMs !== undefined ? ctx.now() + fault.retryInMs : (fault.retryAt ?? ctx.rate.resetAt());

@@ -1,6 +1,6 @@
 /**
- * The Admin API's hourly allowance (free plan: 500 calls an hour; DESIGN.md "Scarce resources",
- * Cloudinary support article "Are Cloudinary APIs rate-limited?"). Every Admin answer carries
+ * The Admin API's hourly allowance (free plan: 500 calls an hour; Cloudinary support article
+ * "Are Cloudinary APIs rate-limited?"). Every Admin answer carries
  * `X-FeatureRateLimit-Limit`, `-Remaining` and `-Reset`, the headers the SDK reads into
  * `rate_limit_allowed`, `rate_limit_remaining` and `rate_limit_reset_at` (cloudinary_npm
  * lib/api_client/execute_request.js); a spent allowance answers 420 "Rate Limit Exceeded. Try

@@ -1,5 +1,5 @@
 /**
- * Issue 13, finding 6, over real HTTP: the engine writing to the S3 destination on s3rver. A
+ * A body longer than listed never replaces the old backup, over real HTTP: the engine writing to the S3 destination on s3rver. A
  * download that delivers the listed N bytes, then more (the chunk boundary exactly at N), must
  * not complete the PUT (Content-Length N: the server has all it asked for) nor the multipart
  * upload's last part: the good old backup stays and no upload is left open.

@@ -1,5 +1,5 @@
 /**
- * Issue 13, finding 3: case-insensitive or normalising folders (APFS, HFS+, exFAT, NTFS). No such
+ * Case-insensitive or normalising folders (APFS, HFS+, exFAT, NTFS). No such
  * file system exists here, so the in-memory destination models one (`fold`: two names that fold
  * alike are one object) and
  * FoldSafeDestination (what a folder backup uses, lambda/entry/compose.ts) probes it like a disk.

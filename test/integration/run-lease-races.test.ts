@@ -1,5 +1,5 @@
 /**
- * Issue 13, finding 2, across processes: two CLI runs on one folder, two CLI runs on one bucket
+ * Overlapping runs never interleave, across processes: two CLI runs on one folder, two CLI runs on one bucket
  * (s3rver), a CLI run and the durable handler on one bucket. Exactly one run writes; the other
  * stops before it reads the catalog (CLI: exit 75, EXIT.busy; handler: `{ skipped: true }`), and
  * the catalog keeps every entry. The winner is held inside the run by one stalled download

@@ -1,8 +1,8 @@
 /**
- * Issue 13, "A backup that cannot be damaged": one test per numbered finding, against the real
+ * A backup that cannot be damaged: one group of tests per way it could be, against the real
  * engine with an in-memory Cloudinary (test/support/stub-world.ts) and the in-memory destination
  * (which keeps the promises of S3 and the folder: test/contract). The races across processes
- * (two CLI runs, a CLI run and the durable handler) are in issue13-races.test.ts.
+ * (two CLI runs, a CLI run and the durable handler) are in run-lease-races.test.ts.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -24,7 +24,7 @@ const world = (): StubSource => {
   return src;
 };
 
-describe('finding 1: a subset run keeps the other resource types in the catalog', () => {
+describe('a subset run keeps the other resource types in the catalog', () => {
   test('full -> --resource-types image -> full: every entry stays, with its sha256, tags and context', async () => {
     const src = world();
     const dest = new MemoryDestination();
@@ -55,7 +55,7 @@ describe('finding 1: a subset run keeps the other resource types in the catalog'
   });
 });
 
-describe('finding 2: overlapping runs never interleave (in-process; cross-process in issue13-races)', () => {
+describe('overlapping runs never interleave (in-process; across processes in run-lease-races.test.ts)', () => {
   test('two runs started together: exactly one runs, the other is refused with who holds the lease; the catalog keeps every entry', async () => {
     const src = world();
     const dest = new MemoryDestination();
@@ -96,7 +96,7 @@ describe('finding 2: overlapping runs never interleave (in-process; cross-proces
   });
 });
 
-describe('finding 4: change detection trusts the recorded version, not two clocks', () => {
+describe('change detection trusts the recorded version, not two clocks', () => {
   test('a destination clock 10 minutes ahead and a same-size replacement: copied; verify --source sees a missed one', async () => {
     const src = world();
     const dest = new MemoryDestination({ now: () => Date.now() + 10 * 60_000 });
@@ -119,7 +119,7 @@ describe('finding 4: change detection trusts the recorded version, not two clock
   });
 });
 
-describe('finding 6: a body longer than listed never replaces the old backup', () => {
+describe('a body longer than listed never replaces the old backup', () => {
   test('a download that delivers N bytes, then more (chunk boundary exactly at N): the old object stays', async () => {
     const src = world();
     const dest = new MemoryDestination({ commitAtLength: true });
@@ -135,7 +135,7 @@ describe('finding 6: a body longer than listed never replaces the old backup', (
   });
 });
 
-describe('finding 7: prune deletes only what this tool wrote, never after an empty listing, never en masse', () => {
+describe('prune deletes only what this tool wrote, never after an empty listing, never en masse', () => {
   const many = (n: number): StubSource => {
     const src = new StubSource();
     for (let i = 0; i < n; i += 1) src.add(`p${String(i).padStart(2, '0')}`, bytes(`photo ${i}`));
@@ -183,7 +183,7 @@ describe('finding 7: prune deletes only what this tool wrote, never after an emp
   });
 });
 
-describe('finding 8: stale-upload clean-up touches only keys this tool writes', () => {
+describe('stale-upload clean-up touches only keys this tool writes', () => {
   /** A memory destination that also holds multipart uploads, as ListMultipartUploads shows them. */
   class WithUploads extends MemoryDestination {
     readonly uploads = [
@@ -209,7 +209,7 @@ describe('finding 8: stale-upload clean-up touches only keys this tool writes', 
   });
 });
 
-describe('finding 9: a catalog write that fails once', () => {
+describe('a catalog write that fails once', () => {
   test('is retried on its own: no copy repeated, no duplicate entry', async () => {
     const src = world();
     const dest = new MemoryDestination();

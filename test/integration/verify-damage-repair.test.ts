@@ -1,5 +1,5 @@
 /**
- * Issue 13: `verify --deep` records what it finds corrupt or overwritten (in the catalog folder),
+ * `verify --deep` records what it finds corrupt or overwritten (in the catalog folder),
  * and the next backup copies those assets again — the catalog says "current" and the size may
  * match, so without the record nothing would ever repair them. What is repaired leaves the
  * record; what could not be copied stays in it.

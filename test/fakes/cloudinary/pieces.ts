@@ -20,37 +20,53 @@ const continues = (bytes: Buffer, i: number): boolean => i > 0 && i < bytes.leng
 
 /**
  * Where to cut `bytes` into pieces of at most `size`: each piece ends inside the last multi-byte
- * character it holds, else at `size`. An answer shorter than `size` is cut once, inside its last
- * multi-byte character, so an answer of any size that holds non-ASCII text is split inside a
- * character at least once.
+ * character it holds, else at `size`. An answer shorter than `size` is cut inside its first and
+ * its last multi-byte characters, so an answer of any size that holds non-ASCII text is split
+ * inside a character at least once.
  */
 export const cutPoints = (bytes: Buffer, size = PIECE_BYTES): number[] => {
   const cuts: number[] = [];
   let start = 0;
   while (start < bytes.length) {
     const limit = Math.min(start + size, bytes.length);
-    const tail = limit === bytes.length;
-    // The rest of an answer already cut is sent whole.
-    if (tail && cuts.length > 0) break;
+    if (limit === bytes.length) {
+      // The rest of an answer already cut is sent whole; a short answer is cut in its first
+      // and its last multi-byte character.
+      if (cuts.length > 0) break;
+      let first = start + 1;
+      while (first < bytes.length && !continues(bytes, first)) first += 1;
+      let last = bytes.length - 1;
+      while (last > first && !continues(bytes, last)) last -= 1;
+      if (first < bytes.length) cuts.push(first);
+      if (last > first + 1) cuts.push(last);
+      break;
+    }
     let cut = limit;
-    for (let i = tail ? limit - 1 : limit; i > start; i -= 1) {
+    for (let i = limit; i > start; i -= 1) {
       if (continues(bytes, i)) {
         cut = i;
         break;
       }
     }
-    if (cut >= bytes.length) break;
     cuts.push(cut);
     start = cut;
   }
   return cuts;
 };
 
-/** Writes one piece and waits until it has left (the callback) and the loop has turned once. */
-const writePiece = (res: ServerResponse, piece: Buffer): Promise<void> =>
-  new Promise<void>((resolve) => {
+/**
+ * Writes one piece and waits until it has left (the callback) and the event loop has passed its
+ * poll phase once more: a client in this process reads the piece before the next is written
+ * (one setImmediate runs in the same loop turn, before the poll that would read it). A client in
+ * another process usually does too; when it is slower, two pieces merge, as on a real network.
+ */
+const writePiece = async (res: ServerResponse, piece: Buffer): Promise<void> => {
+  await new Promise<void>((resolve) => {
     res.write(piece, () => resolve());
-  }).then(() => tick());
+  });
+  await tick();
+  await tick();
+};
 
 /**
  * Sends a JSON answer (status, headers, Content-Length) in pieces (see the file's comment). An

@@ -1,6 +1,4 @@
 import type http from 'node:http';
-import { Transform } from 'node:stream';
-import type { TransformCallback } from 'node:stream';
 import type { UploadApiOptions } from 'cloudinary';
 import { RESOURCE_TYPES } from '../../core/asset.ts';
 import type { ResourceType } from '../../core/asset.ts';
@@ -41,40 +39,28 @@ interface SdkUploadResult {
 }
 
 /**
- * Regroups a stream into pieces of exactly `size` bytes (the last may be shorter). The SDK's
- * chunker appends every write to its buffer with Buffer.concat, which is quadratic in the
- * writes per chunk (3.5 s of copying for 25 MB in 64 KB reads); one write per chunk is linear.
+ * Reads a stream as pieces of exactly `size` bytes (the last may be shorter): the chunks of a
+ * chunked upload. Each chunk is assembled once from the reads that make it up.
  */
-export class Regroup extends Transform {
-  private parts: Buffer[] = [];
-  private held = 0;
-
-  constructor(private readonly size: number) {
-    super();
-  }
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    let rest = chunk;
-    while (this.held + rest.length >= this.size) {
-      const take = this.size - this.held;
-      this.parts.push(rest.subarray(0, take));
-      this.push(Buffer.concat(this.parts, this.size));
-      this.parts = [];
-      this.held = 0;
+export async function* chunksOf(body: AsyncIterable<Buffer>, size: number): AsyncGenerator<Buffer> {
+  let parts: Buffer[] = [];
+  let held = 0;
+  for await (const piece of body) {
+    let rest = piece;
+    while (held + rest.length >= size) {
+      const take = size - held;
+      parts.push(rest.subarray(0, take));
+      yield Buffer.concat(parts, size);
+      parts = [];
+      held = 0;
       rest = rest.subarray(take);
     }
     if (rest.length > 0) {
-      this.parts.push(rest);
-      this.held += rest.length;
+      parts.push(rest);
+      held += rest.length;
     }
-    done();
   }
-
-  override _flush(done: TransformCallback): void {
-    if (this.held > 0) this.push(Buffer.concat(this.parts, this.held));
-    this.parts = [];
-    done();
-  }
+  if (held > 0) yield Buffer.concat(parts, held);
 }
 
 /** Turns what the SDK called back with into an UploadError that says what to do. */
@@ -192,9 +178,7 @@ export class CloudinaryUploader implements Uploader {
     post: Omit<UploadPost, 'fields' | 'headers'>,
   ): Promise<SdkUploadResult> {
     const uploadId = newBoundary();
-    const chunks = request.body.pipe(new Regroup(this.chunkSize));
-    request.body.once('error', (err) => chunks.destroy(err));
-    const it = (chunks as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+    const it = chunksOf(request.body as AsyncIterable<Buffer>, this.chunkSize);
     let sent = 0;
     let next = await it.next();
     for (;;) {

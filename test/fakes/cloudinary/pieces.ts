@@ -20,9 +20,9 @@ const continues = (bytes: Buffer, i: number): boolean => i > 0 && i < bytes.leng
 
 /**
  * Where to cut `bytes` into pieces of at most `size`: each piece ends inside the last multi-byte
- * character it holds, else at `size`. An answer shorter than `size` is cut inside its first and
- * its last multi-byte characters, so an answer of any size that holds non-ASCII text is split
- * inside a character at least once.
+ * character it holds, else at `size`; the last piece is cut the same way, and an answer shorter
+ * than `size` inside its first multi-byte character as well. So an answer of any size that holds
+ * non-ASCII text is split inside a character at least once.
  */
 export const cutPoints = (bytes: Buffer, size = PIECE_BYTES): number[] => {
   const cuts: number[] = [];
@@ -30,14 +30,14 @@ export const cutPoints = (bytes: Buffer, size = PIECE_BYTES): number[] => {
   while (start < bytes.length) {
     const limit = Math.min(start + size, bytes.length);
     if (limit === bytes.length) {
-      // The rest of an answer already cut is sent whole; a short answer is cut in its first
-      // and its last multi-byte character.
-      if (cuts.length > 0) break;
+      // The last piece is cut inside its last multi-byte character; a short answer (one piece)
+      // inside its first one too.
       let first = start + 1;
-      while (first < bytes.length && !continues(bytes, first)) first += 1;
+      while (cuts.length === 0 && first < bytes.length && !continues(bytes, first)) first += 1;
+      if (cuts.length > 0) first = start;
       let last = bytes.length - 1;
       while (last > first && !continues(bytes, last)) last -= 1;
-      if (first < bytes.length) cuts.push(first);
+      if (first > start && first < bytes.length) cuts.push(first);
       if (last > first + 1) cuts.push(last);
       break;
     }

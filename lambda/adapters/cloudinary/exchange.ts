@@ -58,16 +58,13 @@ export const exchange = (url: URL, options: ExchangeOptions, send: (req: ClientR
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('error', fail);
-      res.on('aborted', () => fail(new Error('Cloudinary closed the connection before the answer was complete')));
       res.on('end', () => {
-        if (settled) return;
-        if (!res.complete) {
-          fail(new Error('Cloudinary closed the connection before the answer was complete'));
-          return;
-        }
+        if (settled || !res.complete) return;
         settled = true;
         resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') });
       });
+      // Closed before a complete 'end': the answer was cut (no-op once it resolved).
+      res.on('close', () => fail(new Error('Cloudinary closed the connection before the answer was complete')));
     });
     req.on('error', fail);
     req.setTimeout(options.timeoutMs, () => {

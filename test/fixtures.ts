@@ -2,19 +2,30 @@ import { MAX_RESULTS } from '../lambda/adapters/cloudinary/source.ts';
 import { RESOURCE_TYPES, listingsFor } from '../lambda/core/asset.ts';
 import type { CloudinaryFake, FakeAsset, ResourceType } from './fakes/cloudinary-fake.ts';
 
-const NAMES = ['photo', 'Summer trip', 'café', '日本語', 'emoji 😀', 'a+b', '100%', 'déjà vu'];
+/**
+ * Names in several scripts (Chinese, Japanese, Cyrillic, Arabic, accented Latin, emoji) and a
+ * few plain ones. Answers reach a client in pieces (test/fakes/cloudinary/pieces.ts); with most
+ * names multi-byte, every suite that lists, restores or verifies meets a character split between
+ * two pieces.
+ */
+export const SCRIPT_NAMES = ['photo', '夏天的照片', '日本語の写真', 'папка фото', 'صورة العائلة', 'café déjà vu', 'emoji 🎉😀', 'Ünïcödé Ñoño', 'a+b', '100%'];
+/** Folders of the populated account, in the same scripts. */
+export const SCRIPT_FOLDERS = ['folder', '相册', '写真', 'Документы', 'مجلد', 'été'];
+/** Tags of the populated account, in the same scripts. */
+export const SCRIPT_TAGS = ['旅行', 'ночь', 'عائلة', 'été', '🎉 party', 'お気に入り', 't1'];
 const TYPES = ['upload', 'upload', 'upload', 'private', 'authenticated'];
 
 /**
  * Fills a fake account: `images` images (more than two listing pages at 1,200), some videos
- * and raw files, every backed-up delivery type, public_ids with folders, spaces and Unicode,
- * two remote (`fetch`) assets that must be skipped. Sizes are small and deterministic.
+ * and raw files, every backed-up delivery type, public_ids with folders, spaces and names in
+ * several scripts (SCRIPT_NAMES), tags and context in those scripts too, and two remote
+ * (`fetch`) assets that must be skipped. Sizes are small and deterministic.
  */
 export const populate = (fake: CloudinaryFake, counts = { images: 1100, videos: 60, raw: 50 }): FakeAsset[] => {
   const out: FakeAsset[] = [];
   const add = (resourceType: ResourceType, i: number): void => {
-    const folder = i % 3 === 0 ? '' : `folder ${i % 7}/sub/`;
-    const name = `${folder}${NAMES[i % NAMES.length]} ${i}`;
+    const folder = i % 3 === 0 ? '' : `${SCRIPT_FOLDERS[i % SCRIPT_FOLDERS.length]} ${i % 7}/sub/`;
+    const name = `${folder}${SCRIPT_NAMES[i % SCRIPT_NAMES.length]} ${i}`;
     const type = TYPES[i % TYPES.length] as string;
     out.push(
       fake.addAsset({
@@ -22,8 +33,8 @@ export const populate = (fake: CloudinaryFake, counts = { images: 1100, videos: 
         resourceType,
         type,
         bytes: 200 + ((i * 7919) % 6000),
-        tags: i % 4 === 0 ? ['tagged', `t${i % 5}`] : [],
-        context: i % 5 === 0 ? { alt: `alt ${i}`, caption: 'é|=' } : {},
+        tags: i % 4 === 0 ? ['tagged', SCRIPT_TAGS[i % SCRIPT_TAGS.length] as string] : [],
+        context: i % 5 === 0 ? { alt: `${SCRIPT_NAMES[(i + 3) % SCRIPT_NAMES.length]} ${i}`, caption: 'é|=', 説明: 'заметка №1' } : {},
         metadata: i % 6 === 0 ? { rating: i % 5 } : {},
       }),
     );

@@ -1,27 +1,21 @@
 /**
- * The pure parts of the Cloudinary uploader (lambda/adapters/cloudinary/uploader.ts): regrouping a
- * stream into chunk-sized writes, and turning SDK errors into UploadErrors.
+ * The pure parts of the Cloudinary uploader (lambda/adapters/cloudinary/uploader.ts): cutting a
+ * stream into the chunks of a chunked upload, and turning SDK-shaped errors into UploadErrors.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { Regroup, toUploadError } from '../../lambda/adapters/cloudinary/uploader.ts';
+import { chunksOf, toUploadError } from '../../lambda/adapters/cloudinary/uploader.ts';
 
 const regroup = async (pieces: number[], size: number): Promise<{ lengths: number[]; same: boolean }> => {
   let n = 0;
   const input = pieces.map((len) => Buffer.from(Array.from({ length: len }, () => n++ % 251)));
   const out: Buffer[] = [];
-  // 'data' events show each write as the SDK's chunker receives it (read() would merge them).
-  await new Promise<void>((resolve, reject) => {
-    const r = Readable.from(input).pipe(new Regroup(size));
-    r.on('data', (c: Buffer) => out.push(c));
-    r.on('end', resolve);
-    r.on('error', reject);
-  });
+  for await (const c of chunksOf(Readable.from(input), size)) out.push(c);
   return { lengths: out.map((b) => b.length), same: Buffer.concat(out).equals(Buffer.concat(input)) };
 };
 
-describe('Regroup', () => {
+describe('chunksOf', () => {
   const cases: Array<[string, number[], number, number[]]> = [
     ['small reads gathered into full chunks, the rest last', [3, 3, 3, 3], 5, [5, 5, 2]],
     ['one read spanning several chunks', [12], 5, [5, 5, 2]],

@@ -20,7 +20,8 @@ export class RateLimitedError extends SourceError {
 }
 
 /**
- * Turns whatever the SDK rejected with into a SourceError. The SDK rejects with
+ * Turns a rejection of an Admin API call into a SourceError. The project's client
+ * (api-client.ts) rejects with the SDK's shapes: the SDK rejects with
  * `{ error: { message, http_code } }` for 400/401/403/404/409/420/429/500, with a top-level
  * `{ message, http_code }` for other statuses, and with a plain Error for network failures.
  * Only the message and code are kept: the rest may hold request details.

@@ -4,10 +4,11 @@ import type { CloudinaryConfig } from './config.ts';
 export type CloudinaryV2 = typeof import('cloudinary').v2;
 
 /**
- * Loads the `cloudinary` SDK for one account. The SDK decides between http and https when it
- * is first loaded, from CLOUDINARY_URL's upload_prefix, so the variable is set before the
- * first import (in this process only). `hide_sensitive` keeps the key and secret out of the
- * request options the SDK attaches to its errors.
+ * Loads the `cloudinary` SDK for one account. The project uses it only to sign parameters and
+ * build URLs (the requests themselves go through api-client.ts and upload-client.ts, which
+ * decode answers whole). The SDK reads CLOUDINARY_URL when it is first loaded, so the variable
+ * is set before the first import (in this process only). `hide_sensitive` keeps the key and
+ * secret out of anything the SDK would attach to an error.
  */
 export const loadCloudinary = async (config: CloudinaryConfig, url: string): Promise<CloudinaryV2> => {
   if (process.env.CLOUDINARY_URL !== url) process.env.CLOUDINARY_URL = url;

@@ -1,5 +1,3 @@
-import http from 'node:http';
-import https from 'node:https';
 import type { Asset } from '../../core/asset.ts';
 import { parseUsage } from '../../core/budget.ts';
 import type { UsageInfo } from '../../core/budget.ts';
@@ -9,6 +7,8 @@ import type { DownloadApiReason } from '../../core/download-route.ts';
 import { AssetCopyError, AssetDeferredError, AssetNotReadyError, CdnRefusedError } from '../../core/errors.ts';
 import type { HostPolicy } from '../../core/hosts.ts';
 import type { DownloadRoute, ListPage, OpenedAsset, RateLimitInfo, Source } from '../../ports/storage.ts';
+import { AdminApi } from './api-client.ts';
+import type { RateLimitFields } from './api-client.ts';
 import type { CloudinaryConfig } from './config.ts';
 import { DownloadError, fetchOriginal } from './download.ts';
 import { toSourceError } from './errors.ts';
@@ -24,13 +24,6 @@ export const MAX_RESULTS = 500;
 export interface CloudinarySourceOptions {
   /** Time allowed for a download's response headers, in ms. @default 60000 */
   readonly responseTimeoutMs?: number;
-}
-
-/** The SDK adds these to every Admin API result (cloudinary_npm lib/api_client/execute_request.js). */
-interface RateLimitFields {
-  rate_limit_allowed?: number;
-  rate_limit_remaining?: number;
-  rate_limit_reset_at?: Date | string;
 }
 
 const rateLimitOf = (res: RateLimitFields): RateLimitInfo | undefined =>
@@ -52,13 +45,10 @@ export class CloudinarySource implements Source {
   /** `<resource_type>/<format>` pairs whose delivery the CDN refused this run (free-plan blocks). */
   private readonly blocked = new Set<string>();
   /**
-   * Admin API calls use a connection each. The SDK never reads the body of a response whose
-   * status it does not expect (502, 503, ...); on a kept-alive socket that unread body keeps
-   * the process alive until the server drops the connection (found by the fault suite: the CLI
-   * lingered 5 s after a 502 from the fake, as long as Cloudinary's keep-alive in real life).
-   * At most a few hundred calls an hour, the extra handshakes cost nothing that matters.
+   * The Admin API, through the project's own client: the SDK decodes each network chunk of an
+   * answer on its own, which corrupts names split between two chunks (see api-client.ts).
    */
-  private readonly adminAgent: http.Agent;
+  private readonly api: AdminApi;
 
   constructor(
     private readonly sdk: CloudinaryV2,
@@ -72,21 +62,18 @@ export class CloudinarySource implements Source {
       ...(config.cname ? { cname: config.cname } : {}),
     };
     this.responseTimeoutMs = options.responseTimeoutMs ?? 60_000;
-    this.adminAgent = config.uploadPrefix.startsWith('http:') ? new http.Agent({ keepAlive: false }) : new https.Agent({ keepAlive: false });
+    this.api = new AdminApi(config);
   }
 
   async listPage(resourceType: string, type: string, cursor: string | undefined): Promise<ListPage> {
     let res: RateLimitFields & { resources?: ApiResource[]; next_cursor?: string };
     try {
-      res = await this.sdk.api.resources({
-        resource_type: resourceType,
-        type,
+      res = await this.api.resources(resourceType, type, {
         max_results: MAX_RESULTS,
         tags: true,
         context: true,
         metadata: true,
         moderations: true,
-        agent: this.adminAgent,
         ...(cursor ? { next_cursor: cursor } : {}),
       });
     } catch (err) {
@@ -107,7 +94,7 @@ export class CloudinarySource implements Source {
   async usage(): Promise<UsageInfo> {
     let raw: Record<string, unknown>;
     try {
-      raw = (await this.sdk.api.usage({ agent: this.adminAgent })) as Record<string, unknown>;
+      raw = await this.api.usage();
     } catch (err) {
       throw toSourceError(err, 'reading usage');
     }
@@ -122,7 +109,7 @@ export class CloudinarySource implements Source {
   async metadataFields(): Promise<{ fields: unknown[]; rateLimit?: RateLimitInfo }> {
     let raw: RateLimitFields & { metadata_fields?: unknown };
     try {
-      raw = (await this.sdk.api.list_metadata_fields({ agent: this.adminAgent })) as typeof raw;
+      raw = await this.api.listMetadataFields();
     } catch (err) {
       throw toSourceError(err, 'reading structured metadata fields');
     }
@@ -148,7 +135,7 @@ export class CloudinarySource implements Source {
     }
     let raw: RateLimitFields;
     try {
-      raw = (await this.sdk.api.add_metadata_field(body as never, { agent: this.adminAgent })) as RateLimitFields;
+      raw = await this.api.addMetadataField(body);
     } catch (err) {
       throw toSourceError(err, `creating structured metadata field ${String(field['external_id'])}`);
     }
@@ -165,7 +152,7 @@ export class CloudinarySource implements Source {
   async updateModeration(publicId: string, resourceType: string, type: string, status: 'approved' | 'rejected'): Promise<{ rateLimit?: RateLimitInfo }> {
     let raw: RateLimitFields;
     try {
-      raw = (await this.sdk.api.update(publicId, { resource_type: resourceType, type, moderation_status: status, agent: this.adminAgent })) as RateLimitFields;
+      raw = await this.api.update(publicId, resourceType, type, { moderation_status: status });
     } catch (err) {
       throw toSourceError(err, `setting the moderation status of ${resourceType}/${type}/${publicId}`);
     }

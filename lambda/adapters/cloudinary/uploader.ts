@@ -1,7 +1,4 @@
-import http from 'node:http';
-import https from 'node:https';
-import { Transform } from 'node:stream';
-import type { TransformCallback, Writable } from 'node:stream';
+import type http from 'node:http';
 import type { UploadApiOptions } from 'cloudinary';
 import { RESOURCE_TYPES } from '../../core/asset.ts';
 import type { ResourceType } from '../../core/asset.ts';
@@ -10,7 +7,10 @@ import { encodeKeyValues, placementParams, uploadFilename } from '../../core/upl
 import { UploadError } from '../../ports/upload.ts';
 import type { UploadRequest, UploadResult, Uploader } from '../../ports/upload.ts';
 import type { CloudinaryConfig } from './config.ts';
+import { agentFor } from './exchange.ts';
 import type { CloudinaryV2 } from './sdk.ts';
+import { newBoundary, postUpload } from './upload-client.ts';
+import type { UploadFields, UploadPost } from './upload-client.ts';
 
 /** The SDK's default chunk size for chunked uploads (20 MB). */
 export const DEFAULT_CHUNK_SIZE = 20_000_000;
@@ -39,40 +39,28 @@ interface SdkUploadResult {
 }
 
 /**
- * Regroups a stream into pieces of exactly `size` bytes (the last may be shorter). The SDK's
- * chunker appends every write to its buffer with Buffer.concat, which is quadratic in the
- * writes per chunk (3.5 s of copying for 25 MB in 64 KB reads); one write per chunk is linear.
+ * Reads a stream as pieces of exactly `size` bytes (the last may be shorter): the chunks of a
+ * chunked upload. Each chunk is assembled once from the reads that make it up.
  */
-export class Regroup extends Transform {
-  private parts: Buffer[] = [];
-  private held = 0;
-
-  constructor(private readonly size: number) {
-    super();
-  }
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    let rest = chunk;
-    while (this.held + rest.length >= this.size) {
-      const take = this.size - this.held;
-      this.parts.push(rest.subarray(0, take));
-      this.push(Buffer.concat(this.parts, this.size));
-      this.parts = [];
-      this.held = 0;
+export async function* chunksOf(body: AsyncIterable<Buffer>, size: number): AsyncGenerator<Buffer> {
+  let parts: Buffer[] = [];
+  let held = 0;
+  for await (const piece of body) {
+    let rest = piece;
+    while (held + rest.length >= size) {
+      const take = size - held;
+      parts.push(rest.subarray(0, take));
+      yield Buffer.concat(parts, size);
+      parts = [];
+      held = 0;
       rest = rest.subarray(take);
     }
     if (rest.length > 0) {
-      this.parts.push(rest);
-      this.held += rest.length;
+      parts.push(rest);
+      held += rest.length;
     }
-    done();
   }
-
-  override _flush(done: TransformCallback): void {
-    if (this.held > 0) this.push(Buffer.concat(this.parts, this.held));
-    this.parts = [];
-    done();
-  }
+  if (held > 0) yield Buffer.concat(parts, held);
 }
 
 /** Turns what the SDK called back with into an UploadError that says what to do. */
@@ -100,80 +88,127 @@ export const toUploadError = (err: unknown, publicId: string): UploadError => {
 };
 
 /**
- * The Upload API through the SDK: `upload_stream` for files up to the chunk size, and
- * `upload_chunked_stream` (what `upload_large` uses, with the resource type given explicitly)
- * above it. Context and structured metadata are encoded here (core/upload-params.ts), so keys
- * and values with `=` or `|` survive. Each upload gets its own HTTP agent: when the body fails
- * half-way, the agent's sockets are destroyed so Cloudinary never sees a completed request.
+ * The SDK's parameter building and signing, which this project uses as they are (cloudinary_npm
+ * lib/utils/index.js): `build_upload_params` maps upload options to Upload API parameters, and
+ * `process_request_params` signs them (`sign_request`: timestamp, signature and api_key). Not in
+ * the SDK's type declarations, so named here.
+ */
+interface SdkSigning {
+  build_upload_params(options: Readonly<Record<string, unknown>>): Record<string, unknown>;
+  process_request_params(params: Record<string, unknown>, options: Readonly<Record<string, unknown>>): Record<string, unknown>;
+  hashToParameters(params: Readonly<Record<string, unknown>>): Array<[string, unknown]>;
+}
+
+/** The SDK's signing functions, checked to be there (a later SDK could move them). */
+export const sdkSigning = (sdk: CloudinaryV2): SdkSigning => {
+  const utils = sdk.utils as unknown as Partial<SdkSigning>;
+  for (const name of ['build_upload_params', 'process_request_params', 'hashToParameters'] as const) {
+    if (typeof utils[name] !== 'function') throw new Error(`the cloudinary SDK has no utils.${name}; this tool needs the version in its package-lock`);
+  }
+  return utils as SdkSigning;
+};
+
+/**
+ * The Upload API: one request for files up to the chunk size, and a chunked upload above it.
+ * The SDK builds and signs the parameters; the requests are sent and their answers read by the
+ * project's own client (upload-client.ts), because the SDK decodes an answer chunk by chunk
+ * and so corrupts the names it returns. Context and structured metadata are encoded here
+ * (core/upload-params.ts), so keys and values with `=` or `|` survive. When the body fails
+ * half-way the request is destroyed, so Cloudinary never sees a completed request.
  */
 export class CloudinaryUploader implements Uploader {
   readonly description: string;
   private readonly chunkSize: number;
   private readonly requestTimeoutMs: number;
-  private readonly secure: boolean;
+  private readonly signing: SdkSigning;
+  private readonly apiBase: string;
+  private readonly agent: http.Agent;
 
   constructor(
-    private readonly sdk: CloudinaryV2,
+    sdk: CloudinaryV2,
     config: CloudinaryConfig,
     options: CloudinaryUploaderOptions = {},
   ) {
     this.description = `Cloudinary cloud "${config.cloudName}"`;
     this.chunkSize = Math.max(MIN_CHUNK_SIZE, options.chunkSize ?? DEFAULT_CHUNK_SIZE);
     this.requestTimeoutMs = options.requestTimeoutMs ?? 600_000;
-    // The SDK picked http or https from upload_prefix when it was loaded; the agent must match.
-    this.secure = new URL(config.uploadPrefix).protocol === 'https:';
+    this.signing = sdkSigning(sdk);
+    // cloudinary_npm lib/utils/index.js api_url: `<upload_prefix>/v1_1/<cloud>/<resource_type>/upload`.
+    this.apiBase = `${config.uploadPrefix}/v1_1/${config.cloudName}`;
+    this.agent = agentFor(config.uploadPrefix);
   }
 
-  upload(request: UploadRequest): Promise<UploadResult> {
+  async upload(request: UploadRequest): Promise<UploadResult> {
     const resourceType = request.resourceType as ResourceType;
     if (!RESOURCE_TYPES.includes(resourceType)) {
-      return Promise.reject(new UploadError(`unknown resource type "${request.resourceType}" (expected ${RESOURCE_TYPES.join(', ')})`, undefined, false));
+      throw new UploadError(`unknown resource type "${request.resourceType}" (expected ${RESOURCE_TYPES.join(', ')})`, undefined, false);
     }
-    const agent = this.secure ? new https.Agent({ keepAlive: false }) : new http.Agent({ keepAlive: false });
-    const options = this.uploadOptions(request, resourceType, agent);
-    return new Promise<UploadResult>((resolve, reject) => {
-      let settled = false;
-      const finish = (err: Error | undefined, result?: UploadResult): void => {
-        if (settled) return;
-        settled = true;
-        if (err) {
-          // Cuts any request still open, so a partial body never completes an upload.
-          agent.destroy();
-          reject(err);
-        } else resolve(result as UploadResult);
-      };
-      const callback = (err?: unknown, res?: SdkUploadResult): void => {
-        if (err || !res) {
-          finish(toUploadError(err ?? { message: 'no response' }, request.publicId));
-          return;
-        }
-        finish(undefined, {
-          publicId: res.public_id ?? request.publicId,
-          version: res.version ?? 0,
-          bytes: res.bytes ?? 0,
-          existing: res.existing === true,
-        });
-      };
-      const chunked = request.length > this.chunkSize;
-      const sink: Writable = chunked
-        ? this.sdk.uploader.upload_chunked_stream(options, callback)
-        : this.sdk.uploader.upload_stream(options, callback);
-      const input = chunked ? request.body.pipe(new Regroup(this.chunkSize)) : request.body;
-      request.body.once('error', (err) => {
-        input.unpipe(sink);
-        if (input !== request.body) input.destroy();
-        sink.destroy();
-        finish(err);
-      });
-      input.pipe(sink);
-    });
+    const options = this.uploadOptions(request, resourceType);
+    const url = new URL(`${this.apiBase}/${encodeURIComponent(resourceType)}/upload`);
+    const post = { url, filename: options.filename as string, timeoutMs: this.requestTimeoutMs, agent: this.agent };
+    let res: SdkUploadResult;
+    try {
+      if (request.length > this.chunkSize) {
+        res = await this.uploadChunked(request, options, post);
+      } else {
+        res = await postUpload({ ...post, fields: this.signed(options) }, request.body, request.length);
+      }
+    } catch (err) {
+      // The body's own failure is the caller's to see as it is (Uploader contract).
+      if (bodyFailed(request, err)) throw err;
+      throw toUploadError(err, request.publicId);
+    }
+    return {
+      publicId: res.public_id ?? request.publicId,
+      version: res.version ?? 0,
+      bytes: res.bytes ?? 0,
+      existing: res.existing === true,
+    };
   }
 
-  /** The upload parameters of one request (the SDK's names), sent through `agent`. */
-  private uploadOptions(request: UploadRequest, resourceType: ResourceType, agent: http.Agent): UploadApiOptions {
+  /**
+   * A chunked upload as cloudinary_npm lib/uploader.js upload_chunked_stream sends it: one
+   * X-Unique-Upload-Id for all chunks; each chunk re-signed with a fresh timestamp and sent with
+   * `Content-Range: bytes <start>-<end>/<total>`, the total -1 until the last chunk. The last
+   * chunk's answer is the upload's; an error on any chunk ends the upload.
+   */
+  private async uploadChunked(
+    request: UploadRequest,
+    options: Readonly<Record<string, unknown>>,
+    post: Omit<UploadPost, 'fields' | 'headers'>,
+  ): Promise<SdkUploadResult> {
+    const uploadId = newBoundary();
+    const it = chunksOf(request.body as AsyncIterable<Buffer>, this.chunkSize);
+    let sent = 0;
+    let next = await it.next();
+    for (;;) {
+      if (next.done) throw new Error('the file delivered no bytes; the upload was not completed');
+      const chunk = next.value;
+      const following = await it.next();
+      const last = following.done === true;
+      if (last && sent + chunk.length !== request.length) {
+        throw new Error(`the file delivered ${sent + chunk.length} bytes, ${request.length} expected; the upload was not completed`);
+      }
+      const range = `bytes ${sent}-${sent + chunk.length - 1}/${last ? sent + chunk.length : -1}`;
+      const headers = { 'Content-Range': range, 'X-Unique-Upload-Id': uploadId };
+      const result = await postUpload({ ...post, headers, fields: this.signed(options) }, chunk, chunk.length);
+      sent += chunk.length;
+      if (last) return result;
+      next = following;
+    }
+  }
+
+  /** The signed parameters of one request, with a fresh timestamp (lib/uploader.js call_api). */
+  private signed(options: Readonly<Record<string, unknown>>): UploadFields {
+    const params = this.signing.build_upload_params(options);
+    return this.signing.hashToParameters(this.signing.process_request_params(params, options));
+  }
+
+  /** The upload options of one request (the SDK's names). */
+  private uploadOptions(request: UploadRequest, resourceType: ResourceType): Record<string, unknown> {
     const context = encodeKeyValues(request.context);
     const metadata = encodeKeyValues(request.metadata);
-    return {
+    const options: UploadApiOptions = {
       resource_type: resourceType,
       type: request.type,
       public_id: request.publicId,
@@ -186,10 +221,11 @@ export class CloudinaryUploader implements Uploader {
       // Upload API `moderation`: `manual` needs no add-on (cloudinary_npm docs/moderate-upload.md).
       ...(request.manualModeration ? { moderation: 'manual' } : {}),
       filename: uploadFilename(request.publicId, request.format),
-      chunk_size: this.chunkSize,
-      timeout: this.requestTimeoutMs,
-      disable_promises: true,
-      agent,
     };
+    return options as Record<string, unknown>;
   }
 }
+
+/** Whether an upload failed because its body stream did (that error is passed on as it is). */
+const bodyFailed = (request: UploadRequest, err: unknown): boolean =>
+  err instanceof Error && request.body.errored === err;

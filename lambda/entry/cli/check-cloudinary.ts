@@ -1,5 +1,5 @@
+import { AdminApi } from '../../adapters/cloudinary/api-client.ts';
 import { parseCloudinaryUrl } from '../../adapters/cloudinary/config.ts';
-import { loadCloudinary } from '../../adapters/cloudinary/sdk.ts';
 import { ConfigError, messageOf } from '../../core/errors.ts';
 
 /** What setup learned from the one Admin API call. */
@@ -45,10 +45,11 @@ const refusal = (part: ReturnType<typeof refusedPart>, cloud: string, hint: stri
 export const checkCloudinary = async (url: string): Promise<CheckedAccount> => {
   const config = parseCloudinaryUrl(url);
   const keyHint = config.apiKey.slice(-4);
-  const sdk = await loadCloudinary(config, url.trim());
   let usage: Record<string, unknown>;
   try {
-    usage = (await sdk.api.usage()) as Record<string, unknown>;
+    // The project's own client, as for every Admin API call (api-client.ts): same request and
+    // same rejection shapes as the SDK's `api.usage()`.
+    usage = await new AdminApi(config).usage();
   } catch (err) {
     const e = err as { error?: { http_code?: number }; http_code?: number };
     const code = e.error?.http_code ?? e.http_code;

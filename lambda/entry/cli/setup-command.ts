@@ -45,8 +45,8 @@ const putSecret = async (secretArn: string, url: string, region: string | undefi
 };
 
 const setup = async (flags: SetupFlags): Promise<number> => {
+  let url: string | undefined;
   try {
-    let url: string;
     try {
       url = await readUrl();
     } catch (err) {
@@ -63,12 +63,13 @@ const setup = async (flags: SetupFlags): Promise<number> => {
     process.stdout.write(`Stored in ${secretArn}. The nightly backup uses it from its next run; start one now with: cloudinary-backup run --follow\n`);
     return EXIT.ok;
   } catch (err) {
-    // Messages name parts of the URL, never the URL; scrub message and stack all the same
-    // (loadCloudinary put the typed URL in CLOUDINARY_URL too).
-    const url = process.env.CLOUDINARY_URL;
-    if (url && err instanceof Error) {
-      err.message = err.message.split(url).join('***');
-      if (err.stack) err.stack = err.stack.split(url).join('***');
+    // Messages name parts of the URL, never the URL; scrub message and stack all the same,
+    // of the typed URL and of the environment's.
+    for (const secret of [url?.trim(), process.env.CLOUDINARY_URL?.trim()]) {
+      if (secret && err instanceof Error) {
+        err.message = err.message.split(secret).join('***');
+        if (err.stack) err.stack = err.stack.split(secret).join('***');
+      }
     }
     return failWith(err, Boolean(flags.verbose));
   }

@@ -4,7 +4,8 @@
  * every answer, an error included, carries the rate-limit headers (see rate-limit.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HttpError, sendJson } from '../http-util.ts';
+import { HttpError } from '../http-util.ts';
+import { sendJsonInPieces } from './pieces.ts';
 import { checkBasicAuth } from './auth.ts';
 import type { FakeContext } from './context.ts';
 import { listing, listingFaultAnswer } from './listing.ts';
@@ -32,23 +33,23 @@ export async function admin(
     const fault = ctx.listingFaults.take();
     if (fault) {
       const { message, headers } = listingFaultAnswer(ctx, fault);
-      sendJson(res, fault.status, { error: { message } }, headers);
+      await sendJsonInPieces(res, fault.status, { error: { message } }, headers);
       return;
     }
   }
   const headers = ctx.rate.charge();
   try {
     if (kind === 'usage') {
-      sendJson(res, 200, usageReport(ctx), headers);
+      await sendJsonInPieces(res, 200, usageReport(ctx), headers);
     } else if (kind === 'metadata') {
-      sendJson(res, 200, await metadataFieldsEndpoint(ctx.metadataFields, req), headers);
+      await sendJsonInPieces(res, 200, await metadataFieldsEndpoint(ctx.metadataFields, req), headers);
     } else if (kind === 'resource') {
-      sendJson(res, 200, req.method === 'POST' ? await updateResource(ctx, req, rest) : resourceDetails(ctx, rest), headers);
+      await sendJsonInPieces(res, 200, req.method === 'POST' ? await updateResource(ctx, req, rest) : resourceDetails(ctx, rest), headers);
     } else if (ctx.listingFaults.takeMalformed()) {
       res.writeHead(200, { ...headers, 'Content-Type': 'application/json' });
       res.end('{"resources":[{"asset_id":"0f3c');
     } else {
-      sendJson(res, 200, listing(ctx, url, rest), headers);
+      await sendJsonInPieces(res, 200, listing(ctx, url, rest), headers);
     }
   } catch (err) {
     if (err instanceof HttpError) throw new HttpError(err.status, err.message, { ...headers, ...err.headers });

@@ -3,7 +3,8 @@
  * error into Cloudinary's error body, `{"error":{"message":...}}`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HttpError, decodeSeg, safeDecode, sendJson } from '../http-util.ts';
+import { HttpError, decodeSeg, safeDecode } from '../http-util.ts';
+import { sendJsonInPieces } from './pieces.ts';
 import { admin } from './admin.ts';
 import type { FakeContext } from './context.ts';
 import { delivery } from './delivery.ts';
@@ -55,7 +56,7 @@ export async function handle(ctx: FakeContext, log: LoggedRequest[], req: Incomi
     const message = err instanceof HttpError ? err.message : `Internal fake error: ${String(err)}`;
     const headers = err instanceof HttpError ? err.headers : {};
     if (kind === 'delivery') headers['X-Cld-Error'] = message;
-    sendJson(res, status, { error: { message } }, headers);
+    await sendJsonInPieces(res, status, { error: { message } }, headers);
   }
 }
 

@@ -5,7 +5,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
-import { HttpError, decodeSeg, header, readBody, sendJson } from '../http-util.ts';
+import { HttpError, decodeSeg, header, readBody } from '../http-util.ts';
+import { sendJsonInPieces } from './pieces.ts';
 import { multipartBoundary, parseMultipart } from '../multipart.ts';
 import { checkSignedParams } from './auth.ts';
 import type { FakeContext } from './context.ts';
@@ -46,12 +47,12 @@ export async function upload(ctx: FakeContext, req: IncomingMessage, res: Server
     const subtype = (dataUri[1] ?? '').split('/')[1] ?? '';
     filename = `file.${subtype.replace(/^jpeg$/, 'jpg').replace(/\+.*$/, '').replace(/^plain$/, 'txt')}`;
   }
-  const whole = takeChunk(ctx, req, res, file);
+  const whole = await takeChunk(ctx, req, res, file);
   if (whole === undefined) return;
   checkMediaLimit(usageReport(ctx), rtParam, whole.length);
   const stored = storeUpload(ctx, rtParam, fields, whole, filename);
   if (!stored.existing) ctx.stats().uploads += 1;
-  sendJson(res, 200, stored.response);
+  await sendJsonInPieces(res, 200, stored.response);
 }
 
 /** The body's parameters (`name[]` ones joined by commas) and its file part. */
@@ -90,7 +91,7 @@ async function readUploadForm(req: IncomingMessage): Promise<UploadForm> {
  * `{done: false}` for the others. Returns the whole file, or undefined when it answered a part.
  * A request that is not a chunk is the whole file.
  */
-function takeChunk(ctx: FakeContext, req: IncomingMessage, res: ServerResponse, file: Buffer): Buffer | undefined {
+async function takeChunk(ctx: FakeContext, req: IncomingMessage, res: ServerResponse, file: Buffer): Promise<Buffer | undefined> {
   const uploadId = header(req, 'x-unique-upload-id');
   const range = header(req, 'content-range');
   if (uploadId === undefined || range === undefined) return file;
@@ -106,7 +107,7 @@ function takeChunk(ctx: FakeContext, req: IncomingMessage, res: ServerResponse, 
   ctx.chunkSessions.set(uploadId, session);
   session.push({ start, data: Buffer.from(file) });
   if (total < 0) {
-    sendJson(res, 200, { done: false, bytes: session.reduce((n, p) => n + p.data.length, 0) });
+    await sendJsonInPieces(res, 200, { done: false, bytes: session.reduce((n, p) => n + p.data.length, 0) });
     return undefined;
   }
   ctx.chunkSessions.delete(uploadId);

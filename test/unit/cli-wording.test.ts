@@ -58,6 +58,9 @@ const report = (over: Partial<RunReport>): RunReport => ({
   metadataFieldsSaved: null,
   failureLogs: [],
   failures: [],
+  downloadApiTotal: 0,
+  downloadApi: [],
+  downloadApiLogs: [],
   ...over,
 });
 

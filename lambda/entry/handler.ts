@@ -18,7 +18,7 @@ const defaultDeps = (): HandlerDeps => ({
     const r = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: secretArn }));
     return r.SecretString ?? '';
   },
-  s3Client: () => createS3Client(),
+  s3Client: (bucket) => createS3Client(process.env, bucket),
 });
 
 /** The retry policy of every step: configuration errors and lost leases are final, others get 3 tries. */

@@ -28,7 +28,8 @@ export interface HandlerDeps {
   readonly env: NodeJS.ProcessEnv;
   /** Reads the CLOUDINARY_URL from Secrets Manager (never logged, never checkpointed). */
   readSecret(secretArn: string): Promise<string>;
-  s3Client(): S3Client;
+  /** The S3 client for the backup bucket (createS3Client with the bucket: its region, found once). */
+  s3Client(bucket: string): S3Client;
   /** Called inside the step that decided a rate-limit wait (tests move their clock). */
   onWait?(until: Date): void;
   /** Margins of a step's time bound (see TimeBound); the defaults suit Lambda's 15 minutes. */
@@ -127,7 +128,7 @@ export class NightlyRun {
         throw new WaitRequested(until);
       },
     });
-    const { destination } = s3Target(this.deps.s3Client(), settings.bucketName, settings.prefix);
+    const { destination } = s3Target(this.deps.s3Client(settings.bucketName), settings.bucketName, settings.prefix, settings.sse ? { sse: settings.sse } : {});
     const engine = new BackupEngine(cloud.source, destination, {
       prefix: settings.prefix,
       resourceTypes: settings.resourceTypes,

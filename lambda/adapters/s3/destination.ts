@@ -12,10 +12,12 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { StoredObject } from '../../core/asset.ts';
 import { ConfigError, DestinationError, PreconditionFailedError, messageOf } from '../../core/errors.ts';
+import type { ServerSideEncryption } from '../../core/sse.ts';
 import type { Destination, PutRequest, PutResult, TaggedObject, WriteCondition } from '../../ports/storage.ts';
 import { SINGLE_PUT_MAX, choosePartSize } from '../../core/part-size.ts';
 import { listObjectsPage } from './list-page.ts';
 import { SignedPut } from './signed-put.ts';
+import { sseParams } from './sse.ts';
 
 /** Options of the S3 destination. */
 export interface S3DestinationOptions {
@@ -25,6 +27,8 @@ export interface S3DestinationOptions {
   readonly probeKey: string;
   /** Largest object sent as one streaming PutObject; bigger ones go multipart. @default SINGLE_PUT_MAX */
   readonly singlePutMax?: number;
+  /** Server-side encryption every write asks for (objects, catalog, lease, reports, the probe). @default none */
+  readonly sse?: ServerSideEncryption;
 }
 
 const httpStatus = (err: unknown): number | undefined =>
@@ -49,7 +53,7 @@ export class S3Destination implements Destination {
   ) {
     this.description = `s3://${bucket}`;
     this.queueSize = options.queueSize ?? 2;
-    this.signedPut = new SignedPut(client, bucket);
+    this.signedPut = new SignedPut(client, bucket, options.sse);
   }
 
   async check(): Promise<void> {
@@ -76,7 +80,7 @@ export class S3Destination implements Destination {
     }
     try {
       await this.client.send(
-        new PutObjectCommand({ Bucket: this.bucket, Key: this.options.probeKey, Body: 'ok', ContentLength: 2 }),
+        new PutObjectCommand({ Bucket: this.bucket, Key: this.options.probeKey, Body: 'ok', ContentLength: 2, ...sseParams(this.options.sse) }),
       );
     } catch (err) {
       throw new ConfigError(`Bucket "${this.bucket}" does not accept writes (${messageOf(err)}). Check that the credentials allow s3:PutObject.`, {
@@ -134,6 +138,7 @@ export class S3Destination implements Destination {
           Body: body,
           ContentLength: body.length,
           ContentType: 'application/json',
+          ...sseParams(this.options.sse),
           ...('ifNoneMatch' in condition ? { IfNoneMatch: '*' } : { IfMatch: condition.ifMatch }),
         }),
       );
@@ -163,6 +168,7 @@ export class S3Destination implements Destination {
       ContentLength: request.length,
       ...(request.metadata ? { Metadata: { ...request.metadata } } : {}),
       ...(request.contentType ? { ContentType: request.contentType } : {}),
+      ...sseParams(this.options.sse),
     };
   }
 

@@ -9,14 +9,15 @@ import { CancelledError } from '../../core/errors.ts';
 import { BackupEngine, RunFailedError } from '../../backup/engine.ts';
 import type { DiffMode, EngineObserver, EngineOptions, RunReport } from '../../backup/engine.ts';
 import { openCloudinary, parseTarget, resolveBudget } from '../compose.ts';
-import { concurrency, maxBytes, maxPrune, multipartThreshold, percent, reserve, resourceTypes, seconds } from './args.ts';
+import { concurrency, maxBytes, maxPrune, multipartThreshold, percent, reserve, resourceTypes, seconds, sseOf, withSseOptions } from './args.ts';
+import type { SseFlags } from './args.ts';
 import { EXIT } from './exit.ts';
 import { failWith } from './fail.ts';
 import { CLI_LEASE_LIFETIME_MS, CLI_LEASE_RENEW_MS, thisProcess } from '../../store/lease.ts';
 import { createUi, summary } from './ui.ts';
 import type { Ui } from './ui.ts';
 
-interface BackupFlags {
+interface BackupFlags extends SseFlags {
   to: string;
   dryRun?: boolean;
   prune?: boolean;
@@ -71,7 +72,8 @@ const observerFor = (flags: BackupFlags, ui: Ui): EngineObserver => {
 
 /** Builds the engine: the target, Cloudinary, the byte budget (said on stderr when it came from usage). */
 const buildEngine = async (flags: BackupFlags, ui: Ui): Promise<BackupEngine> => {
-  const target = parseTarget(flags.to, '--to', undefined, { singlePutMax: flags.multipartThreshold });
+  const sse = sseOf(flags);
+  const target = parseTarget(flags.to, '--to', undefined, { singlePutMax: flags.multipartThreshold, ...(sse ? { sse } : {}) });
   // --idle-timeout also bounds the wait for the response headers: a server that never
   // answers sends no byte either.
   const cloud = await openCloudinary(process.env.CLOUDINARY_URL, { reserve: flags.apiReserve, wait: (until, why) => ui.countdown(until, why) }, flags.idleTimeout);
@@ -153,8 +155,7 @@ const backup = async (flags: BackupFlags): Promise<number> => {
 
 /** Registers `backup`. */
 export const registerBackupCommand = (program: Command, setCode: (code: number) => void): void => {
-  program
-    .command('backup')
+  withSseOptions(program.command('backup'))
     .description('copy every new or changed original into the destination; a second run copies only what changed')
     .requiredOption('--to <target>', 'destination: s3://BUCKET[/PREFIX] or a folder path')
     .option('--dry-run', 'print the plan (what would be copied) and write nothing')

@@ -18,6 +18,7 @@ import { SINGLE_PUT_MAX, choosePartSize } from '../../core/part-size.ts';
 import { listObjectsPage } from './list-page.ts';
 import { SignedPut } from './signed-put.ts';
 import { sseParams } from './sse.ts';
+import { bucketProblem } from './bucket-errors.ts';
 
 /** Options of the S3 destination. */
 export interface S3DestinationOptions {
@@ -57,35 +58,24 @@ export class S3Destination implements Destination {
   }
 
   async check(): Promise<void> {
-    try {
-      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
-    } catch (err) {
-      const status = httpStatus(err);
-      const msg = messageOf(err);
-      if (/region is missing/i.test(msg)) {
-        throw new ConfigError('No AWS region is set. Set AWS_REGION (for example AWS_REGION=eu-west-1).', { cause: err });
-      }
-      if (status === 404 || (err as Error).name === 'NotFound' || (err as Error).name === 'NoSuchBucket') {
-        throw new ConfigError(`Bucket "${this.bucket}" does not exist. Create it or check the name in --to.`, { cause: err });
-      }
-      if (status === 403) {
-        throw new ConfigError(
-          `Access to bucket "${this.bucket}" is denied. Check the AWS credentials and that they allow s3:ListBucket and s3:PutObject.`,
-          { cause: err },
-        );
-      }
-      throw new ConfigError(`Cannot reach bucket "${this.bucket}": ${msg}. Check AWS_REGION, credentials and AWS_ENDPOINT_URL_S3.`, {
-        cause: err,
-      });
-    }
+    await this.checkReadable('s3:ListBucket and s3:PutObject');
     try {
       await this.client.send(
         new PutObjectCommand({ Bucket: this.bucket, Key: this.options.probeKey, Body: 'ok', ContentLength: 2, ...sseParams(this.options.sse) }),
       );
     } catch (err) {
-      throw new ConfigError(`Bucket "${this.bucket}" does not accept writes (${messageOf(err)}). Check that the credentials allow s3:PutObject.`, {
-        cause: err,
-      });
+      // A bucket policy (or an SCP) that requires the encryption header refuses exactly this.
+      const sse = this.options.sse === undefined ? ', and whether the bucket requires encryption (then add --sse AES256, or --sse aws:kms)' : '';
+      throw new ConfigError(`Bucket "${this.bucket}" does not accept writes (${messageOf(err)}). Check that the credentials allow s3:PutObject${sse}.`, { cause: err });
+    }
+  }
+
+  /** HeadBucket: a ConfigError naming the setting to fix (bucket-errors.ts) when the bucket cannot be used. */
+  async checkReadable(needs = 's3:ListBucket and s3:GetObject'): Promise<void> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+    } catch (err) {
+      throw bucketProblem(err, this.bucket, needs) ?? new ConfigError(`Cannot reach bucket "${this.bucket}": ${messageOf(err)}. Check AWS_REGION, credentials and AWS_ENDPOINT_URL_S3.`, { cause: err });
     }
   }
 

@@ -59,6 +59,7 @@ export const statusText = (s: BackupStatus): string => {
 const status = async (flags: StatusFlags): Promise<number> => {
   try {
     const target = parseTarget(flags.from, '--from');
+    await target.destination.checkReadable?.();
     const s = await collectStatus(target.destination, target.prefix, target.label, flags.runs);
     if (!s.catalog && s.runs.length === 0 && !s.lease.held) {
       throw new ConfigError(`no backup at ${target.label} (no catalog, no run report): check the bucket and prefix, or run "cloudinary-backup backup --to ${target.label}" first.`);

@@ -33,6 +33,14 @@ export interface CloudinaryBackupProps {
    */
   readonly bucketKey?: kms.IKey;
   /**
+   * The encryption header (`x-amz-server-side-encryption`) every write of the function sends, for
+   * a bucket whose policy denies writes without it (AWS Organizations, "Example SCPs for Amazon
+   * S3": prevent unencrypted object uploads). With `bucketKey` the function always sends aws:kms
+   * with that key.
+   * @default - 'aws:kms' when bucketKey is given; otherwise no header (the bucket's default encryption applies)
+   */
+  readonly serverSideEncryption?: 'AES256' | 'aws:kms';
+  /**
    * Key prefix for every object the backup writes, without leading or trailing `/`.
    * @default 'cloudinary'
    */
@@ -245,6 +253,9 @@ export class CloudinaryBackupConstruct extends Construct {
         MAX_BYTES_PER_RUN: maxBytesToEnv(props.maxBytesPerRun ?? DEFAULTS.maxBytesPerRun),
         PRUNE: String(prune),
         RESOURCE_TYPES: (props.resourceTypes ?? DEFAULTS.resourceTypes).join(','),
+        ...encryptionEnvironment(props),
+        // The function stops taking new copies ahead of this and ends the run cleanly (deadline.ts).
+        EXECUTION_TIMEOUT_SECONDS: String((props.executionTimeout ?? Duration.hours(DEFAULTS.maxRunHours)).toSeconds()),
       },
       memorySize: props.memorySize ?? DEFAULTS.memorySize,
       executionTimeout: props.executionTimeout ?? Duration.hours(DEFAULTS.maxRunHours),
@@ -286,4 +297,10 @@ export class CloudinaryBackupConstruct extends Construct {
       retentionPeriod: Duration.days(14),
     });
   }
+}
+
+/** SSE and SSE_KMS_KEY_ID for the function (see CloudinaryBackupProps.serverSideEncryption). */
+function encryptionEnvironment(props: CloudinaryBackupProps): Record<string, string> {
+  if (props.bucketKey) return { SSE: 'aws:kms', SSE_KMS_KEY_ID: props.bucketKey.keyArn };
+  return props.serverSideEncryption ? { SSE: props.serverSideEncryption } : {};
 }

@@ -33,11 +33,9 @@ export interface CloudinaryBackupProps {
    */
   readonly bucketKey?: kms.IKey;
   /**
-   * The encryption header (`x-amz-server-side-encryption`) every write of the function sends, for
-   * a bucket whose policy denies writes without it (AWS Organizations, "Example SCPs for Amazon
-   * S3": prevent unencrypted object uploads). With `bucketKey` the function always sends aws:kms
-   * with that key.
-   * @default - 'aws:kms' when bucketKey is given; otherwise no header (the bucket's default encryption applies)
+   * The `x-amz-server-side-encryption` header of every write, for a bucket policy that requires it
+   * (AWS Organizations, "Example SCPs for Amazon S3"). With `bucketKey`: aws:kms with that key.
+   * @default - 'aws:kms' when bucketKey is given; otherwise no header (the bucket's default applies)
    */
   readonly serverSideEncryption?: 'AES256' | 'aws:kms';
   /**
@@ -253,8 +251,8 @@ export class CloudinaryBackupConstruct extends Construct {
         MAX_BYTES_PER_RUN: maxBytesToEnv(props.maxBytesPerRun ?? DEFAULTS.maxBytesPerRun),
         PRUNE: String(prune),
         RESOURCE_TYPES: (props.resourceTypes ?? DEFAULTS.resourceTypes).join(','),
-        ...encryptionEnvironment(props),
-        // The function stops taking new copies ahead of this and ends the run cleanly (deadline.ts).
+        ...(props.bucketKey ? { SSE: 'aws:kms', SSE_KMS_KEY_ID: props.bucketKey.keyArn } : props.serverSideEncryption ? { SSE: props.serverSideEncryption } : {}),
+        // The run stops taking copies ahead of it and ends cleanly (lambda/entry/deadline.ts).
         EXECUTION_TIMEOUT_SECONDS: String((props.executionTimeout ?? Duration.hours(DEFAULTS.maxRunHours)).toSeconds()),
       },
       memorySize: props.memorySize ?? DEFAULTS.memorySize,
@@ -299,8 +297,3 @@ export class CloudinaryBackupConstruct extends Construct {
   }
 }
 
-/** SSE and SSE_KMS_KEY_ID for the function (see CloudinaryBackupProps.serverSideEncryption). */
-function encryptionEnvironment(props: CloudinaryBackupProps): Record<string, string> {
-  if (props.bucketKey) return { SSE: 'aws:kms', SSE_KMS_KEY_ID: props.bucketKey.keyArn };
-  return props.serverSideEncryption ? { SSE: props.serverSideEncryption } : {};
-}

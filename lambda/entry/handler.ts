@@ -90,21 +90,25 @@ export const createBackupRun =
     }
     const final = state;
     const report = await context.step('finish', () => run.finish(final), { retryStrategy });
-    publish(deps.env, {
-      AssetsListed: report.listed,
-      AssetsCopied: report.copied,
-      AssetsFailed: report.failed,
-      AssetsPending: report.pending,
-      BytesCopied: report.bytesCopied,
-      AdminApiCalls: report.cloudinaryApiCalls,
-      ...(report.cloudinaryApiRemaining === null ? {} : { AdminApiRemaining: report.cloudinaryApiRemaining }),
-      RunDurationSeconds: (Date.parse(report.finishedAt) - Date.parse(report.startedAt)) / 1000,
-      RunCompleted: report.listingComplete ? 1 : 0,
-    });
+    publishReport(deps.env, report);
     const { failures, ...figures } = report;
     run.logger.info('backup run finished', { ...figures, failures });
     return report;
   };
+
+/** The metrics of a finished run (after its last step, so once per execution). */
+const publishReport = (env: NodeJS.ProcessEnv, report: RunSummary): void =>
+  publish(env, {
+    AssetsListed: report.listed,
+    AssetsCopied: report.copied,
+    AssetsFailed: report.failed,
+    AssetsPending: report.pending,
+    BytesCopied: report.bytesCopied,
+    AdminApiCalls: report.cloudinaryApiCalls,
+    ...(report.cloudinaryApiRemaining === null ? {} : { AdminApiRemaining: report.cloudinaryApiRemaining }),
+    RunDurationSeconds: (Date.parse(report.finishedAt) - Date.parse(report.startedAt)) / 1000,
+    RunCompleted: report.listingComplete ? 1 : 0,
+  });
 
 /**
  * Publishes the run's metrics (EMF on stdout) under the names, units, namespace and `service`

@@ -86,6 +86,7 @@ describe('stack with no context (a new bucket, nightly, defaults)', () => {
     assert.deepEqual(Object.keys(env).sort(), [
       'BUCKET_NAME',
       'CONCURRENCY',
+      'EXECUTION_TIMEOUT_SECONDS',
       'MAX_BYTES_PER_RUN',
       'NODE_OPTIONS',
       'POWERTOOLS_METRICS_NAMESPACE',
@@ -373,14 +374,18 @@ describe('stack with no context (a new bucket, nightly, defaults)', () => {
 });
 
 /**
- * The outputs the README's deploy section names: the rows of its "### Outputs" table, and every
+ * The outputs the README's deploy section names: the rows of its "### Outputs" table (and of the
+ * "### Outputs" table of docs/aws.md, for the outputs that page explains), and every
  * `<Name output>` placeholder or `OutputKey=='Name'` query in its commands.
  */
 function readmeOutputs(): { table: string[]; mentioned: string[] } {
   const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
   const deploy = readme.slice(readme.indexOf('## Deploy the nightly backup'), readme.indexOf('\n## ', readme.indexOf('## Deploy the nightly backup') + 1));
-  const tableText = deploy.slice(deploy.indexOf('### Outputs'), deploy.indexOf('\n### ', deploy.indexOf('### Outputs') + 1));
-  const table = [...tableText.matchAll(/^\| `([A-Za-z]+)` \|/gm)].map((m) => m[1] ?? '');
+  const rowsOf = (text: string): string[] => {
+    const tableText = text.slice(text.indexOf('### Outputs'), text.indexOf('\n### ', text.indexOf('### Outputs') + 1));
+    return [...tableText.matchAll(/^\| `([A-Za-z]+)` \|/gm)].map((m) => m[1] ?? '');
+  };
+  const table = [...new Set([...rowsOf(deploy), ...rowsOf(readFileSync(path.join(ROOT, 'docs', 'aws.md'), 'utf8'))])];
   const mentioned = [...deploy.matchAll(/<([A-Za-z]+) output>|OutputKey=='([A-Za-z]+)'|`([A-Z][A-Za-z]+)` output/g)].map((m) => m[1] ?? m[2] ?? m[3] ?? '');
   return { table, mentioned };
 }

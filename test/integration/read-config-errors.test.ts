@@ -49,7 +49,7 @@ describe('status, ls and get: configuration mistakes are one line and exit 2', (
       env: () => Object.fromEntries(Object.entries(env).filter(([k]) => k !== 'AWS_REGION')),
       message: /No AWS region is set\. Set AWS_REGION/,
     },
-    { name: 'credentials S3 refuses', from: `s3://${BUCKET}/b`, env: () => ({ ...env, AWS_SECRET_ACCESS_KEY: 'not-the-secret' }), message: /Access to bucket "kept" is denied .*Check the AWS credentials/ },
+    { name: 'credentials S3 refuses', from: `s3://${BUCKET}/b`, env: () => ({ ...env, AWS_SECRET_ACCESS_KEY: 'not-the-secret' }), message: /Access to bucket "kept" is denied \(HTTP 403\)\. Check the AWS credentials/ },
   ];
 
   for (const [command, args] of Object.entries(COMMANDS)) {

@@ -44,7 +44,9 @@ export const bucketProblem = (err: unknown, bucket: string, needs = 's3:ListBuck
     return new ConfigError(`Bucket "${bucket}" does not exist. Create it or check the name in the s3:// URL.`, { cause: err });
   }
   if (status === 403 || REFUSED.has(name)) {
-    return new ConfigError(`Access to bucket "${bucket}" is denied (${name || `HTTP ${status}`}). Check the AWS credentials and that they allow ${needs}.`, { cause: err });
+    // A HEAD answer has no body, so no S3 error code: the SDK names it "Unknown" or by status.
+    const reason = REFUSED.has(name) && name !== 'Forbidden' ? name : `HTTP ${status ?? 403}`;
+    return new ConfigError(`Access to bucket "${bucket}" is denied (${reason}). Check the AWS credentials and that they allow ${needs}.`, { cause: err });
   }
   return undefined;
 };

@@ -1,5 +1,4 @@
-import { InvalidArgumentError } from 'commander';
-import type { Command } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { RESOURCE_TYPES, parseResourceTypes } from '../../core/asset.ts';
 import { MIN_PART_SIZE } from '../../core/part-size.ts';
 import { parsePruneLimit } from '../../core/prune-limit.ts';
@@ -87,13 +86,13 @@ export interface SseFlags {
 }
 
 /**
- * Adds `--sse` and `--sse-kms-key-id` (rclone's --s3-server-side-encryption and
- * --s3-sse-kms-key-id): for a bucket whose policy refuses writes without the encryption header.
+ * `--sse` and `--sse-kms-key-id` (rclone's --s3-server-side-encryption and --s3-sse-kms-key-id),
+ * for a bucket whose policy refuses writes without the encryption header (docs/aws.md).
  */
-export const withSseOptions = (command: Command): Command =>
-  command
-    .option('--sse <AES256|aws:kms>', 'S3: ask for server-side encryption on every write (for a bucket whose policy requires the x-amz-server-side-encryption header)')
-    .option('--sse-kms-key-id <key>', 'S3: with --sse aws:kms, the KMS key (id, alias or ARN); default: the AWS managed key for S3');
+export const sseOptions = (): [Option, Option] => [
+  new Option('--sse <AES256|aws:kms>', 'S3: ask for server-side encryption on every write (for a bucket whose policy requires the x-amz-server-side-encryption header)'),
+  new Option('--sse-kms-key-id <key>', 'S3: with --sse aws:kms, the KMS key (id, alias or ARN); default: the AWS managed key for S3'),
+];
 
 /** The encryption the flags ask for (a ConfigError, exit 2, for a wrong combination). */
 export const sseOf = (flags: SseFlags): ServerSideEncryption | undefined => parseSse(flags.sse, flags.sseKmsKeyId);

@@ -9,7 +9,7 @@ import { CancelledError } from '../../core/errors.ts';
 import { BackupEngine, RunFailedError } from '../../backup/engine.ts';
 import type { DiffMode, EngineObserver, EngineOptions, RunReport } from '../../backup/engine.ts';
 import { openCloudinary, parseTarget, resolveBudget } from '../compose.ts';
-import { concurrency, maxBytes, maxPrune, multipartThreshold, percent, reserve, resourceTypes, seconds, sseOf, withSseOptions } from './args.ts';
+import { concurrency, maxBytes, maxPrune, multipartThreshold, percent, reserve, resourceTypes, seconds, sseOf, sseOptions } from './args.ts';
 import type { SseFlags } from './args.ts';
 import { EXIT } from './exit.ts';
 import { failWith } from './fail.ts';
@@ -155,7 +155,9 @@ const backup = async (flags: BackupFlags): Promise<number> => {
 
 /** Registers `backup`. */
 export const registerBackupCommand = (program: Command, setCode: (code: number) => void): void => {
-  withSseOptions(program.command('backup'))
+  const [sse, sseKey] = sseOptions();
+  program
+    .command('backup')
     .description('copy every new or changed original into the destination; a second run copies only what changed')
     .requiredOption('--to <target>', 'destination: s3://BUCKET[/PREFIX] or a folder path')
     .option('--dry-run', 'print the plan (what would be copied) and write nothing')
@@ -191,6 +193,8 @@ export const registerBackupCommand = (program: Command, setCode: (code: number) 
         .env('CLOUDINARY_BACKUP_MULTIPART_THRESHOLD')
         .default(SINGLE_PUT_MAX, '64MiB'),
     )
+    .addOption(sse)
+    .addOption(sseKey)
     .addOption(new Option('--idle-timeout <seconds>', 'abandon a download that sends no byte for this long').argParser(seconds).default(60_000, '60'))
     .option('-v, --verbose', 'one line per asset copied or failed')
     .option('--json', 'print exactly one JSON report on stdout (no progress output)')

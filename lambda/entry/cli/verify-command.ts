@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { concurrency, sseOf, withSseOptions } from './args.ts';
+import { concurrency, sseOf, sseOptions } from './args.ts';
 import type { SseFlags } from './args.ts';
 import { EXIT } from './exit.ts';
 import { formatBytes } from '../../core/sizes.ts';
@@ -73,13 +73,17 @@ const verify = async (flags: VerifyFlags): Promise<number> => {
 };
 
 /** Adds `verify` to the program; `setCode` receives its exit code. */
-export const registerVerifyCommand = (program: Command, setCode: (code: number) => void): Command =>
-  withSseOptions(program.command('verify'))
+export const registerVerifyCommand = (program: Command, setCode: (code: number) => void): Command => {
+  const [sse, sseKey] = sseOptions();
+  return program
+    .command('verify')
     .description('check a backup against its catalog: every object present with its size; --deep re-reads checksums')
     .requiredOption('--against <backup>', 'the backup: s3://BUCKET[/PREFIX] or a folder path')
     .option('--deep', 're-read every object and compare its sha256 with the one recorded at backup time')
     .option('--source', 'also compare with the live Cloudinary listing in CLOUDINARY_URL (one Admin API call per 500 assets)')
     .option('--concurrency <n>', 'objects read at once by --deep (1-64)', concurrency, 8)
+    .addOption(sse)
+    .addOption(sseKey)
     .option('-v, --verbose', 'list every problem (not only the first 50), and the stack of a fatal error')
     .option('--json', 'print exactly one JSON report on stdout (no progress output)')
     .addHelpText(
@@ -88,3 +92,4 @@ export const registerVerifyCommand = (program: Command, setCode: (code: number) 
         'Exit codes: 0 the backup is complete and intact, 1 problems found, 2 usage or configuration error.',
     )
     .action(async (flags: VerifyFlags) => setCode(await verify(flags)));
+};

@@ -20,7 +20,7 @@ import { CloudinaryFake } from '../fakes/cloudinary-fake.ts';
 import { startS3rver } from '../fakes/s3rver.ts';
 import type { S3rverHandle } from '../fakes/s3rver.ts';
 import { populate } from '../fixtures.ts';
-import { s3For, s3Sha } from '../helpers.ts';
+import { runCli, s3For, s3Sha } from '../helpers.ts';
 import { setupSkipTime, WorkClock } from '../durable-clock.ts';
 
 const BUCKET = 'deadline';
@@ -92,6 +92,13 @@ describe('the durable execution deadline', () => {
     assert.equal(report.copied, first.result.copied);
     const lease = JSON.parse(await text(s3, `${PREFIX}/_catalog/lease.json`)) as { expiresAt: string };
     assert.ok(Date.parse(lease.expiresAt) <= Date.now(), 'the lease was released: the next night is not skipped');
+    // `status` says so too.
+    const status = await runCli(['status', '--from', `s3://${BUCKET}/${PREFIX}`, '--json'], s3rver.env);
+    assert.equal(status.code, 0, status.stderr);
+    const runs = (JSON.parse(status.stdout) as { runs: { runId: string; stoppedAtDeadline: boolean }[] }).runs;
+    assert.deepEqual(runs.map((r) => [r.runId, r.stoppedAtDeadline]), [[first.result.runId, true]]);
+    const shown = await runCli(['status', '--from', `s3://${BUCKET}/${PREFIX}`], s3rver.env);
+    assert.match(shown.stdout, /\(incomplete: deadline\)/);
 
     // The next night: not skipped, copies only what the first left, and commits the catalog.
     const downloadsBefore = fake.stats.downloads;

@@ -33,7 +33,7 @@ export const statusText = (s: BackupStatus): string => {
   lines.push('', 'Last runs (UTC)', '  started           minutes  listed  copied  bytes       failed  deferred  credits before/after');
   for (const r of s.runs) {
     lines.push(
-      `  ${r.startedAt.slice(0, 16).replace('T', ' ')}  ${String(Math.round(r.durationSeconds / 60)).padStart(7)}  ${String(r.listed).padStart(6)}  ${String(r.copied).padStart(6)}  ${formatBytes(r.bytesCopied).padEnd(10)}  ${String(r.failed).padStart(6)}  ${String(r.deferred).padStart(8)}  ${credits(r.creditsBefore)}/${credits(r.creditsAfter)}${r.listingComplete ? '' : ' (incomplete)'}`,
+      `  ${r.startedAt.slice(0, 16).replace('T', ' ')}  ${String(Math.round(r.durationSeconds / 60)).padStart(7)}  ${String(r.listed).padStart(6)}  ${String(r.copied).padStart(6)}  ${formatBytes(r.bytesCopied).padEnd(10)}  ${String(r.failed).padStart(6)}  ${String(r.deferred).padStart(8)}  ${credits(r.creditsBefore)}/${credits(r.creditsAfter)}${r.listingComplete ? '' : r.stoppedAtDeadline ? ' (incomplete: deadline)' : ' (incomplete)'}`,
     );
   }
   if (s.runs.length === 0) lines.push('  (no reports yet)');

@@ -33,6 +33,12 @@ export interface CloudinaryBackupProps {
    */
   readonly bucketKey?: kms.IKey;
   /**
+   * The `x-amz-server-side-encryption` header of every write, for a bucket policy that requires it
+   * (AWS Organizations, "Example SCPs for Amazon S3"). With `bucketKey`: aws:kms with that key.
+   * @default - 'aws:kms' when bucketKey is given; otherwise no header (the bucket's default applies)
+   */
+  readonly serverSideEncryption?: 'AES256' | 'aws:kms';
+  /**
    * Key prefix for every object the backup writes, without leading or trailing `/`.
    * @default 'cloudinary'
    */
@@ -245,6 +251,9 @@ export class CloudinaryBackupConstruct extends Construct {
         MAX_BYTES_PER_RUN: maxBytesToEnv(props.maxBytesPerRun ?? DEFAULTS.maxBytesPerRun),
         PRUNE: String(prune),
         RESOURCE_TYPES: (props.resourceTypes ?? DEFAULTS.resourceTypes).join(','),
+        ...(props.bucketKey ? { SSE: 'aws:kms', SSE_KMS_KEY_ID: props.bucketKey.keyArn } : props.serverSideEncryption ? { SSE: props.serverSideEncryption } : {}),
+        // The run stops taking copies ahead of it and ends cleanly (lambda/entry/deadline.ts).
+        EXECUTION_TIMEOUT_SECONDS: String((props.executionTimeout ?? Duration.hours(DEFAULTS.maxRunHours)).toSeconds()),
       },
       memorySize: props.memorySize ?? DEFAULTS.memorySize,
       executionTimeout: props.executionTimeout ?? Duration.hours(DEFAULTS.maxRunHours),
@@ -287,3 +296,4 @@ export class CloudinaryBackupConstruct extends Construct {
     });
   }
 }
+

@@ -12,6 +12,8 @@ import {
   parseBoolean,
   parseBucketName,
   parseKmsKeyArn,
+  parseRegion,
+  parseSseMode,
   parseEmail,
   parseMaxBytes,
   parsePrefix,
@@ -20,7 +22,7 @@ import {
   parseTimezone,
 } from './context-values.ts';
 import type { MaxBytesPerRun, ResourceType, TransitionStorageClass } from './context-values.ts';
-import { bucketProblems, credentialProblems, credentialsInContext, misspelledKeys, overlapProblems, transitionProblems } from './context-checks.ts';
+import { bucketProblems, encryptionProblems, credentialProblems, credentialsInContext, misspelledKeys, overlapProblems, transitionProblems } from './context-checks.ts';
 
 export { RESOURCE_TYPES, TRANSITION_STORAGE_CLASSES } from './context-values.ts';
 export type { MaxBytesPerRun, ResourceType, TransitionStorageClass } from './context-values.ts';
@@ -31,6 +33,13 @@ export interface BackupConfig {
   readonly bucketName?: string;
   /** ARN of the customer managed KMS key that encrypts the existing bucket (SSE-KMS). */
   readonly kmsKeyArn?: string;
+  /** The existing bucket's region, when it is not the stack's (the function finds it either way). */
+  readonly bucketRegion?: string;
+  /**
+   * The encryption header every write sends (for a bucket policy that requires it): `aws:kms`
+   * whenever kmsKeyArn is set (with that key); absent: no header, the bucket's default applies.
+   */
+  readonly sse?: 'AES256' | 'aws:kms';
   /** Key prefix under which every backup object is written (no leading or trailing `/`). */
   readonly prefix: string;
   /** EventBridge Scheduler expression: `cron(...)` or `rate(...)`. */
@@ -86,6 +95,8 @@ export const DEFAULTS = {
 export const CONTEXT_KEYS = [
   'bucketName',
   'kmsKeyArn',
+  'bucketRegion',
+  'sse',
   'prefix',
   'schedule',
   'timezone',
@@ -137,10 +148,15 @@ export function parseConfig(context: Readonly<Record<string, unknown>>): BackupC
   problems.push(...transitionProblems(storageClassTransitionDays, storageClass));
   const kmsKeyArn = read('kmsKeyArn', parseKmsKeyArn);
   problems.push(...bucketProblems(context, bucketName, kmsKeyArn));
+  const bucketRegion = read('bucketRegion', parseRegion);
+  const sse = read('sse', parseSseMode) ?? (kmsKeyArn === undefined ? undefined : 'aws:kms');
+  problems.push(...encryptionProblems(bucketName, bucketRegion, kmsKeyArn, sse));
 
   const config: BackupConfig = {
     ...(bucketName !== undefined ? { bucketName } : {}),
     ...optional('kmsKeyArn', kmsKeyArn),
+    ...optional('bucketRegion', bucketRegion),
+    ...optional('sse', sse),
     prefix: read('prefix', parsePrefix) ?? DEFAULTS.prefix,
     schedule: read('schedule', parseSchedule) ?? DEFAULTS.schedule,
     timezone: read('timezone', parseTimezone) ?? DEFAULTS.timezone,

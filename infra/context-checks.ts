@@ -112,3 +112,24 @@ export function bucketProblems(context: Readonly<Record<string, unknown>>, bucke
       'configure that bucket directly, or drop -c bucketName to let the stack create one',
   );
 }
+
+/**
+ * The imported bucket's region and encryption settings together: bucketRegion only names an
+ * imported bucket's; a KMS key is only ever used with aws:kms; and S3 uses an SSE-KMS key only in
+ * the bucket's own region ("Specifying server-side encryption with AWS KMS (SSE-KMS)", S3 User
+ * Guide: "the KMS key must be in the same Region as the bucket").
+ */
+export function encryptionProblems(bucketName: string | undefined, bucketRegion: string | undefined, kmsKeyArn: string | undefined, sse: string | undefined): string[] {
+  const problems: string[] = [];
+  if (bucketRegion !== undefined && bucketName === undefined) {
+    problems.push('bucketRegion: names the region of an existing bucket; add -c bucketName=<that bucket>, or drop -c bucketRegion (a created bucket is in the stack\'s region)');
+  }
+  if (kmsKeyArn !== undefined && sse === 'AES256') {
+    problems.push('sse: AES256 is SSE-S3, but kmsKeyArn names a KMS key (SSE-KMS); drop -c sse (aws:kms is then used with the key) or drop -c kmsKeyArn');
+  }
+  const keyRegion = kmsKeyArn?.split(':')[3];
+  if (kmsKeyArn !== undefined && bucketRegion !== undefined && keyRegion !== bucketRegion) {
+    problems.push(`kmsKeyArn: the key is in ${keyRegion} but bucketRegion is ${bucketRegion}; S3 encrypts with a key of the bucket's own region`);
+  }
+  return problems;
+}

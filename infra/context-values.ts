@@ -221,3 +221,18 @@ export function parseMaxBytes(raw: unknown): MaxBytesPerRun | Problem {
   if (bytes < 1) return new Problem(`'${raw}' is not a positive size; ${help}`);
   return bytes;
 }
+
+/** The encryption every write of the function asks for: `AES256` (SSE-S3) or `aws:kms` (SSE-KMS). */
+export function parseSseMode(raw: unknown): 'AES256' | 'aws:kms' | Problem {
+  const value = typeof raw === 'string' ? raw.trim() : raw;
+  if (typeof value === 'string' && value.toUpperCase() === 'AES256') return 'AES256';
+  if (typeof value === 'string' && value.toLowerCase() === 'aws:kms') return 'aws:kms';
+  return new Problem(`${show(raw)} is not AES256 or aws:kms; use -c sse=AES256 (a bucket policy that requires the encryption header), or -c kmsKeyArn=... for SSE-KMS`);
+}
+
+/** An AWS region code such as eu-west-1 or us-gov-west-1 (the imported bucket's region). */
+export function parseRegion(raw: unknown): string | Problem {
+  const value = typeof raw === 'string' ? raw.trim() : '';
+  if (/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/.test(value)) return value;
+  return new Problem(`${show(raw)} is not an AWS region code; use e.g. -c bucketRegion=eu-west-1 (aws s3api head-bucket --bucket NAME shows the bucket's as BucketRegion)`);
+}

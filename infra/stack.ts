@@ -42,7 +42,8 @@ export class CloudinaryBackupStack extends Stack {
     this.backup = new CloudinaryBackupConstruct(this, 'Backup', {
       ...(config.bucketName
         ? {
-            bucket: s3.Bucket.fromBucketName(this, 'ImportedBucket', config.bucketName),
+            // The region, when given, is the bucket's (the function finds it with HeadBucket either way).
+            bucket: s3.Bucket.fromBucketAttributes(this, 'ImportedBucket', { bucketName: config.bucketName, ...(config.bucketRegion ? { region: config.bucketRegion } : {}) }),
             ...(config.kmsKeyArn ? { bucketKey: kms.Key.fromKeyArn(this, 'ImportedBucketKey', config.kmsKeyArn) } : {}),
           }
         : {
@@ -57,6 +58,7 @@ export class CloudinaryBackupStack extends Stack {
               : {}),
             ...(config.objectLockDays !== undefined ? { objectLockRetention: Duration.days(config.objectLockDays) } : {}),
           }),
+      ...(config.sse ? { serverSideEncryption: config.sse } : {}),
       prefix: config.prefix,
       schedule: scheduler.ScheduleExpression.expression(config.schedule, TimeZone.of(config.timezone)),
       ...(config.notificationEmail ? { notificationEmail: config.notificationEmail } : {}),
@@ -71,14 +73,24 @@ export class CloudinaryBackupStack extends Stack {
       ...(props.code ? { code: props.code } : {}),
     });
 
-    this.addOutputs();
+    this.addOutputs(config);
   }
 
   /** What a newcomer needs after `cdk deploy`; docs/stack.md names each of them. */
-  private addOutputs(): void {
+  private addOutputs(config: BackupConfig): void {
     const backup = this.backup;
+    // The created bucket is in the stack's region; an imported one where -c bucketRegion says
+    // (without it the function finds the region at run time, and so does the CLI).
+    const bucketRegion = config.bucketName === undefined ? this.region : config.bucketRegion;
     const outputs: Record<string, { value: string; description: string }> = {
       BucketName: { value: backup.bucket.bucketName, description: 'Bucket the backups are written to' },
+      ...(bucketRegion === undefined ? {} : { BucketRegion: { value: bucketRegion, description: "The bucket's region" } }),
+      // The created bucket is retained by `cdk destroy`: a new deployment writes into it again
+      // (and finds the backup there) instead of creating an empty bucket and copying everything.
+      RedeployCommand: {
+        value: `npx cdk deploy -c bucketName=${backup.bucket.bucketName}${bucketRegion === undefined ? '' : ` -c bucketRegion=${bucketRegion}`} -c prefix=${backup.prefix}`,
+        description: 'After cdk destroy (the bucket is kept): deploy again onto the same bucket and backup',
+      },
       Prefix: { value: backup.prefix, description: 'Key prefix of every backup object; run reports are under <prefix>/_reports/' },
       SecretArn: { value: backup.secret.secretArn, description: 'Secret that must hold cloudinary://API_KEY:API_SECRET@CLOUD_NAME' },
       SetSecretCommand: {

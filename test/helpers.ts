@@ -71,11 +71,14 @@ export const parseReport = (r: CliResult): Record<string, unknown> & { failures:
   return JSON.parse(lines[0] as string);
 };
 
-/** An S3 client for s3rver, with the checksum mode the run asked for (S3_TEST_CHECKSUMS). */
-export const s3For = (endpoint: string): S3Client =>
+/**
+ * An S3 client for s3rver, with the checksum mode the run asked for (S3_TEST_CHECKSUMS), signing
+ * for `region` (a bucket given a region of its own in startS3rver's rules answers others with 301).
+ */
+export const s3For = (endpoint: string, region = 'us-east-1'): S3Client =>
   new S3Client({
     endpoint,
-    region: 'us-east-1',
+    region,
     forcePathStyle: true,
     credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
     // As createS3Client does (lambda/adapters/s3/client.ts): S3 refuses aws-chunked chunks under 8 KiB but the last.

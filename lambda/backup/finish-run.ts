@@ -75,6 +75,7 @@ export const reportOf = (
     bytesDownloaded: state.downloadedBytes,
     staleUploadsAborted: state.staleUploadsAborted,
     cancelled: base.cancelled,
+    stoppedAtDeadline: state.stoppedAtDeadline === true,
     creditsBefore: quota?.creditsBefore ?? null,
     creditLimit: quota?.creditLimit ?? null,
     creditCeiling: quota?.creditCeiling ?? null,

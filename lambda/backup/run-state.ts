@@ -109,6 +109,8 @@ export interface RunState {
   readonly catalogEntries: number;
   /** Structured-metadata field definitions saved at start (`_catalog/metadata-fields.json`). */
   readonly metadataFields?: number;
+  /** The durable execution's deadline came before the listing ended (entry/deadline.ts). */
+  readonly stoppedAtDeadline?: boolean;
 }
 
 /** What a run reports (the JSON of `--json`, and the file under `_reports/`). */
@@ -135,6 +137,11 @@ export interface RunReport extends RunCounters {
   staleUploadsAborted: number;
   /** True when the run was stopped on request (Ctrl-C) before it finished. */
   cancelled: boolean;
+  /**
+   * True when the nightly run stopped ahead of its durable execution timeout before the listing
+   * ended: what was copied is kept (and counted here), the rest waits for the next run.
+   */
+  stoppedAtDeadline: boolean;
   creditsBefore: number | null;
   creditLimit: number | null;
   creditCeiling: number | null;

@@ -8,6 +8,7 @@ import { CloudinarySource } from '../adapters/cloudinary/source.ts';
 import { autoBudget, bytesSinceSnapshot } from '../core/budget.ts';
 import type { PastRun } from '../core/budget.ts';
 import { ConfigError } from '../core/errors.ts';
+import type { ServerSideEncryption } from '../core/sse.ts';
 import { catalogRoot, normalizePrefix, reportsRoot } from '../core/keys.ts';
 import { LocalDestination } from '../adapters/local/folder.ts';
 import { FoldSafeDestination } from '../adapters/local/fold-safe-destination.ts';
@@ -32,8 +33,8 @@ const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 export const parseTarget = (
   spec: string,
   option: string,
-  s3Client?: () => S3Client,
-  s3Options: { readonly singlePutMax?: number } = {},
+  s3Client?: (bucket: string) => S3Client,
+  s3Options: S3TargetOptions = {},
 ): Target => {
   const raw = spec.trim();
   if (raw === '') throw new ConfigError(`${option} is empty: give s3://bucket[/prefix] or a folder path.`);
@@ -45,7 +46,7 @@ export const parseTarget = (
         `${option} "${raw}" is not a valid S3 location: expected s3://BUCKET[/PREFIX] with a bucket name of 3-63 lowercase letters, digits, dots or hyphens.`,
       );
     }
-    return s3Target((s3Client ?? createS3Client)(), bucket, m[2] ?? '', s3Options);
+    return s3Target(s3Client === undefined ? createS3Client(process.env, bucket) : s3Client(bucket), bucket, m[2] ?? '', s3Options);
   }
   // "s3//bucket" (the colon lost) would otherwise be a local folder named s3, silently.
   if (/^s3\/\//i.test(raw)) {
@@ -54,11 +55,22 @@ export const parseTarget = (
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) {
     throw new ConfigError(`${option} "${raw}": only s3:// URLs and local folders are supported.`);
   }
+  if (s3Options.sse !== undefined) {
+    throw new ConfigError(`--sse and --sse-kms-key-id ask S3 to encrypt what it stores; ${option} "${raw}" is a folder. Leave them out, or back up to s3://BUCKET.`);
+  }
   return { destination: new FoldSafeDestination(new LocalDestination(raw)), prefix: '', label: raw };
 };
 
+/** How the S3 destination of a target writes (the CLI's options, the function's settings). */
+export interface S3TargetOptions {
+  /** Largest object sent as one PUT. @default SINGLE_PUT_MAX */
+  readonly singlePutMax?: number;
+  /** Server-side encryption of every write. @default none */
+  readonly sse?: ServerSideEncryption;
+}
+
 /** The S3 destination of a bucket and prefix (the CLI's s3:// targets and the Lambda's bucket). */
-export const s3Target = (client: S3Client, bucket: string, rawPrefix: string, s3Options: { readonly singlePutMax?: number } = {}): Target => {
+export const s3Target = (client: S3Client, bucket: string, rawPrefix: string, s3Options: S3TargetOptions = {}): Target => {
   const prefix = normalizePrefix(rawPrefix);
   const destination = new S3Destination(client, bucket, { probeKey: `${catalogRoot(prefix)}/write-check`, ...s3Options });
   return { destination, prefix, label: `s3://${bucket}${prefix ? `/${prefix}` : ''}` };

@@ -7,6 +7,7 @@ import { createS3Client } from '../adapters/s3/client.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE, RUN_METRICS } from '../core/metrics.ts';
 import type { RunMetricName } from '../core/metrics.ts';
 import { NightlyRun } from './nightly-run.ts';
+import { stopPointOf } from './deadline.ts';
 import type { HandlerDeps, RunSkipped, RunSummary } from './nightly-run.ts';
 
 export { WaitRequested } from './nightly-run.ts';
@@ -18,7 +19,7 @@ const defaultDeps = (): HandlerDeps => ({
     const r = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: secretArn }));
     return r.SecretString ?? '';
   },
-  s3Client: () => createS3Client(),
+  s3Client: (bucket) => createS3Client(process.env, bucket),
 });
 
 /** The retry policy of every step: configuration errors and lost leases are final, others get 3 tries. */
@@ -43,6 +44,8 @@ export const createBackupRun =
   (deps: HandlerDeps) =>
   async (event: unknown, context: DurableContext): Promise<RunSummary | RunSkipped> => {
     const run = new NightlyRun(deps, context, event);
+    // When the run stops taking work (deadline.ts): fixed by the first step, so every replay has it.
+    const stopAt = await context.step('deadline', async () => stopPointOf(deps.env, (deps.now ?? Date.now)()), { retryStrategy });
     // The budget is fixed once, at start, and checkpointed with the state: every later
     // invocation spends from the same budget instead of asking GET /usage again.
     let started = await context.step('start', () => run.start(), { retryStrategy });
@@ -61,7 +64,7 @@ export const createBackupRun =
       const current = state;
       let out;
       try {
-        out = await context.step(`page-${n}`, () => run.page(current), { retryStrategy });
+        out = await context.step(`page-${n}`, () => run.page(current, stopAt), { retryStrategy });
       } catch (err) {
         // Failed for good: report what was done and free the lease before the execution fails,
         // so the failure is visible in the bucket and the next night is not blocked.
@@ -69,6 +72,13 @@ export const createBackupRun =
         throw err;
       }
       state = out.state;
+      if (out.deadline) {
+        // The execution timeout is near: finish with what is done (in a fresh invocation when
+        // this one's time is spent too); the next night continues.
+        if (out.yieldNow) await context.wait(`continue-${n}`, { seconds: 1 });
+        run.logger.warn('the run reached its execution deadline: it ends now, the rest waits for the next run');
+        break;
+      }
       if (out.waitSeconds !== undefined) {
         await context.wait(`rate-limit-${n}`, { seconds: out.waitSeconds });
         await run.windowPassed();
@@ -80,21 +90,25 @@ export const createBackupRun =
     }
     const final = state;
     const report = await context.step('finish', () => run.finish(final), { retryStrategy });
-    publish(deps.env, {
-      AssetsListed: report.listed,
-      AssetsCopied: report.copied,
-      AssetsFailed: report.failed,
-      AssetsPending: report.pending,
-      BytesCopied: report.bytesCopied,
-      AdminApiCalls: report.cloudinaryApiCalls,
-      ...(report.cloudinaryApiRemaining === null ? {} : { AdminApiRemaining: report.cloudinaryApiRemaining }),
-      RunDurationSeconds: (Date.parse(report.finishedAt) - Date.parse(report.startedAt)) / 1000,
-      RunCompleted: report.listingComplete ? 1 : 0,
-    });
+    publishReport(deps.env, report);
     const { failures, ...figures } = report;
     run.logger.info('backup run finished', { ...figures, failures });
     return report;
   };
+
+/** The metrics of a finished run (after its last step, so once per execution). */
+const publishReport = (env: NodeJS.ProcessEnv, report: RunSummary): void =>
+  publish(env, {
+    AssetsListed: report.listed,
+    AssetsCopied: report.copied,
+    AssetsFailed: report.failed,
+    AssetsPending: report.pending,
+    BytesCopied: report.bytesCopied,
+    AdminApiCalls: report.cloudinaryApiCalls,
+    ...(report.cloudinaryApiRemaining === null ? {} : { AdminApiRemaining: report.cloudinaryApiRemaining }),
+    RunDurationSeconds: (Date.parse(report.finishedAt) - Date.parse(report.startedAt)) / 1000,
+    RunCompleted: report.listingComplete ? 1 : 0,
+  });
 
 /**
  * Publishes the run's metrics (EMF on stdout) under the names, units, namespace and `service`

@@ -13,6 +13,7 @@ import { describeHolder } from '../store/lease.ts';
 import { EXECUTION_NAME, executionNameFromArn, progressOf, writeProgress } from '../store/progress.ts';
 import { openCloudinary, resolveBudget, s3Target } from './compose.ts';
 import { readSettings } from './settings.ts';
+import { boundedBy, deadlineReached, waitPassesDeadline } from './deadline.ts';
 import type { FunctionSettings } from './settings.ts';
 
 /** Thrown by the wait policy: the page must be listed again after a durable wait. */
@@ -28,7 +29,8 @@ export interface HandlerDeps {
   readonly env: NodeJS.ProcessEnv;
   /** Reads the CLOUDINARY_URL from Secrets Manager (never logged, never checkpointed). */
   readSecret(secretArn: string): Promise<string>;
-  s3Client(): S3Client;
+  /** The S3 client for the backup bucket (createS3Client with the bucket: its region, found once). */
+  s3Client(bucket: string): S3Client;
   /** Called inside the step that decided a rate-limit wait (tests move their clock). */
   onWait?(until: Date): void;
   /** Margins of a step's time bound (see TimeBound); the defaults suit Lambda's 15 minutes. */
@@ -36,6 +38,8 @@ export interface HandlerDeps {
   readonly stopMarginMs?: number;
   /** Entries per catalog page (tests make pages small). @default PAGE_ENTRIES */
   readonly catalogPageEntries?: number;
+  /** The clock the execution's deadline is measured on (read inside steps only; tests: a work clock). @default Date.now */
+  readonly now?: () => number;
 }
 
 /** A page step's checkpointed result: the state, and what the orchestration does next. */
@@ -45,6 +49,8 @@ export interface PageOutcome {
   readonly waitSeconds?: number;
   /** End this invocation (its time is nearly spent); the next one continues. */
   readonly yieldNow?: boolean;
+  /** The execution's deadline is near (deadline.ts): take no more work, finish the run (after yieldNow's wait). */
+  readonly deadline?: boolean;
 }
 
 /** What the execution returns: the report's figures and a few failures (the report in S3 has all). */
@@ -127,7 +133,7 @@ export class NightlyRun {
         throw new WaitRequested(until);
       },
     });
-    const { destination } = s3Target(this.deps.s3Client(), settings.bucketName, settings.prefix);
+    const { destination } = s3Target(this.deps.s3Client(settings.bucketName), settings.bucketName, settings.prefix, settings.sse ? { sse: settings.sse } : {});
     const engine = new BackupEngine(cloud.source, destination, {
       prefix: settings.prefix,
       resourceTypes: settings.resourceTypes,
@@ -195,8 +201,11 @@ export class NightlyRun {
    * counts only entries in S3 (CatalogPages.persist), and it records only finished work: the
    * first unfinished page keeps the cursor (docs/architecture.md, "The run state").
    */
-  async page(current: RunState): Promise<PageOutcome> {
+  async page(current: RunState, stopAt: number | null = null): Promise<PageOutcome> {
     const { engine } = await this.ready();
+    const startMargin = this.deps.startMarginMs ?? 120_000;
+    const now = this.deps.now ?? Date.now;
+    if (deadlineReached(stopAt, startMargin, now())) return { state: { ...current, stoppedAtDeadline: true }, deadline: true };
     let state = current;
     let progress = Promise.resolve();
     const onState = (s: RunState): void => {
@@ -205,10 +214,13 @@ export class NightlyRun {
     };
     try {
       const fresh = this.pagesRun++ === 0;
-      state = await engine.step(current, { ...this.bound, fresh }, { pages: Infinity, untilCatalogPage: true, onState });
+      state = await engine.step(current, boundedBy({ ...this.bound, fresh }, stopAt, now), { pages: Infinity, untilCatalogPage: true, onState });
       await progress;
-      const low = this.bound.timeLeft() < (this.deps.startMarginMs ?? 120_000);
-      return { state: await engine.persist(state), yieldNow: state.page !== undefined || (!state.listingComplete && low) };
+      const low = this.bound.timeLeft() < startMargin;
+      const recorded = await engine.persist(state);
+      const yieldNow = recorded.page !== undefined || (!recorded.listingComplete && low);
+      if (!recorded.listingComplete && deadlineReached(stopAt, startMargin, now())) return { state: { ...recorded, stoppedAtDeadline: true }, deadline: true, yieldNow: low };
+      return { state: recorded, yieldNow };
     } catch (err) {
       await progress;
       // Another run holds the lease: it writes its catalog pages into the slots this run would.
@@ -220,6 +232,8 @@ export class NightlyRun {
         if (done === current) throw err;
         return { state: done };
       }
+      // A wait that would end past the deadline: the run ends now instead, and the next night goes on.
+      if (waitPassesDeadline(stopAt, err.until.getTime() - Date.now() + now(), startMargin)) return { state: { ...done, stoppedAtDeadline: true }, deadline: true };
       this.deps.onWait?.(err.until);
       await this.progress(done, { waitingUntil: err.until });
       return { state: done, waitSeconds: Math.max(1, Math.ceil((err.until.getTime() - Date.now()) / 1000)) };

@@ -4,6 +4,8 @@ import { normalizePrefix } from '../core/keys.ts';
 import { parseSize } from '../core/sizes.ts';
 import { parsePruneLimit } from '../core/prune-limit.ts';
 import type { PruneLimit } from '../core/prune-limit.ts';
+import { parseSse } from '../core/sse.ts';
+import type { ServerSideEncryption } from '../core/sse.ts';
 
 /** What the scheduled function is told by its environment (set by the CDK stack). */
 export interface FunctionSettings {
@@ -19,6 +21,8 @@ export interface FunctionSettings {
   readonly creditCeiling: number;
   /** Most backups one pruning run deletes. @default 10% */
   readonly maxPrune: PruneLimit;
+  /** Server-side encryption of every write (SSE, SSE_KMS_KEY_ID: the stack's -c sse / -c kmsKeyArn). */
+  readonly sse?: ServerSideEncryption;
 }
 
 const need = (env: NodeJS.ProcessEnv, name: string): string => {
@@ -48,7 +52,9 @@ export const readSettings = (env: NodeJS.ProcessEnv): FunctionSettings => {
   if (!(creditCeiling > 0 && creditCeiling <= 1)) throw new ConfigError(`CREDIT_CEILING must be a fraction above 0 and at most 1 (got "${env.CREDIT_CEILING}").`);
   const maxPrune = parsePruneLimit(env.MAX_PRUNE ?? '10%');
   if (!maxPrune) throw new ConfigError(`MAX_PRUNE must be a count (e.g. 500) or a percentage (e.g. 10%) (got "${env.MAX_PRUNE}").`);
+  const sse = parseSse(env.SSE, env.SSE_KMS_KEY_ID, { mode: 'SSE (-c sse=AES256|aws:kms)', key: 'SSE_KMS_KEY_ID (-c kmsKeyArn)' });
   return {
+    ...(sse ? { sse } : {}),
     maxPrune,
     creditCeiling,
     bucketName: need(env, 'BUCKET_NAME'),

@@ -116,6 +116,11 @@ export interface Destination {
    * Rejects with a ConfigError that says what to fix.
    */
   check(): Promise<void>;
+  /**
+   * Checks, without writing, that the destination can be read (for the commands that only read:
+   * status, ls, get). Rejects with a ConfigError that says what to fix. Absent: nothing to check.
+   */
+  checkReadable?(): Promise<void>;
   /** Every object whose key starts with `keyPrefix`. Rejects with a DestinationError. */
   list(keyPrefix: string): AsyncIterable<StoredObject>;
   /** One object's size and time, or undefined when the key does not exist. */

@@ -23,6 +23,8 @@ export interface RunRow {
   readonly creditsAfter: number | null;
   readonly listingComplete: boolean;
   readonly cancelled: boolean;
+  /** The nightly run stopped ahead of its durable execution timeout (reports before it say nothing: false). */
+  readonly stoppedAtDeadline: boolean;
 }
 
 /** Copies and bytes of one UTC day (the chart's bars). */
@@ -74,6 +76,7 @@ const rowOf = (r: RunReport): RunRow => ({
   creditsAfter: r.creditsAfterEstimate ?? null,
   listingComplete: r.listingComplete,
   cancelled: Boolean(r.cancelled),
+  stoppedAtDeadline: Boolean(r.stoppedAtDeadline),
 });
 
 /** Groups runs by the UTC day they started (a night's run may resume after midnight). */

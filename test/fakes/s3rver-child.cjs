@@ -9,6 +9,7 @@ const path = require('node:path');
 const fs = require('node:fs/promises');
 const S3rver = require('s3rver');
 const { strictMiddleware, putPartAtomically, writeAtomically } = require('./s3rver-strict.cjs');
+const { policyMiddleware } = require('./s3rver-policy.cjs');
 const xmlEscape = (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const [directory, bucketsArg, portArg] = process.argv.slice(2);
 const server = new S3rver({
@@ -128,6 +129,10 @@ server.middleware.unshift(async (ctx, next) => {
 // framing, key/metadata/part limits): see s3rver-strict.cjs. Runs after the request counter and
 // the fault injection (added later, so they run first) and before everything else.
 server.middleware.unshift(strictMiddleware(directory));
+// Per-bucket region and encryption policy (s3rver-policy.cjs), after the signature check: the
+// rules of S3RVER_BUCKET_RULES. GET /_s3rver/policy answers how many requests they refused.
+const policyRefused = { sse: 0, redirect: 0 };
+server.middleware.splice(1, 0, policyMiddleware(JSON.parse(process.env.S3RVER_BUCKET_RULES || '{}'), policyRefused));
 server.store.putPart = putPartAtomically;
 // Counts requests by S3 operation, for the benchmarks (test/bench): GET /_s3rver/requests
 // answers the counts as JSON, DELETE /_s3rver/requests resets them. A bucket name cannot
@@ -154,6 +159,12 @@ const operationOf = (ctx) => {
   return `${m} object`;
 };
 server.middleware.unshift(async (ctx, next) => {
+  if (ctx.path === '/_s3rver/policy') {
+    ctx.status = 200;
+    ctx.type = 'application/json';
+    ctx.body = JSON.stringify(policyRefused);
+    return;
+  }
   if (ctx.path === '/_s3rver/requests') {
     if (ctx.method === 'DELETE') counts = {};
     ctx.status = 200;

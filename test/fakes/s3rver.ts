@@ -31,6 +31,16 @@ export interface S3rverHandle {
   injectFaults(rules: readonly S3FaultRule[]): Promise<void>;
   /** Clears the rules; resolves with how many errors each operation answered. */
   clearFaults(): Promise<Record<string, number>>;
+  /** Requests the buckets' rules (S3rverOptions.buckets) refused: writes without encryption, requests signed for another region. */
+  policyRefusals(): Promise<{ sse: number; redirect: number }>;
+}
+
+/** What a bucket of a real account adds to S3's own rules (see s3rver-policy.cjs). */
+export interface BucketRules {
+  /** The bucket lives in this region: a request signed for another is answered 301 PermanentRedirect. */
+  readonly region?: string;
+  /** A bucket policy denies writes without x-amz-server-side-encryption (with a mode: without that value). */
+  readonly requireSse?: true | 'AES256' | 'aws:kms';
 }
 
 /** One injected S3 error: requests of `op` on keys containing `key` answer `status`. */
@@ -50,6 +60,8 @@ export interface S3FaultRule {
 export interface S3rverOptions {
   /** Folder in which the data folder is made (e.g. a tmpfs for the benchmarks). @default os.tmpdir() */
   readonly parentDir?: string;
+  /** Rules per bucket (region, encryption policy). @default none */
+  readonly rules?: Readonly<Record<string, BucketRules>>;
 }
 
 /**
@@ -66,10 +78,11 @@ export const checksumEnv = (): Record<string, string> =>
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 's3rver-child.cjs');
 
-const launch = (directory: string, buckets: string[], port: number): Promise<{ child: ChildProcess; port: number }> =>
+const launch = (directory: string, buckets: string[], port: number, rules: Readonly<Record<string, BucketRules>> = {}): Promise<{ child: ChildProcess; port: number }> =>
   new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--openssl-legacy-provider', CHILD, directory, buckets.join(','), String(port)], {
       stdio: ['pipe', 'pipe', 'inherit'],
+      env: { ...process.env, S3RVER_BUCKET_RULES: JSON.stringify(rules) },
     });
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`s3rver exited early (${code})`)));
@@ -81,7 +94,7 @@ const launch = (directory: string, buckets: string[], port: number): Promise<{ c
 /** Starts s3rver on 127.0.0.1 with the given buckets, in a fresh temporary directory. */
 export const startS3rver = async (buckets: string[], options: S3rverOptions = {}): Promise<S3rverHandle> => {
   const directory = await mkdtemp(path.join(options.parentDir ?? tmpdir(), 's3rver-'));
-  let { child, port } = await launch(directory, buckets, 0);
+  let { child, port } = await launch(directory, buckets, 0, options.rules);
   const endpoint = `http://127.0.0.1:${port}`;
   const killChild = async (signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -120,11 +133,12 @@ export const startS3rver = async (buckets: string[], options: S3rverOptions = {}
       const r = await fetch(`${endpoint}/_s3rver/faults`, { method: 'DELETE' });
       return ((await r.json()) as { injected: Record<string, number> }).injected;
     },
+    policyRefusals: async () => (await (await fetch(`${endpoint}/_s3rver/policy`)).json()) as { sse: number; redirect: number },
     pid: () => child.pid,
     kill: killChild,
     restart: async () => {
       await killChild();
-      ({ child } = await launch(directory, [], port));
+      ({ child } = await launch(directory, [], port, options.rules));
     },
     stop: async () => {
       await killChild();

@@ -15,6 +15,11 @@ import { s3For, s3Sha } from '../helpers.ts';
 export const BUNDLE_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:cloudinary-url-AbCdEf';
 /** The bucket and prefix of the bundled run. */
 export const BUNDLE_BUCKET = 'bundle';
+/**
+ * The bucket's region, not the function's (AWS_REGION us-east-1, as s3rver.env sets): the bundle
+ * finds it (HeadBucket's 301 and x-amz-bucket-region) and signs every other request for it.
+ */
+export const BUNDLE_BUCKET_REGION = 'eu-west-1';
 export const BUNDLE_PREFIX = 'cloudinary';
 
 /** What the bundled runs did, for the permission and metric checks. */
@@ -65,7 +70,9 @@ export const runBundledHandler = async (handler: DurableLambdaHandler): Promise<
   fake.addAsset({ publicId: 'docs/terms.pdf', resourceType: 'raw', format: '', bytes: 4321 });
   fake.addAsset({ publicId: 'members/card', accessMode: 'authenticated', bytes: 3210 });
   fake.addAsset({ publicId: 'members/token', accessControl: [{ access_type: 'token' }], bytes: 3211 });
-  const s3rver = await startS3rver([BUNDLE_BUCKET]);
+  // A bucket as real accounts have them: in another region than the function, with a policy that
+  // refuses writes without the encryption header (the stack's -c sse=AES256 sets SSE).
+  const s3rver = await startS3rver([BUNDLE_BUCKET], { rules: { [BUNDLE_BUCKET]: { region: BUNDLE_BUCKET_REGION, requireSse: 'AES256' } } });
   const proxy = await startRecordingProxy(s3rver.endpoint);
   const sm = await startSecretsManagerFake({ [BUNDLE_SECRET_ARN]: fake.cloudinaryUrl });
   const saved = { ...process.env };
@@ -79,6 +86,7 @@ export const runBundledHandler = async (handler: DurableLambdaHandler): Promise<
     MAX_BYTES_PER_RUN: 'auto',
     PRUNE: 'false',
     RESOURCE_TYPES: 'image,video,raw',
+    SSE: 'AES256',
     POWERTOOLS_METRICS_DISABLED: 'false',
   });
   const night = async (msPerByte: number) => {
@@ -101,7 +109,7 @@ export const runBundledHandler = async (handler: DurableLambdaHandler): Promise<
     assert.equal(fake.stats.downloads, 45, 'each asset downloaded once');
     assert.notEqual(first.report.creditsBefore, null, 'maxBytesPerRun=auto asked GET /usage');
     assert.ok(sm.calls >= 1, 'the secret came from Secrets Manager');
-    const s3 = s3For(s3rver.endpoint);
+    const s3 = s3For(s3rver.endpoint, BUNDLE_BUCKET_REGION);
     for (const a of fake.listAssets()) assert.equal(await s3Sha(s3, BUNDLE_BUCKET, keyFor(BUNDLE_PREFIX, a)), fake.expectedSha256(a));
     assert.deepEqual(await s3rver.openUploads(BUNDLE_BUCKET), []);
     const pointer = JSON.parse(
@@ -125,6 +133,7 @@ export const runBundledHandler = async (handler: DurableLambdaHandler): Promise<
         Bucket: BUNDLE_BUCKET,
         Key: `${BUNDLE_PREFIX}/_catalog/lease.json`,
         Body: JSON.stringify({ holder: 'cloudinary-backup (pid 4242 on laptop)', runId: 'other-run', takenAt: new Date().toISOString(), expiresAt: until }),
+        ServerSideEncryption: 'AES256',
       }),
     );
     fake.resetStats();
@@ -132,6 +141,15 @@ export const runBundledHandler = async (handler: DurableLambdaHandler): Promise<
     assert.equal(third.report.skipped, true);
     assert.equal(fake.stats.downloads, 0);
     emf.push(...skippedEmf);
+    // Every write of the three nights carried the header the bucket policy requires, and the
+    // bucket refused none; every request but the HeadBucket that finds the region (one per
+    // invocation: each builds its client) was signed for the bucket's region.
+    const writes = proxy.requests.filter((q) => ['PutObject', 'CopyObject', 'CreateMultipartUpload'].includes(q.operation));
+    assert.ok(writes.length > 45, `${writes.length} writes`);
+    assert.deepEqual(writes.filter((w) => w.sse !== 'AES256').map((w) => `${w.operation} ${w.url}`), [], 'no write without the encryption header');
+    assert.equal((await s3rver.policyRefusals()).sse, 0);
+    const elsewhere = proxy.requests.filter((q) => q.signingRegion !== BUNDLE_BUCKET_REGION);
+    assert.ok(elsewhere.length > 0 && elsewhere.every((q) => q.method === 'HEAD' && q.operation === 'HEAD bucket'), elsewhere.map((q) => `${q.operation} ${q.url}`).join(', '));
     return { emf, calls: [...proxy.calls, ...Array.from({ length: sm.calls }, () => ({ action: 'secretsmanager:GetSecretValue', resource: BUNDLE_SECRET_ARN }))] };
   } finally {
     for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];

@@ -86,6 +86,7 @@ describe('stack with no context (a new bucket, nightly, defaults)', () => {
     assert.deepEqual(Object.keys(env).sort(), [
       'BUCKET_NAME',
       'CONCURRENCY',
+      'EXECUTION_TIMEOUT_SECONDS',
       'MAX_BYTES_PER_RUN',
       'NODE_OPTIONS',
       'POWERTOOLS_METRICS_NAMESPACE',

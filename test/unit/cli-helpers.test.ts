@@ -46,7 +46,7 @@ test('execution names fit the Invoke API pattern and are found back in an execut
 test('runs are grouped by the UTC day they started', () => {
   const row = (startedAt: string, copied: number, bytesCopied: number): RunRow => ({
     runId: startedAt, startedAt, finishedAt: startedAt, durationSeconds: 0, listed: 0, copied, bytesCopied,
-    failed: 0, deferred: 0, creditsBefore: null, creditsAfter: null, listingComplete: true, cancelled: false,
+    failed: 0, deferred: 0, creditsBefore: null, creditsAfter: null, listingComplete: true, cancelled: false, stoppedAtDeadline: false,
   });
   const nights = nightsOf([row('2026-11-28T02:00:00Z', 3, 300), row('2026-11-27T02:00:00Z', 1, 100), row('2026-11-28T23:59:00Z', 2, 50)]);
   assert.deepEqual(nights, [

@@ -61,6 +61,7 @@ const report = (over: Partial<RunReport>): RunReport => ({
   downloadApiTotal: 0,
   downloadApi: [],
   downloadApiLogs: [],
+  stoppedAtDeadline: false,
   ...over,
 });
 
@@ -100,6 +101,7 @@ const run = (durationSeconds: number): BackupStatus['runs'][number] => ({
   creditsAfter: null,
   listingComplete: true,
   cancelled: false,
+  stoppedAtDeadline: false,
 });
 
 test('status shows a 27-second run as "27 s" and a long one in minutes, in the text and the page', () => {

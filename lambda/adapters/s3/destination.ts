@@ -12,10 +12,13 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { StoredObject } from '../../core/asset.ts';
 import { ConfigError, DestinationError, PreconditionFailedError, messageOf } from '../../core/errors.ts';
+import type { ServerSideEncryption } from '../../core/sse.ts';
 import type { Destination, PutRequest, PutResult, TaggedObject, WriteCondition } from '../../ports/storage.ts';
 import { SINGLE_PUT_MAX, choosePartSize } from '../../core/part-size.ts';
 import { listObjectsPage } from './list-page.ts';
 import { SignedPut } from './signed-put.ts';
+import { sseParams } from './sse.ts';
+import { bucketProblem } from './bucket-errors.ts';
 
 /** Options of the S3 destination. */
 export interface S3DestinationOptions {
@@ -25,6 +28,8 @@ export interface S3DestinationOptions {
   readonly probeKey: string;
   /** Largest object sent as one streaming PutObject; bigger ones go multipart. @default SINGLE_PUT_MAX */
   readonly singlePutMax?: number;
+  /** Server-side encryption every write asks for (objects, catalog, lease, reports, the probe). @default none */
+  readonly sse?: ServerSideEncryption;
 }
 
 const httpStatus = (err: unknown): number | undefined =>
@@ -49,39 +54,28 @@ export class S3Destination implements Destination {
   ) {
     this.description = `s3://${bucket}`;
     this.queueSize = options.queueSize ?? 2;
-    this.signedPut = new SignedPut(client, bucket);
+    this.signedPut = new SignedPut(client, bucket, options.sse);
   }
 
   async check(): Promise<void> {
+    await this.checkReadable('s3:ListBucket and s3:PutObject');
+    try {
+      await this.client.send(
+        new PutObjectCommand({ Bucket: this.bucket, Key: this.options.probeKey, Body: 'ok', ContentLength: 2, ...sseParams(this.options.sse) }),
+      );
+    } catch (err) {
+      // A bucket policy (or an SCP) that requires the encryption header refuses exactly this.
+      const sse = this.options.sse === undefined ? ', and whether the bucket requires encryption (then add --sse AES256, or --sse aws:kms)' : '';
+      throw new ConfigError(`Bucket "${this.bucket}" does not accept writes (${messageOf(err)}). Check that the credentials allow s3:PutObject${sse}.`, { cause: err });
+    }
+  }
+
+  /** HeadBucket: a ConfigError naming the setting to fix (bucket-errors.ts) when the bucket cannot be used. */
+  async checkReadable(needs = 's3:ListBucket and s3:GetObject'): Promise<void> {
     try {
       await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
     } catch (err) {
-      const status = httpStatus(err);
-      const msg = messageOf(err);
-      if (/region is missing/i.test(msg)) {
-        throw new ConfigError('No AWS region is set. Set AWS_REGION (for example AWS_REGION=eu-west-1).', { cause: err });
-      }
-      if (status === 404 || (err as Error).name === 'NotFound' || (err as Error).name === 'NoSuchBucket') {
-        throw new ConfigError(`Bucket "${this.bucket}" does not exist. Create it or check the name in --to.`, { cause: err });
-      }
-      if (status === 403) {
-        throw new ConfigError(
-          `Access to bucket "${this.bucket}" is denied. Check the AWS credentials and that they allow s3:ListBucket and s3:PutObject.`,
-          { cause: err },
-        );
-      }
-      throw new ConfigError(`Cannot reach bucket "${this.bucket}": ${msg}. Check AWS_REGION, credentials and AWS_ENDPOINT_URL_S3.`, {
-        cause: err,
-      });
-    }
-    try {
-      await this.client.send(
-        new PutObjectCommand({ Bucket: this.bucket, Key: this.options.probeKey, Body: 'ok', ContentLength: 2 }),
-      );
-    } catch (err) {
-      throw new ConfigError(`Bucket "${this.bucket}" does not accept writes (${messageOf(err)}). Check that the credentials allow s3:PutObject.`, {
-        cause: err,
-      });
+      throw bucketProblem(err, this.bucket, needs) ?? new ConfigError(`Cannot reach bucket "${this.bucket}": ${messageOf(err)}. Check AWS_REGION, credentials and AWS_ENDPOINT_URL_S3.`, { cause: err });
     }
   }
 
@@ -134,6 +128,7 @@ export class S3Destination implements Destination {
           Body: body,
           ContentLength: body.length,
           ContentType: 'application/json',
+          ...sseParams(this.options.sse),
           ...('ifNoneMatch' in condition ? { IfNoneMatch: '*' } : { IfMatch: condition.ifMatch }),
         }),
       );
@@ -163,6 +158,7 @@ export class S3Destination implements Destination {
       ContentLength: request.length,
       ...(request.metadata ? { Metadata: { ...request.metadata } } : {}),
       ...(request.contentType ? { ContentType: request.contentType } : {}),
+      ...sseParams(this.options.sse),
     };
   }
 

@@ -4,10 +4,12 @@ import https from 'node:https';
 import type { Readable, Writable } from 'node:stream';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { ServerSideEncryption } from '../../core/sse.ts';
 import { getEndpointFromInstructions } from '@smithy/core/endpoints';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { AwsChunkedEncoder } from './aws-chunked.ts';
 import { readS3Error } from './s3-error.ts';
+import { sseHeaders } from './sse.ts';
 
 /** One streamed object write. */
 export interface SignedPutRequest {
@@ -68,6 +70,8 @@ export class SignedPut {
   constructor(
     private readonly client: S3Client,
     private readonly bucket: string,
+    /** Server-side encryption every write asks for (its headers are signed with the rest). */
+    private readonly sse?: ServerSideEncryption,
   ) {}
 
   /**
@@ -97,7 +101,7 @@ export class SignedPut {
       ...(url.port ? { port: Number(url.port) } : {}),
       path: url.pathname,
       query: {},
-      headers: headersOf(request, url.host, target.trailer),
+      headers: { ...headersOf(request, url.host, target.trailer), ...sseHeaders(this.sse) },
     }, { signingDate: new Date(Date.now() + (this.client.config.systemClockOffset ?? 0)) });
     // Signed while the download opens; the request goes out only once its bytes are coming.
     if (request.ready !== undefined) await request.ready;

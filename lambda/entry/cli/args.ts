@@ -1,9 +1,11 @@
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { RESOURCE_TYPES, parseResourceTypes } from '../../core/asset.ts';
 import { MIN_PART_SIZE } from '../../core/part-size.ts';
 import { parsePruneLimit } from '../../core/prune-limit.ts';
 import type { PruneLimit } from '../../core/prune-limit.ts';
 import { parseSize } from '../../core/sizes.ts';
+import { parseSse } from '../../core/sse.ts';
+import type { ServerSideEncryption } from '../../core/sse.ts';
 
 /** A commander parser for a whole number within [min, max], naming the option when it is not. */
 export const intIn =
@@ -76,3 +78,21 @@ export const seconds = (value: string): number => {
   return n * 1000;
 };
 
+
+/** The two encryption options of the commands that write to S3 (backup, verify). */
+export interface SseFlags {
+  sse?: string;
+  sseKmsKeyId?: string;
+}
+
+/**
+ * `--sse` and `--sse-kms-key-id` (rclone's --s3-server-side-encryption and --s3-sse-kms-key-id),
+ * for a bucket whose policy refuses writes without the encryption header (docs/aws.md).
+ */
+export const sseOptions = (): [Option, Option] => [
+  new Option('--sse <AES256|aws:kms>', 'S3: ask for server-side encryption on every write (for a bucket whose policy requires the x-amz-server-side-encryption header)'),
+  new Option('--sse-kms-key-id <key>', 'S3: with --sse aws:kms, the KMS key (id, alias or ARN); default: the AWS managed key for S3'),
+];
+
+/** The encryption the flags ask for (a ConfigError, exit 2, for a wrong combination). */
+export const sseOf = (flags: SseFlags): ServerSideEncryption | undefined => parseSse(flags.sse, flags.sseKmsKeyId);

@@ -9,14 +9,15 @@ import { CancelledError } from '../../core/errors.ts';
 import { BackupEngine, RunFailedError } from '../../backup/engine.ts';
 import type { DiffMode, EngineObserver, EngineOptions, RunReport } from '../../backup/engine.ts';
 import { openCloudinary, parseTarget, resolveBudget } from '../compose.ts';
-import { concurrency, maxBytes, maxPrune, multipartThreshold, percent, reserve, resourceTypes, seconds } from './args.ts';
+import { concurrency, maxBytes, maxPrune, multipartThreshold, percent, reserve, resourceTypes, seconds, sseOf, sseOptions } from './args.ts';
+import type { SseFlags } from './args.ts';
 import { EXIT } from './exit.ts';
 import { failWith } from './fail.ts';
 import { CLI_LEASE_LIFETIME_MS, CLI_LEASE_RENEW_MS, thisProcess } from '../../store/lease.ts';
 import { createUi, summary } from './ui.ts';
 import type { Ui } from './ui.ts';
 
-interface BackupFlags {
+interface BackupFlags extends SseFlags {
   to: string;
   dryRun?: boolean;
   prune?: boolean;
@@ -71,7 +72,8 @@ const observerFor = (flags: BackupFlags, ui: Ui): EngineObserver => {
 
 /** Builds the engine: the target, Cloudinary, the byte budget (said on stderr when it came from usage). */
 const buildEngine = async (flags: BackupFlags, ui: Ui): Promise<BackupEngine> => {
-  const target = parseTarget(flags.to, '--to', undefined, { singlePutMax: flags.multipartThreshold });
+  const sse = sseOf(flags);
+  const target = parseTarget(flags.to, '--to', undefined, { singlePutMax: flags.multipartThreshold, ...(sse ? { sse } : {}) });
   // --idle-timeout also bounds the wait for the response headers: a server that never
   // answers sends no byte either.
   const cloud = await openCloudinary(process.env.CLOUDINARY_URL, { reserve: flags.apiReserve, wait: (until, why) => ui.countdown(until, why) }, flags.idleTimeout);
@@ -153,6 +155,7 @@ const backup = async (flags: BackupFlags): Promise<number> => {
 
 /** Registers `backup`. */
 export const registerBackupCommand = (program: Command, setCode: (code: number) => void): void => {
+  const [sse, sseKey] = sseOptions();
   program
     .command('backup')
     .description('copy every new or changed original into the destination; a second run copies only what changed')
@@ -190,6 +193,8 @@ export const registerBackupCommand = (program: Command, setCode: (code: number) 
         .env('CLOUDINARY_BACKUP_MULTIPART_THRESHOLD')
         .default(SINGLE_PUT_MAX, '64MiB'),
     )
+    .addOption(sse)
+    .addOption(sseKey)
     .addOption(new Option('--idle-timeout <seconds>', 'abandon a download that sends no byte for this long').argParser(seconds).default(60_000, '60'))
     .option('-v, --verbose', 'one line per asset copied or failed')
     .option('--json', 'print exactly one JSON report on stdout (no progress output)')

@@ -20,6 +20,7 @@ export interface OpenedBackup {
  */
 export const openBackup = async (from: string): Promise<OpenedBackup> => {
   const target = parseTarget(from, '--from');
+  await target.destination.checkReadable?.();
   const catalog = new Catalog(target.destination, target.prefix);
   const pointer = await catalog.pointer();
   if (!pointer) {

@@ -107,7 +107,7 @@ const buildEngine = async (flags: RestoreFlags, ui: Ui): Promise<RestoreEngine> 
       concurrency: flags.concurrency,
     },
     observerFor(flags, ui),
-    bucket === undefined ? undefined : new S3MetadataReader(createS3Client(), bucket),
+    bucket === undefined ? undefined : new S3MetadataReader(createS3Client(process.env, bucket), bucket),
   );
 };
 

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.ts';
 import { checkCloudinary } from './check-cloudinary.ts';
+import { existingBackupLine } from './existing-backup.ts';
 import { EXIT } from './exit.ts';
 import { failWith } from './fail.ts';
 import { PromptCancelled, promptHidden } from './hidden-prompt.ts';
@@ -61,6 +62,8 @@ const setup = async (flags: SetupFlags): Promise<number> => {
     const secretArn = requireOutput(outputs, STACK_OUTPUT.secretArn, flags.stackName);
     await putSecret(secretArn, url, flags.region);
     process.stdout.write(`Stored in ${secretArn}. The nightly backup uses it from its next run; start one now with: cloudinary-backup run --follow\n`);
+    const bucket = outputs[STACK_OUTPUT.bucketName];
+    if (bucket) process.stderr.write(`${await existingBackupLine(bucket, outputs[STACK_OUTPUT.prefix] ?? '')}\n`);
     return EXIT.ok;
   } catch (err) {
     // Messages name parts of the URL, never the URL; scrub message and stack all the same,
@@ -90,6 +93,7 @@ export const registerSetupCommand = (program: Command, setCode: (code: number) =
         'Makes one Admin API call (GET /usage) to check the cloud name, key and secret; then reads the secret\'s ARN from\n' +
         `the stack output ${STACK_OUTPUT.secretArn} (CloudFormation DescribeStacks) and calls Secrets Manager PutSecretValue.\n` +
         'The secret is never printed. Needs AWS credentials allowed cloudformation:DescribeStacks and secretsmanager:PutSecretValue.\n' +
+        `Then says whether the bucket (stack outputs ${STACK_OUTPUT.bucketName}, ${STACK_OUTPUT.prefix}) already holds a backup, e.g. after a redeploy onto a kept bucket.\n` +
         'Exit codes: 0 stored (or checked), 1 AWS or Cloudinary could not be reached, 2 a credential or setting to fix, 130 cancelled.',
     )
     .action(async (flags: SetupFlags) => setCode(await setup(flags)));

@@ -34,7 +34,7 @@ export const statusText = (s: BackupStatus): string => {
   lines.push('', 'Last runs (UTC)', '  started           duration  listed  copied  bytes       failed  deferred  credits before/after');
   for (const r of s.runs) {
     lines.push(
-      `  ${r.startedAt.slice(0, 16).replace('T', ' ')}  ${durationText(r.durationSeconds).padStart(8)}  ${String(r.listed).padStart(6)}  ${String(r.copied).padStart(6)}  ${formatBytes(r.bytesCopied).padEnd(10)}  ${String(r.failed).padStart(6)}  ${String(r.deferred).padStart(8)}  ${credits(r.creditsBefore)}/${credits(r.creditsAfter)}${r.listingComplete ? '' : ' (incomplete)'}`,
+      `  ${r.startedAt.slice(0, 16).replace('T', ' ')}  ${durationText(r.durationSeconds).padStart(8)}  ${String(r.listed).padStart(6)}  ${String(r.copied).padStart(6)}  ${formatBytes(r.bytesCopied).padEnd(10)}  ${String(r.failed).padStart(6)}  ${String(r.deferred).padStart(8)}  ${credits(r.creditsBefore)}/${credits(r.creditsAfter)}${r.listingComplete ? '' : r.stoppedAtDeadline ? ' (incomplete: deadline)' : ' (incomplete)'}`,
     );
   }
   if (s.runs.length === 0) lines.push('  (no reports yet)');
@@ -58,6 +58,7 @@ export const statusText = (s: BackupStatus): string => {
 const status = async (flags: StatusFlags): Promise<number> => {
   try {
     const target = parseTarget(flags.from, '--from');
+    await target.destination.checkReadable?.();
     const s = await collectStatus(target.destination, target.prefix, target.label, flags.runs);
     if (!s.catalog && s.runs.length === 0 && !s.lease.held) {
       throw new ConfigError(`no backup at ${target.label} (no catalog, no run report): check the bucket and prefix, or run "cloudinary-backup backup --to ${target.label}" first.`);

@@ -46,7 +46,7 @@ const runsTable = (s: BackupStatus): string => {
         `<tr data-run="${esc(r.runId)}">${td('startedAt', r.startedAt, r.startedAt.slice(0, 16).replace('T', ' '), false)}${td('durationSeconds', r.durationSeconds, durationText(r.durationSeconds))}` +
         `${td('listed', r.listed)}${td('copied', r.copied)}${td('bytesCopied', r.bytesCopied, formatBytes(r.bytesCopied))}${td('failed', r.failed)}${td('deferred', r.deferred)}` +
         `${td('creditsBefore', r.creditsBefore ?? '', r.creditsBefore === null ? '-' : r.creditsBefore.toFixed(2), true)}${td('creditsAfter', r.creditsAfter ?? '', r.creditsAfter === null ? '-' : r.creditsAfter.toFixed(2), true)}` +
-        `<td>${r.listingComplete ? 'complete' : '<strong>incomplete</strong>'}${r.cancelled ? ', stopped' : ''}</td></tr>`,
+        `<td>${r.listingComplete ? 'complete' : '<strong>incomplete</strong>'}${r.cancelled ? ', stopped' : ''}${r.stoppedAtDeadline ? ', deadline' : ''}</td></tr>`,
     )
     .join('');
   return `<table id="runs"><thead><tr><th>Started (UTC)</th><th>Took</th><th>Listed</th><th>Copied</th><th>Bytes</th><th>Failed</th><th>Deferred</th><th>Credits before</th><th>after</th><th>Listing</th></tr></thead><tbody>${rows || '<tr><td colspan="10">No run reports yet.</td></tr>'}</tbody></table>`;

@@ -108,6 +108,7 @@ export const summary = (r: RunReport): string => {
     lines.push(`  download API ${r.downloadApiTotal} original(s), one Admin API call each (${reasons}; each asset and reason in --json)`);
   }
   if (r.cancelled) lines.push('  stopped on request (Ctrl-C): copies in flight were aborted; run again to finish');
+  if (r.stoppedAtDeadline) lines.push('  stopped ahead of its execution deadline (maxRunHours): what was copied is kept, the next run copies the rest');
   if (r.staleUploadsAborted > 0) lines.push(`  aborted ${r.staleUploadsAborted} multipart upload(s) left open by an earlier, killed run`);
   if (!r.listingComplete) lines.push('  the listing did not finish: nothing was pruned and the catalog was not updated');
   for (const f of r.failures.slice(0, 20)) lines.push(`  FAILED ${f.resourceType}/${f.type}/${f.publicId}: ${f.error}`);

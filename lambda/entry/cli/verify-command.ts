@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { concurrency } from './args.ts';
+import { concurrency, sseOf, sseOptions } from './args.ts';
+import type { SseFlags } from './args.ts';
 import { EXIT } from './exit.ts';
 import { formatBytes } from '../../core/sizes.ts';
 import type { Problem } from '../../core/verify-check.ts';
@@ -9,7 +10,7 @@ import type { VerifyReport } from '../../verify/verify.ts';
 import { failWith } from './fail.ts';
 import { createUi } from './ui.ts';
 
-interface VerifyFlags {
+interface VerifyFlags extends SseFlags {
   against: string;
   source?: boolean;
   deep?: boolean;
@@ -53,7 +54,8 @@ const verify = async (flags: VerifyFlags): Promise<number> => {
   const verbose = Boolean(flags.verbose);
   const ui = createUi({ verbose, quiet: Boolean(flags.json), isTTY: Boolean(process.stderr.isTTY), label: 'verify', verb: 'read' });
   try {
-    const target = parseTarget(flags.against, '--against');
+    const sse = sseOf(flags);
+    const target = parseTarget(flags.against, '--against', undefined, sse ? { sse } : {});
     const cloud = flags.source ? await openCloudinary(process.env.CLOUDINARY_URL, { wait: (until, why) => ui.countdown(until, why) }) : undefined;
     const report = await verifyBackup(
       target.destination,
@@ -71,14 +73,17 @@ const verify = async (flags: VerifyFlags): Promise<number> => {
 };
 
 /** Adds `verify` to the program; `setCode` receives its exit code. */
-export const registerVerifyCommand = (program: Command, setCode: (code: number) => void): Command =>
-  program
+export const registerVerifyCommand = (program: Command, setCode: (code: number) => void): Command => {
+  const [sse, sseKey] = sseOptions();
+  return program
     .command('verify')
     .description('check a backup against its catalog: every object present with its size; --deep re-reads checksums')
     .requiredOption('--against <backup>', 'the backup: s3://BUCKET[/PREFIX] or a folder path')
     .option('--deep', 're-read every object and compare its sha256 with the one recorded at backup time')
     .option('--source', 'also compare with the live Cloudinary listing in CLOUDINARY_URL (one Admin API call per 500 assets)')
     .option('--concurrency <n>', 'objects read at once by --deep (1-64)', concurrency, 8)
+    .addOption(sse)
+    .addOption(sseKey)
     .option('-v, --verbose', 'list every problem (not only the first 50), and the stack of a fatal error')
     .option('--json', 'print exactly one JSON report on stdout (no progress output)')
     .addHelpText(
@@ -87,3 +92,4 @@ export const registerVerifyCommand = (program: Command, setCode: (code: number) 
         'Exit codes: 0 the backup is complete and intact, 1 problems found, 2 usage or configuration error.',
     )
     .action(async (flags: VerifyFlags) => setCode(await verify(flags)));
+};

@@ -9,7 +9,7 @@ import { CancelledError } from '../../core/errors.ts';
 import { BackupEngine, RunFailedError } from '../../backup/engine.ts';
 import type { DiffMode, EngineObserver, EngineOptions, RunReport } from '../../backup/engine.ts';
 import { openCloudinary, parseTarget, resolveBudget } from '../compose.ts';
-import { concurrency, maxBytes, maxPrune, multipartThreshold, percent, reserve, resourceTypes, seconds } from './args.ts';
+import { concurrency, hashMax, maxBytes, maxPrune, multipartThreshold, percent, reserve, resourceTypes, seconds } from './args.ts';
 import { EXIT } from './exit.ts';
 import { failWith } from './fail.ts';
 import { CLI_LEASE_LIFETIME_MS, CLI_LEASE_RENEW_MS, thisProcess } from '../../store/lease.ts';
@@ -27,6 +27,7 @@ interface BackupFlags {
   verbose?: boolean;
   json?: boolean;
   maxBytes?: number | 'auto';
+  hashMax?: number;
   apiReserve: number | { fraction: number };
   idleTimeout: number;
   creditCeiling: number;
@@ -99,6 +100,7 @@ const buildEngine = async (flags: BackupFlags, ui: Ui): Promise<BackupEngine> =>
     leaseRenewMs: CLI_LEASE_RENEW_MS,
     leaseOwner: thisProcess(),
     ...(budget.maxBytes === undefined ? {} : { maxBytes: budget.maxBytes }),
+    ...(flags.hashMax === undefined ? {} : { hashMaxBytes: flags.hashMax }),
     ...(budget.quota ? { quota: budget.quota } : {}),
   };
   return new BackupEngine(cloud.source, target.destination, options, observerFor(flags, ui));
@@ -173,6 +175,11 @@ export const registerBackupCommand = (program: Command, setCode: (code: number) 
       '--max-bytes <size|auto>',
       'most bytes to download this run (500MB = 500x10^6, 2GiB = 2x2^30); "auto" keeps credits under --credit-ceiling (one GET /usage call); the rest waits for the next run',
       maxBytes,
+    )
+    .option(
+      '--hash-max <size>',
+      'most bytes to read back from the backup to hash objects stored without a recorded checksum (default: the --max-bytes budget, at least 5GiB; no limit without a budget)',
+      hashMax,
     )
     .addOption(
       new Option('--credit-ceiling <pct>', 'with --max-bytes auto: the share of the plan\'s monthly credits a backup may take the account to')

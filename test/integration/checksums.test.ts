@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { CloudinaryFake } from '../fakes/cloudinary-fake.ts';
 import type { FakeAsset } from '../fakes/cloudinary-fake.ts';
@@ -22,10 +22,12 @@ const waitFor = async (cond: () => Promise<boolean>, what: string): Promise<void
 };
 
 /** The asset keys stored under `prefix` (the catalog, reports and the lease are not assets). */
-const assetKeys = async (s3: S3Client, prefix: string): Promise<string[]> => {
-  const out = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `${prefix}/image/` }));
+const keysUnder = async (s3: S3Client, under: string): Promise<string[]> => {
+  const out = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: under }));
   return (out.Contents ?? []).map((o) => o.Key as string);
 };
+const assetKeys = (s3: S3Client, prefix: string): Promise<string[]> => keysUnder(s3, `${prefix}/image/`);
+const recordFiles = (s3: S3Client, prefix: string): Promise<string[]> => keysUnder(s3, `${prefix}/_catalog/copies/`);
 
 /** The report's figures add up: every listed asset is counted once. */
 const assertAddsUp = (rep: Record<string, unknown>): void => {
@@ -92,5 +94,56 @@ describe('a run stopped part way leaves its finished copies recorded', () => {
     assert.equal(ver.hashed, ASSETS, 'verify --deep re-reads every object');
     assert.equal(ver.unhashed, 0);
     assert.equal(ver.ok, true);
+  });
+
+  test('a hard kill: the finished copies were recorded within seconds; the next run adopts them with their checksums', async () => {
+    const r = await stopAfterDone('kill', 'SIGKILL');
+    assert.equal(r.code, -1, 'killed');
+    assert.ok((await recordFiles(s3, 'kill')).length > 0, 'the killed run left its copy record');
+
+    const full = await runCli(['backup', '--to', `s3://${BUCKET}/kill`, '--json'], env);
+    assert.equal(full.code, 0, full.stderr + full.stdout);
+    const next = parseReport(full);
+    assertAddsUp(next);
+    assert.deepEqual([next.copied, next.unchanged, next.hashed, next.unhashed], [ASSETS - DONE, DONE, 0, 0]);
+    assert.deepEqual(await recordFiles(s3, 'kill'), [], 'the committed catalog holds what the records said: they are gone');
+
+    const v = await runCli(['verify', '--against', `s3://${BUCKET}/kill`, '--deep', '--json'], env);
+    assert.equal(v.code, 0, v.stdout + v.stderr);
+    assert.equal(parseReport(v).hashed, ASSETS);
+  });
+
+  test('objects stored with no record at all are hashed from the backup, within --hash-max; verify fails while any is unhashed', async () => {
+    await stopAfterDone('bare', 'SIGKILL');
+    // As a backup made by an older version or another tool: the objects, nothing about them.
+    for (const key of await recordFiles(s3, 'bare')) await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: key }));
+
+    const capped = await runCli(['backup', '--to', `s3://${BUCKET}/bare`, '--json', '--hash-max', '0'], env);
+    assert.equal(capped.code, 0, capped.stderr + capped.stdout);
+    const c = parseReport(capped);
+    assertAddsUp(c);
+    assert.deepEqual([c.copied, c.unchanged, c.hashed, c.unhashed], [ASSETS - DONE, DONE, 0, DONE]);
+
+    const v1 = await runCli(['verify', '--against', `s3://${BUCKET}/bare`, '--deep', '--json'], env);
+    const r1 = parseReport(v1);
+    assert.equal(v1.code, 1, 'objects never hashed are not verified');
+    assert.deepEqual([r1.ok, r1.unhashed, r1.hashed], [false, DONE, ASSETS - DONE]);
+    assert.match(String(r1.remedy), /run a backup to this destination \(prefix bare\)/);
+    const human = await runCli(['verify', '--against', `s3://${BUCKET}/bare`, '--deep'], env);
+    assert.equal(human.code, 1);
+    assert.match(human.stdout, /121 object\(s\) have no recorded checksum/);
+
+    fake.resetStats();
+    const night = await runCli(['backup', '--to', `s3://${BUCKET}/bare`, '--json'], env);
+    assert.equal(night.code, 0, night.stderr + night.stdout);
+    const n = parseReport(night);
+    assertAddsUp(n);
+    const bytes = assets.slice(ASSETS - DONE).reduce((sum, a) => sum + a.bytes, 0);
+    assert.deepEqual([n.copied, n.unchanged, n.hashed, n.hashedBytes, n.unhashed], [0, ASSETS, DONE, bytes, 0]);
+    assert.equal(fake.stats.downloads, 0, 'no Cloudinary download: read back from the backup');
+
+    const v2 = await runCli(['verify', '--against', `s3://${BUCKET}/bare`, '--deep', '--json'], env);
+    assert.equal(v2.code, 0, v2.stdout + v2.stderr);
+    assert.deepEqual([parseReport(v2).hashed, parseReport(v2).unhashed], [ASSETS, 0]);
   });
 });

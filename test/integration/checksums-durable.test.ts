@@ -63,15 +63,15 @@ describe('the durable handler records each finished copy', () => {
 
     const second = await run();
     assert.equal(second.getStatus(), 'SUCCEEDED', second.getStatus() === 'FAILED' ? JSON.stringify(second.getError()) : '');
+    const v = await runCli(['verify', '--against', `s3://${BUCKET}/${PREFIX}`, '--deep', '--json'], s3rver.env);
+    const rep = parseReport(v);
+    assert.deepEqual([rep.hashed, rep.unhashed, rep.ok], [120, 0, true], 'verify --deep re-reads every object');
+    assert.equal(v.code, 0, v.stdout + v.stderr);
+
     const r = second.getResult() as RunSummary;
     assert.equal(r.copied, 70, 'the copies the failed execution finished are not downloaded again');
     assert.equal(r.unchanged, 50);
     assert.equal(r.hashed, 0, 'their checksums were recorded by the failed execution');
     assert.equal(r.copied + r.unchanged + r.skipped + r.failed + r.pending, r.listed);
-
-    const v = await runCli(['verify', '--against', `s3://${BUCKET}/${PREFIX}`, '--deep', '--json'], s3rver.env);
-    const rep = parseReport(v);
-    assert.equal(v.code, 0, v.stdout + v.stderr);
-    assert.deepEqual([rep.hashed, rep.unhashed, rep.ok], [120, 0, true], 'verify --deep re-reads every object');
   });
 });

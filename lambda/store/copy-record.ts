@@ -56,7 +56,11 @@ export class CopyRecord {
   add(entry: CopyRecordEntry): void {
     this.pending.push(entry);
     if (this.pending.length >= (this.options.maxEntries ?? 200)) void this.flush().catch(() => undefined);
-    else this.timer ??= setTimeout(() => void this.flush().catch(() => undefined), this.options.flushMs ?? 2000);
+    else if (this.timer === undefined) {
+      this.timer = setTimeout(() => void this.flush().catch(() => undefined), this.options.flushMs ?? 2000);
+      // A pending batch does not keep a process alive: every way a run ends flushes it.
+      this.timer.unref();
+    }
   }
 
   /**

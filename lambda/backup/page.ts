@@ -188,6 +188,8 @@ const tallySettled = (t: Tally, s: SettledItem): void => {
     t.entries.push(entryFor(s.item.asset, s.item.key, 'current', s.sha256));
   } else {
     t.budgetExhausted = true;
+    // Left for the next run, as an asset still processing is: so the report adds up to `listed`.
+    t.counters.pending += 1;
     t.remainingToCopy += 1;
     t.remainingBytes += s.item.asset.bytes;
     t.entries.push(entryFor(s.item.asset, s.item.key, 'stale', undefined));

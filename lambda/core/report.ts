@@ -17,7 +17,11 @@ export interface RunCounters {
   readonly unchanged: number;
   readonly skipped: number;
   readonly failed: number;
-  /** Assets Cloudinary is still processing (not ready to download); the next run takes them. */
+  /**
+   * Assets left for the next run: Cloudinary is still processing them (not ready to download), or
+   * the byte budget was reached (those are also in the report's remainingToCopy). Every report adds
+   * up: copied + unchanged + skipped + failed + pending = listed.
+   */
   readonly pending: number;
   /** Unchanged objects without a recorded sha256, hashed from the destination by this run (counted in `unchanged`). */
   readonly hashed: number;

@@ -35,6 +35,11 @@ export class CopyRecorder {
   async drop(earlier: readonly string[], resourceTypes: readonly string[]): Promise<void> {
     await this.flush();
     const all = RESOURCE_TYPES.every((t) => resourceTypes.includes(t));
-    for (const key of [...(all ? earlier : []), ...(this.record?.files() ?? [])]) await this.destination.delete(key);
+    try {
+      for (const key of [...(all ? earlier : []), ...(this.record?.files() ?? [])]) await this.destination.delete(key);
+    } catch {
+      // Best effort: a record left behind is read again and agrees with the catalog (the newer
+      // version wins), so a refused delete (a role deployed before it was granted) fails no run.
+    }
   }
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { catalogRoot } from '../core/keys.ts';
+import { copyRecordRoot } from '../core/keys.ts';
 import type { Destination } from '../ports/storage.ts';
 
 /** One finished copy (or an object hashed from the destination): what the object at `key` holds. */
@@ -13,8 +13,7 @@ export interface CopyRecordEntry {
   readonly sha256: string;
 }
 
-/** Where every run's copy records live: beside the catalog, never mistaken for an asset. */
-export const copyRecordRoot = (prefix: string): string => `${catalogRoot(prefix)}/copies`;
+export { copyRecordRoot } from '../core/keys.ts';
 
 /** How often a CopyRecord writes what it holds. */
 export interface CopyRecordOptions {

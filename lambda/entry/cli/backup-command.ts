@@ -58,6 +58,7 @@ const observerFor = (flags: BackupFlags, ui: Ui): EngineObserver => {
     },
     copied: (i) => settled(`copied ${i.key}`),
     failed: (i, error) => settled(`FAILED ${i.key}: ${error}`),
+    hashed: (i) => ui.verbose(`hashed ${i.key} from the backup (no checksum was recorded)`),
     deferred: (i) => {
       done += 1;
       ui.verbose(`deferred (budget) ${i.key}`);

@@ -63,7 +63,7 @@ export const prepareRun = async (
   // trips before the first copy). The index takes either in any order (setPrevious keeps the
   // inventory flag, setStored the catalog's); nothing is buffered beyond each listing's page.
   // Every read ends before an error goes on, the catalog's first, then the folders' in order.
-  const records = options.dryRun ? Promise.resolve(NO_COPY_RECORDS) : readCopyRecords(destination, options.prefix);
+  const records = options.dryRun ? Promise.resolve(NO_COPY_RECORDS) : readCopyRecords(destination, options.prefix, state.runId);
   const results = await Promise.allSettled([readPrevious(), records, ...(list ? options.resourceTypes.map(inventory) : [])]);
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;

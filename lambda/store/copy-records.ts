@@ -21,12 +21,15 @@ const isEntry = (v: unknown): v is [string, number, number, string] =>
 
 /**
  * Reads every copy record under the prefix (runs stopped before their catalog was committed leave
- * theirs). A line that does not parse (a file another tool wrote, a torn write) is passed over: a
+ * theirs) but run `ownRun`'s: what a run's own earlier steps copied is in its checkpoints, and a
+ * durable run's later invocations would otherwise read its whole first backup again, a million
+ * records at a million assets, in every invocation. A line that does not parse (a file another tool wrote, a torn write) is passed over: a
  * record only saves work, it never decides alone what is current (the stored size must match too).
  */
-export const readCopyRecords = async (destination: Destination, prefix: string): Promise<CopyRecords> => {
+export const readCopyRecords = async (destination: Destination, prefix: string, ownRun?: string): Promise<CopyRecords> => {
   const files: string[] = [];
-  for await (const o of destination.list(`${copyRecordRoot(prefix)}/`)) if (o.key.endsWith('.jsonl')) files.push(o.key);
+  const own = ownRun === undefined ? undefined : `${copyRecordRoot(prefix)}/${ownRun}/`;
+  for await (const o of destination.list(`${copyRecordRoot(prefix)}/`)) if (o.key.endsWith('.jsonl') && (own === undefined || !o.key.startsWith(own))) files.push(o.key);
   if (files.length === 0) return NO_COPY_RECORDS;
   files.sort();
   const limit = pLimit(8);

@@ -63,6 +63,8 @@ describe('CopyRecord', () => {
     assert.deepEqual(read.get('k'), { version: 20, bytes: 5, sha256: SHA_B });
     assert.equal(read.get('x')?.sha256, SHA_C);
     assert.equal(read.get('y'), undefined);
+    // A run does not read its own records back (its checkpoints have them).
+    assert.deepEqual((await readCopyRecords(d, 'p', 'run-1')).get('k'), { version: 10, bytes: 4, sha256: SHA_A });
   });
 });
 

@@ -33,13 +33,13 @@ export class CopyRecorder {
    * carried forward as it was, without what the records add: those stay for a later run.
    */
   async drop(earlier: readonly string[], resourceTypes: readonly string[]): Promise<void> {
-    await this.flush();
     const all = RESOURCE_TYPES.every((t) => resourceTypes.includes(t));
     try {
+      await this.flush();
       for (const key of [...(all ? earlier : []), ...(this.record?.files() ?? [])]) await this.destination.delete(key);
     } catch {
       // Best effort: a record left behind is read again and agrees with the catalog (the newer
-      // version wins), so a refused delete (a role deployed before it was granted) fails no run.
+      // version wins), so a refused write or delete (a role deployed before it was granted) fails no run.
     }
   }
 }

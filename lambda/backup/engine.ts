@@ -184,13 +184,16 @@ export class BackupEngine {
    * so the checkpoint records only what is in S3 (see CatalogPages.persist).
    */
   async persist(state: RunState): Promise<RunState> {
-    return this.options.dryRun ? state : (await this.flushCopies(), this.pages.persist(state));
+    return this.options.dryRun ? state : (await this.flushQuietly(), this.pages.persist(state));
   }
 
   /** Writes the record of the copies finished so far (see CopyRecord): callable at any time; rejects when the destination refuses. */
   async flushCopies(): Promise<void> {
     await this.copies.flush();
   }
+
+  /** A flush whose failure fails nothing: what it could not record, the next run hashes from the destination. */
+  private flushQuietly = (): Promise<void> => this.flushCopies().catch(() => undefined);
 
   /** One copy, abortable by Ctrl-C as well as by the step's time bound; reported to the observer. */
   private async copyOne(item: PlannedAsset, signal: AbortSignal, onBytes: (n: number) => void, state: RunState, spend: Spend, hash = false): Promise<string> {
@@ -230,7 +233,7 @@ export class BackupEngine {
    */
   async finish(state: RunState, now = new Date()): Promise<RunReport> {
     // The copy record first: a stopped run's finished copies are what the next run adopts.
-    if (!this.options.dryRun) await Promise.all([this.destination.settle?.(), this.flushCopies()]);
+    if (!this.options.dryRun) await Promise.all([this.destination.settle?.(), this.flushQuietly()]);
     await this.syncPages(state);
     // A stopped run (Ctrl-C, lease lost) is an incomplete listing: nothing pruned or committed.
     const flushed = this.cancelled ? { ...state, listingComplete: false } : state;

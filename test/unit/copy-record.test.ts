@@ -11,6 +11,8 @@ import { KeyIndex } from '../../lambda/backup/key-index.ts';
 import { CopyRecord } from '../../lambda/store/copy-record.ts';
 import { readCopyRecords } from '../../lambda/store/copy-records.ts';
 import { MemoryDestination } from '../fakes/memory-destination.ts';
+import { HoldingSource } from '../fakes/holding-source.ts';
+import { BackupEngine } from '../../lambda/backup/engine.ts';
 
 const SHA_A = 'a'.repeat(64);
 const SHA_B = 'b'.repeat(64);
@@ -96,5 +98,18 @@ describe('recordLookups: what a run plans with', () => {
     for (const [key, expected] of cases) assert.deepEqual(look.previous(key), expected, key);
     assert.deepEqual(look.recorded('fresh'), { version: 20, current: true });
     assert.deepEqual(look.recorded('newer'), { version: 30, current: true });
+  });
+});
+
+describe('a copy record that cannot be written', () => {
+  test('fails no run: the copies and the catalog are written, the report is whole', async () => {
+    const d = new MemoryDestination();
+    const put = d.put.bind(d);
+    d.put = async (r) => (r.key.includes('_catalog/copies/') ? Promise.reject(new Error('AccessDenied')) : put(r));
+    const options = { prefix: '', resourceTypes: ['image'], concurrency: 2, diff: 'list' as const, dryRun: false, prune: false, retryDelayMs: 0 };
+    const report = await new BackupEngine(new HoldingSource([['a', 'b']], new Set()), d, options).run();
+    assert.deepEqual([report.copied, report.failed, report.listingComplete], [2, 0, true]);
+    assert.ok(d.bytes('_catalog/current.json'), 'the catalog is committed');
+    assert.deepEqual(files(d), []);
   });
 });

@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { copyRecordRoot } from '../lambda/core/keys.ts';
 import type { Construct } from 'constructs';
 import { METRICS_SERVICE } from '../lambda/core/metrics.ts';
 import { functionNodeOptions } from './node-options.ts';
@@ -172,6 +173,9 @@ function grantBackupAccess(role: iam.IRole, options: BackupFunctionOptions): voi
     new iam.PolicyStatement({ sid: 'ReadWriteBackupObjects', actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'], resources: [objects] }),
     new iam.PolicyStatement({ sid: 'ReadCloudinaryUrl', actions: ['secretsmanager:GetSecretValue'], resources: [options.secret.secretArn] }),
   ];
+  // A run deletes the copy records (lambda/store/copy-record.ts) its committed catalog holds: only
+  // under <prefix>/_catalog/copies/, never an asset (that stays prune's, below).
+  statements.push(new iam.PolicyStatement({ sid: 'DropCopyRecords', actions: ['s3:DeleteObject'], resources: [options.bucket.arnForObjects(`${copyRecordRoot(options.prefix)}/*`)] }));
   if (options.prune) {
     statements.push(new iam.PolicyStatement({ sid: 'PruneBackupObjects', actions: ['s3:DeleteObject'], resources: [objects] }));
   }

@@ -6,6 +6,7 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import type { CloudinaryBackupConstruct } from './backup-construct.ts';
+import { copyRecordRoot } from '../lambda/core/keys.ts';
 
 /** One deliberate finding: the rule id (with its finding suffix, if any) and why it stays. */
 export interface NagAcknowledgement {
@@ -56,6 +57,12 @@ export function acknowledgeNagFindings(backup: CloudinaryBackupConstruct): NagAc
       `AwsSolutions-IAM5[Resource::${flatten(Stack.of(backup).resolve(backup.bucket.arnForObjects(`${backup.prefix}/*`)))}]`,
       'Object permissions (GetObject, PutObject, AbortMultipartUpload, and DeleteObject only when prune is on) must ' +
         `name keys; the wildcard is confined to the backup prefix '${backup.prefix}/', never the whole bucket.`,
+    );
+    acknowledge(
+      role,
+      `AwsSolutions-IAM5[Resource::${flatten(Stack.of(backup).resolve(backup.bucket.arnForObjects(`${copyRecordRoot(backup.prefix)}/*`)))}]`,
+      'DeleteObject of the copy records a committed catalog holds: file names carry the run id, known only at run ' +
+        `time; the wildcard is confined to '${copyRecordRoot(backup.prefix)}/', never an asset.`,
     );
   }
 

@@ -1,5 +1,5 @@
 import type { PlannedAsset } from '../core/plan.ts';
-import { AssetNotReadyError, messageOf } from '../core/errors.ts';
+import { AssetNotReadyError, CancelledError, messageOf } from '../core/errors.ts';
 
 /** How much time a step may use: a Lambda invocation's clock and the margins kept free. */
 export interface TimeBound {
@@ -44,6 +44,9 @@ export interface CopyWithinOptions {
 /** The outcome of a copy that rejected with `err` (`cut`: aborted by the end of the invocation). */
 export const outcomeOf = (err: unknown, cut: boolean): CopyOutcome => {
   if (cut) return { kind: 'interrupted' };
+  // Stopped (Ctrl-C, the lease lost): the copy did not fail, it was not finished; the page stays
+  // open and the next run copies it. Counted as a failure it also broke the report's sum.
+  if (err instanceof CancelledError) return { kind: 'not-started' };
   const error = messageOf(err);
   // Not ready (still processing) or deferred (a signed download beyond the reserve): pending.
   return err instanceof AssetNotReadyError ? { kind: 'pending', error } : { kind: 'failed', error };

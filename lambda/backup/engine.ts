@@ -12,7 +12,8 @@ import { ApiDownloadLog } from '../store/api-download-log.ts';
 import { FailureLog } from '../store/failure-log.ts';
 import { CLI_LEASE_RENEW_MS } from '../store/lease.ts';
 import { RunLease } from './run-lease.ts';
-import { copyAsset } from './copy-asset.ts';
+import { workOn } from './copy-one.ts';
+import { CopyRecorder } from './copy-recorder.ts';
 import { currentFileTest, missingKeys, prepareRun } from './prepare.ts';
 import type { Prepared } from './prepare.ts';
 import type { Spend } from './copy-asset.ts';
@@ -54,6 +55,8 @@ export class BackupEngine {
   private readonly failures: Failure[] = [];
   private cancelled = false;
   private readonly inFlight = new Set<AbortController>();
+  /** This process's record of finished copies (see CopyRecord). */
+  private readonly copies: CopyRecorder;
 
   constructor(
     private readonly source: CountingSource,
@@ -65,6 +68,7 @@ export class BackupEngine {
     this.pages = new CatalogPages(this.catalog, options.catalogPageEntries ?? PAGE_ENTRIES, () => this.lease.assertHeld());
     this.listings = listingsFor(options.resourceTypes);
     this.lease = new RunLease(destination, options);
+    this.copies = new CopyRecorder(destination, options.prefix);
     this.heartbeat = new LeaseHeartbeat(this.lease, () => this.cancel());
     this.pageRunner = new PageRunner({ source, destination, options, observer, listings: this.listings, lease: this.lease, prepare: (state) => this.prepare(state) });
   }
@@ -142,7 +146,7 @@ export class BackupEngine {
         opened += 1;
         return this.pageRunner.open(at, ledger);
       },
-      copy: (page, item, signal, onBytes) => this.copyOne(item, signal, onBytes, state, page.spend),
+      copy: (page, item, signal, onBytes) => this.copyOne(item, signal, onBytes, state, page.spend, page.hashing.has(item)),
       close: async (s, page, outcomes, held) => {
         const calls = this.source.apiCalls - mark;
         mark = this.source.apiCalls;
@@ -190,27 +194,30 @@ export class BackupEngine {
    * so the checkpoint records only what is in S3 (see CatalogPages.persist).
    */
   async persist(state: RunState): Promise<RunState> {
-    return this.options.dryRun ? state : this.pages.persist(state);
+    return this.options.dryRun ? state : (await this.flushQuietly(), this.pages.persist(state));
   }
 
+  /** Writes the record of the copies finished so far (see CopyRecord): callable at any time; rejects when the destination refuses. */
+  async flushCopies(): Promise<void> {
+    await this.copies.flush();
+  }
+
+  /** A flush whose failure fails nothing: what it could not record, the next run hashes from the destination. */
+  private flushQuietly = (): Promise<void> => this.flushCopies().catch(() => undefined);
+
   /** One copy, abortable by Ctrl-C as well as by the step's time bound; reported to the observer. */
-  private async copyOne(item: PlannedAsset, signal: AbortSignal, onBytes: (n: number) => void, state: RunState, spend: Spend): Promise<string> {
+  private async copyOne(item: PlannedAsset, signal: AbortSignal, onBytes: (n: number) => void, state: RunState, spend: Spend, hash = false): Promise<string> {
     const ac = new AbortController();
     const abort = (): void => ac.abort(signal.reason);
     signal.addEventListener('abort', abort, { once: true });
     this.inFlight.add(ac);
     try {
       if (this.cancelled) throw new CancelledError();
-      const io = { source: this.source, destination: this.destination, options: this.options, budget: state.maxBytes ?? this.options.maxBytes };
-      const sha256 = await copyAsset(item, io, spend, ac.signal, (n) => {
-        onBytes(n);
-        this.observer.bytes?.(n);
-      });
-      this.observer.copied?.(item, sha256);
-      return sha256;
+      const { source, destination, options, observer, copies } = this;
+      return await workOn(item, hash, { source, destination, options, observer, copies, runId: state.runId, budget: state.maxBytes ?? options.maxBytes }, spend, ac.signal, onBytes);
     } catch (err) {
       const error = this.cancelled ? new CancelledError() : err;
-      if (!signal.aborted) this.observer.failed?.(item, messageOf(error));
+      if (!signal.aborted && !hash && !(error instanceof CancelledError)) this.observer.failed?.(item, messageOf(error));
       throw error;
     } finally {
       signal.removeEventListener('abort', abort);
@@ -235,7 +242,8 @@ export class BackupEngine {
    * the report and releases the lease.
    */
   async finish(state: RunState, now = new Date()): Promise<RunReport> {
-    if (!this.options.dryRun) await this.destination.settle?.();
+    // The copy record first: a stopped run's finished copies are what the next run adopts.
+    if (!this.options.dryRun) await Promise.all([this.destination.settle?.(), this.flushQuietly()]);
     await this.syncPages(state);
     // A stopped run (Ctrl-C, lease lost) is an incomplete listing: nothing pruned or committed.
     const flushed = this.cancelled ? { ...state, listingComplete: false } : state;
@@ -252,7 +260,11 @@ export class BackupEngine {
         processFailures: this.failures,
         missingKeys: () => missingKeys(p, this.destination, this.options),
         isCurrentFile: currentFileTest(p, this.destination),
-        settleDamage: () => settleDamage(this.destination, this.options.prefix, this.catalog.entries(), new Set(this.options.resourceTypes), p.damaged),
+        // Called once the catalog is committed: the copy records it now holds go too.
+        settleDamage: async () => {
+          await settleDamage(this.destination, this.options.prefix, this.catalog.entries(), new Set(this.options.resourceTypes), p.damaged);
+          await this.copies.drop(p.copies.files, this.options.resourceTypes);
+        },
         previous: p.previous,
         release: async () => {
           await this.lease.release(flushed.lease);

@@ -30,6 +30,11 @@ export interface EngineOptions {
   /** Bytes this run may download; copies that would pass it wait for the next run. */
   readonly maxBytes?: number;
   /**
+   * Most bytes a run reads back from the destination to hash objects catalogued without a sha256.
+   * @default the byte budget, at least 5 GiB; no limit without a budget (see hashLimit)
+   */
+  readonly hashMaxBytes?: number;
+  /**
    * Catalog entries gathered before a catalog page is written. 1 writes a page per listing page,
    * which a durable run needs (each step persists its own entries); the command line gathers
    * 10,000 (20 listing pages, ~5 MB) to spend 20 times fewer S3 requests on the catalog. @default 1
@@ -60,6 +65,8 @@ export interface EngineObserver {
   admitted?(item: PlannedAsset): void;
   copied?(item: PlannedAsset, sha256: string): void;
   failed?(item: PlannedAsset, error: string): void;
+  /** An unchanged object without a recorded sha256 was hashed from the destination. */
+  hashed?(item: PlannedAsset, sha256: string): void;
   bytes?(n: number): void;
   deferred?(item: PlannedAsset): void;
   missing?(key: string): void;

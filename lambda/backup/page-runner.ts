@@ -12,6 +12,8 @@ import { admit, afterPage, pastPage } from './page.ts';
 import type { Admission, PageResult } from './page.ts';
 import type { OpenedPage } from './pipeline.ts';
 import { lookupFor, markSeen } from './prepare.ts';
+import { recordLookups } from './adopt.ts';
+import { hashLimit } from '../core/budget.ts';
 import type { Prepared } from './prepare.ts';
 import type { RunLease } from './run-lease.ts';
 import { aheadId } from './run-state.ts';
@@ -28,6 +30,8 @@ export interface OpenPage extends OpenedPage {
   readonly ids: () => readonly string[];
   /** Catalog entries the page adds when every copy ends (all but remote types). */
   readonly entries: number;
+  /** The items of `copies` that hash a stored object instead of copying (Admission.hashes). */
+  readonly hashing: ReadonlySet<PlannedAsset>;
 }
 
 /**
@@ -36,6 +40,8 @@ export interface OpenPage extends OpenedPage {
  */
 export interface Ledger {
   charged: number;
+  /** Bytes the open pages admitted to hash from the destination (see hashLimit); absent: the state's. */
+  hashed?: number;
 }
 
 /** A page's spend whose charges go to the shared ledger (its own downloads and retries stay its own). */
@@ -94,10 +100,14 @@ export class PageRunner {
     // The keys to head first (head mode only: list mode reads the inventory, and each key made twice was garbage, issue 14).
     const toHead = p.inventory ? [] : planPage(this.parts.options.prefix, listed.assets, () => undefined).filter((i) => i.decision.action !== 'skip').map((i) => i.key);
     const lookup = await lookupFor(p, this.parts.destination, this.parts.options.concurrency, toHead);
-    const planned = planPage(this.parts.options.prefix, listed.assets, lookup, (k) => p.previous.recorded(k));
+    const records = recordLookups(p.previous, p.copies, lookup);
+    const planned = planPage(this.parts.options.prefix, listed.assets, lookup, records.recorded);
     this.parts.observer.planned?.(planned);
     const charged = ledger?.charged ?? state.plannedBytes;
-    const admission = admit({ ...state, plannedBytes: charged }, planned, state.maxBytes ?? this.parts.options.maxBytes, (k) => p.previous.get(k));
+    const budget = state.maxBytes ?? this.parts.options.maxBytes;
+    const allowance = { limit: hashLimit(this.parts.options.hashMaxBytes, budget), used: ledger?.hashed ?? state.counters.hashedBytes ?? 0 };
+    const admission = admit({ ...state, plannedBytes: charged }, planned, budget, records.previous, allowance);
+    if (ledger) ledger.hashed = admission.hashes.reduce((n, i) => n + i.asset.bytes, allowance.used);
     for (const item of admission.copies) this.parts.observer.admitted?.(item);
     for (const s of admission.settled) if (s.outcome === 'deferred') this.parts.observer.deferred?.(s.item);
     const admitted = admission.copies.reduce((n, i) => n + i.asset.bytes, 0);
@@ -105,8 +115,9 @@ export class PageRunner {
     let made: string[] | undefined;
     const ids = (): readonly string[] => (made ??= planned.map((i) => aheadId(i.asset.assetId, i.key)));
     const following = pastPage(state, listed.nextCursor, this.parts.listings.length, ids);
-    const entries = admission.copies.length + admission.settled.filter((x) => x.outcome !== 'skipped').length;
-    return { planned, admission, nextCursor: listed.nextCursor, spend, copies: this.parts.options.dryRun ? [] : admission.copies, following, ids, entries, ...(lease ? { lease } : {}) };
+    const entries = admission.copies.length + admission.hashes.length + admission.settled.filter((x) => x.outcome !== 'skipped').length;
+    const copies = this.parts.options.dryRun ? [] : [...admission.copies, ...admission.hashes];
+    return { planned, admission, nextCursor: listed.nextCursor, spend, copies, hashing: new Set(admission.hashes), following, ids, entries, ...(lease ? { lease } : {}) };
   }
 
   /**

@@ -26,6 +26,19 @@ export interface Admission {
   readonly settled: readonly SettledItem[];
   /** Copies to make, in order: cut-off copies first, then newest first; all within the budget. */
   readonly copies: readonly PlannedAsset[];
+  /**
+   * Unchanged objects with no sha256 recorded for their version, to hash from the destination
+   * before they are catalogued as current (within the run's hash limit; see hashLimit).
+   */
+  readonly hashes: readonly PlannedAsset[];
+}
+
+/** How much a page may hash from the destination: the run's limit and what was taken of it. */
+export interface HashAllowance {
+  /** Undefined: no limit. */
+  readonly limit: number | undefined;
+  /** Bytes hashed (or admitted to be) by this run so far. */
+  readonly used: number;
 }
 
 /**
@@ -34,11 +47,20 @@ export interface Admission {
  * protects recent uploads first) and admitted while the byte budget allows, the rest deferred
  * to a later run.
  */
-export const admit = (state: RunState, planned: readonly PlannedAsset[], budget: number | undefined, previous: (key: string) => PreviousEntry | undefined): Admission => {
+export const admit = (
+  state: RunState,
+  planned: readonly PlannedAsset[],
+  budget: number | undefined,
+  previous: (key: string) => PreviousEntry | undefined,
+  /** Absent: nothing is hashed (what is unrecorded stays so). */
+  allowance?: HashAllowance,
+): Admission => {
   const done = new Set(state.page?.done ?? []);
   const ahead = new Set(state.ahead?.done ?? []);
   const settled: SettledItem[] = [];
   const toCopy: PlannedAsset[] = [];
+  const hashes: PlannedAsset[] = [];
+  let hashing = allowance?.used ?? 0;
   for (const item of planned) {
     // Hashed only when there is something to find (issue 14: see idsOf).
     if ((done.size > 0 && done.has(settledId(item.key))) || (ahead.size > 0 && ahead.has(aheadIdOf(item)))) continue;
@@ -46,7 +68,10 @@ export const admit = (state: RunState, planned: readonly PlannedAsset[], budget:
     else if (item.decision.action === 'unchanged') {
       const prev = previous(item.key);
       const sha256 = prev?.version === item.asset.version ? prev.sha256 : undefined;
-      settled.push({ item, outcome: 'unchanged', ...(sha256 ? { sha256 } : {}) });
+      if (sha256 === undefined && allowance !== undefined && (allowance.limit === undefined || hashing + item.asset.bytes <= allowance.limit)) {
+        hashing += item.asset.bytes;
+        hashes.push(item);
+      } else settled.push({ item, outcome: 'unchanged', ...(sha256 ? { sha256 } : {}) });
     } else toCopy.push(item);
   }
   const wasCut = cutTest(state);
@@ -61,7 +86,7 @@ export const admit = (state: RunState, planned: readonly PlannedAsset[], budget:
       copies.push(item);
     }
   }
-  return { settled, copies };
+  return { settled, copies, hashes };
 };
 
 /** The remedy for an asset too large to copy within one Lambda invocation. */
@@ -72,7 +97,7 @@ export const TOO_LARGE =
 /** Everything one step did to its page, for afterPage. */
 export interface PageWork {
   readonly admission: Admission;
-  /** One per copy (same order); in a dry run, none. */
+  /** One per copy, then one per hash (same orders); in a dry run, none. */
   readonly outcomes: readonly CopyOutcome[];
   readonly dryRun: boolean;
   readonly nextCursor: string | undefined;
@@ -159,9 +184,12 @@ const tallySettled = (t: Tally, s: SettledItem): void => {
   if (s.outcome === 'skipped') t.counters.skipped += 1;
   else if (s.outcome === 'unchanged') {
     t.counters.unchanged += 1;
+    if (s.sha256 === undefined) t.counters.unhashed += 1;
     t.entries.push(entryFor(s.item.asset, s.item.key, 'current', s.sha256));
   } else {
     t.budgetExhausted = true;
+    // Left for the next run, as an asset still processing is: so the report adds up to `listed`.
+    t.counters.pending += 1;
     t.remainingToCopy += 1;
     t.remainingBytes += s.item.asset.bytes;
     t.entries.push(entryFor(s.item.asset, s.item.key, 'stale', undefined));
@@ -195,6 +223,21 @@ const tallyCopy = (t: Tally, item: PlannedAsset, o: CopyOutcome | undefined, sin
 };
 
 /**
+ * Counts one object hashed from the destination: unchanged, with the sha256 read back (a read that
+ * failed leaves it without one, counted unhashed). Unfinished ones stay open, as copies do.
+ */
+const tallyHash = (t: Tally, item: PlannedAsset, o: CopyOutcome | undefined): void => {
+  if (o?.kind === 'interrupted' || o?.kind === 'not-started') return;
+  listed(t, item);
+  t.counters.unchanged += 1;
+  if (o?.kind === 'copied') {
+    t.counters.hashed += 1;
+    t.counters.hashedBytes += item.asset.bytes;
+  } else t.counters.unhashed += 1;
+  t.entries.push(entryFor(item.asset, item.key, 'current', o?.kind === 'copied' ? o.sha256 : undefined));
+};
+
+/**
  * The state after a step's work on its page (a new object; `state` is not changed): counters,
  * budget and the page's progress. The page is finished when every asset is settled; otherwise
  * the cursor stays and the settled assets are remembered by id.
@@ -213,8 +256,10 @@ export const afterPage = (state: RunState, work: PageWork): PageResult => {
   for (const s of work.admission.settled) tallySettled(t, s);
   const cutHere = new Set(state.page?.interrupted ?? []);
   work.admission.copies.forEach((item, i) => tallyCopy(t, item, work.dryRun ? undefined : finalOutcome(cutHere, item, work.outcomes[i]), work.singlePutMax));
+  const hashes = work.admission.hashes;
+  hashes.forEach((item, i) => tallyHash(t, item, work.dryRun ? undefined : (work.outcomes[work.admission.copies.length + i] ?? { kind: 'not-started' })));
   const { entries, failures, done, cut, ...figures } = t;
-  const partial = done.length < work.admission.settled.length + work.admission.copies.length;
+  const partial = done.length < work.admission.settled.length + work.admission.copies.length + hashes.length;
   const { page: _p, cursor: _c, ...rest }: RunState = {
     ...state,
     ...figures,

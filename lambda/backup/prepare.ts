@@ -3,6 +3,8 @@ import { typeRoot } from '../core/keys.ts';
 import type { Destination } from '../ports/storage.ts';
 import type { Catalog, CatalogEntry, CatalogPointer } from '../store/catalog.ts';
 import { damagedKeys } from '../store/damage.ts';
+import { NO_COPY_RECORDS, readCopyRecords } from '../store/copy-records.ts';
+import type { CopyRecords } from '../store/copy-records.ts';
 import type { EngineOptions } from './options.ts';
 import { KeyIndex } from './key-index.ts';
 import type { InventoryView, PreviousView } from './key-index.ts';
@@ -22,6 +24,8 @@ export interface Prepared {
   readonly trackSeen: boolean;
   /** The keys of the damage record (verify --deep) this run read: copied again, whatever the catalog says. */
   readonly damaged: ReadonlySet<string>;
+  /** The copy records of runs that did not commit their catalog (see CopyRecord, adopt.ts). */
+  readonly copies: CopyRecords;
 }
 
 /** A key this run has listed: not missing from Cloudinary. */
@@ -59,11 +63,13 @@ export const prepareRun = async (
   // trips before the first copy). The index takes either in any order (setPrevious keeps the
   // inventory flag, setStored the catalog's); nothing is buffered beyond each listing's page.
   // Every read ends before an error goes on, the catalog's first, then the folders' in order.
-  const results = await Promise.allSettled([readPrevious(), ...(list ? options.resourceTypes.map(inventory) : [])]);
+  const records = options.dryRun ? Promise.resolve(NO_COPY_RECORDS) : readCopyRecords(destination, options.prefix, state.runId);
+  const results = await Promise.allSettled([readPrevious(), records, ...(list ? options.resourceTypes.map(inventory) : [])]);
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
   const damaged = (results[0] as PromiseFulfilledResult<Set<string>>).value;
-  const prepared: Prepared = { previous: index.previous, inventory: list ? index.inventory : undefined, seen: new Set(), trackSeen: !list || destination.fileIdentity !== undefined, damaged };
+  const copies = (results[1] as PromiseFulfilledResult<CopyRecords>).value;
+  const prepared: Prepared = { previous: index.previous, inventory: list ? index.inventory : undefined, seen: new Set(), trackSeen: !list || destination.fileIdentity !== undefined, damaged, copies };
   // What earlier steps of this run recorded: its closed pages and the page still open.
   for await (const e of catalog.readPages(state.pageSlots ?? state.slot.repeat(state.pageNo))) markSeen(prepared, e.key);
   for (const e of run.open) markSeen(prepared, e.key);

@@ -89,3 +89,17 @@ export const parseUsage = (raw: Record<string, unknown>): UsageInfo => {
     ...(typeof raw.last_updated === 'string' ? { lastUpdated: raw.last_updated } : {}),
   };
 };
+
+/** The least a run may hash from the destination by default (see hashLimit). */
+export const MIN_HASH_BYTES = 5 * 1024 ** 3;
+
+/**
+ * Bytes a run may read back from the destination to hash objects catalogued without a sha256
+ * (copies a hard kill left unrecorded, backups made before checksums or by other tools). A read of
+ * the destination costs no Cloudinary credit, only time and the store's request and transfer fees.
+ * The default covers what the previous run could have copied: its byte budget (the same setting
+ * from night to night), at least MIN_HASH_BYTES; without a budget a run may copy anything, so a run
+ * may hash anything. `explicit` (the user's setting) wins. Undefined: no limit.
+ */
+export const hashLimit = (explicit: number | undefined, budget: number | undefined): number | undefined =>
+  explicit ?? (budget === undefined ? undefined : Math.max(budget, MIN_HASH_BYTES));

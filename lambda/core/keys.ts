@@ -88,5 +88,8 @@ export const decodeEncodedKey = (prefix: string, key: string): string | undefine
 /** Where the catalog lives under a prefix; never a resource type, so never mistaken for an asset. */
 export const catalogRoot = (prefix: string): string => join(normalizePrefix(prefix), '_catalog');
 
+/** Where the copy records of every run live (lambda/store/copy-record.ts): beside the catalog, never an asset. */
+export const copyRecordRoot = (prefix: string): string => `${catalogRoot(prefix)}/copies`;
+
 /** Where run reports live under a prefix. */
 export const reportsRoot = (prefix: string): string => join(normalizePrefix(prefix), '_reports');

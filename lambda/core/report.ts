@@ -17,8 +17,17 @@ export interface RunCounters {
   readonly unchanged: number;
   readonly skipped: number;
   readonly failed: number;
-  /** Assets Cloudinary is still processing (not ready to download); the next run takes them. */
+  /**
+   * Assets left for the next run: Cloudinary is still processing them (not ready to download), or
+   * the byte budget was reached (those are also in the report's remainingToCopy). Every report adds
+   * up: copied + unchanged + skipped + failed + pending = listed.
+   */
   readonly pending: number;
+  /** Unchanged objects without a recorded sha256, hashed from the destination by this run (counted in `unchanged`). */
+  readonly hashed: number;
+  readonly hashedBytes: number;
+  /** Unchanged objects catalogued without a sha256 (over the run's hash limit, or unreadable): the next run hashes them. */
+  readonly unhashed: number;
   readonly bytesCopied: number;
   readonly missingFromSource: number;
   readonly pruned: number;
@@ -36,6 +45,9 @@ export const emptyCounters = (): RunCounters => ({
   skipped: 0,
   failed: 0,
   pending: 0,
+  hashed: 0,
+  hashedBytes: 0,
+  unhashed: 0,
   bytesCopied: 0,
   missingFromSource: 0,
   pruned: 0,
@@ -50,6 +62,10 @@ export const addCounters = (a: RunCounters, b: Partial<RunCounters>): RunCounter
   skipped: a.skipped + (b.skipped ?? 0),
   failed: a.failed + (b.failed ?? 0),
   pending: a.pending + (b.pending ?? 0),
+  // A checkpoint written before these counters existed has none: they start at 0.
+  hashed: (a.hashed ?? 0) + (b.hashed ?? 0),
+  hashedBytes: (a.hashedBytes ?? 0) + (b.hashedBytes ?? 0),
+  unhashed: (a.unhashed ?? 0) + (b.unhashed ?? 0),
   bytesCopied: a.bytesCopied + (b.bytesCopied ?? 0),
   missingFromSource: a.missingFromSource + (b.missingFromSource ?? 0),
   pruned: a.pruned + (b.pruned ?? 0),

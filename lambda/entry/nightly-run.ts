@@ -223,6 +223,9 @@ export class NightlyRun {
       return { state: recorded, yieldNow };
     } catch (err) {
       await progress;
+      // The copies that ended are recorded whatever the step's fate (see CopyRecord); best effort:
+      // the step's own error is the one to report.
+      await engine.flushCopies().catch(() => undefined);
       // Another run holds the lease: it writes its catalog pages into the slots this run would.
       if (err instanceof LeaseLostError) throw err;
       // The listing pages before the one that failed or must wait are done: recorded, they are

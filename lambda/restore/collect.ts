@@ -4,7 +4,8 @@ import type { Catalog, CatalogEntry } from '../store/catalog.ts';
 import { CatalogSnapshot } from '../store/catalog-snapshot.ts';
 import { RESOURCE_TYPES } from '../core/asset.ts';
 import { ConfigError } from '../core/errors.ts';
-import { typeRoot } from '../core/keys.ts';
+import { keyFor, typeRoot } from '../core/keys.ts';
+import { isSystemFile } from '../core/system-files.ts';
 import { readObjectMetadata } from '../core/metadata.ts';
 import type { Failure } from '../core/report.ts';
 import { identityFromKey, selected } from '../core/restore-plan.ts';
@@ -24,6 +25,8 @@ export interface CollectSource {
   /** HeadObject calls in flight at once for objects the catalog does not name. */
   readonly concurrency: number;
   readonly metadataReader?: MetadataReader | undefined;
+  /** Also restore objects the catalog does not name, when the tool's metadata or key rule identifies them (see identityOfObject). */
+  readonly includeUncatalogued?: boolean;
 }
 
 /** What cannot be restored from one selected source is reported as it is found, in selection order. */
@@ -48,6 +51,10 @@ export interface Selection {
   readonly orphans: readonly RestoreItem[];
   /** Selected and restorable: catalog items and orphans. */
   readonly items: number;
+  /** Objects the catalog does not name, left out: restored only with includeUncatalogued. */
+  readonly leftOut: number;
+  /** Dot-files and operating-system files (isSystemFile): never restored. */
+  readonly systemFiles: number;
   /** The resource types of the items, in the order first met. */
   readonly resourceTypes: readonly string[];
 }
@@ -59,7 +66,7 @@ export interface Selection {
  * identities are held (pass 2: the selection).
  */
 export const collectRestore = async (src: CollectSource, fail: FailureSink): Promise<Selection> => {
-  const { snapshot, sizes, entries, unnamed } = await objectsPass(src);
+  const { snapshot, sizes, entries, unnamed, leftOut, systemFiles } = await objectsPass(src);
   const ids = new IdentityMap<number>();
   const types = new Set<string>();
   let items = 0;
@@ -79,7 +86,7 @@ export const collectRestore = async (src: CollectSource, fail: FailureSink): Pro
   }
   const orphans = selectOrphans(src, unnamed, ids, fail);
   for (const o of orphans) types.add(o.resourceType);
-  return { ids, sizes, snapshot, entries, orphans, items: items + orphans.length, resourceTypes: [...types] };
+  return { ids, sizes, snapshot, entries, orphans, items: items + orphans.length, resourceTypes: [...types], leftOut, systemFiles };
 };
 
 /**
@@ -87,13 +94,19 @@ export const collectRestore = async (src: CollectSource, fail: FailureSink): Pro
  * once it returns, before pass 2 holds the identities. Inline, the suspended async function kept
  * it alive through pass 2 (issue 14: at 1M assets both at once were restore --dry-run's peak).
  */
-const objectsPass = async (src: CollectSource): Promise<{ snapshot: CatalogSnapshot | undefined; sizes: Float64Array; entries: number; unnamed: Unnamed[] }> => {
+const objectsPass = async (src: CollectSource): Promise<{ snapshot: CatalogSnapshot | undefined; sizes: Float64Array; entries: number } & Uncatalogued> => {
   const index = await readInventory(src);
   const pointer = await src.catalog.pointer();
   if (!pointer && index.inventory.keys().next().done) {
     throw new ConfigError(
       `No backup found in ${src.destination.description}${src.prefix ? ` under "${src.prefix}"` : ''}: ` +
         'no catalog and no objects under image/, video/ or raw/. Check --from (s3://BUCKET/PREFIX or the folder given to backup --to).',
+    );
+  }
+  if (!pointer && !src.includeUncatalogued) {
+    throw new ConfigError(
+      `No catalog in ${src.destination.description}${src.prefix ? ` under "${src.prefix}"` : ''}: a restore uploads what the catalog names. ` +
+        'To upload the objects there that cloudinary-backup wrote (named by their cld-* metadata on S3, or by their keys in a folder), add --include-uncatalogued.',
     );
   }
   const snapshot = pointer ? new CatalogSnapshot(src.destination, src.catalog, pointer) : undefined;
@@ -110,7 +123,7 @@ const objectsPass = async (src: CollectSource): Promise<{ snapshot: CatalogSnaps
       }
     }
   }
-  return { snapshot, sizes, entries, unnamed: await uncatalogued(src, index) };
+  return { snapshot, sizes, entries, ...(await uncatalogued(src, index)) };
 };
 
 /** The fields of a catalog entry pass 1 reads. */
@@ -177,20 +190,36 @@ interface Unnamed {
   readonly id: KeyIdentity | string;
 }
 
+/** The objects the catalog does not name: those to identify, and how many were left out. */
+interface Uncatalogued {
+  readonly unnamed: Unnamed[];
+  readonly leftOut: number;
+  readonly systemFiles: number;
+}
+
 /**
- * Objects the catalog does not name, identified by their metadata or key. Under --only, a key
- * that already tells its public_id and is not selected is left alone without a HeadObject.
+ * Objects the catalog does not name. Dot-files and system files are never restored; the others only
+ * with includeUncatalogued, identified by the tool's metadata or key (identityOfObject). Under
+ * --only, a key that already tells its public_id and is not selected is left alone without a HeadObject.
  */
-const uncatalogued = async (src: CollectSource, index: KeyIndex): Promise<Unnamed[]> => {
+const uncatalogued = async (src: CollectSource, index: KeyIndex): Promise<Uncatalogued> => {
   const orphans: Array<{ key: string; size: number }> = [];
+  let leftOut = 0;
+  let systemFiles = 0;
   for (const key of index.inventory.keys()) {
     if (index.previous.has(key)) continue;
+    if (isSystemFile(src.prefix, key)) {
+      systemFiles += 1;
+      continue;
+    }
     const fromKey = identityFromKey(src.prefix, key);
-    if (typeof fromKey === 'string' || selected(fromKey.publicId, src.only)) orphans.push({ key, size: index.inventory.get(key)?.size as number });
+    if (typeof fromKey !== 'string' && !selected(fromKey.publicId, src.only)) continue;
+    if (src.includeUncatalogued) orphans.push({ key, size: index.inventory.get(key)?.size as number });
+    else leftOut += 1;
   }
   const limit = pLimit(Math.max(1, src.concurrency));
   const resolved = await Promise.all(orphans.map((o) => limit(() => identityOfObject(src, o.key))));
-  return orphans.map((o, i) => ({ ...o, id: resolved[i] as KeyIdentity | string }));
+  return { unnamed: orphans.map((o, i) => ({ ...o, id: resolved[i] as KeyIdentity | string })), leftOut, systemFiles };
 };
 
 /** The uncatalogued objects selected, after every catalog entry (the catalog's source of an identity wins). */
@@ -214,16 +243,22 @@ const selectOrphans = (src: CollectSource, unnamed: readonly Unnamed[], ids: Ide
   return items;
 };
 
-/** An uncatalogued object's identity: its `cld-*` metadata where the destination keeps it, else its key. */
+/**
+ * An uncatalogued object's identity, or why it has none. Where the destination keeps metadata (S3),
+ * the tool's `cld-*` metadata (core/metadata.ts) must name it: an object without it was written by
+ * something else. A folder keeps none: the key must be the one the key rule (keyFor) makes of the
+ * identity it spells, so a file dropped in by hand under another name is not taken for an asset.
+ */
 const identityOfObject = async (src: CollectSource, key: string): Promise<KeyIdentity | string> => {
   const fromKey = identityFromKey(src.prefix, key);
-  const meta = src.metadataReader ? readObjectMetadata((await src.metadataReader.headMetadata(key)) ?? {}) : {};
   const base = typeof fromKey === 'string' ? undefined : fromKey;
-  const publicId = meta.publicId ?? base?.publicId;
-  const resourceType = meta.resourceType ?? base?.resourceType;
-  const type = meta.type ?? base?.type;
-  if (publicId === undefined || resourceType === undefined || type === undefined) return fromKey as string;
-  return { publicId, resourceType, type, format: meta.format ?? base?.format ?? '' };
+  if (src.metadataReader) {
+    const meta = readObjectMetadata((await src.metadataReader.headMetadata(key)) ?? {});
+    if (meta.publicId === undefined || meta.resourceType === undefined || meta.type === undefined) return 'it has no cloudinary-backup metadata (cld-*): another tool wrote it';
+    return { publicId: meta.publicId, resourceType: meta.resourceType, type: meta.type, format: meta.format ?? base?.format ?? '' };
+  }
+  if (base === undefined) return fromKey as string;
+  return keyFor(src.prefix, base) === key ? base : `its key is not the one cloudinary-backup writes for ${base.resourceType}/${base.type}/${base.publicId}`;
 };
 
 /** Where `have` keeps the flag of the source an `ids` value names (catalog entry j, or orphan n as -1 - n). */

@@ -21,8 +21,12 @@ export interface RestoreReport {
   /** What a dry run would upload. */
   plannedUploads: number;
   plannedBytes: number;
-  /** Assets restored from object metadata or their key, without tags, context or metadata. */
+  /** Assets restored from object metadata or their key, without tags, context or metadata (--include-uncatalogued). */
   notInCatalog: number;
+  /** Objects the catalog does not name, not uploaded: a restore uploads catalog entries (see --include-uncatalogued). */
+  uncataloguedLeftOut: number;
+  /** Dot-files and operating-system files (.DS_Store, Thumbs.db, ...) in the backup: never uploaded. */
+  systemFilesIgnored: number;
   /** Assets whose newest version was never backed up; the older backed-up version is used. */
   olderVersions: number;
   /** Admin API calls: the existence check (one per 500 assets), metadata fields (one + one per field created), one per moderation decision set. */
@@ -107,6 +111,9 @@ export interface RestorePlanSummary {
   readonly tally: PlanTally;
   /** Selected assets that cannot be restored (counted in `listed`, not in the tally's items). */
   readonly unrestorable: number;
+  /** Uncatalogued objects left out, and system files ignored (see Selection). */
+  readonly leftOut: number;
+  readonly systemFiles: number;
   readonly fields: FieldsOutcome;
   readonly apiCalls: number;
 }
@@ -127,6 +134,8 @@ export const plannedReport = (p: RestorePlanSummary): RestoreReport => ({
   plannedUploads: p.tally.uploads,
   plannedBytes: p.tally.bytes,
   notInCatalog: p.tally.notInCatalog,
+  uncataloguedLeftOut: p.leftOut,
+  systemFilesIgnored: p.systemFiles,
   olderVersions: p.tally.olderVersions,
   cloudinaryApiCalls: p.apiCalls,
   folders: p.tally.folderList(),

@@ -39,6 +39,11 @@ export interface RestoreOptions {
   readonly retryDelayMs?: number;
   /** A backup read with no byte for this long is abandoned. @default 60000 */
   readonly idleTimeoutMs?: number;
+  /**
+   * Also upload objects the catalog does not name that cloudinary-backup wrote (its cld-* metadata
+   * on S3, a key the key rule makes in a folder). @default false: catalog entries only
+   */
+  readonly includeUncatalogued?: boolean;
 }
 
 export type { RestoreReport } from './report.ts';
@@ -96,6 +101,7 @@ export class RestoreEngine {
         only: this.options.only,
         concurrency: this.options.concurrency,
         metadataReader: this.metadataReader,
+        includeUncatalogued: this.options.includeUncatalogued === true,
       },
       fail,
     );
@@ -172,6 +178,8 @@ export class RestoreEngine {
       only: this.options.only,
       tally,
       unrestorable: failures.unrestorable,
+      leftOut: sel.leftOut,
+      systemFiles: sel.systemFiles,
       fields,
       apiCalls: this.lister.apiCalls,
     });

@@ -63,7 +63,12 @@ export interface VerifyReport {
   damageRecorded: string | null;
   /** Why the damage record could not be written (read-only credentials, say); the check itself stands. */
   damageRecordError?: string;
-  /** True when nothing is missing, extra, corrupt, or (with --source) not backed up or outdated. */
+  /** What to do about what made `ok` false without being a problem of an object (`unhashed`). */
+  remedy?: string;
+  /**
+   * True when nothing is missing, extra, corrupt, or (with --source) not backed up or outdated, and
+   * (with --deep) every object present had a checksum to compare: an object never hashed is unverified.
+   */
   ok: boolean;
 }
 
@@ -165,6 +170,11 @@ const recordFound = async (destination: Destination, prefix: string, damaged: re
   }
 };
 
+/** What to do when a deep check found objects catalogued without a sha256 (see docs/checksums.md). */
+export const unhashedRemedy = (n: number, prefix: string): string =>
+  `${n} object(s) have no recorded checksum, so --deep could not compare them: run a backup to this destination${prefix ? ` (prefix ${prefix})` : ''}, ` +
+  'which hashes them from the backup (up to --hash-max per run; no Cloudinary credit), then verify again';
+
 /**
  * Checks a backup against its catalog: every entry in state current or deleted has its object,
  * with the catalog's size (and, with `deep`, its sha256); objects no entry names are extra.
@@ -224,6 +234,7 @@ export const verifyBackup = async (
     cloudinaryApiCalls: source?.apiCalls ?? 0,
     problems: problems.listed(),
     ...damage,
-    ok: problems.total === 0,
+    ...(unhashed > 0 ? { remedy: unhashedRemedy(unhashed, prefix) } : {}),
+    ok: problems.total === 0 && unhashed === 0,
   };
 };

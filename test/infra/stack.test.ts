@@ -204,10 +204,13 @@ describe('stack with no context (a new bucket, nightly, defaults)', () => {
       'lambda:CheckpointDurableExecution,lambda:GetDurableExecutionState',
       'logs:CreateLogStream,logs:PutLogEvents',
       's3:AbortMultipartUpload,s3:GetObject,s3:PutObject',
+      's3:DeleteObject',
       's3:ListBucket,s3:ListBucketMultipartUploads',
       'secretsmanager:GetSecretValue',
       'sqs:SendMessage',
     ]);
+    // Without prune, delete only the copy records a committed catalog holds (lambda/store/copy-record.ts).
+    assert.deepEqual(byActions.get('s3:DeleteObject'), { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/cloudinary/_catalog/copies/*']] });
     assert.deepEqual(byActions.get('s3:ListBucket,s3:ListBucketMultipartUploads'), { 'Fn::GetAtt': [bucket, 'Arn'] });
     assert.deepEqual(byActions.get('s3:AbortMultipartUpload,s3:GetObject,s3:PutObject'), objects);
     assert.deepEqual(byActions.get('secretsmanager:GetSecretValue'), { Ref: onlyLogicalId(template, 'AWS::SecretsManager::Secret') });
@@ -438,7 +441,8 @@ describe('stack with an existing bucket, prune on and every setting given', () =
   it('grants list, read/write and delete on the prefix only, with delete because prune is on', () => {
     const statements = policyStatements(template);
     const del = statements.filter((st) => actionsOf(st).some((a) => a.startsWith('s3:Delete')));
-    assert.deepEqual(del.map((st) => [actionsOf(st), st.Resource]), [[['s3:DeleteObject'], objects]]);
+    const records = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::my-existing-bucket/media/cloudinary/_catalog/copies/*']] };
+    assert.deepEqual(del.map((st) => [actionsOf(st), st.Resource]), [[['s3:DeleteObject'], records], [['s3:DeleteObject'], objects]]);
     const rw = statements.find((st) => actionsOf(st).includes('s3:PutObject'));
     assert.deepEqual(rw?.Resource, objects);
     const list = statements.find((st) => actionsOf(st).includes('s3:ListBucket'));

@@ -12,6 +12,9 @@ import { verifyBackup } from '../../lambda/verify/verify.ts';
 import { MemoryDestination } from '../fakes/memory-destination.ts';
 import { StubSource, backup, catalogOf, engineOptions, sha } from '../support/stub-world.ts';
 
+/** What a run deleted besides its copy records (lambda/store/copy-record.ts), which a committed catalog makes redundant. */
+const assetsDeleted = (d: { readonly deleted: readonly string[] }): string[] => d.deleted.filter((k) => !k.includes('_catalog/copies/'));
+
 const bytes = (s: string): Buffer => Buffer.from(s, 'utf8');
 
 /** A Cloudinary with two images, a video and a raw file. */
@@ -149,7 +152,7 @@ describe('prune deletes only what this tool wrote, never after an empty listing,
     src.emptyTypes.add('image');
     const report = await backup(src, dest, { prune: true });
     assert.equal(report.pruned, 0);
-    assert.deepEqual(dest.deleted, []);
+    assert.deepEqual(assetsDeleted(dest), []);
     assert.match(report.pruneRefused ?? '', /listing of image assets was empty while the backup holds 20/);
     assert.equal(dest.keys().filter((k) => k.startsWith('image/')).length, 20);
   });
@@ -162,7 +165,7 @@ describe('prune deletes only what this tool wrote, never after an empty listing,
     await backup(src, dest);
     src.remove('p00');
     const report = await backup(src, dest, { prune: true });
-    assert.deepEqual(dest.deleted, ['image/upload/p00.jpg']);
+    assert.deepEqual(assetsDeleted(dest), ['image/upload/p00.jpg']);
     assert.equal(report.pruned, 1);
     assert.equal(dest.bytes('image/upload/site/logo.png')?.toString(), 'not ours');
     assert.equal(dest.bytes('image/holiday.jpg')?.toString(), 'a photo folder');
@@ -175,11 +178,11 @@ describe('prune deletes only what this tool wrote, never after an empty listing,
     for (let i = 0; i < 5; i += 1) src.remove(`p${String(i).padStart(2, '0')}`);
     const refused = await backup(src, dest, { prune: true });
     assert.equal(refused.pruned, 0);
-    assert.deepEqual(dest.deleted, []);
+    assert.deepEqual(assetsDeleted(dest), []);
     assert.match(refused.pruneRefused ?? '', /5 backups of deleted assets exceed the prune limit of 2 \(10% of 20\)/);
     const allowed = await backup(src, dest, { prune: true, maxPrune: { count: 5 } });
     assert.equal(allowed.pruned, 5);
-    assert.equal(dest.deleted.length, 5);
+    assert.equal(assetsDeleted(dest).length, 5);
   });
 });
 

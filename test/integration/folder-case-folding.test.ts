@@ -133,7 +133,8 @@ describe('backups on a folding folder', () => {
     src.add('photo', b('the photo'));
     await backup(src, disk, { prune: true });
     assert.equal(disk.bytes('image/upload/photo.jpg')?.toString(), 'the photo');
-    assert.deepEqual(disk.deleted, []);
+    // Copy records (lambda/store/copy-record.ts) are dropped once a catalog is committed; no backup is deleted.
+    assert.deepEqual(disk.deleted.filter((k) => !k.includes('_catalog/copies/')), []);
   });
 });
 

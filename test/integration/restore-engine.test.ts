@@ -239,7 +239,8 @@ describe('RestoreEngine against the fake', () => {
     const d = await oneAssetBackup(entry('named.bin', 20), Buffer.alloc(20, 1));
     const orphan = 'raw/upload/_hashed/0123456789abcdef0123456789abcdef.bin';
     await d.put({ key: orphan, body: Buffer.alloc(25, 3), length: 25 });
-    const report = await new RestoreEngine(lister, uploader, d, { prefix: '', overwrite: false, dryRun: false, concurrency: 1, retryDelayMs: 10 }).run();
+    const options = { prefix: '', overwrite: false, dryRun: false, concurrency: 1, retryDelayMs: 10, includeUncatalogued: true };
+    const report = await new RestoreEngine(lister, uploader, d, options).run();
     assert.deepEqual({ restored: report.restored, failed: report.failed }, { restored: 1, failed: 1 });
     assert.equal(report.failures[0]?.publicId, orphan);
     assert.match(report.failures[0]?.error ?? '', /^not in the catalog and its key is a hash of the public_id/);
@@ -287,7 +288,7 @@ describe('RestoreEngine against the fake', () => {
     await d.put({ key: orphan, body: Buffer.alloc(25, 3), length: 25 });
     const outside: Asset = { assetId: 'x', publicId: 'other/thing.bin', resourceType: 'raw', type: 'upload', format: '', version: 1, bytes: 25, createdAt: '', secureUrl: '', tags: [], context: {}, metadata: {} };
     const s3Like = { headMetadata: (k: string) => Promise.resolve(k === orphan ? objectMetadata(outside) : undefined) };
-    const options = { prefix: '', only: 'keep/', overwrite: true, dryRun: false, concurrency: 1, retryDelayMs: 10 };
+    const options = { prefix: '', only: 'keep/', overwrite: true, dryRun: false, concurrency: 1, retryDelayMs: 10, includeUncatalogued: true };
     const report = await new RestoreEngine(lister, uploader, d, options, {}, s3Like).run();
     assert.deepEqual({ restored: report.restored, failed: report.failed }, { restored: 1, failed: 0 });
     assert.deepEqual(fake.listAssets().map((a) => a.publicId), ['keep/one.bin'], 'nothing outside --only is uploaded');

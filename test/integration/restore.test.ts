@@ -210,14 +210,19 @@ describe('restore from s3rver into an empty account', () => {
     assert.deepEqual(snapshot(dst), snapshot(src));
   });
 
-  test('without a catalog, objects are restored from their S3 metadata (identity and bytes, no tags)', async () => {
+  test('without a catalog, objects are restored from their S3 metadata with --include-uncatalogued (identity and bytes, no tags)', async () => {
     const pointer = `${PREFIX}/_catalog/current.json`;
     const aside = `${PREFIX}/_catalog/current.json.aside`;
     await s3.send(new CopyObjectCommand({ Bucket: BUCKET, CopySource: `${BUCKET}/${pointer}`, Key: aside }));
     await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: pointer }));
     const third = await emptyAccount();
     try {
-      const r = await restoreInto(third, []);
+      // A plain restore uploads catalog entries only: without a catalog, a usage error that names the flag.
+      const plain = await restoreInto(third, []);
+      assert.equal(plain.code, 2, plain.stderr);
+      assert.match(plain.stderr, /No catalog in .*add --include-uncatalogued/);
+      assert.equal(third.listAssets().length, 0);
+      const r = await restoreInto(third, ['--include-uncatalogued']);
       assert.equal(r.code, 0, r.stderr);
       const report = parseReport(r);
       assert.equal(report.restored, total);
@@ -345,12 +350,12 @@ describe('restore from a folder', () => {
     }
   });
 
-  test('without a catalog: identities are read back from the keys (encoded ones included)', async () => {
+  test('without a catalog, with --include-uncatalogued: identities are read back from the keys (encoded ones included)', async () => {
     const pointer = path.join(folder, '_catalog', 'current.json');
     await rename(pointer, `${pointer}.aside`);
     const dst = await emptyAccount();
     try {
-      const r = await runCli(['restore', '--from', folder, '--json'], { CLOUDINARY_URL: dst.cloudinaryUrl });
+      const r = await runCli(['restore', '--from', folder, '--json', '--include-uncatalogued'], { CLOUDINARY_URL: dst.cloudinaryUrl });
       assert.equal(r.code, 0, r.stderr);
       const report = parseReport(r);
       assert.equal(report.restored, SPECS.length);

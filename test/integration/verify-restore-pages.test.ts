@@ -112,7 +112,9 @@ describe('verify and restore over a catalog of several pages', () => {
     const { d, all } = await backup();
     const lister = account(['photo']);
     const planned: RestoreItem[] = [];
-    const engine = new RestoreEngine(lister, noUploads, d, { prefix: '', overwrite: false, dryRun: true, concurrency: 2 }, { wouldUpload: (i) => planned.push(i) });
+    // --include-uncatalogued: the extra object (a key the key rule makes) is planned too, after the catalog's entries.
+    const options = { prefix: '', overwrite: false, dryRun: true, concurrency: 2, includeUncatalogued: true };
+    const engine = new RestoreEngine(lister, noUploads, d, options, { wouldUpload: (i) => planned.push(i) });
     const r = await engine.run();
     const seen = new Set<string>();
     const winners = all.filter((e) => (seen.has(e.publicId) ? false : (seen.add(e.publicId), true)));

@@ -38,7 +38,8 @@ class HeldListing extends HoldingSource {
 const catalogFiles = (dest: MemoryDestination): string[] =>
   dest
     .keys()
-    .filter((k) => k.startsWith('_catalog/'))
+    // Copy records (store/copy-record.ts) are this run's own files: a run that lost its lease still records its finished copies.
+    .filter((k) => k.startsWith('_catalog/') && !k.startsWith('_catalog/copies/'))
     .map((k) => `${k}:${dest.bytes(k)?.toString('base64')}`)
     .sort();
 

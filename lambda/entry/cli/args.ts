@@ -36,6 +36,13 @@ export const maxBytes = (value: string): number | 'auto' => {
   return n;
 };
 
+/** --hash-max: a size (0 allowed: hash nothing this run). */
+export const hashMax = (value: string): number => {
+  const n = parseSize(value);
+  if (n === undefined || n < 0) throw new InvalidArgumentError('expected a size such as 500MB, 20GiB or 0.');
+  return n;
+};
+
 /** --api-reserve: a count of calls or a percentage of the hourly limit. */
 export const reserve = (value: string): number | { fraction: number } => {
   const pct = /^(\d+(?:\.\d+)?)%$/.exec(value.trim());

@@ -9,7 +9,7 @@ import { CancelledError } from '../../core/errors.ts';
 import { BackupEngine, RunFailedError } from '../../backup/engine.ts';
 import type { DiffMode, EngineObserver, EngineOptions, RunReport } from '../../backup/engine.ts';
 import { openCloudinary, parseTarget, resolveBudget } from '../compose.ts';
-import { concurrency, maxBytes, maxPrune, multipartThreshold, percent, reserve, resourceTypes, seconds, sseOf, sseOptions } from './args.ts';
+import { concurrency, hashMax, maxBytes, maxPrune, multipartThreshold, percent, reserve, resourceTypes, seconds, sseOf, sseOptions } from './args.ts';
 import type { SseFlags } from './args.ts';
 import { EXIT } from './exit.ts';
 import { failWith } from './fail.ts';
@@ -28,6 +28,7 @@ interface BackupFlags extends SseFlags {
   verbose?: boolean;
   json?: boolean;
   maxBytes?: number | 'auto';
+  hashMax?: number;
   apiReserve: number | { fraction: number };
   idleTimeout: number;
   creditCeiling: number;
@@ -58,6 +59,7 @@ const observerFor = (flags: BackupFlags, ui: Ui): EngineObserver => {
     },
     copied: (i) => settled(`copied ${i.key}`),
     failed: (i, error) => settled(`FAILED ${i.key}: ${error}`),
+    hashed: (i) => ui.verbose(`hashed ${i.key} from the backup (no checksum was recorded)`),
     deferred: (i) => {
       done += 1;
       ui.verbose(`deferred (budget) ${i.key}`);
@@ -101,6 +103,7 @@ const buildEngine = async (flags: BackupFlags, ui: Ui): Promise<BackupEngine> =>
     leaseRenewMs: CLI_LEASE_RENEW_MS,
     leaseOwner: thisProcess(),
     ...(budget.maxBytes === undefined ? {} : { maxBytes: budget.maxBytes }),
+    ...(flags.hashMax === undefined ? {} : { hashMaxBytes: flags.hashMax }),
     ...(budget.quota ? { quota: budget.quota } : {}),
   };
   return new BackupEngine(cloud.source, target.destination, options, observerFor(flags, ui));
@@ -176,6 +179,11 @@ export const registerBackupCommand = (program: Command, setCode: (code: number) 
       '--max-bytes <size|auto>',
       'most bytes to download this run (500MB = 500x10^6, 2GiB = 2x2^30); "auto" keeps credits under --credit-ceiling (one GET /usage call); the rest waits for the next run',
       maxBytes,
+    )
+    .option(
+      '--hash-max <size>',
+      'most bytes to read back from the backup to hash objects stored without a recorded checksum (default: the --max-bytes budget, at least 5GiB; no limit without a budget)',
+      hashMax,
     )
     .addOption(
       new Option('--credit-ceiling <pct>', 'with --max-bytes auto: the share of the plan\'s monthly credits a backup may take the account to')

@@ -89,7 +89,8 @@ const get = async (publicId: string | undefined, flags: GetFlags): Promise<numbe
       try {
         const r = await copyOut(target.destination, entry, file);
         bytes += r.bytes;
-        const note = r.checked ? 'sha256 checked' : 'older version, no checksum recorded';
+        // A current entry without a sha256 is not an older version: the next backup hashes it (docs/checksums.md).
+        const note = r.checked ? 'sha256 checked' : entry.state === 'stale' ? 'older version, no checksum recorded' : 'no checksum recorded yet: the next backup records it';
         process.stdout.write(`${file} (${formatBytes(r.bytes)}, ${note})\n`);
       } catch (err) {
         failed += 1;

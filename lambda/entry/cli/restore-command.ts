@@ -19,6 +19,7 @@ interface RestoreFlags {
   from: string;
   only?: string;
   overwrite?: boolean;
+  includeUncatalogued?: boolean;
   dryRun?: boolean;
   concurrency: number;
   chunkSize: number;
@@ -45,6 +46,8 @@ export const restoreSummary = (r: RestoreReport): string => {
     `  Admin API calls ${r.cloudinaryApiCalls}`,
   ];
   if (r.notInCatalog > 0) lines.push(`  ${r.notInCatalog} not in the catalog: restored from object metadata, without tags, context or structured metadata`);
+  if (r.uncataloguedLeftOut > 0) lines.push(`  ${r.uncataloguedLeftOut} object(s) not in the catalog left out (--include-uncatalogued uploads those cloudinary-backup wrote)`);
+  if (r.systemFilesIgnored > 0) lines.push(`  ${r.systemFilesIgnored} dot-file(s) or system file(s) (.DS_Store, Thumbs.db, ...) ignored`);
   const m = r.moderation;
   if (m.pending + m.approved + m.rejected > 0) {
     lines.push(`  moderation     ${m.pending} pending, ${m.approved} approved, ${m.rejected} rejected (approved and rejected: one Admin API call each)`);
@@ -103,6 +106,7 @@ const buildEngine = async (flags: RestoreFlags, ui: Ui): Promise<RestoreEngine> 
       prefix: target.prefix,
       ...(flags.only !== undefined ? { only: flags.only } : {}),
       overwrite: Boolean(flags.overwrite),
+      includeUncatalogued: Boolean(flags.includeUncatalogued),
       dryRun: Boolean(flags.dryRun),
       concurrency: flags.concurrency,
     },
@@ -143,6 +147,7 @@ export const registerRestoreCommand = (program: Command, setCode: (code: number)
     .requiredOption('--from <backup>', 'the backup: s3://BUCKET[/PREFIX] or a folder path (what backup --to was given)')
     .option('--only <prefix>', 'restore only public_ids that start with this (e.g. products/)')
     .option('--overwrite', 'replace assets that already exist in the account (default: skip them)')
+    .option('--include-uncatalogued', 'also upload objects the catalog does not name, when cloudinary-backup wrote them (its cld-* metadata on S3, its key rule in a folder); without tags, context or structured metadata')
     .option('--dry-run', 'print what would be uploaded and upload nothing')
     .option('--concurrency <n>', 'uploads in flight at once (1-64)', concurrency, 4)
     .addOption(

@@ -75,6 +75,15 @@ export const createUi = (opts: { verbose: boolean; quiet: boolean; isTTY: boolea
   };
 };
 
+/** What the unchanged count holds of objects read back for their checksum (see docs/checksums.md). */
+const unchangedNote = (r: RunReport): string => {
+  const parts = [
+    ...(r.hashed ? [`${r.hashed} without a recorded checksum hashed from the backup (${formatBytes(r.hashedBytes)})`] : []),
+    ...(r.unhashed ? [`${r.unhashed} still without a checksum: the next run hashes them`] : []),
+  ];
+  return parts.length > 0 ? ` (${parts.join('; ')})` : '';
+};
+
 /** The human summary printed at the end of a backup. */
 export const summary = (r: RunReport): string => {
   const lines = [
@@ -86,7 +95,7 @@ export const summary = (r: RunReport): string => {
           r.destination.startsWith('s3://') ? `, ${r.plannedS3Requests} S3 write requests` : ''
         })`
       : `  copied      ${r.copied} (${formatBytes(r.bytesCopied)})`,
-    `  unchanged   ${r.unchanged}`,
+    `  unchanged   ${r.unchanged}${unchangedNote(r)}`,
     `  skipped     ${r.skipped} (remote delivery types)`,
     `  failed      ${r.failed}`,
     `  missing from Cloudinary (kept) ${r.missingFromSource - r.pruned}${r.pruned ? `, pruned ${r.pruned}` : ''}`,

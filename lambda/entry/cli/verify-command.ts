@@ -45,6 +45,7 @@ export const verifySummary = (r: VerifyReport, all = false): string => {
   const total = r.missing + r.corrupt + r.extra + r.notBackedUp + r.outdated;
   if (total > shown) lines.push(`  ... and ${total - shown} more (see --json${all ? '' : ' or -v'})`);
   if (r.damageRecorded && r.corrupt > 0) lines.push(`  the ${r.corrupt} damaged objects are recorded in ${r.damageRecorded}: the next backup copies them again`);
+  if (r.remedy) lines.push(`  ${r.remedy}`);
   if (r.damageRecordError) lines.push(`  the damaged objects could not be recorded (${r.damageRecordError}); the next backup will not know of them`);
   lines.push(r.ok ? 'OK' : 'PROBLEMS FOUND');
   return lines.join('\n');

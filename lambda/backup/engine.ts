@@ -5,8 +5,8 @@ import type { PlannedAsset } from '../core/plan.ts';
 import type { Failure } from '../core/report.ts';
 import type { Destination } from '../ports/storage.ts';
 import { Catalog } from '../store/catalog.ts';
-import type { CatalogEntry } from '../store/catalog.ts';
 import { CatalogPages, PAGE_ENTRIES } from './catalog-pages.ts';
+import type { OrderedEntry } from './catalog-pages.ts';
 import { settleDamage } from '../store/damage.ts';
 import { FailureLog } from '../store/failure-log.ts';
 import { CLI_LEASE_RENEW_MS } from '../store/lease.ts';
@@ -132,10 +132,11 @@ export class BackupEngine {
     let last = state;
     const ledger = { charged: state.plannedBytes };
     const gate = scope.bound ? new TimeGate({ ...scope.bound, ...(state.bytesPerMs === undefined ? {} : { bytesPerMs: state.bytesPerMs }) }) : undefined;
-    const pageEntries = this.options.catalogPageEntries ?? PAGE_ENTRIES;
-    // A durable step opens no page past the one that fills the catalog page: catalog pages close
-    // where they did with one listing page per step (an unchanged one is referenced, not written).
-    const catalogRoom = (open: readonly OpenPage[]): boolean => last.pageNo === state.pageNo && open.reduce((n, p) => n + p.entries, this.pages.open.length) < pageEntries;
+    // A durable step ends with the listing page that closes a catalog page, or that would bring
+    // the open entries past the largest page (its tentative file, written at every step's end,
+    // stays below one page); it always opens one page, so it always makes progress.
+    const catalogRoom = (open: readonly OpenPage[]): boolean =>
+      opened === 0 || (last.pageNo === state.pageNo && open.reduce((n, p) => n + p.entries, this.pages.openCount) < this.pages.maxEntries);
     const worker: PageWorker<OpenPage> = {
       open: (at) => {
         opened += 1;
@@ -160,11 +161,12 @@ export class BackupEngine {
   /** Records an opened page once its copies ended (see PageRunner.close). */
   private async closePage(state: RunState, page: OpenPage, outcomes: readonly CopyOutcome[], apiCalls: number, bytesPerMs: number | undefined, held: boolean): Promise<RunState> {
     const result = this.pageRunner.close(state, page, outcomes, apiCalls, bytesPerMs, held);
-    return this.pageRunner.seen(page, await this.record(result.state, result.entries, result.failures));
+    const entries = result.entries.map((entry) => ({ ord: page.ordOf(entry.key), entry }));
+    return this.pageRunner.seen(page, await this.record(result.state, entries, result.failures));
   }
 
   /** Writes what a step produced: failures to the failure log, entries to the catalog (batched). */
-  private async record(state: RunState, entries: CatalogEntry[], failures: Failure[]): Promise<RunState> {
+  private async record(state: RunState, entries: readonly OrderedEntry[], failures: Failure[]): Promise<RunState> {
     if (this.options.dryRun) return state;
     let next = state;
     if (failures.length > 0) {

@@ -141,7 +141,7 @@ export const finishRun = async (ctx: FinishContext, state: RunState, now: Date):
         if (gone.has(e.key) && !pruned.has(e.key)) return { ...e, state: 'deleted' };
         return undefined;
       });
-      await ctx.catalog.commit(ctx.pages.pointerOf(closed, now.toISOString()));
+      await ctx.catalog.commit(await ctx.pages.pointerOf(closed, now.toISOString()));
       await ctx.settleDamage?.();
     }
   }

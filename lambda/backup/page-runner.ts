@@ -4,6 +4,7 @@ import { planPage } from '../core/plan.ts';
 import type { PlannedAsset } from '../core/plan.ts';
 import type { Destination, ListPage } from '../ports/storage.ts';
 import type { LeaseToken } from '../store/lease.ts';
+import { entryOrd } from './catalog-pages.ts';
 import type { Spend } from './copy-asset.ts';
 import type { CopyOutcome } from './copy-page.ts';
 import { checkCursor } from './cursor-guard.ts';
@@ -17,6 +18,21 @@ import type { RunLease } from './run-lease.ts';
 import { aheadId } from './run-state.ts';
 import type { RunState } from './run-state.ts';
 
+/**
+ * The places of a listing page's entries: their listing position, whatever order their copies
+ * end in (docs/history.md, "Order"). The table is made when first asked for.
+ */
+const placesOf = (listingPage: number, planned: readonly PlannedAsset[]): ((key: string) => number) => {
+  let at: Map<string, number> | undefined;
+  return (key) => {
+    if (!at) {
+      at = new Map();
+      for (let i = planned.length - 1; i >= 0; i -= 1) at.set((planned[i] as PlannedAsset).key, i);
+    }
+    return entryOrd(listingPage, at.get(key) ?? planned.length);
+  };
+};
+
 /** A page listed, planned and admitted, waiting for its copies to end (see closePage). */
 export interface OpenPage extends OpenedPage {
   readonly planned: readonly PlannedAsset[];
@@ -28,6 +44,8 @@ export interface OpenPage extends OpenedPage {
   readonly ids: () => readonly string[];
   /** Catalog entries the page adds when every copy ends (all but remote types). */
   readonly entries: number;
+  /** The place in the catalog's order of the entry of a key listed on this page (entryOrd). */
+  readonly ordOf: (key: string) => number;
 }
 
 /**
@@ -106,7 +124,8 @@ export class PageRunner {
     const ids = (): readonly string[] => (made ??= planned.map((i) => aheadId(i.asset.assetId, i.key)));
     const following = pastPage(state, listed.nextCursor, this.parts.listings.length, ids);
     const entries = admission.copies.length + admission.settled.filter((x) => x.outcome !== 'skipped').length;
-    return { planned, admission, nextCursor: listed.nextCursor, spend, copies: this.parts.options.dryRun ? [] : admission.copies, following, ids, entries, ...(lease ? { lease } : {}) };
+    const ordOf = placesOf(state.listingPages ?? 0, planned);
+    return { planned, admission, nextCursor: listed.nextCursor, spend, copies: this.parts.options.dryRun ? [] : admission.copies, following, ids, entries, ordOf, ...(lease ? { lease } : {}) };
   }
 
   /**

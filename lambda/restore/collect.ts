@@ -1,6 +1,7 @@
 import pLimit from 'p-limit';
 import { KeyIndex } from '../backup/key-index.ts';
 import type { Catalog, CatalogEntry } from '../store/catalog.ts';
+import { restorePointAsOf } from '../store/as-of.ts';
 import { CatalogSnapshot } from '../store/catalog-snapshot.ts';
 import { RESOURCE_TYPES } from '../core/asset.ts';
 import { ConfigError } from '../core/errors.ts';
@@ -21,6 +22,8 @@ export interface CollectSource {
   /** The normalized key prefix. */
   readonly prefix: string;
   readonly only: string | undefined;
+  /** `--as-of` (RestoreOptions.asOf): that restore point's entries only. */
+  readonly asOf?: string | undefined;
   /** HeadObject calls in flight at once for objects the catalog does not name. */
   readonly concurrency: number;
   readonly metadataReader?: MetadataReader | undefined;
@@ -89,7 +92,7 @@ export const collectRestore = async (src: CollectSource, fail: FailureSink): Pro
  */
 const objectsPass = async (src: CollectSource): Promise<{ snapshot: CatalogSnapshot | undefined; sizes: Float64Array; entries: number; unnamed: Unnamed[] }> => {
   const index = await readInventory(src);
-  const pointer = await src.catalog.pointer();
+  const pointer = src.asOf === undefined ? await src.catalog.pointer() : (await restorePointAsOf(src.catalog, src.asOf, src.destination.description)).pointer;
   if (!pointer && index.inventory.keys().next().done) {
     throw new ConfigError(
       `No backup found in ${src.destination.description}${src.prefix ? ` under "${src.prefix}"` : ''}: ` +
@@ -110,7 +113,8 @@ const objectsPass = async (src: CollectSource): Promise<{ snapshot: CatalogSnaps
       }
     }
   }
-  return { snapshot, sizes, entries, unnamed: await uncatalogued(src, index) };
+  // A restore point is that night's account: objects its catalog does not name came later.
+  return { snapshot, sizes, entries, unnamed: src.asOf === undefined ? await uncatalogued(src, index) : [] };
 };
 
 /** The fields of a catalog entry pass 1 reads. */

@@ -39,6 +39,11 @@ export interface RestoreOptions {
   readonly retryDelayMs?: number;
   /** A backup read with no byte for this long is abandoned. @default 60000 */
   readonly idleTimeoutMs?: number;
+  /**
+   * `--as-of`: restore the restore point this names (see store/as-of.ts) instead of the current
+   * catalog, and only its entries (objects it does not name came later). @default the current catalog
+   */
+  readonly asOf?: string;
 }
 
 export type { RestoreReport } from './report.ts';
@@ -94,6 +99,7 @@ export class RestoreEngine {
         catalog: this.catalog,
         prefix: this.prefix,
         only: this.options.only,
+        asOf: this.options.asOf,
         concurrency: this.options.concurrency,
         metadataReader: this.metadataReader,
       },

@@ -10,7 +10,7 @@ import type { EntryFilter, FolderedEntry } from '../../store/catalog-query.ts';
 import { copyOut } from './copy-out.ts';
 import { EXIT } from './exit.ts';
 import { failWith } from './fail.ts';
-import { FROM_HELP, openBackup } from './from-target.ts';
+import { AS_OF_HELP, FROM_HELP, openBackup } from './from-target.ts';
 
 interface GetFlags {
   from: string;
@@ -21,6 +21,7 @@ interface GetFlags {
   resourceType?: string;
   type?: string;
   verbose?: boolean;
+  asOf?: string;
 }
 
 const isDir = async (p: string): Promise<boolean> => {
@@ -58,7 +59,7 @@ const get = async (publicId: string | undefined, flags: GetFlags): Promise<numbe
     if (publicId === undefined && flags.prefix === undefined && flags.folder === undefined && flags.tag === undefined) {
       throw new ConfigError('get needs a PUBLIC_ID, or --prefix, --folder or --tag to copy several; run "cloudinary-backup ls --from ..." to find them.');
     }
-    const { target, catalog } = await openBackup(flags.from);
+    const { target, catalog, pointer } = await openBackup(flags.from, flags.asOf);
     const filter: EntryFilter = {
       ...(publicId === undefined ? {} : { publicId }),
       ...(flags.prefix === undefined ? {} : { prefix: flags.prefix }),
@@ -68,7 +69,7 @@ const get = async (publicId: string | undefined, flags: GetFlags): Promise<numbe
       ...(flags.type === undefined ? {} : { type: flags.type }),
     };
     const picked: FolderedEntry[] = [];
-    for await (const e of catalog.entries()) if (matches(e, filter)) picked.push(e);
+    for await (const e of catalog.entriesOf(pointer)) if (matches(e, filter)) picked.push(e);
     if (picked.length === 0) {
       throw new ConfigError(`nothing in ${target.label} matches${publicId === undefined ? '' : ` public_id "${publicId}"`}; run "cloudinary-backup ls --from ${target.label}" to see what it holds.`);
     }
@@ -110,6 +111,7 @@ export const registerGetCommand = (program: Command, setCode: (code: number) => 
     .option('--tag <tag>', 'every asset with this tag')
     .option('--resource-type <type>', `only ${RESOURCE_TYPES.join(', ')}`)
     .option('--type <type>', 'only upload, private or authenticated')
+    .option('--as-of <when>', AS_OF_HELP)
     .option('-v, --verbose', 'the stack of a fatal error')
     .addHelpText(
       'after',

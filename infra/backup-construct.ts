@@ -63,6 +63,12 @@ export interface CloudinaryBackupProps {
    */
   readonly prune?: boolean;
   /**
+   * Days replaced and pruned originals (under `<prefix>/_history/`) and restore points are kept
+   * (docs/history.md). Unset: the retention the backup records (90 days for a new one).
+   * @default undefined
+   */
+  readonly historyDays?: number;
+  /**
    * Cloudinary resource types to back up.
    * @default ['image', 'video', 'raw']
    */
@@ -244,6 +250,7 @@ export class CloudinaryBackupConstruct extends Construct {
         CONCURRENCY: String(props.concurrency ?? DEFAULTS.concurrency),
         MAX_BYTES_PER_RUN: maxBytesToEnv(props.maxBytesPerRun ?? DEFAULTS.maxBytesPerRun),
         PRUNE: String(prune),
+        ...(props.historyDays === undefined ? {} : { HISTORY_DAYS: String(props.historyDays) }),
         RESOURCE_TYPES: (props.resourceTypes ?? DEFAULTS.resourceTypes).join(','),
       },
       memorySize: props.memorySize ?? DEFAULTS.memorySize,

@@ -45,6 +45,8 @@ export interface BackupConfig {
   readonly maxBytesPerRun: MaxBytesPerRun;
   /** Whether objects whose asset is gone from Cloudinary are deleted from the backup. */
   readonly prune: boolean;
+  /** Days replaced and pruned originals and restore points are kept (docs/history.md); unset: what the backup records. */
+  readonly historyDays?: number;
   /** Which resource types are backed up. */
   readonly resourceTypes: readonly ResourceType[];
   /** Lambda memory in MB (also buys CPU and network bandwidth). */
@@ -93,6 +95,7 @@ export const CONTEXT_KEYS = [
   'concurrency',
   'maxBytesPerRun',
   'prune',
+  'historyDays',
   'resourceTypes',
   'memorySize',
   'maxRunHours',
@@ -148,6 +151,7 @@ export function parseConfig(context: Readonly<Record<string, unknown>>): BackupC
     concurrency: read('concurrency', intIn(1, 64, 'concurrency', 8)) ?? DEFAULTS.concurrency,
     maxBytesPerRun: read('maxBytesPerRun', parseMaxBytes) ?? DEFAULTS.maxBytesPerRun,
     prune: read('prune', parseBoolean('prune')) ?? DEFAULTS.prune,
+    ...optional('historyDays', read('historyDays', intIn(1, 3650, 'historyDays', 90))),
     resourceTypes: read('resourceTypes', parseResourceTypes) ?? DEFAULTS.resourceTypes,
     memorySize: read('memorySize', intIn(128, 10_240, 'memorySize', 1024)) ?? DEFAULTS.memorySize,
     maxRunHours: read('maxRunHours', intIn(1, 8_784, 'maxRunHours', 23)) ?? DEFAULTS.maxRunHours,

@@ -2,6 +2,7 @@ import { endsPage, pageBounds } from '../core/page-bounds.ts';
 import type { PageBounds } from '../core/page-bounds.ts';
 import type { Catalog, CatalogEntry, CatalogPointer } from '../store/catalog.ts';
 import { CATALOG_FORMAT, pageBody, pageName } from '../store/catalog.ts';
+import { keptPoint } from '../store/history.ts';
 import type { RunState } from './run-state.ts';
 
 /** Entries per catalog page on average (see pageBounds: 2,500 to 40,000, ~3–5 MB at 10,000). */
@@ -226,9 +227,13 @@ export class CatalogPages {
     return (this.last = { ...state, openEntries: this.log.length });
   }
 
-  /** The format-3 pointer that makes this run's pages the newest restore point (every page closed). */
-  async pointerOf(state: RunState, completedAt: string): Promise<CatalogPointer> {
+  /**
+   * The format-3 pointer that makes this run's pages the newest restore point (every page
+   * closed), listing the earlier restore points still within `historyDays`, and recording it.
+   */
+  async pointerOf(state: RunState, now: Date, historyDays: number): Promise<CatalogPointer> {
     const prev = await this.previous();
+    const completedAt = now.toISOString();
     return {
       format: CATALOG_FORMAT,
       runId: state.runId,
@@ -236,7 +241,8 @@ export class CatalogPages {
       pages: state.pageNo,
       entries: state.catalogEntries,
       hashes: state.pageHashes ?? [],
-      points: [{ runId: state.runId, completedAt }, ...(prev?.points ?? [])],
+      points: [{ runId: state.runId, completedAt }, ...(prev?.points ?? []).filter((p) => keptPoint(p.completedAt, historyDays, now))],
+      historyDays,
     };
   }
 }

@@ -139,6 +139,10 @@ export interface RunReport extends RunCounters {
   creditsAfterEstimate: number | null;
   /** Why nothing was pruned although --prune was on, when a safety rule stopped it. */
   pruneRefused: string | null;
+  /** The days retired originals and restore points are kept, as this run applied them (null: no catalog committed). */
+  historyDays?: number | null;
+  /** Retired originals older than that, deleted by this run (docs/history.md, "Retention"). */
+  historyDeleted?: number;
   /** Structured-metadata field definitions saved with this run (restore creates them), or null. */
   metadataFieldsSaved: number | null;
   /** Keys of the failure-log files in the destination: every failure, one JSON line each. */

@@ -19,6 +19,8 @@ export interface FunctionSettings {
   readonly creditCeiling: number;
   /** Most backups one pruning run deletes. @default 10% */
   readonly maxPrune: PruneLimit;
+  /** Days replaced and pruned originals and restore points are kept (the stack's historyDays); undefined: the default. */
+  readonly historyDays: number | undefined;
 }
 
 const need = (env: NodeJS.ProcessEnv, name: string): string => {
@@ -48,7 +50,13 @@ export const readSettings = (env: NodeJS.ProcessEnv): FunctionSettings => {
   if (!(creditCeiling > 0 && creditCeiling <= 1)) throw new ConfigError(`CREDIT_CEILING must be a fraction above 0 and at most 1 (got "${env.CREDIT_CEILING}").`);
   const maxPrune = parsePruneLimit(env.MAX_PRUNE ?? '10%');
   if (!maxPrune) throw new ConfigError(`MAX_PRUNE must be a count (e.g. 500) or a percentage (e.g. 10%) (got "${env.MAX_PRUNE}").`);
+  const rawDays = (env.HISTORY_DAYS ?? '').trim();
+  const historyDays = rawDays === '' ? undefined : Number(rawDays);
+  if (historyDays !== undefined && !(Number.isInteger(historyDays) && historyDays >= 1 && historyDays <= 3650)) {
+    throw new ConfigError(`HISTORY_DAYS must be a whole number of days from 1 to 3650 (got "${rawDays}"); redeploy with -c historyDays=90.`);
+  }
   return {
+    historyDays,
     maxPrune,
     creditCeiling,
     bucketName: need(env, 'BUCKET_NAME'),

@@ -2,6 +2,7 @@ import pLimit from 'p-limit';
 import { KeyIndex } from '../backup/key-index.ts';
 import type { Catalog, CatalogEntry } from '../store/catalog.ts';
 import { restorePointAsOf } from '../store/as-of.ts';
+import { retiredIndex } from '../store/history.ts';
 import { CatalogSnapshot } from '../store/catalog-snapshot.ts';
 import { RESOURCE_TYPES } from '../core/asset.ts';
 import { ConfigError } from '../core/errors.ts';
@@ -53,6 +54,8 @@ export interface Selection {
   readonly items: number;
   /** The resource types of the items, in the order first met. */
   readonly resourceTypes: readonly string[];
+  /** Where an entry's bytes are: its key, or under `--as-of` its history key when that version was retired. */
+  readonly at: (e: CatalogEntry) => CatalogEntry;
 }
 
 /**
@@ -62,7 +65,7 @@ export interface Selection {
  * identities are held (pass 2: the selection).
  */
 export const collectRestore = async (src: CollectSource, fail: FailureSink): Promise<Selection> => {
-  const { snapshot, sizes, entries, unnamed } = await objectsPass(src);
+  const { snapshot, sizes, entries, unnamed, at: placed } = await objectsPass(src);
   const ids = new IdentityMap<number>();
   const types = new Set<string>();
   let items = 0;
@@ -72,7 +75,7 @@ export const collectRestore = async (src: CollectSource, fail: FailureSink): Pro
       const at = j++;
       if (!selected(e.publicId, src.only) || ids.has(e)) continue;
       ids.set(e, at);
-      const item = catalogItem(e, sizeOf(sizes, at));
+      const item = catalogItem(placed(e), sizeOf(sizes, at));
       if ('error' in item) fail(item);
       else {
         items += 1;
@@ -82,7 +85,7 @@ export const collectRestore = async (src: CollectSource, fail: FailureSink): Pro
   }
   const orphans = selectOrphans(src, unnamed, ids, fail);
   for (const o of orphans) types.add(o.resourceType);
-  return { ids, sizes, snapshot, entries, orphans, items: items + orphans.length, resourceTypes: [...types] };
+  return { ids, sizes, snapshot, entries, orphans, items: items + orphans.length, resourceTypes: [...types], at: placed };
 };
 
 /**
@@ -90,7 +93,7 @@ export const collectRestore = async (src: CollectSource, fail: FailureSink): Pro
  * once it returns, before pass 2 holds the identities. Inline, the suspended async function kept
  * it alive through pass 2 (issue 14: at 1M assets both at once were restore --dry-run's peak).
  */
-const objectsPass = async (src: CollectSource): Promise<{ snapshot: CatalogSnapshot | undefined; sizes: Float64Array; entries: number; unnamed: Unnamed[] }> => {
+const objectsPass = async (src: CollectSource): Promise<{ snapshot: CatalogSnapshot | undefined; sizes: Float64Array; entries: number; unnamed: Unnamed[]; at: (e: CatalogEntry) => CatalogEntry }> => {
   const index = await readInventory(src);
   const pointer = src.asOf === undefined ? await src.catalog.pointer() : (await restorePointAsOf(src.catalog, src.asOf, src.destination.description)).pointer;
   if (!pointer && index.inventory.keys().next().done) {
@@ -100,6 +103,12 @@ const objectsPass = async (src: CollectSource): Promise<{ snapshot: CatalogSnaps
     );
   }
   const snapshot = pointer ? new CatalogSnapshot(src.destination, src.catalog, pointer) : undefined;
+  // Under --as-of, a version replaced or pruned since is read from history (docs/history.md).
+  const retired = src.asOf === undefined ? undefined : await retiredIndex(src.destination, src.prefix);
+  const at = (e: CatalogEntry): CatalogEntry => {
+    const key = retired ? retired.keyOf(e.key, e.version) : e.key;
+    return key === e.key ? e : { ...e, key };
+  };
   let sizes: Float64Array = new Float64Array(1024);
   let entries = 0;
   if (snapshot) {
@@ -109,12 +118,13 @@ const objectsPass = async (src: CollectSource): Promise<{ snapshot: CatalogSnaps
       for (const e of page) {
         index.setPrevious(e.key, { version: e.version, current: e.state === 'current', resourceType: e.resourceType });
         if (entries >= sizes.length) sizes = grow(sizes);
-        sizes[entries++] = index.inventory.get(e.key)?.size ?? -1;
+        const key = retired ? retired.keyOf(e.key, e.version) : e.key;
+        sizes[entries++] = index.inventory.get(key)?.size ?? retired?.size(key) ?? -1;
       }
     }
   }
   // A restore point is that night's account: objects its catalog does not name came later.
-  return { snapshot, sizes, entries, unnamed: src.asOf === undefined ? await uncatalogued(src, index) : [] };
+  return { snapshot, sizes, entries, unnamed: src.asOf === undefined ? await uncatalogued(src, index) : [], at };
 };
 
 /** The fields of a catalog entry pass 1 reads. */
@@ -246,7 +256,7 @@ export async function* selectedItems(sel: Selection): AsyncIterable<{ item: Rest
       for (const e of page) {
         const slot = j++;
         if (sel.ids.get(e) !== slot) continue;
-        const item = catalogItem(e, sizeOf(sel.sizes, slot));
+        const item = catalogItem(sel.at(e), sizeOf(sel.sizes, slot));
         if (!('error' in item)) yield { item, slot };
       }
     }

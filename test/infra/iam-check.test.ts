@@ -69,6 +69,8 @@ describe("iam-check on the synthesized stack: the function's role against the ca
 
   it('allows the run lease (conditional GET/PUT of <prefix>/_catalog/lease.json), asset writes and the listing; not delete without prune', () => {
     const calls: ApiCall[] = [
+      // Retention deletes retired originals under _history/ only (docs/history.md).
+      { action: 's3:DeleteObject', resource: object('cloudinary/_history/ab/ab12/1700000000') },
       { action: 's3:GetObject', resource: object('cloudinary/_catalog/lease.json') },
       { action: 's3:PutObject', resource: object('cloudinary/_catalog/lease.json') },
       { action: 's3:PutObject', resource: object('cloudinary/image/upload/a.jpg') },
@@ -77,6 +79,8 @@ describe("iam-check on the synthesized stack: the function's role against the ca
     ];
     const refused = [
       { action: 's3:DeleteObject', resource: object('cloudinary/image/upload/a.jpg') },
+      { action: 's3:DeleteObject', resource: object('cloudinary/_catalog/current.json') },
+      { action: 's3:DeleteObjectVersion', resource: object('cloudinary/_history/ab/ab12/1700000000') },
       { action: 's3:PutObject', resource: object('elsewhere/a.jpg') },
     ];
     assert.deepEqual(check(existing, [...calls, ...refused]), refused);

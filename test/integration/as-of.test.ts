@@ -1,7 +1,10 @@
 /**
- * `--as-of WHEN` on `ls` and `get`, and `status --json`'s restore points (docs/history.md), run
- * as the real CLI against backups it made, in a folder and in s3rver: three nights, one change
- * each (a re-tag, a deletion pruned); each earlier night is read back as it was.
+ * A backup with history (docs/history.md), run as the real CLI against backups it made, in a
+ * folder and in s3rver: a first night, then three nights with one change each (an asset
+ * replaced, one deleted and pruned, one re-tagged). `restore --as-of` each earlier night into an
+ * empty account gives that night's account exactly (the replaced and pruned originals come back
+ * from `_history/`); `get --as-of` gives the old bytes; `ls --as-of` names the deleted asset;
+ * `status --json` lists the restore points.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -27,9 +30,15 @@ for (const kind of ['folder', 's3'] as const) {
     let work: string;
     let from: string;
     let shoe: FakeAsset;
+    let oldShoe: Buffer;
     const runs: string[] = [];
+    /** The account as each night saw it: public_id -> bytes and tags. */
+    const accounts: Array<Map<string, { content: Buffer; tags: string[] }>> = [];
+    const accountNow = (f: CloudinaryFake): Map<string, { content: Buffer; tags: string[] }> =>
+      new Map(f.listAssets().map((a) => [a.publicId, { content: f.contentOf(a), tags: [...a.tags] }]));
 
     const backupNight = async (...extra: string[]): Promise<void> => {
+      accounts.push(accountNow(fake));
       const r = await runCli(['backup', '--to', from, '--json', ...extra], env);
       assert.equal(r.code, 0, r.stderr);
       runs.push(parseReport(r).runId as string);
@@ -52,11 +61,14 @@ for (const kind of ['folder', 's3'] as const) {
         env = { CLOUDINARY_URL: fake.cloudinaryUrl };
         from = path.join(work, 'backup');
       }
-      await backupNight(); // night 1: all three
-      fake.updateMetadata('products/shoe', 'image', 'upload', { tags: ['autumn'] });
-      await backupNight(); // night 2: shoe re-tagged
-      fake.deleteAsset('products/hat');
-      await backupNight('--prune'); // night 3: hat deleted and pruned
+      oldShoe = fake.contentOf(shoe);
+      await backupNight(); // the first night: all three
+      shoe = fake.replaceAsset('products/shoe', 'image', 'upload', { bytes: 3500 });
+      await backupNight(); // night 1: shoe replaced
+      fake.deleteAsset('products/hat', 'image', 'upload');
+      await backupNight('--prune'); // night 2: hat deleted and pruned
+      fake.updateMetadata('blog/cover', 'image', 'upload', { tags: ['autumn'] });
+      await backupNight(); // night 3: cover re-tagged
     });
 
     after(async () => {
@@ -65,7 +77,7 @@ for (const kind of ['folder', 's3'] as const) {
       await rm(work, { recursive: true, force: true });
     });
 
-    test('status --json lists the three restore points, newest first', async () => {
+    test('status --json lists the four restore points, newest first', async () => {
       const r = await runCli(['status', '--from', from, '--json'], env);
       assert.equal(r.code, 0, r.stderr);
       const s = JSON.parse(r.stdout) as { restorePoints: Array<{ runId: string }> };
@@ -82,28 +94,35 @@ for (const kind of ['folder', 's3'] as const) {
         assert.deepEqual(ids(then.stdout), ['blog/cover', 'products/hat', 'products/shoe'], `as of ${night}`);
         assert.match(then.stderr, new RegExp(`as of restore point ${night}`), 'the restore point used is printed');
       }
-      assert.deepEqual(ids((await ls('--as-of', runs[0] as string, '--tag', 'summer')).stdout), ['products/shoe'], 'night 1: summer');
-      assert.deepEqual(ids((await ls('--as-of', runs[1] as string, '--tag', 'summer')).stdout), [], 'night 2: re-tagged');
-      assert.deepEqual(ids((await ls('--as-of', '2999-01-01', '--tag', 'autumn')).stdout), ['products/shoe'], 'a date after the newest: the newest');
+      assert.deepEqual(ids((await ls('--as-of', runs[2] as string, '--tag', 'autumn')).stdout), [], 'night 2: not yet re-tagged');
+      assert.deepEqual(ids((await ls('--as-of', '2999-01-01', '--tag', 'autumn')).stdout), ['blog/cover'], 'a date after the newest: the newest');
     });
 
-    test('get --as-of copies the asset as that restore point names it', async () => {
+    test('get --as-of gives the bytes of then: the replaced original, from history', async () => {
       const file = path.join(work, `shoe-${kind}.jpg`);
       const r = await runCli(['get', 'products/shoe', '--from', from, '--to', file, '--as-of', runs[0] as string], env);
       assert.equal(r.code, 0, r.stderr);
-      assert.deepEqual(await readFile(file), fake.contentOf(shoe));
+      assert.deepEqual(await readFile(file), oldShoe);
+      const nowFile = path.join(work, `shoe-now-${kind}.jpg`);
+      assert.equal((await runCli(['get', 'products/shoe', '--from', from, '--to', nowFile], env)).code, 0);
+      assert.deepEqual(await readFile(nowFile), fake.contentOf(shoe), 'without --as-of: the current bytes');
     });
 
-    test('restore --as-of brings back the tags of then, into an empty account', async (t) => {
-      const empty = new CloudinaryFake({ cloudName: `asof-empty-${kind}`, apiKey: '434343434343434', apiSecret: 'asof-empty-secret' });
-      await empty.start();
-      t.after(() => empty.stop());
-      const r = await runCli(['restore', '--from', from, '--as-of', runs[0] as string, '--only', 'products/shoe', '--json'], { ...env, CLOUDINARY_URL: empty.cloudinaryUrl });
-      assert.equal(r.code, 0, r.stderr);
-      const restored = empty.getAsset('products/shoe');
-      assert.ok(restored, 'restored');
-      assert.deepEqual(restored.tags, ['summer'], 'the tags of night 1, not the current ones');
-      assert.deepEqual(empty.contentOf(restored), fake.contentOf(shoe));
+    test('restore --as-of each earlier night into an empty account gives that night\'s account exactly', async (t) => {
+      for (const n of [0, 1, 2]) {
+        const empty = new CloudinaryFake({ cloudName: `asof-empty-${kind}-${n}`, apiKey: '434343434343434', apiSecret: 'asof-empty-secret' });
+        await empty.start();
+        t.after(() => empty.stop());
+        const r = await runCli(['restore', '--from', from, '--as-of', runs[n] as string, '--json'], { ...env, CLOUDINARY_URL: empty.cloudinaryUrl });
+        assert.equal(r.code, 0, `night ${n}: ${r.stderr}`);
+        const got = accountNow(empty);
+        const want = accounts[n] as Map<string, { content: Buffer; tags: string[] }>;
+        assert.deepEqual([...got.keys()].sort(), [...want.keys()].sort(), `night ${n}: the assets of then`);
+        for (const [id, w] of want) {
+          assert.ok(got.get(id)?.content.equals(w.content), `night ${n}: the bytes of ${id} then`);
+          assert.deepEqual(got.get(id)?.tags, w.tags, `night ${n}: the tags of ${id} then`);
+        }
+      }
     });
 
     test('a WHEN before the oldest restore point, or unreadable: exit 2 and what to do', async () => {

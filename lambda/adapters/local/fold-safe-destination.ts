@@ -138,6 +138,11 @@ export class FoldSafeDestination implements Destination {
     return this.inner.delete(await this.enc(key));
   }
 
+  async copy(fromKey: string, toKey: string): Promise<void> {
+    if (!this.inner.copy) throw new Error('the folder destination cannot copy');
+    return this.inner.copy(await this.enc(fromKey), await this.enc(toKey));
+  }
+
   async readTagged(key: string): Promise<TaggedObject | undefined> {
     return this.inner.readTagged(await this.enc(key));
   }

@@ -14,6 +14,7 @@ import type { StoredObject } from '../../core/asset.ts';
 import { ConfigError, DestinationError, PreconditionFailedError, messageOf } from '../../core/errors.ts';
 import type { Destination, PutRequest, PutResult, TaggedObject, WriteCondition } from '../../ports/storage.ts';
 import { SINGLE_PUT_MAX, choosePartSize } from '../../core/part-size.ts';
+import { copyObject } from './copy-object.ts';
 import { listObjectsPage } from './list-page.ts';
 import { SignedPut } from './signed-put.ts';
 
@@ -290,5 +291,9 @@ export class S3Destination implements Destination {
     } catch (err) {
       throw new DestinationError(`deleting s3://${this.bucket}/${key} failed: ${messageOf(err)}`, { cause: err });
     }
+  }
+
+  async copy(fromKey: string, toKey: string): Promise<void> {
+    return copyObject(this.client, this.bucket, fromKey, toKey);
   }
 }

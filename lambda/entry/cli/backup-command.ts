@@ -9,7 +9,7 @@ import { CancelledError } from '../../core/errors.ts';
 import { BackupEngine, RunFailedError } from '../../backup/engine.ts';
 import type { DiffMode, EngineObserver, EngineOptions, RunReport } from '../../backup/engine.ts';
 import { openCloudinary, parseTarget, resolveBudget } from '../compose.ts';
-import { concurrency, maxBytes, maxPrune, multipartThreshold, percent, reserve, resourceTypes, seconds } from './args.ts';
+import { concurrency, days, maxBytes, maxPrune, multipartThreshold, percent, reserve, resourceTypes, seconds } from './args.ts';
 import { EXIT } from './exit.ts';
 import { failWith } from './fail.ts';
 import { CLI_LEASE_LIFETIME_MS, CLI_LEASE_RENEW_MS, thisProcess } from '../../store/lease.ts';
@@ -21,6 +21,7 @@ interface BackupFlags {
   dryRun?: boolean;
   prune?: boolean;
   maxPrune: PruneLimit;
+  keepHistory?: number;
   resourceTypes: string[];
   concurrency: number;
   diff: DiffMode;
@@ -92,6 +93,7 @@ const buildEngine = async (flags: BackupFlags, ui: Ui): Promise<BackupEngine> =>
     dryRun: Boolean(flags.dryRun),
     prune: Boolean(flags.prune),
     maxPrune: flags.maxPrune,
+    ...(flags.keepHistory === undefined ? {} : { historyDays: flags.keepHistory, historyDaysExplicit: true }),
     idleTimeoutMs: flags.idleTimeout,
     catalogPageEntries: 10_000,
     singlePutMax: flags.multipartThreshold,
@@ -158,7 +160,8 @@ export const registerBackupCommand = (program: Command, setCode: (code: number) 
     .description('copy every new or changed original into the destination; a second run copies only what changed')
     .requiredOption('--to <target>', 'destination: s3://BUCKET[/PREFIX] or a folder path')
     .option('--dry-run', 'print the plan (what would be copied) and write nothing')
-    .option('--prune', 'delete backups of assets no longer in Cloudinary (only after a complete listing)')
+    .option('--prune', 'delete backups of assets no longer in Cloudinary (only after a complete listing); each is kept in _history/ first')
+    .option('--keep-history <days>', 'keep replaced and pruned originals (in _history/) and restore points this many days (default: 90, or the longer retention the backup records)', days)
     .addOption(
       new Option('--max-prune <limit>', 'most backups one --prune run deletes: a count (500) or a percentage of the backed-up assets (10%); above it nothing is pruned and the run exits 1')
         .argParser(maxPrune)

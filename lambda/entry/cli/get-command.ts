@@ -11,6 +11,7 @@ import { copyOut } from './copy-out.ts';
 import { EXIT } from './exit.ts';
 import { failWith } from './fail.ts';
 import { AS_OF_HELP, FROM_HELP, openBackup } from './from-target.ts';
+import { storedKeyOf } from '../../store/history.ts';
 
 interface GetFlags {
   from: string;
@@ -82,7 +83,9 @@ const get = async (publicId: string | undefined, flags: GetFlags): Promise<numbe
     let bytes = 0;
     for (const [entry, file] of await destinations(picked, flags.to, single)) {
       try {
-        const r = await copyOut(target.destination, entry, file);
+        // Under --as-of, a version replaced or pruned since is read from history (docs/history.md).
+        const key = flags.asOf === undefined ? entry.key : await storedKeyOf(target.destination, target.prefix, entry.key, entry.version);
+        const r = await copyOut(target.destination, key === entry.key ? entry : { ...entry, key }, file);
         bytes += r.bytes;
         const note = r.checked ? 'sha256 checked' : 'older version, no checksum recorded';
         process.stdout.write(`${file} (${formatBytes(r.bytes)}, ${note})\n`);

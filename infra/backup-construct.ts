@@ -150,6 +150,8 @@ export class CloudinaryBackupConstruct extends Construct {
   /** The bucket that receives the created bucket's access logs, when one was created. */
   readonly accessLogsBucket?: s3.Bucket;
   /** The key prefix backups are written under. */
+  /** Whether the function prunes (and so may delete any key under the prefix, not only `_history/`). */
+  readonly prune: boolean;
   readonly prefix: string;
   /** The secret that must hold `cloudinary://API_KEY:API_SECRET@CLOUD_NAME`. */
   readonly secret: secretsmanager.Secret;
@@ -182,6 +184,7 @@ export class CloudinaryBackupConstruct extends Construct {
     this.prefix = props.prefix ?? DEFAULTS.prefix;
     const metricsNamespace = props.metricsNamespace ?? METRICS_NAMESPACE;
     const prune = props.prune ?? DEFAULTS.prune;
+    this.prune = prune;
 
     const { bucket, accessLogs } = this.resolveBucket(props);
     this.bucket = bucket;

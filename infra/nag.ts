@@ -57,7 +57,8 @@ export function acknowledgeNagFindings(backup: CloudinaryBackupConstruct): NagAc
       'Object permissions (GetObject, PutObject, AbortMultipartUpload, and DeleteObject only when prune is on) must ' +
         `name keys; the wildcard is confined to the backup prefix '${backup.prefix}/', never the whole bucket.`,
     );
-    acknowledge(
+    // With prune on, the prefix's grant covers `_history/` and no statement names it alone.
+    if (!backup.prune) acknowledge(
       role,
       `AwsSolutions-IAM5[Resource::${flatten(Stack.of(backup).resolve(backup.bucket.arnForObjects(`${backup.prefix}/_history/*`)))}]`,
       'Retention deletes retired originals, whose keys exist only once a run retires them (docs/history.md); ' +

@@ -194,7 +194,7 @@ describe('stack with no context (a new bucket, nightly, defaults)', () => {
     });
   });
 
-  it('grants the function only its logs, its own durable executions, list, object read/write under the prefix, and the secret', () => {
+  it('grants the function only its logs, its own durable executions, list, object read/write under the prefix, delete under _history/ only, and the secret', () => {
     const bucket = backupBucketId(template);
     const objects = { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/cloudinary/*']] };
     const statements = functionStatements(template);
@@ -203,10 +203,13 @@ describe('stack with no context (a new bucket, nightly, defaults)', () => {
       'lambda:CheckpointDurableExecution,lambda:GetDurableExecutionState',
       'logs:CreateLogStream,logs:PutLogEvents',
       's3:AbortMultipartUpload,s3:GetObject,s3:PutObject',
+      's3:DeleteObject',
       's3:ListBucket,s3:ListBucketMultipartUploads',
       'secretsmanager:GetSecretValue',
       'sqs:SendMessage',
     ]);
+    // Prune is off: retention deletes retired originals only (docs/history.md).
+    assert.deepEqual(byActions.get('s3:DeleteObject'), { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/cloudinary/_history/*']] });
     assert.deepEqual(byActions.get('s3:ListBucket,s3:ListBucketMultipartUploads'), { 'Fn::GetAtt': [bucket, 'Arn'] });
     assert.deepEqual(byActions.get('s3:AbortMultipartUpload,s3:GetObject,s3:PutObject'), objects);
     assert.deepEqual(byActions.get('secretsmanager:GetSecretValue'), { Ref: onlyLogicalId(template, 'AWS::SecretsManager::Secret') });

@@ -103,8 +103,9 @@ export interface CloudinaryBackupProps {
    */
   readonly missedRunAlarmAfter?: Duration;
   /**
-   * Created bucket only: how long an overwritten or deleted version is kept.
-   * @default Duration.days(90)
+   * Created bucket only: how long an overwritten or deleted version is kept (history keeps
+   * replaced and pruned originals itself: docs/history.md).
+   * @default Duration.days(1)
    */
   readonly noncurrentVersionExpiration?: Duration;
   /**

@@ -80,7 +80,9 @@ export const DEFAULTS = {
   maxRunHours: 23,
   missedRunAlarmHours: 26,
   reserveConcurrency: false,
-  noncurrentVersionExpirationDays: 90,
+  // History keeps replaced and pruned originals under <prefix>/_history/ (docs/history.md):
+  // one day of noncurrent versions, so each retired original is kept once, not twice.
+  noncurrentVersionExpirationDays: 1,
   storageClass: 'GLACIER_IR',
 } as const satisfies Partial<BackupConfig>;
 
@@ -159,7 +161,7 @@ export function parseConfig(context: Readonly<Record<string, unknown>>): BackupC
       read('missedRunAlarmHours', intIn(1, 168, 'missedRunAlarmHours', 26)) ?? DEFAULTS.missedRunAlarmHours,
     reserveConcurrency: read('reserveConcurrency', parseBoolean('reserveConcurrency')) ?? DEFAULTS.reserveConcurrency,
     noncurrentVersionExpirationDays:
-      read('noncurrentVersionExpirationDays', intIn(1, 36_500, 'noncurrentVersionExpirationDays', 90)) ??
+      read('noncurrentVersionExpirationDays', intIn(1, 36_500, 'noncurrentVersionExpirationDays', 1)) ??
       DEFAULTS.noncurrentVersionExpirationDays,
     ...optional('storageClassTransitionDays', storageClassTransitionDays),
     storageClass,

@@ -178,7 +178,8 @@ describe('stack with no context (a new bucket, nightly, defaults)', () => {
       ObjectLockEnabled: Match.absent(),
       LifecycleConfiguration: {
         Rules: Match.arrayWith([
-          Match.objectLike({ Id: 'ExpireNoncurrentVersions', Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 90 } }),
+          // One day: history keeps retired originals once (docs/history.md, "One copy of each retired original").
+          Match.objectLike({ Id: 'ExpireNoncurrentVersions', Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 1 } }),
           Match.objectLike({ Id: 'AbortIncompleteUploads', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 2 } }),
         ]),
       },

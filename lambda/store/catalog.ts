@@ -214,6 +214,11 @@ export class Catalog {
     return this.readFile(this.pageKey(slot, page), limit);
   }
 
+  /** The bytes of one catalog file as stored (verify checks a page's bytes against its name). */
+  readRaw(key: string): Promise<NodeJS.ReadableStream> {
+    return this.destination.get(key);
+  }
+
   /** Streams the JSON lines of one catalog file, the first `limit` of them when given. */
   async *readFile<T = CatalogEntry>(key: string, limit = Infinity): AsyncIterable<T> {
     if (limit <= 0) return;

@@ -1,3 +1,4 @@
+import { checkRestorePoints } from './restore-points.ts';
 import { createHash } from 'node:crypto';
 import { Catalog } from '../store/catalog.ts';
 import { recordDamage } from '../store/damage.ts';
@@ -63,7 +64,11 @@ export interface VerifyReport {
   damageRecorded: string | null;
   /** Why the damage record could not be written (read-only credentials, say); the check itself stands. */
   damageRecordError?: string;
-  /** True when nothing is missing, extra, corrupt, or (with --source) not backed up or outdated. */
+  /** Restore points listed by the pointer whose manifest and pages were checked (restore-points.ts). */
+  restorePoints: number;
+  /** What is wrong with them: a manifest or page missing or changed, a count that differs. */
+  restorePointProblems: string[];
+  /** True when nothing is missing, extra, corrupt, (with --source) not backed up or outdated, and every restore point is whole. */
   ok: boolean;
 }
 
@@ -198,6 +203,7 @@ export const verifyBackup = async (
   const snapshot = new CatalogSnapshot(destination, catalog, pointer);
   const { objects, counts, deep } = await checkObjects(destination, snapshot, prefix, options, observer, found);
   if (source) await sourcePass(source, snapshot.pages(sourceFields), prefix, found);
+  const points = await checkRestorePoints(catalog, pointer);
   const damage = options.deep ? await recordFound(destination, prefix, damaged) : { damageRecorded: null };
   const { hashed, bytesRead } = deep;
   const unhashed = options.deep ? counts.present - counts.toHash : 0;
@@ -224,6 +230,8 @@ export const verifyBackup = async (
     cloudinaryApiCalls: source?.apiCalls ?? 0,
     problems: problems.listed(),
     ...damage,
-    ok: problems.total === 0,
+    restorePoints: points.checked,
+    restorePointProblems: points.problems,
+    ok: problems.total === 0 && points.problems.length === 0,
   };
 };

@@ -16,8 +16,10 @@ export interface BackupBucketOptions {
   /** The backup key prefix (transitions apply only to asset keys under it). */
   readonly prefix: string;
   /**
-   * How long an overwritten or deleted version is kept.
-   * @default Duration.days(90)
+   * How long an overwritten or deleted version is kept. One day: the backup keeps replaced and
+   * pruned originals itself, under `<prefix>/_history/` (docs/history.md), so a longer rule would
+   * keep each of them twice.
+   * @default Duration.days(1)
    */
   readonly noncurrentVersionExpiration?: Duration;
   /**
@@ -82,7 +84,7 @@ export function createBackupBucket(scope: Construct, options: BackupBucketOption
     lifecycleRules: [
       {
         id: 'ExpireNoncurrentVersions',
-        noncurrentVersionExpiration: options.noncurrentVersionExpiration ?? Duration.days(90),
+        noncurrentVersionExpiration: options.noncurrentVersionExpiration ?? Duration.days(1),
         expiredObjectDeleteMarker: true,
       },
       { id: 'AbortIncompleteUploads', abortIncompleteMultipartUploadAfter: Duration.days(2) },

@@ -69,6 +69,12 @@ export interface CloudinaryBackupProps {
    */
   readonly prune?: boolean;
   /**
+   * Days replaced and pruned originals (under `<prefix>/_history/`) and restore points are kept
+   * (docs/history.md). Unset: the retention the backup records (90 days for a new one).
+   * @default undefined
+   */
+  readonly historyDays?: number;
+  /**
    * Cloudinary resource types to back up.
    * @default ['image', 'video', 'raw']
    */
@@ -103,8 +109,9 @@ export interface CloudinaryBackupProps {
    */
   readonly missedRunAlarmAfter?: Duration;
   /**
-   * Created bucket only: how long an overwritten or deleted version is kept.
-   * @default Duration.days(90)
+   * Created bucket only: how long an overwritten or deleted version is kept (history keeps
+   * replaced and pruned originals itself: docs/history.md).
+   * @default Duration.days(1)
    */
   readonly noncurrentVersionExpiration?: Duration;
   /**
@@ -150,6 +157,8 @@ export class CloudinaryBackupConstruct extends Construct {
   /** The bucket that receives the created bucket's access logs, when one was created. */
   readonly accessLogsBucket?: s3.Bucket;
   /** The key prefix backups are written under. */
+  /** Whether the function prunes (and so may delete any key under the prefix, not only `_history/`). */
+  readonly prune: boolean;
   readonly prefix: string;
   /** The secret that must hold `cloudinary://API_KEY:API_SECRET@CLOUD_NAME`. */
   readonly secret: secretsmanager.Secret;
@@ -182,6 +191,7 @@ export class CloudinaryBackupConstruct extends Construct {
     this.prefix = props.prefix ?? DEFAULTS.prefix;
     const metricsNamespace = props.metricsNamespace ?? METRICS_NAMESPACE;
     const prune = props.prune ?? DEFAULTS.prune;
+    this.prune = prune;
 
     const { bucket, accessLogs } = this.resolveBucket(props);
     this.bucket = bucket;
@@ -250,6 +260,7 @@ export class CloudinaryBackupConstruct extends Construct {
         CONCURRENCY: String(props.concurrency ?? DEFAULTS.concurrency),
         MAX_BYTES_PER_RUN: maxBytesToEnv(props.maxBytesPerRun ?? DEFAULTS.maxBytesPerRun),
         PRUNE: String(prune),
+        ...(props.historyDays === undefined ? {} : { HISTORY_DAYS: String(props.historyDays) }),
         RESOURCE_TYPES: (props.resourceTypes ?? DEFAULTS.resourceTypes).join(','),
         ...(props.bucketKey ? { SSE: 'aws:kms', SSE_KMS_KEY_ID: props.bucketKey.keyArn } : props.serverSideEncryption ? { SSE: props.serverSideEncryption } : {}),
         // The run stops taking copies ahead of it and ends cleanly (lambda/entry/deadline.ts).

@@ -178,6 +178,10 @@ function grantBackupAccess(role: iam.IRole, options: BackupFunctionOptions): voi
   statements.push(new iam.PolicyStatement({ sid: 'DropCopyRecords', actions: ['s3:DeleteObject'], resources: [options.bucket.arnForObjects(`${copyRecordRoot(options.prefix)}/*`)] }));
   if (options.prune) {
     statements.push(new iam.PolicyStatement({ sid: 'PruneBackupObjects', actions: ['s3:DeleteObject'], resources: [objects] }));
+  } else {
+    // Retention deletes retired originals under `_history/` only (docs/history.md); never an
+    // asset key without prune, never s3:DeleteObjectVersion (the bucket's versions stay).
+    statements.push(new iam.PolicyStatement({ sid: 'ExpireHistory', actions: ['s3:DeleteObject'], resources: [options.bucket.arnForObjects(`${options.prefix}/_history/*`)] }));
   }
   if (options.bucketKey) {
     // SSE-KMS: PutObject and multipart uploads need a data key; GetObject and completing a

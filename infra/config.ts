@@ -54,6 +54,8 @@ export interface BackupConfig {
   readonly maxBytesPerRun: MaxBytesPerRun;
   /** Whether objects whose asset is gone from Cloudinary are deleted from the backup. */
   readonly prune: boolean;
+  /** Days replaced and pruned originals and restore points are kept (docs/history.md); unset: what the backup records. */
+  readonly historyDays?: number;
   /** Which resource types are backed up. */
   readonly resourceTypes: readonly ResourceType[];
   /** Lambda memory in MB (also buys CPU and network bandwidth). */
@@ -87,7 +89,9 @@ export const DEFAULTS = {
   maxRunHours: 23,
   missedRunAlarmHours: 26,
   reserveConcurrency: false,
-  noncurrentVersionExpirationDays: 90,
+  // History keeps replaced and pruned originals under <prefix>/_history/ (docs/history.md):
+  // one day of noncurrent versions, so each retired original is kept once, not twice.
+  noncurrentVersionExpirationDays: 1,
   storageClass: 'GLACIER_IR',
 } as const satisfies Partial<BackupConfig>;
 
@@ -104,6 +108,7 @@ export const CONTEXT_KEYS = [
   'concurrency',
   'maxBytesPerRun',
   'prune',
+  'historyDays',
   'resourceTypes',
   'memorySize',
   'maxRunHours',
@@ -164,6 +169,7 @@ export function parseConfig(context: Readonly<Record<string, unknown>>): BackupC
     concurrency: read('concurrency', intIn(1, 64, 'concurrency', 8)) ?? DEFAULTS.concurrency,
     maxBytesPerRun: read('maxBytesPerRun', parseMaxBytes) ?? DEFAULTS.maxBytesPerRun,
     prune: read('prune', parseBoolean('prune')) ?? DEFAULTS.prune,
+    ...optional('historyDays', read('historyDays', intIn(1, 3650, 'historyDays', 90))),
     resourceTypes: read('resourceTypes', parseResourceTypes) ?? DEFAULTS.resourceTypes,
     memorySize: read('memorySize', intIn(128, 10_240, 'memorySize', 1024)) ?? DEFAULTS.memorySize,
     maxRunHours: read('maxRunHours', intIn(1, 8_784, 'maxRunHours', 23)) ?? DEFAULTS.maxRunHours,
@@ -171,7 +177,7 @@ export function parseConfig(context: Readonly<Record<string, unknown>>): BackupC
       read('missedRunAlarmHours', intIn(1, 168, 'missedRunAlarmHours', 26)) ?? DEFAULTS.missedRunAlarmHours,
     reserveConcurrency: read('reserveConcurrency', parseBoolean('reserveConcurrency')) ?? DEFAULTS.reserveConcurrency,
     noncurrentVersionExpirationDays:
-      read('noncurrentVersionExpirationDays', intIn(1, 36_500, 'noncurrentVersionExpirationDays', 90)) ??
+      read('noncurrentVersionExpirationDays', intIn(1, 36_500, 'noncurrentVersionExpirationDays', 1)) ??
       DEFAULTS.noncurrentVersionExpirationDays,
     ...optional('storageClassTransitionDays', storageClassTransitionDays),
     storageClass,

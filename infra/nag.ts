@@ -64,6 +64,13 @@ export function acknowledgeNagFindings(backup: CloudinaryBackupConstruct): NagAc
       'DeleteObject of the copy records a committed catalog holds: file names carry the run id, known only at run ' +
         `time; the wildcard is confined to '${copyRecordRoot(backup.prefix)}/', never an asset.`,
     );
+    // With prune on, the prefix's grant covers `_history/` and no statement names it alone.
+    if (!backup.prune) acknowledge(
+      role,
+      `AwsSolutions-IAM5[Resource::${flatten(Stack.of(backup).resolve(backup.bucket.arnForObjects(`${backup.prefix}/_history/*`)))}]`,
+      'Retention deletes retired originals, whose keys exist only once a run retires them (docs/history.md); ' +
+        `the wildcard is confined to '${backup.prefix}/_history/', and DeleteObjectVersion is never granted.`,
+    );
   }
 
   return made;

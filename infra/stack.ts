@@ -65,6 +65,7 @@ export class CloudinaryBackupStack extends Stack {
       concurrency: config.concurrency,
       maxBytesPerRun: config.maxBytesPerRun,
       prune: config.prune,
+      ...(config.historyDays === undefined ? {} : { historyDays: config.historyDays }),
       resourceTypes: config.resourceTypes,
       memorySize: config.memorySize,
       executionTimeout: Duration.hours(config.maxRunHours),

@@ -19,7 +19,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import { TMP_DIR } from '../lambda/adapters/local/folder.ts';
 import { isBackedUpType } from '../lambda/core/asset.ts';
-import { keyFor } from '../lambda/core/keys.ts';
+import { historyKey, keyFor } from '../lambda/core/keys.ts';
 import { CloudinaryFake } from './fakes/cloudinary-fake.ts';
 import type { CloudinaryFakeOptions, FakeAsset } from './fakes/cloudinary-fake.ts';
 import { startS3rver } from './fakes/s3rver.ts';
@@ -260,17 +260,21 @@ export class FaultRig {
   /**
    * Check 1 over every object in the destination, not only the current assets' keys: each must
    * hold bytes Cloudinary served for its key (the tool's own files, catalog, reports and the
-   * folder's temporary files, are left out).
+   * folder's temporary files, are left out); a retired original under `_history/` bytes served
+   * for the asset key it was retired from (docs/history.md: the key's hash names its folder).
    */
   async foreignObjects(): Promise<string[]> {
     const tool = [this.root('_catalog/'), this.root('_reports/'), `${TMP_DIR}/`];
+    const history = this.root('_history/');
+    const retiredFrom = new Map([...this.served.keys()].map((k) => [historyKey(this.prefix, k, 0).split('/').slice(-2, -1)[0] as string, k]));
     const foreign: string[] = [];
     for (const key of await this.keys()) {
       if (tool.some((p) => key.startsWith(p))) continue;
       // A symbolic link a test planted in the folder is not an object (the symlink tests check them).
       if (!this.s3 && (await lstat(path.join(this.folder, key))).isSymbolicLink()) continue;
       const sha = await this.sha(key);
-      if (sha === undefined || !this.served.get(key)?.has(sha)) foreign.push(key);
+      const of = key.startsWith(history) ? retiredFrom.get(key.split('/').slice(-2, -1)[0] as string) : key;
+      if (sha === undefined || of === undefined || !this.served.get(of)?.has(sha)) foreign.push(key);
     }
     return foreign;
   }

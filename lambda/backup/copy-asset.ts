@@ -2,6 +2,7 @@ import { AssetCopyError } from '../core/errors.ts';
 import { objectMetadata } from '../core/metadata.ts';
 import type { PlannedAsset } from '../core/plan.ts';
 import type { Destination, Source } from '../ports/storage.ts';
+import { retire } from '../store/history.ts';
 import { transferWithRetry } from '../transfer/retrying.ts';
 import type { EngineOptions } from './options.ts';
 
@@ -20,7 +21,20 @@ export interface Spend {
  * download per try, exact length, idle timeout, sha256; a retry downloads the asset again, so it
  * must fit in the byte budget like a first copy. Resolves with the sha256 of the bytes stored.
  */
-export const copyAsset = (
+export const copyAsset = async (
+  item: PlannedAsset,
+  io: { readonly source: Source; readonly destination: Destination; readonly options: EngineOptions; readonly budget: number | undefined },
+  spend: Spend,
+  signal: AbortSignal,
+  onBytes: (n: number) => void,
+): Promise<string> => {
+  // The object the copy replaces goes into history first: nothing is overwritten in place.
+  if (item.replaces !== undefined && io.options.history !== false) await retire(io.destination, io.options.prefix, item.key, item.replaces);
+  return transfer(item, io, spend, signal, onBytes);
+};
+
+/** The retried transfer of one copy (see copyAsset). */
+const transfer = (
   item: PlannedAsset,
   io: { readonly source: Source; readonly destination: Destination; readonly options: EngineOptions; readonly budget: number | undefined },
   spend: Spend,

@@ -5,11 +5,9 @@ import type { PlannedAsset } from '../core/plan.ts';
 import type { Failure } from '../core/report.ts';
 import type { Destination } from '../ports/storage.ts';
 import { Catalog } from '../store/catalog.ts';
-import type { CatalogEntry } from '../store/catalog.ts';
 import { CatalogPages, PAGE_ENTRIES } from './catalog-pages.ts';
+import type { OrderedEntry } from './catalog-pages.ts';
 import { settleDamage } from '../store/damage.ts';
-import { ApiDownloadLog } from '../store/api-download-log.ts';
-import { FailureLog } from '../store/failure-log.ts';
 import { CLI_LEASE_RENEW_MS } from '../store/lease.ts';
 import { RunLease } from './run-lease.ts';
 import { workOn } from './copy-one.ts';
@@ -30,6 +28,7 @@ import { RunFailedError, unwrittenReport } from './run-failed.ts';
 import { initialState, newRunId } from './run-state.ts';
 import type { RunReport, RunState } from './run-state.ts';
 import { startRun } from './start-run.ts';
+import { writeStepLogs } from './step-logs.ts';
 
 export type { DiffMode, RunReport, RunState } from './run-state.ts';
 export type { EngineObserver, EngineOptions, CountingSource, StepScope } from './options.ts';
@@ -137,10 +136,11 @@ export class BackupEngine {
     let last = state;
     const ledger = { charged: state.plannedBytes };
     const gate = scope.bound ? new TimeGate({ ...scope.bound, ...(state.bytesPerMs === undefined ? {} : { bytesPerMs: state.bytesPerMs }) }) : undefined;
-    const pageEntries = this.options.catalogPageEntries ?? PAGE_ENTRIES;
-    // A durable step opens no page past the one that fills the catalog page: catalog pages close
-    // where they did with one listing page per step (an unchanged one is referenced, not written).
-    const catalogRoom = (open: readonly OpenPage[]): boolean => last.pageNo === state.pageNo && open.reduce((n, p) => n + p.entries, this.pages.open.length) < pageEntries;
+    // A durable step ends with the listing page that closes a catalog page, or that would bring
+    // the open entries past the largest page (its tentative file, written at every step's end,
+    // stays below one page); it always opens one page, so it always makes progress.
+    const catalogRoom = (open: readonly OpenPage[]): boolean =>
+      opened === 0 || (last.pageNo === state.pageNo && open.reduce((n, p) => n + p.entries, this.pages.openCount) < this.pages.maxEntries);
     const worker: PageWorker<OpenPage> = {
       open: (at) => {
         opened += 1;
@@ -165,27 +165,15 @@ export class BackupEngine {
   /** Records an opened page once its copies ended (see PageRunner.close). */
   private async closePage(state: RunState, page: OpenPage, outcomes: readonly CopyOutcome[], apiCalls: number, bytesPerMs: number | undefined, held: boolean): Promise<RunState> {
     const result = this.pageRunner.close(state, page, outcomes, apiCalls, bytesPerMs, held);
-    return this.pageRunner.seen(page, await this.record(result.state, result.entries, result.failures));
+    const entries = result.entries.map((entry) => ({ ord: page.ordOf(entry.key), entry }));
+    return this.pageRunner.seen(page, await this.record(result.state, entries, result.failures));
   }
 
-  /**
-   * Writes what a step produced: failures to the failure log, the originals fetched through the
-   * download API (with their reason) to its log, entries to the catalog (batched).
-   */
-  private async record(state: RunState, entries: CatalogEntry[], failures: Failure[]): Promise<RunState> {
+  /** Writes what a step produced: its logs (see step-logs.ts), then its entries to the catalog (batched). */
+  private async record(state: RunState, entries: readonly OrderedEntry[], failures: Failure[]): Promise<RunState> {
     if (this.options.dryRun) return state;
-    let next = state;
-    if (failures.length > 0) {
-      this.failures.push(...failures);
-      await new FailureLog(this.destination, this.options.prefix, state.runId).write(state.failureLogs, failures);
-      next = { ...next, failureLogs: next.failureLogs + 1 };
-    }
-    const viaApi = this.source.takeApiDownloads?.() ?? [];
-    if (viaApi.length > 0) {
-      const n = next.apiDownloadLogs ?? 0;
-      await new ApiDownloadLog(this.destination, this.options.prefix, state.runId).write(n, viaApi);
-      next = { ...next, apiDownloadLogs: n + 1 };
-    }
+    this.failures.push(...failures);
+    const next = await writeStepLogs(this.destination, this.options.prefix, state, failures, this.source.takeApiDownloads?.() ?? []);
     return this.pages.add(next, entries, next.listingComplete);
   }
 

@@ -10,6 +10,7 @@ import { ApiDownloadLog } from '../store/api-download-log.ts';
 import type { ApiDownload } from '../core/download-route.ts';
 import { DEFAULT_MAX_PRUNE } from '../core/prune-limit.ts';
 import { carryForward, prunePlan } from './finish.ts';
+import { applyRetention, historyDaysOf, pruneKeys } from './finish-history.ts';
 import { writeJson } from '../store/read-json.ts';
 import type { PreviousCatalog } from './finish.ts';
 import type { CountingSource, EngineObserver, EngineOptions } from './options.ts';
@@ -141,6 +142,7 @@ export const finishRun = async (ctx: FinishContext, state: RunState, now: Date):
   const { options } = ctx;
   let counters = state.counters;
   let pruneRefused: string | null = null;
+  const history = { days: null as number | null, deleted: 0 };
   if (state.listingComplete) {
     // One walk over the previous catalog's entries (a million at issue 14's size) for both uses.
     const counts = ctx.previous.counts();
@@ -150,17 +152,11 @@ export const finishRun = async (ctx: FinishContext, state: RunState, now: Date):
     const missing = (await ctx.missingKeys()).filter((k) => prev.has(k) && !ctx.isCurrentFile?.(k));
     counters = { ...counters, missingFromSource: missing.length };
     for (const key of missing) ctx.observer.missing?.(key);
-    const pruned = new Set<string>();
+    let pruned = new Set<string>();
     if (options.prune) {
       const plan = prunePlan(missing, prev, state.listedByType, options.resourceTypes, options.maxPrune ?? DEFAULT_MAX_PRUNE);
       pruneRefused = plan.refused;
-      if (!options.dryRun) {
-        for (const key of plan.keys) {
-          await ctx.destination.delete(key);
-          pruned.add(key);
-          ctx.observer.pruned?.(key);
-        }
-      }
+      if (!options.dryRun) pruned = await pruneKeys(ctx, plan.keys);
       counters = { ...counters, pruned: options.dryRun ? plan.keys.length : pruned.size };
     }
     if (!options.dryRun) {
@@ -175,14 +171,16 @@ export const finishRun = async (ctx: FinishContext, state: RunState, now: Date):
         if (gone.has(e.key) && !pruned.has(e.key)) return { ...e, state: 'deleted' };
         return undefined;
       });
-      await ctx.catalog.commit(ctx.pages.pointerOf(closed, now.toISOString()));
+      history.days = historyDaysOf(options, ptr);
+      await ctx.catalog.commit(await ctx.pages.pointerOf(closed, now, history.days));
+      history.deleted = await applyRetention(ctx.destination, options, history.days, now);
       await ctx.settleDamage?.();
     }
   }
   if (options.dryRun) return reportOf(ctx, state, { counters, failures: [], failureLogs: [], pruneRefused }, now);
   const { failures, keys } = await gatherFailures(ctx, state);
   const viaApi = await gatherApiDownloads(ctx, state);
-  const report = reportOf(ctx, state, { counters, failures, failureLogs: keys, pruneRefused, viaApi }, now);
+  const report = { ...reportOf(ctx, state, { counters, failures, failureLogs: keys, pruneRefused, viaApi }, now), historyDays: history.days, historyDeleted: history.deleted };
   await writeJson(ctx.destination, `${reportsRoot(options.prefix)}/${state.runId}.json`, report);
   await ctx.release();
   return report;

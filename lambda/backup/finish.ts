@@ -1,5 +1,6 @@
 import type { PruneLimit } from '../core/prune-limit.ts';
 import type { CatalogEntry } from '../store/catalog.ts';
+import { CARRIED_ORD } from './catalog-pages.ts';
 import type { CatalogPages } from './catalog-pages.ts';
 import type { RunState } from './run-state.ts';
 
@@ -69,7 +70,7 @@ export const carryForward = async (
   if (anyKept) {
     for await (const e of previous()) {
       const kept = keep(e);
-      if (kept) next = await pages.add(next, [kept]);
+      if (kept) next = await pages.add(next, [{ ord: CARRIED_ORD, entry: kept }]);
     }
   }
   return pages.add(next, [], true);

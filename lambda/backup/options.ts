@@ -19,6 +19,15 @@ export interface EngineOptions {
   readonly dryRun: boolean;
   /** Delete backups of assets no longer in Cloudinary, after a complete listing only. */
   readonly prune: boolean;
+  /**
+   * Retire a replaced or pruned original into `_history/` first (docs/history.md).
+   * @default true
+   */
+  readonly history?: boolean;
+  /** Days retired originals and restore points are kept (see effectiveHistoryDays). @default 90 */
+  readonly historyDays?: number;
+  /** Whether historyDays was given explicitly (`--keep-history`, the stack): it may then shorten the recorded retention. */
+  readonly historyDaysExplicit?: boolean;
   /** Most backups one run may prune (see prunePlan). @default 10% of the backed-up assets */
   readonly maxPrune?: PruneLimit;
   /** A download with no byte for this long is abandoned. @default 60000 */

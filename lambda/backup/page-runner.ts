@@ -4,6 +4,7 @@ import { planPage } from '../core/plan.ts';
 import type { PlannedAsset } from '../core/plan.ts';
 import type { Destination, ListPage } from '../ports/storage.ts';
 import type { LeaseToken } from '../store/lease.ts';
+import { entryOrd } from './catalog-pages.ts';
 import type { Spend } from './copy-asset.ts';
 import type { CopyOutcome } from './copy-page.ts';
 import { checkCursor } from './cursor-guard.ts';
@@ -19,6 +20,21 @@ import type { RunLease } from './run-lease.ts';
 import { aheadId } from './run-state.ts';
 import type { RunState } from './run-state.ts';
 
+/**
+ * The places of a listing page's entries: their listing position, whatever order their copies
+ * end in (docs/history.md, "Order"). The table is made when first asked for.
+ */
+const placesOf = (listingPage: number, planned: readonly PlannedAsset[]): ((key: string) => number) => {
+  let at: Map<string, number> | undefined;
+  return (key) => {
+    if (!at) {
+      at = new Map();
+      for (let i = planned.length - 1; i >= 0; i -= 1) at.set((planned[i] as PlannedAsset).key, i);
+    }
+    return entryOrd(listingPage, at.get(key) ?? planned.length);
+  };
+};
+
 /** A page listed, planned and admitted, waiting for its copies to end (see closePage). */
 export interface OpenPage extends OpenedPage {
   readonly planned: readonly PlannedAsset[];
@@ -32,6 +48,8 @@ export interface OpenPage extends OpenedPage {
   readonly entries: number;
   /** The items of `copies` that hash a stored object instead of copying (Admission.hashes). */
   readonly hashing: ReadonlySet<PlannedAsset>;
+  /** The place in the catalog's order of the entry of a key listed on this page (entryOrd). */
+  readonly ordOf: (key: string) => number;
 }
 
 /**
@@ -117,7 +135,8 @@ export class PageRunner {
     const following = pastPage(state, listed.nextCursor, this.parts.listings.length, ids);
     const entries = admission.copies.length + admission.hashes.length + admission.settled.filter((x) => x.outcome !== 'skipped').length;
     const copies = this.parts.options.dryRun ? [] : [...admission.copies, ...admission.hashes];
-    return { planned, admission, nextCursor: listed.nextCursor, spend, copies, hashing: new Set(admission.hashes), following, ids, entries, ...(lease ? { lease } : {}) };
+    const ordOf = placesOf(state.listingPages ?? 0, planned);
+    return { planned, admission, nextCursor: listed.nextCursor, spend, copies, hashing: new Set(admission.hashes), following, ids, entries, ordOf, ...(lease ? { lease } : {}) };
   }
 
   /**

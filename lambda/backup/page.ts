@@ -286,6 +286,7 @@ export const pastPage = (state: RunState, nextCursor: string | undefined, listin
   const gone = new Set(ahead ? passed() : []);
   const left = ahead ? { done: ahead.done.filter((id) => !gone.has(id)), interrupted: ahead.interrupted.filter((id) => !gone.has(id)) } : undefined;
   const keep = left && left.done.length + left.interrupted.length > 0 ? { ahead: left } : {};
-  if (nextCursor) return { ...rest, ...keep, cursor: nextCursor };
-  return { ...rest, ...keep, listingIndex: state.listingIndex + 1, listingComplete: state.listingIndex + 1 >= listings };
+  const listingPages = (state.listingPages ?? 0) + 1;
+  if (nextCursor) return { ...rest, ...keep, cursor: nextCursor, listingPages };
+  return { ...rest, ...keep, listingIndex: state.listingIndex + 1, listingComplete: state.listingIndex + 1 >= listings, listingPages };
 };

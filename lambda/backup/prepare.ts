@@ -71,7 +71,7 @@ export const prepareRun = async (
   const copies = (results[1] as PromiseFulfilledResult<CopyRecords>).value;
   const prepared: Prepared = { previous: index.previous, inventory: list ? index.inventory : undefined, seen: new Set(), trackSeen: !list || destination.fileIdentity !== undefined, damaged, copies };
   // What earlier steps of this run recorded: its closed pages and the page still open.
-  for await (const e of catalog.readPages(state.pageSlots ?? state.slot.repeat(state.pageNo))) markSeen(prepared, e.key);
+  for await (const e of catalog.readNamed(state.pageHashes ?? [])) markSeen(prepared, e.key);
   for (const e of run.open) markSeen(prepared, e.key);
   return prepared;
 };

@@ -14,15 +14,15 @@ import type { LeaseToken } from '../store/lease.ts';
  * durable step records finished work behind an unfinished page, at most 2 pages), the byte budget spent, the
  * counters, the lease token, and how many failure-log files this run wrote.
  *
- * The catalog (issue 14; see backup/catalog-pages.ts): for each catalog page this run closed
- * (~10,000 entries each), the slot that holds it and a 16-character hash of its bytes — a page
- * unchanged since the previous catalog is not written again but referenced where it is, so the
- * slot letter is all that records it; and `openEntries`, the number of entries of the page not
- * yet closed that a durable step wrote to the page's tentative file before its checkpoint. Every
- * entry a checkpoint counts is in S3 (in a page this run wrote, in a referenced page of the
- * previous catalog, which no run writes before this one commits, or in the tentative file); the
- * entries a step gathered after its last checkpoint are gathered again by the step that repeats
- * its work. The catalog part grows by ~20 bytes per 10,000 assets (2 KB at 1,000,000).
+ * The catalog (docs/history.md; see backup/catalog-pages.ts): the name of each catalog page this
+ * run closed (~10,000 entries each, 24 hex digits: the hash of its bytes, so a page of the
+ * previous restore point is named, not written again); the number of listing pages passed (an
+ * entry's place in the catalog's order comes from it); and `openEntries`, the number of entries
+ * not yet in a closed page that a durable step wrote to the tentative file before its
+ * checkpoint. Every entry a checkpoint counts is in S3 (in a page file, which no run rewrites,
+ * or in the tentative file); the entries a step gathered after its last checkpoint are gathered
+ * again by the step that repeats its work. The catalog part grows by ~27 bytes per 10,000
+ * assets (2.7 KB at 1,000,000).
  *
  * It never holds work in flight (a copy not finished when a step ends is not in it: the next step
  * copies it again, from the start), never a page's asset list, and never the failures themselves
@@ -56,7 +56,7 @@ export interface PageProgress {
 export interface RunState {
   readonly runId: string;
   readonly startedAt: string;
-  /** Catalog slot this run writes. */
+  /** Catalog slot of a format-2 catalog (kept for its checkpoints; format 3 names pages by hash). */
   readonly slot: 'a' | 'b';
   /** The run lease (absent in a dry run, which takes none). */
   readonly lease?: LeaseToken;
@@ -73,11 +73,11 @@ export interface RunState {
   readonly ahead?: PageProgress;
   /** Catalog pages this run closed so far (what a resumed run reads back). */
   readonly pageNo: number;
-  /** The slot holding each closed page, one character per page; absent: every page in `slot`. */
-  readonly pageSlots?: string;
-  /** pageHash of each closed page (the next run compares its pages with them). */
+  /** The name (pageName) of each closed page. */
   readonly pageHashes?: readonly string[];
-  /** Entries of the open page (number `pageNo`) in its tentative file: in S3, not yet closed. */
+  /** Listing pages this run passed (all listings): the first part of an entry's place (entryOrd). */
+  readonly listingPages?: number;
+  /** Entries not in a closed page, in the tentative file of page `pageNo`: in S3, not yet closed. */
   readonly openEntries?: number;
   /** Failure-log files this run wrote (see store/failure-log.ts). */
   readonly failureLogs: number;
@@ -149,6 +149,10 @@ export interface RunReport extends RunCounters {
   creditsAfterEstimate: number | null;
   /** Why nothing was pruned although --prune was on, when a safety rule stopped it. */
   pruneRefused: string | null;
+  /** The days retired originals and restore points are kept, as this run applied them (null: no catalog committed). */
+  historyDays?: number | null;
+  /** Retired originals older than that, deleted by this run (docs/history.md, "Retention"). */
+  historyDeleted?: number;
   /** Structured-metadata field definitions saved with this run (restore creates them), or null. */
   metadataFieldsSaved: number | null;
   /** Keys of the failure-log files in the destination: every failure, one JSON line each. */

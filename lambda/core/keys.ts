@@ -91,5 +91,21 @@ export const catalogRoot = (prefix: string): string => join(normalizePrefix(pref
 /** Where the copy records of every run live (lambda/store/copy-record.ts): beside the catalog, never an asset. */
 export const copyRecordRoot = (prefix: string): string => `${catalogRoot(prefix)}/copies`;
 
+/** Where retired originals live under a prefix (docs/history.md); never a resource type. */
+export const historyRoot = (prefix: string): string => join(normalizePrefix(prefix), '_history');
+
+/**
+ * Where the bytes `key` held at Cloudinary version `version` go when retired (docs/history.md,
+ * "Layout"): `_history/<hh>/<keyhash>/<version>`, keyhash 32 hex digits of the sha256 of the key
+ * relative to the prefix, hh its first two. Short whatever the key (which may be 1,024 bytes
+ * already), and found again from the catalog entry alone: key and version name the bytes.
+ */
+export const historyKey = (prefix: string, key: string, version: number): string => {
+  const p = normalizePrefix(prefix);
+  const rel = p && key.startsWith(`${p}/`) ? key.slice(p.length + 1) : key;
+  const h = createHash('sha256').update(rel).digest('hex').slice(0, 32);
+  return `${historyRoot(prefix)}/${h.slice(0, 2)}/${h}/${version}`;
+};
+
 /** Where run reports live under a prefix. */
 export const reportsRoot = (prefix: string): string => join(normalizePrefix(prefix), '_reports');

@@ -16,6 +16,11 @@ export interface PlannedAsset {
   readonly asset: Asset;
   readonly key: string;
   readonly decision: Decision;
+  /**
+   * The version of the object this copy replaces, when the backup recorded it current at the key
+   * and the copy brings another: that object is retired into history first (docs/history.md).
+   */
+  readonly replaces?: number;
 }
 
 /** What the backup recorded when it wrote a key (the catalog entry of the last completed run). */
@@ -57,5 +62,10 @@ export const planPage = (
 ): PlannedAsset[] =>
   assets.map((asset) => {
     const key = keyFor(prefix, asset);
-    return { asset, key, decision: isBackedUpType(asset) ? decide(asset, lookup(key), recordOf(key)) : decide(asset, undefined) };
+    if (!isBackedUpType(asset)) return { asset, key, decision: decide(asset, undefined) };
+    const stored = lookup(key);
+    const recorded = recordOf(key);
+    const decision = decide(asset, stored, recorded);
+    const replaces = decision.action === 'copy' && stored && recorded?.current && recorded.version !== asset.version ? recorded.version : undefined;
+    return { asset, key, decision, ...(replaces === undefined ? {} : { replaces }) };
   });

@@ -142,6 +142,7 @@ export class NightlyRun {
       dryRun: false,
       prune: settings.prune,
       maxPrune: settings.maxPrune,
+      ...(settings.historyDays === undefined ? {} : { historyDays: settings.historyDays, historyDaysExplicit: true }),
       holder: `${describeHolder('nightly backup', this.deps.env)}${this.execution ? ` execution ${this.execution}` : ''}`,
       // A start step tried again finds the lease its own first try took: the same execution's.
       leaseReclaimable: this.execution !== undefined,

@@ -23,6 +23,8 @@ export interface FunctionSettings {
   readonly maxPrune: PruneLimit;
   /** Server-side encryption of every write (SSE, SSE_KMS_KEY_ID: the stack's -c sse / -c kmsKeyArn). */
   readonly sse?: ServerSideEncryption;
+  /** Days replaced and pruned originals and restore points are kept (the stack's historyDays); undefined: the default. */
+  readonly historyDays: number | undefined;
 }
 
 const need = (env: NodeJS.ProcessEnv, name: string): string => {
@@ -53,8 +55,14 @@ export const readSettings = (env: NodeJS.ProcessEnv): FunctionSettings => {
   const maxPrune = parsePruneLimit(env.MAX_PRUNE ?? '10%');
   if (!maxPrune) throw new ConfigError(`MAX_PRUNE must be a count (e.g. 500) or a percentage (e.g. 10%) (got "${env.MAX_PRUNE}").`);
   const sse = parseSse(env.SSE, env.SSE_KMS_KEY_ID, { mode: 'SSE (-c sse=AES256|aws:kms)', key: 'SSE_KMS_KEY_ID (-c kmsKeyArn)' });
+  const rawDays = (env.HISTORY_DAYS ?? '').trim();
+  const historyDays = rawDays === '' ? undefined : Number(rawDays);
+  if (historyDays !== undefined && !(Number.isInteger(historyDays) && historyDays >= 1 && historyDays <= 3650)) {
+    throw new ConfigError(`HISTORY_DAYS must be a whole number of days from 1 to 3650 (got "${rawDays}"); redeploy with -c historyDays=90.`);
+  }
   return {
     ...(sse ? { sse } : {}),
+    historyDays,
     maxPrune,
     creditCeiling,
     bucketName: need(env, 'BUCKET_NAME'),

@@ -136,6 +136,13 @@ export interface Destination {
   /** Deletes one object; deleting a missing key is not an error. */
   delete(key: string): Promise<void>;
   /**
+   * Copies the object at `fromKey` to `toKey` inside the destination (S3: a server-side
+   * CopyObject, no bytes through this process; a folder: a copy renamed into place), metadata
+   * kept. Optional: without it, history copies by get and put. Rejects with DestinationError
+   * (`notFound` when there is no object at `fromKey`); may be retried.
+   */
+  copy?(fromKey: string, toKey: string): Promise<void>;
+  /**
    * Reads a small object with its entity tag, for a later conditional write; undefined when the
    * key does not exist. Rejects with a DestinationError otherwise.
    */

@@ -1,6 +1,8 @@
 import pLimit from 'p-limit';
 import { KeyIndex } from '../backup/key-index.ts';
 import type { Catalog, CatalogEntry } from '../store/catalog.ts';
+import { restorePointAsOf } from '../store/as-of.ts';
+import { retiredIndex } from '../store/history.ts';
 import { CatalogSnapshot } from '../store/catalog-snapshot.ts';
 import { RESOURCE_TYPES } from '../core/asset.ts';
 import { ConfigError } from '../core/errors.ts';
@@ -22,6 +24,8 @@ export interface CollectSource {
   /** The normalized key prefix. */
   readonly prefix: string;
   readonly only: string | undefined;
+  /** `--as-of` (RestoreOptions.asOf): that restore point's entries only. */
+  readonly asOf?: string | undefined;
   /** HeadObject calls in flight at once for objects the catalog does not name. */
   readonly concurrency: number;
   readonly metadataReader?: MetadataReader | undefined;
@@ -57,6 +61,8 @@ export interface Selection {
   readonly systemFiles: number;
   /** The resource types of the items, in the order first met. */
   readonly resourceTypes: readonly string[];
+  /** Where an entry's bytes are: its key, or under `--as-of` its history key when that version was retired. */
+  readonly at: (e: CatalogEntry) => CatalogEntry;
 }
 
 /**
@@ -66,7 +72,7 @@ export interface Selection {
  * identities are held (pass 2: the selection).
  */
 export const collectRestore = async (src: CollectSource, fail: FailureSink): Promise<Selection> => {
-  const { snapshot, sizes, entries, unnamed, leftOut, systemFiles } = await objectsPass(src);
+  const { snapshot, sizes, entries, unnamed, leftOut, systemFiles, at: placed } = await objectsPass(src);
   const ids = new IdentityMap<number>();
   const types = new Set<string>();
   let items = 0;
@@ -76,7 +82,7 @@ export const collectRestore = async (src: CollectSource, fail: FailureSink): Pro
       const at = j++;
       if (!selected(e.publicId, src.only) || ids.has(e)) continue;
       ids.set(e, at);
-      const item = catalogItem(e, sizeOf(sizes, at));
+      const item = catalogItem(placed(e), sizeOf(sizes, at));
       if ('error' in item) fail(item);
       else {
         items += 1;
@@ -86,7 +92,7 @@ export const collectRestore = async (src: CollectSource, fail: FailureSink): Pro
   }
   const orphans = selectOrphans(src, unnamed, ids, fail);
   for (const o of orphans) types.add(o.resourceType);
-  return { ids, sizes, snapshot, entries, orphans, items: items + orphans.length, resourceTypes: [...types], leftOut, systemFiles };
+  return { ids, sizes, snapshot, entries, orphans, items: items + orphans.length, resourceTypes: [...types], leftOut, systemFiles, at: placed };
 };
 
 /**
@@ -94,9 +100,9 @@ export const collectRestore = async (src: CollectSource, fail: FailureSink): Pro
  * once it returns, before pass 2 holds the identities. Inline, the suspended async function kept
  * it alive through pass 2 (issue 14: at 1M assets both at once were restore --dry-run's peak).
  */
-const objectsPass = async (src: CollectSource): Promise<{ snapshot: CatalogSnapshot | undefined; sizes: Float64Array; entries: number } & Uncatalogued> => {
+const objectsPass = async (src: CollectSource): Promise<{ snapshot: CatalogSnapshot | undefined; sizes: Float64Array; entries: number; at: (e: CatalogEntry) => CatalogEntry } & Uncatalogued> => {
   const index = await readInventory(src);
-  const pointer = await src.catalog.pointer();
+  const pointer = src.asOf === undefined ? await src.catalog.pointer() : (await restorePointAsOf(src.catalog, src.asOf, src.destination.description)).pointer;
   if (!pointer && index.inventory.keys().next().done) {
     throw new ConfigError(
       `No backup found in ${src.destination.description}${src.prefix ? ` under "${src.prefix}"` : ''}: ` +
@@ -110,6 +116,12 @@ const objectsPass = async (src: CollectSource): Promise<{ snapshot: CatalogSnaps
     );
   }
   const snapshot = pointer ? new CatalogSnapshot(src.destination, src.catalog, pointer) : undefined;
+  // Under --as-of, a version replaced or pruned since is read from history (docs/history.md).
+  const retired = src.asOf === undefined ? undefined : await retiredIndex(src.destination, src.prefix);
+  const at = (e: CatalogEntry): CatalogEntry => {
+    const key = retired ? retired.keyOf(e.key, e.version) : e.key;
+    return key === e.key ? e : { ...e, key };
+  };
   let sizes: Float64Array = new Float64Array(1024);
   let entries = 0;
   if (snapshot) {
@@ -119,11 +131,13 @@ const objectsPass = async (src: CollectSource): Promise<{ snapshot: CatalogSnaps
       for (const e of page) {
         index.setPrevious(e.key, { version: e.version, current: e.state === 'current', resourceType: e.resourceType });
         if (entries >= sizes.length) sizes = grow(sizes);
-        sizes[entries++] = index.inventory.get(e.key)?.size ?? -1;
+        const key = retired ? retired.keyOf(e.key, e.version) : e.key;
+        sizes[entries++] = index.inventory.get(key)?.size ?? retired?.size(key) ?? -1;
       }
     }
   }
-  return { snapshot, sizes, entries, ...(await uncatalogued(src, index)) };
+  // A restore point is that night's account: objects its catalog does not name came later.
+  return { snapshot, sizes, entries, at, ...(src.asOf === undefined ? await uncatalogued(src, index) : { unnamed: [], leftOut: 0, systemFiles: 0 }) };
 };
 
 /** The fields of a catalog entry pass 1 reads. */
@@ -277,7 +291,7 @@ export async function* selectedItems(sel: Selection): AsyncIterable<{ item: Rest
       for (const e of page) {
         const slot = j++;
         if (sel.ids.get(e) !== slot) continue;
-        const item = catalogItem(e, sizeOf(sel.sizes, slot));
+        const item = catalogItem(sel.at(e), sizeOf(sel.sizes, slot));
         if (!('error' in item)) yield { item, slot };
       }
     }

@@ -44,6 +44,11 @@ export interface RestoreOptions {
    * on S3, a key the key rule makes in a folder). @default false: catalog entries only
    */
   readonly includeUncatalogued?: boolean;
+  /**
+   * `--as-of`: restore the restore point this names (see store/as-of.ts) instead of the current
+   * catalog, and only its entries (objects it does not name came later). @default the current catalog
+   */
+  readonly asOf?: string;
 }
 
 export type { RestoreReport } from './report.ts';
@@ -99,6 +104,7 @@ export class RestoreEngine {
         catalog: this.catalog,
         prefix: this.prefix,
         only: this.options.only,
+        asOf: this.options.asOf,
         concurrency: this.options.concurrency,
         metadataReader: this.metadataReader,
         includeUncatalogued: this.options.includeUncatalogued === true,

@@ -1,14 +1,15 @@
 import { DestinationError } from '../core/errors.ts';
 import type { Destination } from '../ports/storage.ts';
-import { pageHash, slotOfPage } from './catalog.ts';
+import { pageHash } from './catalog.ts';
 import type { Catalog, CatalogEntry, CatalogPointer } from './catalog.ts';
 
 /**
  * One committed catalog read more than once, a page (~10,000 entries) at a time (issue 14: verify
  * and restore hold a compact table and read the entries again in a later pass instead of holding
- * them). Every page read again must have the bytes it had on its first read: the pages a pointer
- * names are only overwritten two commits later, which a restore lasting days may see; a pass
- * over another catalog would then mix two backups, so it stops with what to do instead.
+ * them). Every page read again must have the bytes it had on its first read: a format-3 page is
+ * never rewritten, but a format-2 catalog's pages are overwritten two commits later (which a
+ * restore lasting days may see) and a damaged store may change any file; a pass over another
+ * catalog would then mix two backups, so it stops with what to do instead.
  */
 export class CatalogSnapshot {
   private readonly hashes: string[] = [];
@@ -22,7 +23,7 @@ export class CatalogSnapshot {
   /** The entries of every page, one whole page at a time, mapped by `pick` (what a pass keeps of an entry). */
   async *pages<T>(pick: (e: CatalogEntry) => T): AsyncIterable<T[]> {
     for (let n = 0; n < this.pointer.pages; n += 1) {
-      const key = this.catalog.pageKey(slotOfPage(this.pointer, n), n);
+      const key = this.catalog.pageKeyOf(this.pointer, n);
       const { entries, hash } = await this.read(key, pick);
       const first = this.hashes[n];
       if (first === undefined) this.hashes[n] = hash;

@@ -3,6 +3,7 @@ import { RESOURCE_TYPES } from '../core/asset.ts';
 import type { Failure } from '../core/report.ts';
 import type { Destination } from '../ports/storage.ts';
 import { Catalog } from './catalog.ts';
+import type { RestorePointRef } from './catalog.ts';
 import { viewLease } from './lease-view.ts';
 import type { LeaseView } from './lease-view.ts';
 import { latestReports } from './reports.ts';
@@ -51,6 +52,12 @@ export interface BackupStatus {
   readonly target: string;
   readonly generatedAt: string;
   readonly catalog: { readonly runId: string; readonly completedAt: string; readonly entries: number } | null;
+  /**
+   * The restore points `--as-of` can read, newest first (docs/history.md): only those the
+   * pointer lists, whose manifest and pages were written before it. A catalog written by an
+   * older version (format 1 or 2) holds none.
+   */
+  readonly restorePoints: readonly RestorePointRef[];
   readonly runs: readonly RunRow[];
   readonly nights: readonly NightRow[];
   readonly totals: readonly TypeTotal[];
@@ -121,6 +128,7 @@ export const collectStatus = async (destination: Destination, prefix: string, ta
     target,
     generatedAt: now.toISOString(),
     catalog: pointer ? { runId: pointer.runId, completedAt: pointer.completedAt, entries: pointer.entries } : null,
+    restorePoints: (pointer?.points ?? []).map(({ runId, completedAt }) => ({ runId, completedAt })),
     runs: rows,
     nights: nightsOf(rows),
     totals,

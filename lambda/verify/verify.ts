@@ -1,3 +1,4 @@
+import { checkRestorePoints } from './restore-points.ts';
 import { createHash } from 'node:crypto';
 import { Catalog } from '../store/catalog.ts';
 import { recordDamage } from '../store/damage.ts';
@@ -65,9 +66,14 @@ export interface VerifyReport {
   damageRecordError?: string;
   /** What to do about what made `ok` false without being a problem of an object (`unhashed`). */
   remedy?: string;
+  /** Restore points listed by the pointer whose manifest and pages were checked (restore-points.ts). */
+  restorePoints: number;
+  /** What is wrong with them: a manifest or page missing or changed, a count that differs. */
+  restorePointProblems: string[];
   /**
-   * True when nothing is missing, extra, corrupt, or (with --source) not backed up or outdated, and
-   * (with --deep) every object present had a checksum to compare: an object never hashed is unverified.
+   * True when nothing is missing, extra, corrupt, or (with --source) not backed up or outdated,
+   * every restore point is whole, and (with --deep) every object present had a checksum to
+   * compare: an object never hashed is unverified.
    */
   ok: boolean;
 }
@@ -208,6 +214,7 @@ export const verifyBackup = async (
   const snapshot = new CatalogSnapshot(destination, catalog, pointer);
   const { objects, counts, deep } = await checkObjects(destination, snapshot, prefix, options, observer, found);
   if (source) await sourcePass(source, snapshot.pages(sourceFields), prefix, found);
+  const points = await checkRestorePoints(catalog, pointer);
   const damage = options.deep ? await recordFound(destination, prefix, damaged) : { damageRecorded: null };
   const { hashed, bytesRead } = deep;
   const unhashed = options.deep ? counts.present - counts.toHash : 0;
@@ -234,7 +241,9 @@ export const verifyBackup = async (
     cloudinaryApiCalls: source?.apiCalls ?? 0,
     problems: problems.listed(),
     ...damage,
+    restorePoints: points.checked,
+    restorePointProblems: points.problems,
     ...(unhashed > 0 ? { remedy: unhashedRemedy(unhashed, prefix) } : {}),
-    ok: problems.total === 0 && unhashed === 0,
+    ok: problems.total === 0 && unhashed === 0 && points.problems.length === 0,
   };
 };

@@ -361,6 +361,13 @@ const checkPartSizes = async (directory, bucket, uploadId, xml) => {
  */
 const strictMiddleware = (directory) => async (ctx, next) => {
   const payloadHash = verifySignature(ctx);
+  // CopyObject: x-amz-copy-source "must be URL-encoded" and S3 decodes every escape
+  // (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html); s3rver 3.7 decodes it
+  // with decodeURI (lib/controllers/object.js putObjectCopy), which leaves %2B %26 %3D %2C %3B
+  // %3A %40 %24 as they are and misses keys holding + & = , ; : @ $. Re-encoded with encodeURI
+  // (after the signature was checked over the header as sent), its decodeURI gives S3's key.
+  const copySource = ctx.headers['x-amz-copy-source'];
+  if (typeof copySource === 'string') ctx.headers['x-amz-copy-source'] = encodeURI(decodeURIComponent(copySource));
   const parts = ctx.path.split('/').filter(Boolean);
   if (parts.length >= 2) {
     const key = decodeURIComponent(parts.slice(1).join('/'));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { LocalDurableTestRunner } from '@aws/durable-execution-sdk-js-testing';
 import type { DurableLambdaHandler } from '@aws/durable-execution-sdk-js';
-import { keyFor } from '../../lambda/core/keys.ts';
+import { historyKey, keyFor } from '../../lambda/core/keys.ts';
 import { CloudinaryFake } from '../fakes/cloudinary-fake.ts';
 import { startRecordingProxy } from '../fakes/recording-proxy.ts';
 import type { RecordedCall } from '../fakes/recording-proxy.ts';
@@ -119,12 +119,22 @@ export const runBundledHandler = async (handler: DurableLambdaHandler): Promise<
     assert.equal(pointer.runId, first.report.runId);
     await s3.send(new GetObjectCommand({ Bucket: BUNDLE_BUCKET, Key: `${BUNDLE_PREFIX}/_reports/${first.report.runId}.json` }));
 
+    // The originals the second night replaces are retired into history first (docs/history.md).
+    const replaced = [fake.getAsset('b/3', 'image', 'private'), fake.getAsset('clips/7', 'video', 'upload')].map((a) => {
+      assert.ok(a);
+      return { key: keyFor(BUNDLE_PREFIX, a), version: a.version, sha: fake.expectedSha256(a) };
+    });
     fake.replaceAsset('b/3', 'image', 'private', { bytes: 4321 });
     fake.replaceAsset('clips/7', 'video', 'upload', { bytes: 1000 });
     fake.resetStats();
     const second = await night(0.25);
     assert.equal(second.report.copied, 2, `the second night copies exactly what changed: ${JSON.stringify(second.report).slice(0, 400)}`);
     assert.equal(fake.stats.downloads, 2);
+    for (const r of replaced) assert.equal(await s3Sha(s3, BUNDLE_BUCKET, historyKey(BUNDLE_PREFIX, r.key, r.version)), r.sha, `${r.key}: the replaced original, in history`);
+    const points = JSON.parse(
+      (await (await s3.send(new GetObjectCommand({ Bucket: BUNDLE_BUCKET, Key: `${BUNDLE_PREFIX}/_catalog/current.json` }))).Body?.transformToString()) ?? '{}',
+    ) as { points: Array<{ runId: string }> };
+    assert.deepEqual(points.points.map((p) => p.runId), [second.report.runId, first.report.runId], 'both nights are restore points');
 
     // A night that finds another run's lease: it does nothing, succeeds, and counts RunSkipped.
     const until = new Date(Date.now() + 3600_000).toISOString();

@@ -71,6 +71,8 @@ describe("iam-check on the synthesized stack: the function's role against the ca
     const calls: ApiCall[] = [
       // The copy records a committed catalog holds (lambda/store/copy-record.ts) are deleted by every run.
       { action: 's3:DeleteObject', resource: object('cloudinary/_catalog/copies/2026-01-01T00-00-00-000Z-abc/0a1b2c3d-000000.jsonl') },
+      // Retention deletes retired originals under _history/ only (docs/history.md).
+      { action: 's3:DeleteObject', resource: object('cloudinary/_history/ab/ab12/1700000000') },
       { action: 's3:GetObject', resource: object('cloudinary/_catalog/lease.json') },
       { action: 's3:PutObject', resource: object('cloudinary/_catalog/lease.json') },
       { action: 's3:PutObject', resource: object('cloudinary/image/upload/a.jpg') },
@@ -80,6 +82,7 @@ describe("iam-check on the synthesized stack: the function's role against the ca
     const refused = [
       { action: 's3:DeleteObject', resource: object('cloudinary/image/upload/a.jpg') },
       { action: 's3:DeleteObject', resource: object('cloudinary/_catalog/current.json') },
+      { action: 's3:DeleteObjectVersion', resource: object('cloudinary/_history/ab/ab12/1700000000') },
       { action: 's3:PutObject', resource: object('elsewhere/a.jpg') },
     ];
     assert.deepEqual(check(existing, [...calls, ...refused]), refused);

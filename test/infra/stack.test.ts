@@ -179,7 +179,8 @@ describe('stack with no context (a new bucket, nightly, defaults)', () => {
       ObjectLockEnabled: Match.absent(),
       LifecycleConfiguration: {
         Rules: Match.arrayWith([
-          Match.objectLike({ Id: 'ExpireNoncurrentVersions', Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 90 } }),
+          // One day: history keeps retired originals once (docs/history.md, "One copy of each retired original").
+          Match.objectLike({ Id: 'ExpireNoncurrentVersions', Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 1 } }),
           Match.objectLike({ Id: 'AbortIncompleteUploads', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 2 } }),
         ]),
       },
@@ -195,7 +196,7 @@ describe('stack with no context (a new bucket, nightly, defaults)', () => {
     });
   });
 
-  it('grants the function only its logs, its own durable executions, list, object read/write under the prefix, and the secret', () => {
+  it('grants the function only its logs, its own durable executions, list, object read/write under the prefix, delete under _history/ only, and the secret', () => {
     const bucket = backupBucketId(template);
     const objects = { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/cloudinary/*']] };
     const statements = functionStatements(template);
@@ -209,8 +210,13 @@ describe('stack with no context (a new bucket, nightly, defaults)', () => {
       'secretsmanager:GetSecretValue',
       'sqs:SendMessage',
     ]);
-    // Without prune, delete only the copy records a committed catalog holds (lambda/store/copy-record.ts).
-    assert.deepEqual(byActions.get('s3:DeleteObject'), { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/cloudinary/_catalog/copies/*']] });
+    // Without prune, delete only the copy records a committed catalog holds (lambda/store/copy-record.ts)
+    // and, for retention, retired originals under _history/ (docs/history.md); never an asset key.
+    const deletes = [byActions.get('s3:DeleteObject')].flat().map((r) => JSON.stringify(r)).sort();
+    assert.deepEqual(deletes, [
+      { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/cloudinary/_catalog/copies/*']] },
+      { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/cloudinary/_history/*']] },
+    ].map((r) => JSON.stringify(r)).sort());
     assert.deepEqual(byActions.get('s3:ListBucket,s3:ListBucketMultipartUploads'), { 'Fn::GetAtt': [bucket, 'Arn'] });
     assert.deepEqual(byActions.get('s3:AbortMultipartUpload,s3:GetObject,s3:PutObject'), objects);
     assert.deepEqual(byActions.get('secretsmanager:GetSecretValue'), { Ref: onlyLogicalId(template, 'AWS::SecretsManager::Secret') });

@@ -82,11 +82,11 @@ for (const kind of ['s3', 'folder'] as const) {
     });
 
     test('the catalog maps every key back to its exact public_id (what restore reads)', async () => {
-      // Format 2 (issue 14): page p is in slot layout[p] (an unchanged page stays where it was).
-      const pointer = JSON.parse(await rig.text(rig.root('_catalog/current.json'))) as { slot: string; pages: number; layout?: string };
+      // Format 3 (docs/history.md): page p is the file named hashes[p].
+      const pointer = JSON.parse(await rig.text(rig.root('_catalog/current.json'))) as { pages: number; hashes: string[] };
       const entries = new Map<string, string>();
       for (let p = 0; p < pointer.pages; p += 1) {
-        const page = await rig.text(rig.root(`_catalog/${pointer.layout?.[p] ?? pointer.slot}/${String(p).padStart(6, '0')}.jsonl`));
+        const page = await rig.text(rig.root(`_catalog/pages/${pointer.hashes[p]}.jsonl`));
         for (const line of page.split('\n').filter(Boolean)) {
           const e = JSON.parse(line) as { key: string; publicId: string };
           entries.set(e.key, e.publicId);

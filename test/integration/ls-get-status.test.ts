@@ -178,7 +178,11 @@ describe('ls, get and status on a backup in s3rver', () => {
       totalAssets: number;
       lease: { held: boolean };
       catalog: { runId: string };
+      restorePoints: Array<{ runId: string; completedAt: string }>;
     };
+    // Every completed run is a restore point, newest first (docs/history.md).
+    assert.deepEqual(s.restorePoints.map((p) => p.runId), [reports[1]!.runId, reports[0]!.runId]);
+    assert.ok(s.restorePoints.every((p) => !Number.isNaN(Date.parse(p.completedAt))));
     assert.deepEqual(
       s.runs.map((x) => [x.runId, x.copied, x.bytesCopied, x.failed]),
       reports.map((x) => [x.runId, x.copied, x.bytesCopied, x.failed]),

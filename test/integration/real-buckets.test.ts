@@ -82,6 +82,21 @@ describe('buckets of real accounts', () => {
     assert.equal((await s3rver.policyRefusals()).sse, before, 'the bucket refused nothing');
   });
 
+  test('--sse AES256: a replaced original is retired into history with a CopyObject that carries the header too', async () => {
+    const from = proxy.requests.length;
+    const before = (await s3rver.policyRefusals()).sse;
+    const replaced = fake.replaceAsset('photos/p0', 'image', 'upload', { bytes: 4100 });
+    const r = await runCli(['backup', '--to', `s3://${SEALED}/enc`, '--sse', 'AES256', '--json'], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(parseReport(r).copied, 1);
+    assert.equal(parseReport(r).failed, 0);
+    assert.equal(await s3Sha(s3For(s3rver.endpoint), SEALED, keyFor('enc', replaced)), fake.expectedSha256(replaced));
+    const copies = proxy.requests.slice(from).filter((q) => q.operation === 'CopyObject');
+    assert.equal(copies.length, 1, 'the old bytes went to _history/ by one server-side copy');
+    assert.deepEqual(copies.filter((w) => w.sse !== 'AES256').map((w) => w.url), [], 'the copy carried the header');
+    assert.equal((await s3rver.policyRefusals()).sse, before, 'the bucket refused nothing');
+  });
+
   test('--sse aws:kms with a key sends both headers; a key without aws:kms, or --sse for a folder, is a usage error (exit 2)', async () => {
     const key = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
     const from = proxy.requests.length;

@@ -23,7 +23,13 @@ test('formats 1 and 2 are read', async () => {
 });
 
 test('a newer format is refused with what to do', async () => {
-  await assert.rejects(withPointer({ format: 3, ...base }).pointer(), /format 3, written by a newer cloudinary-backup: upgrade/);
+  await assert.rejects(withPointer({ format: 4, ...base }).pointer(), /format 4, written by a newer cloudinary-backup: upgrade/);
+});
+
+test('format 3 is read; a format-3 pointer without page names is refused', async () => {
+  const ptr = { format: 3, runId: 'r', completedAt: '2026-11-29T00:00:00Z', pages: 2, entries: 3, hashes: ['0'.repeat(24), '1'.repeat(24)], points: [{ runId: 'r', completedAt: '2026-11-29T00:00:00Z' }] };
+  assert.deepEqual((await withPointer(ptr).pointer())?.points, ptr.points);
+  await assert.rejects(withPointer({ ...ptr, hashes: undefined }).pointer(), /names 2 catalog pages/);
 });
 
 test('a layout or hash list that does not cover every page is refused', async () => {

@@ -37,7 +37,7 @@ class Src implements Source {
 class FlakyGet extends MemoryDestination {
   failPageGets = 0;
   override async get(key: string): Promise<Readable> {
-    if (this.failPageGets > 0 && /_catalog\/[ab]\//.test(key)) {
+    if (this.failPageGets > 0 && /_catalog\/(open|pages)\//.test(key)) {
       this.failPageGets -= 1;
       throw new Error('GET failed (injected)');
     }

@@ -76,6 +76,7 @@ const status = (over: Partial<BackupStatus>): BackupStatus => ({
   target: './backup',
   generatedAt: '2026-12-01T04:00:00.000Z',
   catalog: { runId: 'r', completedAt: '2026-12-01T03:00:27.000Z', entries: 3 },
+  restorePoints: [],
   runs: [],
   nights: [],
   totals: [],

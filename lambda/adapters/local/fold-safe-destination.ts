@@ -138,6 +138,15 @@ export class FoldSafeDestination implements Destination {
     return this.inner.delete(await this.enc(key));
   }
 
+  /** The inner destination's copy, or (without one) a read and a write of the encoded keys. */
+  async copy(fromKey: string, toKey: string): Promise<void> {
+    const [from, to] = [await this.enc(fromKey), await this.enc(toKey)];
+    if (this.inner.copy) return this.inner.copy(from, to);
+    const stored = await this.inner.head(from);
+    if (!stored) throw new DestinationError(`copying ${fromKey} failed: not found`, { notFound: true });
+    await this.inner.put({ key: to, body: await this.inner.get(from), length: stored.size });
+  }
+
   async readTagged(key: string): Promise<TaggedObject | undefined> {
     return this.inner.readTagged(await this.enc(key));
   }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { lstat, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -224,6 +224,22 @@ export class LocalDestination implements Destination {
       return fh.createReadStream();
     } catch (err) {
       throw new DestinationError(`reading ${key} failed: ${messageOf(err)}`, { cause: err, notFound: (err as NodeJS.ErrnoException).code === 'ENOENT' });
+    }
+  }
+
+  /** A copy into a temporary file, renamed into place, as put writes (a folder keeps no user metadata). */
+  async copy(fromKey: string, toKey: string): Promise<void> {
+    const from = this.fileOf(fromKey);
+    const to = this.fileOf(toKey);
+    const tmp = path.join(await this.tmpDir(), `${randomBytes(8).toString('hex')}.part`);
+    try {
+      if (!(await this.linkFree(path.dirname(from)))) throw Object.assign(new Error('a folder on its path is a symbolic link or a file'), { code: 'ELOOP' });
+      await this.ensureParents(to);
+      await copyFile(from, tmp, constants.COPYFILE_EXCL);
+      await rename(tmp, to);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw new DestinationError(`copying ${fromKey} to ${toKey} failed: ${messageOf(err)}`, { cause: err, notFound: (err as NodeJS.ErrnoException).code === 'ENOENT' });
     }
   }
 

@@ -15,6 +15,7 @@ import { ConfigError, DestinationError, PreconditionFailedError, messageOf } fro
 import type { ServerSideEncryption } from '../../core/sse.ts';
 import type { Destination, PutRequest, PutResult, TaggedObject, WriteCondition } from '../../ports/storage.ts';
 import { SINGLE_PUT_MAX, choosePartSize } from '../../core/part-size.ts';
+import { copyObject } from './copy-object.ts';
 import { listObjectsPage } from './list-page.ts';
 import { SignedPut } from './signed-put.ts';
 import { sseParams } from './sse.ts';
@@ -286,5 +287,10 @@ export class S3Destination implements Destination {
     } catch (err) {
       throw new DestinationError(`deleting s3://${this.bucket}/${key} failed: ${messageOf(err)}`, { cause: err });
     }
+  }
+
+  async copy(fromKey: string, toKey: string): Promise<void> {
+    // A bucket policy that requires the encryption header refuses CopyObject without it, as PutObject.
+    return copyObject(this.client, this.bucket, fromKey, toKey, sseParams(this.options.sse));
   }
 }

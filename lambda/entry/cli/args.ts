@@ -79,6 +79,13 @@ export const percent = (value: string): number => {
 };
 
 /** A number of seconds above 0, returned in ms (--idle-timeout). */
+/** `--keep-history DAYS`: a whole number of days, 1 to 3650. */
+export const days = (value: string): number => {
+  const n = Number(value.trim());
+  if (!Number.isInteger(n) || n < 1 || n > 3650) throw new InvalidArgumentError('a whole number of days from 1 to 3650, e.g. 90.');
+  return n;
+};
+
 export const seconds = (value: string): number => {
   const n = Number(value.replace(/s$/, ''));
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('a number of seconds greater than 0.');

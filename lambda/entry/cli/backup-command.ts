@@ -9,7 +9,7 @@ import { CancelledError } from '../../core/errors.ts';
 import { BackupEngine, RunFailedError } from '../../backup/engine.ts';
 import type { DiffMode, EngineObserver, EngineOptions, RunReport } from '../../backup/engine.ts';
 import { openCloudinary, parseTarget, resolveBudget } from '../compose.ts';
-import { concurrency, hashMax, maxBytes, maxPrune, multipartThreshold, percent, reserve, resourceTypes, seconds, sseOf, sseOptions } from './args.ts';
+import { concurrency, days, hashMax, maxBytes, maxPrune, multipartThreshold, percent, reserve, resourceTypes, seconds, sseOf, sseOptions } from './args.ts';
 import type { SseFlags } from './args.ts';
 import { EXIT } from './exit.ts';
 import { failWith } from './fail.ts';
@@ -22,6 +22,7 @@ interface BackupFlags extends SseFlags {
   dryRun?: boolean;
   prune?: boolean;
   maxPrune: PruneLimit;
+  keepHistory?: number;
   resourceTypes: string[];
   concurrency: number;
   diff: DiffMode;
@@ -96,6 +97,7 @@ const buildEngine = async (flags: BackupFlags, ui: Ui): Promise<BackupEngine> =>
     dryRun: Boolean(flags.dryRun),
     prune: Boolean(flags.prune),
     maxPrune: flags.maxPrune,
+    ...(flags.keepHistory === undefined ? {} : { historyDays: flags.keepHistory, historyDaysExplicit: true }),
     idleTimeoutMs: flags.idleTimeout,
     catalogPageEntries: 10_000,
     singlePutMax: flags.multipartThreshold,
@@ -164,7 +166,8 @@ export const registerBackupCommand = (program: Command, setCode: (code: number) 
     .description('copy every new or changed original into the destination; a second run copies only what changed')
     .requiredOption('--to <target>', 'destination: s3://BUCKET[/PREFIX] or a folder path')
     .option('--dry-run', 'print the plan (what would be copied) and write nothing')
-    .option('--prune', 'delete backups of assets no longer in Cloudinary (only after a complete listing)')
+    .option('--prune', 'delete backups of assets no longer in Cloudinary (only after a complete listing); each is kept in _history/ first')
+    .option('--keep-history <days>', 'keep replaced and pruned originals (in _history/) and restore points this many days (default: 90, or the longer retention the backup records)', days)
     .addOption(
       new Option('--max-prune <limit>', 'most backups one --prune run deletes: a count (500) or a percentage of the backed-up assets (10%); above it nothing is pruned and the run exits 1')
         .argParser(maxPrune)

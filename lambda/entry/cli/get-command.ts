@@ -10,7 +10,8 @@ import type { EntryFilter, FolderedEntry } from '../../store/catalog-query.ts';
 import { copyOut } from './copy-out.ts';
 import { EXIT } from './exit.ts';
 import { failWith } from './fail.ts';
-import { FROM_HELP, openBackup } from './from-target.ts';
+import { AS_OF_HELP, FROM_HELP, openBackup } from './from-target.ts';
+import { storedKeyOf } from '../../store/history.ts';
 
 interface GetFlags {
   from: string;
@@ -21,6 +22,7 @@ interface GetFlags {
   resourceType?: string;
   type?: string;
   verbose?: boolean;
+  asOf?: string;
 }
 
 const isDir = async (p: string): Promise<boolean> => {
@@ -58,7 +60,7 @@ const get = async (publicId: string | undefined, flags: GetFlags): Promise<numbe
     if (publicId === undefined && flags.prefix === undefined && flags.folder === undefined && flags.tag === undefined) {
       throw new ConfigError('get needs a PUBLIC_ID, or --prefix, --folder or --tag to copy several; run "cloudinary-backup ls --from ..." to find them.');
     }
-    const { target, catalog } = await openBackup(flags.from);
+    const { target, catalog, pointer } = await openBackup(flags.from, flags.asOf);
     const filter: EntryFilter = {
       ...(publicId === undefined ? {} : { publicId }),
       ...(flags.prefix === undefined ? {} : { prefix: flags.prefix }),
@@ -70,7 +72,7 @@ const get = async (publicId: string | undefined, flags: GetFlags): Promise<numbe
     const picked: FolderedEntry[] = [];
     // A file name given for a public_id ("Dog photo 1.png"): the entries it may mean, for the message.
     const likely: string[] = [];
-    for await (const e of catalog.entries()) {
+    for await (const e of catalog.entriesOf(pointer)) {
       if (matches(e, filter)) picked.push(e);
       else if (publicId !== undefined && likely.length < 5 && !likely.includes(e.publicId) && nameSuggests(publicId, e)) likely.push(e.publicId);
     }
@@ -87,7 +89,9 @@ const get = async (publicId: string | undefined, flags: GetFlags): Promise<numbe
     let bytes = 0;
     for (const [entry, file] of await destinations(picked, flags.to, single)) {
       try {
-        const r = await copyOut(target.destination, entry, file);
+        // Under --as-of, a version replaced or pruned since is read from history (docs/history.md).
+        const key = flags.asOf === undefined ? entry.key : await storedKeyOf(target.destination, target.prefix, entry.key, entry.version);
+        const r = await copyOut(target.destination, key === entry.key ? entry : { ...entry, key }, file);
         bytes += r.bytes;
         // A current entry without a sha256 is not an older version: the next backup hashes it (docs/checksums.md).
         const note = r.checked ? 'sha256 checked' : entry.state === 'stale' ? 'older version, no checksum recorded' : 'no checksum recorded yet: the next backup records it';
@@ -117,6 +121,7 @@ export const registerGetCommand = (program: Command, setCode: (code: number) => 
     .option('--tag <tag>', 'every asset with this tag')
     .option('--resource-type <type>', `only ${RESOURCE_TYPES.join(', ')}`)
     .option('--type <type>', 'only upload, private or authenticated')
+    .option('--as-of <when>', AS_OF_HELP)
     .option('-v, --verbose', 'the stack of a fatal error')
     .addHelpText(
       'after',

@@ -6,7 +6,7 @@ import { displayNameOf, folderOf, matches } from '../../store/catalog-query.ts';
 import type { EntryFilter, FolderedEntry } from '../../store/catalog-query.ts';
 import { EXIT } from './exit.ts';
 import { failWith } from './fail.ts';
-import { FROM_HELP, openBackup } from './from-target.ts';
+import { AS_OF_HELP, FROM_HELP, openBackup } from './from-target.ts';
 
 interface LsFlags {
   from: string;
@@ -15,6 +15,7 @@ interface LsFlags {
   resourceType?: string;
   json?: boolean;
   verbose?: boolean;
+  asOf?: string;
 }
 
 /** One line of `ls` (and one element of its `--json` array). */
@@ -57,7 +58,7 @@ export const lsTable = (rows: readonly LsRow[]): string =>
 
 const ls = async (prefixArg: string | undefined, flags: LsFlags): Promise<number> => {
   try {
-    const { target, catalog } = await openBackup(flags.from);
+    const { target, catalog, pointer } = await openBackup(flags.from, flags.asOf);
     const filter: EntryFilter = {
       ...(prefixArg === undefined ? {} : { prefix: prefixArg }),
       ...(flags.tag === undefined ? {} : { tag: flags.tag }),
@@ -65,7 +66,7 @@ const ls = async (prefixArg: string | undefined, flags: LsFlags): Promise<number
       ...(flags.resourceType === undefined ? {} : { resourceType: flags.resourceType }),
     };
     const picked: FolderedEntry[] = [];
-    for await (const e of catalog.entries()) if (matches(e, filter)) picked.push(e);
+    for await (const e of catalog.entriesOf(pointer)) if (matches(e, filter)) picked.push(e);
     // One listing per resource type (1 request per 1,000 keys) gives every object's time.
     const written = new Map<string, Date>();
     for (const rt of new Set(picked.map((e) => e.resourceType))) {
@@ -106,6 +107,7 @@ export const registerLsCommand = (program: Command, setCode: (code: number) => v
     .option('--tag <tag>', 'only assets with this tag')
     .option('--folder <folder>', 'only assets in this Media Library folder (or below it)')
     .option('--resource-type <type>', `only ${RESOURCE_TYPES.join(', ')}`)
+    .option('--as-of <when>', AS_OF_HELP)
     .option('--json', 'print one JSON array on stdout')
     .option('-v, --verbose', 'the stack of a fatal error')
     .addHelpText(

@@ -12,6 +12,9 @@ import { RestoreEngine } from '../../restore/restore.ts';
 import type { RestoreObserver, RestoreReport } from '../../restore/restore.ts';
 import { openCloudinary, parseTarget } from '../compose.ts';
 import { failWith } from './fail.ts';
+import { AS_OF_HELP, asOfLine } from './from-target.ts';
+import { restorePointAsOf } from '../../store/as-of.ts';
+import { Catalog } from '../../store/catalog.ts';
 import { createUi } from './ui.ts';
 import type { Ui } from './ui.ts';
 
@@ -25,6 +28,7 @@ interface RestoreFlags {
   chunkSize: number;
   verbose?: boolean;
   json?: boolean;
+  asOf?: string;
 }
 
 const chunkSize = (value: string): number => {
@@ -94,6 +98,12 @@ const observerFor = (flags: RestoreFlags, ui: Ui): RestoreObserver => {
 /** Builds the engine: the backup to read, the Cloudinary account to upload into, the S3 metadata reader. */
 const buildEngine = async (flags: RestoreFlags, ui: Ui): Promise<RestoreEngine> => {
   const target = parseTarget(flags.from, '--from');
+  if (flags.asOf !== undefined) {
+    // Chosen (and a wrong WHEN refused) before Cloudinary is called; the engine reads it as a run id.
+    const chosen = await restorePointAsOf(new Catalog(target.destination, target.prefix), flags.asOf, target.label);
+    ui.note(asOfLine(chosen.point));
+    flags = { ...flags, asOf: chosen.point.runId };
+  }
   const cloud = await openCloudinary(process.env.CLOUDINARY_URL, { wait: (until, why) => ui.countdown(until, why) });
   const config = parseCloudinaryUrl(process.env.CLOUDINARY_URL);
   const uploader = new CloudinaryUploader(cloud.sdk, config, { chunkSize: flags.chunkSize });
@@ -109,6 +119,7 @@ const buildEngine = async (flags: RestoreFlags, ui: Ui): Promise<RestoreEngine> 
       includeUncatalogued: Boolean(flags.includeUncatalogued),
       dryRun: Boolean(flags.dryRun),
       concurrency: flags.concurrency,
+      ...(flags.asOf === undefined ? {} : { asOf: flags.asOf }),
     },
     observerFor(flags, ui),
     bucket === undefined ? undefined : new S3MetadataReader(createS3Client(process.env, bucket), bucket),
@@ -149,6 +160,7 @@ export const registerRestoreCommand = (program: Command, setCode: (code: number)
     .option('--overwrite', 'replace assets that already exist in the account (default: skip them)')
     .option('--include-uncatalogued', 'also upload objects the catalog does not name, when cloudinary-backup wrote them (its cld-* metadata on S3, its key rule in a folder); without tags, context or structured metadata')
     .option('--dry-run', 'print what would be uploaded and upload nothing')
+    .option('--as-of <when>', AS_OF_HELP)
     .option('--concurrency <n>', 'uploads in flight at once (1-64)', concurrency, 4)
     .addOption(
       new Option('--chunk-size <size>', 'files above this size are uploaded in chunks of this size (at least 5MiB)')

@@ -26,6 +26,8 @@ const credits = (n: number | null): string => (n === null ? '-' : n.toFixed(2));
 export const statusText = (s: BackupStatus): string => {
   const lines = [`Backup ${s.target}`];
   lines.push(s.catalog ? `  catalog of run ${s.catalog.runId} (${s.catalog.completedAt}): ${s.catalog.entries} entries` : '  no completed run yet (no catalog)');
+  const [newest, oldest] = [s.restorePoints[0], s.restorePoints[s.restorePoints.length - 1]];
+  if (newest && oldest) lines.push(`  ${s.restorePoints.length} restore point${s.restorePoints.length === 1 ? '' : 's'}: the newest ${newest.completedAt}, the oldest ${oldest.completedAt} (${oldest.runId})`);
   lines.push(
     s.lease.held
       ? `  a run holds the lease now: ${s.lease.runId ?? '?'} by ${s.lease.holder ?? '?'} since ${s.lease.takenAt ?? '?'} (until ${s.lease.expiresAt ?? '?'})`

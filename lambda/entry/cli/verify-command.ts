@@ -47,6 +47,8 @@ export const verifySummary = (r: VerifyReport, all = false): string => {
   if (r.damageRecorded && r.corrupt > 0) lines.push(`  the ${r.corrupt} damaged objects are recorded in ${r.damageRecorded}: the next backup copies them again`);
   if (r.remedy) lines.push(`  ${r.remedy}`);
   if (r.damageRecordError) lines.push(`  the damaged objects could not be recorded (${r.damageRecordError}); the next backup will not know of them`);
+  lines.push(`  restore points ${r.restorePoints} checked${r.restorePointProblems.length ? `, ${r.restorePointProblems.length} problems:` : ', every one whole'}`);
+  for (const p of r.restorePointProblems) lines.push(`  ${p}`);
   lines.push(r.ok ? 'OK' : 'PROBLEMS FOUND');
   return lines.join('\n');
 };

@@ -222,14 +222,16 @@ describe('durable handler against the Cloudinary fake and s3rver', () => {
   };
 
   test('nights across many invocations: an unchanged catalog page is referenced, never lost; a changed one is written under its new name', async (t) => {
-    // 40 assets per listing page, 100 entries per catalog page: a page closes every third listing
-    // page. 300 s per Admin API call: an invocation lists ~3 pages, so steps end with a catalog
-    // page open and the next invocation (a new process) reads its tentative file back.
+    // 40 assets per listing page; catalog pages of 40 entries on average, cut where a key's hash
+    // says (lambda/core/page-bounds.ts: 10 to 160 entries), so the 200 entries make at least two
+    // pages whatever the fixture's names. 300 s per Admin API call: an invocation lists ~3 pages,
+    // so steps end with a catalog page open and the next invocation (a new process) reads its
+    // tentative file back.
     const fake = await newFake('pages', { pageSize: 40 });
     t.after(() => fake.stop());
     populate(fake, { images: 150, videos: 30, raw: 20 });
     const backedUp = fake.listAssets().filter((a) => ['upload', 'private', 'authenticated'].includes(a.type));
-    const d = deps(fake, 'pages', { catalogPageEntries: 100 });
+    const d = deps(fake, 'pages', { catalogPageEntries: 40 });
     const check = async (night: string) => {
       const c = await committed('pages');
       for (const a of backedUp) {

@@ -16,6 +16,7 @@ test('percentages and counts are read as written', () => {
     ['0%', { fraction: 0 }],
     ['1%', { fraction: 0.01 }],
     ['2.5%', { fraction: 0.025 }],
+    ['12.55%', { fraction: 0.1255 }],
     ['100%', { fraction: 1 }],
     [' 25% ', { fraction: 0.25 }],
     ['500', { count: 500 }],

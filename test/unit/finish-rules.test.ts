@@ -31,6 +31,8 @@ const world = async () => {
   for (const id of ['a', 'b']) source.add(id, Buffer.from(`image ${id}`));
   source.add('v', Buffer.from('a video'), 'video', 'upload', 'mp4');
   await backup(source, dest);
+  // The setup run's own bookkeeping (it deletes its copy records once its catalog is committed) is not what these rules are about.
+  dest.deleted.length = 0;
   source.remove('b');
   const pointer = await new Catalog(dest, '').pointer();
   assert.ok(pointer);

@@ -40,6 +40,8 @@ const world = async () => {
   source.add('v', Buffer.from('a video'), 'video', 'upload', 'mp4');
   const first = await backup(source, dest);
   assert.equal(first.listingComplete, true);
+  // The setup run's own bookkeeping (it deletes its copy records once its catalog is committed) is not what these rules are about.
+  dest.deleted.length = 0;
   const pointer = await new Catalog(dest, '').pointer();
   assert.ok(pointer);
   source.remove('b');

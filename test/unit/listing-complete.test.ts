@@ -45,6 +45,8 @@ describe('the engine, step by step', () => {
     // Only the last of image's three listings (upload, private, authenticated) holds an asset.
     source.add('signed-only', Buffer.from('authenticated bytes'), 'image', 'authenticated');
     await backup(source, dest, { resourceTypes: ['image'] });
+    // The setup run's own bookkeeping (it deletes its copy records once its catalog is committed) is not what these rules are about.
+    dest.deleted.length = 0;
     const key = 'image/authenticated/signed-only.jpg';
     assert.ok(dest.bytes(key));
 

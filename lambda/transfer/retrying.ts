@@ -134,7 +134,9 @@ export const transferWithRetry = async (spec: TransferSpec): Promise<string | un
         input.body.destroy();
         return undefined;
       }
-      if (v.sha256 === undefined) throw new Error('the write finished before the read did');
+      // A write that resolved before the check stream ended (its consumer stopped early) stored
+      // less than the input delivered: the checksum of the input is not the checksum of a copy.
+      if (v.sha256 === undefined || !v.readableEnded) throw new Error('the write finished before the read did');
       return v.sha256;
     } catch (err) {
       ac.abort();

@@ -212,7 +212,7 @@ describe('stack with no context (a new bucket, nightly, defaults)', () => {
     ]);
     // Without prune, delete only the copy records a committed catalog holds (lambda/store/copy-record.ts)
     // and, for retention, retired originals under _history/ (docs/history.md); never an asset key.
-    const deletes = [byActions.get('s3:DeleteObject')].flat().map((r) => JSON.stringify(r)).sort();
+    const deletes = statements.filter((st) => actionsOf(st).join(',') === 's3:DeleteObject').flatMap((st) => [st.Resource].flat()).map((r) => JSON.stringify(r)).sort();
     assert.deepEqual(deletes, [
       { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/cloudinary/_catalog/copies/*']] },
       { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/cloudinary/_history/*']] },

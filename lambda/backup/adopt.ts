@@ -15,7 +15,7 @@ export interface RecordLookups {
  * that never committed its catalog (stopped, killed, cut off) is recorded as current, with its
  * version and sha256, when the object at its key still has the recorded size and the record is not
  * older than the catalog's entry (versions are upload times: a newer original has a higher one).
- * Without records, the catalog's own lookups (no per-key work: issue 14's million-asset nights).
+ * Without records, the catalog's own lookups (no per-key work: million-asset nights).
  */
 export const recordLookups = (previous: PreviousView, copies: CopyRecords, stored: (key: string) => StoredObject | undefined): RecordLookups => {
   if (copies.size === 0) return { recorded: (k) => previous.recorded(k), previous: (k) => previous.get(k) };

@@ -144,7 +144,7 @@ export const finishRun = async (ctx: FinishContext, state: RunState, now: Date):
   let pruneRefused: string | null = null;
   const history = { days: null as number | null, deleted: 0 };
   if (state.listingComplete) {
-    // One walk over the previous catalog's entries (a million at issue 14's size) for both uses.
+    // One walk over the previous catalog's entries (a million at the performance target's size) for both uses.
     const counts = ctx.previous.counts();
     const prev = previousCatalog(ctx.previous, counts);
     // A key that is the file of a current asset (`Photo.jpg` after a rename to `photo` on a

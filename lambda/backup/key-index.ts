@@ -41,8 +41,8 @@ const SHA_BYTES = 32;
 const HEX_SHA256 = /^[0-9a-f]{64}$/;
 
 /**
- * The previous catalog and the destination's inventory of one run, in one table (issue 14:
- * a million assets in one Lambda). Each key is held once — the catalog and the listing name the
+ * The previous catalog and the destination's inventory of one run, in one table (a
+ * million assets in one Lambda). Each key is held once — the catalog and the listing name the
  * same objects — and mapped to a slot; the figures live in typed columns (sha256 as 32 bytes,
  * not 64 hex characters) instead of one object, one Date and one string per field. The Map of
  * objects it replaces held ~two copies of each key, a Date and a 64-character string per asset.
@@ -50,7 +50,7 @@ const HEX_SHA256 = /^[0-9a-f]{64}$/;
  */
 export class KeyIndex {
   private readonly slots = new Map<string, number>();
-  /** The key of each slot: walking slots by number makes no [key, slot] pair per entry (issue 14: 1M each pass). */
+  /** The key of each slot: walking slots by number makes no [key, slot] pair per entry (1M each pass). */
   private readonly keyOf: string[] = [];
   private capacity = 0;
   private flags = new Uint8Array(0);

@@ -108,14 +108,14 @@ export class PageRunner {
     const listing = this.parts.listings[state.listingIndex] as Listing;
     const lease = await this.parts.lease.renew(state.lease, false);
     // The previous catalog and inventory (S3) and the Cloudinary page at once: the first page of a
-    // run waited for both one after the other (issue 14, the fixed cost before the first byte).
+    // run waited for both one after the other (the fixed cost before the first byte).
     // Both are reads; prepare's error comes first, as when it ran first.
     const [prepared, page] = await Promise.allSettled([this.parts.prepare(state), this.listPage(state, listing)]);
     if (prepared.status === 'rejected') throw prepared.reason;
     if (page.status === 'rejected') throw page.reason;
     const p = prepared.value;
     const listed = page.value;
-    // The keys to head first (head mode only: list mode reads the inventory, and each key made twice was garbage, issue 14).
+    // The keys to head first (head mode only: list mode reads the inventory, and each key made twice was garbage).
     const toHead = p.inventory ? [] : planPage(this.parts.options.prefix, listed.assets, () => undefined).filter((i) => i.decision.action !== 'skip').map((i) => i.key);
     const lookup = await lookupFor(p, this.parts.destination, this.parts.options.concurrency, toHead);
     const records = recordLookups(p.previous, p.copies, lookup);
@@ -150,7 +150,7 @@ export class PageRunner {
       dryRun: this.parts.options.dryRun,
       nextCursor: page.nextCursor,
       listings: this.parts.listings.length,
-      // The listing and the signed downloads (Admin API calls too, issue 12).
+      // The listing and the signed downloads (Admin API calls too).
       apiCalls,
       downloadedBytes: page.spend.downloaded,
       retryBytes: page.spend.retryBytes,

@@ -62,7 +62,7 @@ export const admit = (
   const hashes: PlannedAsset[] = [];
   let hashing = allowance?.used ?? 0;
   for (const item of planned) {
-    // Hashed only when there is something to find (issue 14: see idsOf).
+    // Hashed only when there is something to find (see idsOf).
     if ((done.size > 0 && done.has(settledId(item.key))) || (ahead.size > 0 && ahead.has(aheadIdOf(item)))) continue;
     if (item.decision.action === 'skip') settled.push({ item, outcome: 'skipped' });
     else if (item.decision.action === 'unchanged') {
@@ -110,7 +110,7 @@ export interface PageWork {
   readonly singlePutMax?: number;
   /**
    * The ids (aheadId) of every asset the page listed: taken out of `ahead` once it is passed.
-   * Asked for only when there is an `ahead` (a sha256 per asset: issue 14, see pastPage).
+   * Asked for only when there is an `ahead` (a sha256 per asset: see pastPage).
    */
   readonly ids?: () => readonly string[];
   /**
@@ -167,8 +167,8 @@ type Tally = Mutable<Pick<RunState, 'plannedCopies' | 'plannedBytes' | 'plannedS
 
 /**
  * The ids of settled (or cut) assets, by key (settledId) or by aheadId. A sha256 each: made only
- * for what a state records (an unfinished or held page), not for every asset of every page (issue
- * 14: three hashes per asset were 9% of a 1M-asset no-change night's time, and their garbage).
+ * for what a state records (an unfinished or held page), not for every asset of every page
+ * (three hashes per asset were 9% of a 1M-asset no-change night's time, and their garbage).
  */
 const idsOf = (items: readonly PlannedAsset[], by: 'key' | 'ahead'): string[] => items.map((p) => (by === 'key' ? settledId(p.key) : aheadIdOf(p)));
 

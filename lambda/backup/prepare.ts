@@ -59,7 +59,7 @@ export const prepareRun = async (
   const inventory = async (rt: string): Promise<void> => {
     for await (const o of destination.list(typeRoot(options.prefix, rt, ''))) index.setStored(o);
   };
-  // The catalog and each type folder's listing at once (issue 14: they were one chain of round
+  // The catalog and each type folder's listing at once (they were one chain of round
   // trips before the first copy). The index takes either in any order (setPrevious keeps the
   // inventory flag, setStored the catalog's); nothing is buffered beyond each listing's page.
   // Every read ends before an error goes on, the catalog's first, then the folders' in order.

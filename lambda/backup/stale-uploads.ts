@@ -8,7 +8,7 @@ const DEFAULT_STALE_UPLOAD_AGE_MS = 3600_000;
 /**
  * Aborts the multipart uploads a killed run left, under the type folders only (never another
  * app's uploads elsewhere in the bucket). Under a prefix, one listing of the prefix's uploads,
- * filtered to the type folders, instead of one per resource type (issue 14: two requests fewer
+ * filtered to the type folders, instead of one per resource type (two requests fewer
  * every night); at the bucket's root one listing per type folder, so another app's uploads
  * elsewhere in the bucket are never listed. Resolves with how many were aborted (0 for a
  * destination without multipart uploads); rejects like the destination's listing.

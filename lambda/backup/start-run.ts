@@ -31,7 +31,7 @@ export interface Started {
 }
 
 /**
- * Takes the lease after the destination's check, both at once (issue 14: the fixed cost of a run
+ * Takes the lease after the destination's check, both at once (the fixed cost of a run
  * is a chain of round trips before the first byte). The check's error comes first, as when the two
  * ran one after the other: a bucket that is missing or refuses writes says so (exit 2) even when
  * another run holds the lease; a lease this call took while the check failed is released before

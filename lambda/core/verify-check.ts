@@ -112,7 +112,7 @@ export const checkSource = (
       continue;
     }
     // The problem objects are built only for a problem: an object spread per asset (a million on a
-    // --source pass) was most of what that pass left in V8's old space (issue 14, source-check.ts).
+    // --source pass) was most of what that pass left in V8's old space (source-check.ts).
     if (e.state === 'stale') {
       problems.push({ kind: 'outdated', ...who, key: e.key, detail: `the last backup could not copy version ${e.version}` });
     } else if (e.version !== a.version || e.bytes !== a.bytes) {

@@ -37,7 +37,7 @@ export interface CollectSource {
 export type FailureSink = (f: Failure) => void;
 
 /**
- * The selection, compact (issue 14: a million assets): which catalog entry or object each
+ * The selection, compact (a million assets): which catalog entry or object each
  * selected identity came from — the first source of an identity wins, the catalog before any
  * object — and the objects' table, without the items themselves. The catalog entries are read
  * again (`items`) when the plan and the uploads need them, a page at a time.
@@ -98,7 +98,7 @@ export const collectRestore = async (src: CollectSource, fail: FailureSink): Pro
 /**
  * Pass 1 of collectRestore, in a function of its own: the objects' table (KeyIndex) is garbage
  * once it returns, before pass 2 holds the identities. Inline, the suspended async function kept
- * it alive through pass 2 (issue 14: at 1M assets both at once were restore --dry-run's peak).
+ * it alive through pass 2 (at 1M assets both at once were restore --dry-run's peak).
  */
 const objectsPass = async (src: CollectSource): Promise<{ snapshot: CatalogSnapshot | undefined; sizes: Float64Array; entries: number; at: (e: CatalogEntry) => CatalogEntry } & Uncatalogued> => {
   const index = await readInventory(src);

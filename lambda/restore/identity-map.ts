@@ -3,7 +3,7 @@ export type Identity = { readonly resourceType: string; readonly type: string; r
 
 /**
  * A map keyed by asset identity, one inner map per resource type and delivery type keyed by
- * public_id (issue 14). The same keys as a map of identityOf strings, at less than half the cost
+ * public_id. The same keys as a map of identityOf strings, at less than half the cost
  * per entry: identityOf builds a concatenated string per asset, kept whole as a key (a
  * concatenation node and its flattened copy), where this keeps the public_id string as parsed.
  */

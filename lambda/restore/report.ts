@@ -46,7 +46,7 @@ export interface RestoreReport {
 }
 
 /**
- * The plan's figures, gathered one item at a time (issue 14: a restore of a million assets holds
+ * The plan's figures, gathered one item at a time (a restore of a million assets holds
  * no list of them): every restorable item selected, then those planned (the account lacks them)
  * and uploaded (Cloudinary accepts their names).
  */

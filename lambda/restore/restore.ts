@@ -149,7 +149,7 @@ export class RestoreEngine {
 
   /**
    * A whole restore. Rejects (with `report` attached) when the account refuses the credentials.
-   * Issue 14: nothing holds the items. The selection is compact (collect.ts); the plan is a pass
+   * Nothing holds the items. The selection is compact (collect.ts); the plan is a pass
    * over the catalog that counts (and lists, for a dry run); the uploads are a second pass,
    * `concurrency` at a time.
    */

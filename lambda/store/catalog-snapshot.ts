@@ -4,7 +4,7 @@ import { pageHash } from './catalog.ts';
 import type { Catalog, CatalogEntry, CatalogPointer } from './catalog.ts';
 
 /**
- * One committed catalog read more than once, a page (~10,000 entries) at a time (issue 14: verify
+ * One committed catalog read more than once, a page (~10,000 entries) at a time (verify
  * and restore hold a compact table and read the entries again in a later pass instead of holding
  * them). Every page read again must have the bytes it had on its first read: a format-3 page is
  * never rewritten, but a format-2 catalog's pages are overwritten two commits later (which a

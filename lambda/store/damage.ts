@@ -45,7 +45,7 @@ export const damagedKeys = async (destination: Destination, prefix: string): Pro
  * in its catalog was copied by it; a copy that failed or was deferred left the entry `stale`, and
  * the key stays recorded. A key recorded since (a `verify --deep` during the run: verify takes no
  * lease) was not treated, so it stays whatever its entry says; and a run that read no damage
- * reads the record no second time (issue 14: the fixed requests of a no-change night). No clock
+ * reads the record no second time (the fixed requests of a no-change night). No clock
  * is compared. `entries` is the committed catalog.
  */
 export const settleDamage = async (

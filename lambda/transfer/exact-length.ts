@@ -131,7 +131,7 @@ export class ExactLengthStream extends Transform {
     }
     // The bytes go on before they are hashed: a flowing consumer (the PUT's socket) has them
     // while the hash runs, instead of ~45 µs per 64 KiB later. At one copy in flight this thread
-    // is the link every byte passes through (issue 14, per-file timeline in test/bench/README.md).
+    // is the link every byte passes through (per-file timeline in test/bench/README.md).
     // Hashed before done(): done() is what hands this stream its next queued chunk (Writable's
     // onwrite), so the hash sees the chunks in order without relying on how Node re-enters here.
     this.push(chunk);

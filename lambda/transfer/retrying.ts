@@ -22,7 +22,7 @@ export interface TransferSpec {
   /**
    * The input's length when it is known before opening (a backup: Cloudinary listed it). The
    * write then starts while the input opens, on a check stream whose `opened` tells it when the
-   * bytes come (issue 14: the upload's request is ready when the download answers, as a plain GET
+   * bytes come (the upload's request is ready when the download answers, as a plain GET
    * piped into a PUT has it; at one copy in flight that setup was ~0.3-0.4 ms per file after the
    * download's answer). An input of another length fails the try.
    */

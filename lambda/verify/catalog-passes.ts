@@ -22,7 +22,7 @@ export const slim = (e: CatalogEntry): VerifiableEntry => ({
 });
 
 /**
- * The objects under the resource-type roots, in the backup engine's compact table (issue 14: one
+ * The objects under the resource-type roots, in the backup engine's compact table (one
  * key string and a few typed columns per object, not an object and a Date each). Its `previous`
  * side is the catalog: the inventory pass records each entry's key there, so an object whose key
  * no entry names is extra. Neither the S3 listing (UTF-8 binary order, per root) nor a folder

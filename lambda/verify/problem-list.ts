@@ -16,7 +16,7 @@ const keepFirst = (list: Problem[], limit: number): void => {
 
 /**
  * The problems of one verification, counted exactly, holding only those the report can list
- * (issue 14: an empty backup of a million-entry catalog has a million missing objects). The
+ * (an empty backup of a million-entry catalog has a million missing objects). The
  * report lists the first `limit` by kind (PROBLEM_ORDER), then key or public_id, then the order
  * found; a problem that is not among the first `limit` of its own kind cannot be among them, so
  * each kind keeps its first `limit`, re-sorted whenever twice that many have gathered.

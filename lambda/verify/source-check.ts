@@ -29,7 +29,7 @@ const SOURCE_BATCH = 500;
 const STATES = ['current', 'stale', 'deleted'] as const;
 
 /**
- * The catalog by asset identity, for `verify --source` (issue 14: a million entries). One
+ * The catalog by asset identity, for `verify --source` (a million entries). One
  * public_id string per entry (IdentityMap) and typed columns for what checkSource reads (version, bytes,
  * state); the key is not held when the key rule gives it back from the identity and format
  * (keyFor), which it does for every entry this version wrote. The first entry of an identity
@@ -72,7 +72,7 @@ export class EntriesByIdentity {
     const slot = this.slots.get(a);
     if (slot === undefined) return undefined;
     // Plain literals, no object spread: a spread per asset here left ~120 MB in V8's old space
-    // over a million-asset pass (issue 14, measured with --trace-gc-nvp), where these die young.
+    // over a million-asset pass (measured with --trace-gc-nvp), where these die young.
     const { resourceType, type, publicId } = a;
     const key = this.oddKeys.get(slot) ?? keyFor(this.prefix, { resourceType, type, publicId, format: this.formatNames[this.formats[slot] as number] as string });
     return { key, resourceType, type, publicId, version: this.versions[slot] as number, bytes: this.bytes[slot] as number, state: STATES[this.states[slot] as number] as VerifiableEntry['state'] };

@@ -202,7 +202,7 @@ export const verifyBackup = async (
         'Check --against (the location given to backup --to), or run a backup first.',
     );
   }
-  // Issue 14: a million entries in bounded memory. The catalog is read page by page, once per
+  // A million entries in bounded memory. The catalog is read page by page, once per
   // pass, against a compact table of the objects (catalog-passes.ts); only the problems a report
   // can list are kept; --source holds the catalog by identity once the objects' table is gone.
   const problems = new ProblemList(MAX_LISTED_PROBLEMS);

@@ -1,4 +1,4 @@
-// Issue 14: where a run's garbage comes from. Preload (`node --import=./test/bench/alloc-prof.mjs`)
+// Where a run's garbage comes from. Preload (`node --import=./test/bench/alloc-prof.mjs`)
 // that keeps V8's sampling heap profile of every allocation, collected or not
 // (HeapProfiler.startSampling with includeObjectsCollectedByMajorGC/MinorGC; a plain --heap-prof
 // keeps only what is still alive at the end), written at exit to

@@ -4,7 +4,7 @@ import type { BenchResult, Cell, TargetCheck } from './table.ts';
 import { marginBelow, mbps, mib, round, seconds } from './table.ts';
 import { BUCKET, GiB, MiB, S3_DATA_PARENT, cliEnv, freeBytes, objectsUnder, runBackup, startFake, startS3, withCpu } from './world.ts';
 
-/** Target of issue 6: peak RSS whatever the file size. */
+/** Target: peak RSS whatever the file size. */
 const RSS_LIMIT_MIB = 256;
 /** "Flat": the peak at the biggest file within this much of the peak at the smallest. */
 const FLAT_MIB = 32;
@@ -12,8 +12,8 @@ const FLAT_MIB = 32;
 /**
  * 3. One video streamed from the fake to s3rver at growing sizes: peak RSS of the CLI must stay
  * flat (a multipart upload holds partSize × queueSize per copy, whatever the file size),
- * under every Node.js major found (the Lambda runs Node.js 24; see the issue's note on
- * lib-storage and newer Node versions).
+ * under every Node.js major found (the Lambda runs Node.js 24, so lib-storage is checked
+ * on newer Node versions too).
  */
 export const benchBigFiles = async (ctx: BenchContext): Promise<BenchResult> => {
   const started = Date.now();

@@ -1,5 +1,5 @@
 /**
- * A first full backup through the durable handler (issue 14, no page barrier in a durable step):
+ * A first full backup through the durable handler (no page barrier in a durable step):
  * benchmark 1's account (mixed sizes 20 KiB–50 MiB, the same generator and layout) backed up by
  * `durable-child.ts` (LocalDurableTestRunner, 8 in flight, in its own process so its CPU and peak
  * RSS are its own), this checkout against a `--baseline` checkout, taking turns, each run into a

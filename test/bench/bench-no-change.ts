@@ -4,7 +4,7 @@ import { marginBelow, mib, round, seconds } from './table.ts';
 import { listingPages } from './world.ts';
 import type { NoChangeResult } from './world.ts';
 
-/** Targets of issue 6 for a no-change night with --diff list. */
+/** Targets for a no-change night with --diff list. */
 const WALL_LIMIT_S = 60;
 const RSS_LIMIT_MIB = 400;
 const S3_PER_1000 = 1;

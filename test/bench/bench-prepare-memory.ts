@@ -11,7 +11,7 @@ const LAYOUTS = ['maps', 'key-index'] as const;
 const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 /**
- * 5. Bytes per asset the engine's prepare() holds for a whole run (issue 14): the previous
+ * 5. Bytes per asset the engine's prepare() holds for a whole run: the previous
  * catalog and the inventory, for the same N assets, in the layout of 8ab8645 (two Maps of
  * records) and in KeyIndex — each built in a fresh process and weighed after a forced GC
  * (see prepare-memory-child.ts). This is the engine's own share of a no-change run's memory,

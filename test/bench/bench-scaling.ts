@@ -10,7 +10,7 @@ import type { NoChangeResult, SeededWorld } from './world.ts';
 
 /** Growth allowed over linear before the curve counts as worse than linear. */
 const TOLERANCE = 1.1;
-/** Issue 14: a 1,000,000-asset no-change night within 512 MiB and 4 minutes on this machine. */
+/** Target: a 1,000,000-asset no-change night within 512 MiB and 4 minutes on this machine. */
 const RSS_LIMIT_MIB = 512;
 const WALL_LIMIT_S = 240;
 
@@ -94,7 +94,7 @@ export const benchScaling = async (ctx: BenchContext): Promise<BenchResult> => {
   return { id: 4, title: 'Scaling curve of a no-change run (--diff list)', ...summary(points, boot.peakRssBytes), rows, seconds: (Date.now() - started) / 1000, details };
 };
 
-/** Targets (linear growth; issue 14's 1M limits) and the bytes of peak RSS per extra asset. */
+/** Targets (linear growth; the 1M limits) and the bytes of peak RSS per extra asset. */
 const summary = (
   points: ReadonlyMap<string, ReadonlyArray<{ n: number; wallMs: number; rss: number }>>,
   bootRss: number,

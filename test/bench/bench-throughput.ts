@@ -102,7 +102,7 @@ const measureOnce = async (
 };
 
 /**
- * 1. A full first backup of mixed sizes from the fake into s3rver (issue 14): ours, `rclone copy`
+ * 1. A full first backup of mixed sizes from the fake into s3rver: ours, `rclone copy`
  * from an HTTP index of the same bytes, and the limit (a plain GET piped into a PUT signed over its headers only,
  * nothing checked) at each number in flight, in the same run. The cases take turns, run after
  * run, so a burst of load elsewhere on the machine hits every tool; every figure is the median
@@ -196,7 +196,7 @@ const startUpRows = async (runs: number, baselineDir: string | undefined): Promi
   });
 };
 
-/** The table (medians), the targets of issue 14 and every run's figures for the JSON. */
+/** The table (medians), the performance targets and every run's figures for the JSON. */
 const summarize = (
   cases: readonly Case[],
   samples: ReadonlyMap<Case, readonly Sample[]>,

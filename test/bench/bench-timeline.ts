@@ -1,4 +1,4 @@
-// Per-file timelines of benchmark 1's account (issue 14): ours (and a --baseline checkout) against
+// Per-file timelines of benchmark 1's account: ours (and a --baseline checkout) against
 // the limit copier, in the same runs, every HTTP request of each traced by http-trace.mjs, ours
 // with a V8 CPU profile beside it. Prints, per tool, where the time between the first and the
 // last request went: waiting for the GET's answer, reading its body, finishing the PUT after the

@@ -65,7 +65,7 @@ const measure = async (child: string, mode: string, n: number, runs: number): Pr
 };
 
 /**
- * 6. Memory of verify and restore over a catalog of N assets (issue 14: 1M within 512 MiB). Each
+ * 6. Memory of verify and restore over a catalog of N assets (1M within 512 MiB). Each
  * run is a child process running the bundled engine against a synthetic backup and account
  * generated on read (synthetic-world.ts), so the peak RSS is the engine's, not an emulator's.
  * Bytes per asset = (peak RSS at N - peak RSS of the same mode over an empty catalog) / N.

@@ -8,7 +8,7 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ExactLengthStream } from '../../lambda/transfer/exact-length.ts';
 import { firstLine } from './measure.ts';
 
-// Issue 14, profile follow-up: what each piece of our copy path costs in CPU, measured apart on
+// Profile follow-up: what each piece of our copy path costs in CPU, measured apart on
 // loopback in this one process (both ends included, so only differences between rows mean
 // anything). `node --import tsx test/bench/copy-costs.ts OUT.json`. Medians of 3 runs.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';

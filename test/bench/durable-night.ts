@@ -1,4 +1,4 @@
-// Issue 14: a no-change night at N assets through the durable handler and the CLI, each with and
+// A no-change night at N assets through the durable handler and the CLI, each with and
 // without an old-space limit, runs taking turns; writes a results file. Usage:
 //   node --import tsx test/bench/durable-night.ts OUT.json RUNS N [N...]
 // Variants: the durable handler with the template's NODE_OPTIONS (infra/node-options.ts) and
@@ -47,7 +47,7 @@ const median = (xs: number[]): number => {
 };
 
 const result: Record<string, unknown> = {
-  what: 'issue 14: no-change night, durable handler (LocalDurableTestRunner, real timers) and CLI, with and without an old-space limit; runs of the variants take turns',
+  what: 'no-change night, durable handler (LocalDurableTestRunner, real timers) and CLI, with and without an old-space limit; runs of the variants take turns',
   generatedAt: new Date().toISOString(),
   commit: `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--untracked-files=no') ? '+dirty' : ''}`,
   machine: { node: process.version, cores: 2, loadBefore: loads() },

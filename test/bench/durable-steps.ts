@@ -1,4 +1,4 @@
-// Issue 14: where a durable no-change night's wall time goes, step by step. Seeds N assets, runs
+// Where a durable no-change night's wall time goes, step by step. Seeds N assets, runs
 // the CLI once (the warm-up that rewrites the seeded catalog, as benchmark 4 does), then the
 // durable handler (durable-child.ts) and prints the time inside our step functions against the
 // time between them (the durable SDK's and LocalDurableTestRunner's). Usage:

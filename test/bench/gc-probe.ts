@@ -1,4 +1,4 @@
-// Issue 14: a no-change night's garbage collection. Seeds N assets once, runs one warm-up night
+// A no-change night's garbage collection. Seeds N assets once, runs one warm-up night
 // (the seeded catalog is rewritten, as benchmark 4 does), then each spec RUNS times, specs taking
 // turns, every run with --trace-gc; records wall, CPU, peak RSS and the GC's pause time by kind
 // (the main thread's pauses as --trace-gc prints them; concurrent marking threads not included).
@@ -86,7 +86,7 @@ if (out) {
     out,
     `${JSON.stringify(
       {
-        what: `issue 14: no-change night of ${n.toLocaleString('en')} assets (--diff list) with --trace-gc, the CLI as users run it (bin, bundle); specs take turns`,
+        what: `no-change night of ${n.toLocaleString('en')} assets (--diff list) with --trace-gc, the CLI as users run it (bin, bundle); specs take turns`,
         generatedAt: new Date().toISOString(),
         commit,
         dirty,

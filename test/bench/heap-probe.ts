@@ -1,4 +1,4 @@
-// Issue 14: how small a V8 old space a run over N seeded assets completes in, a bound on its
+// How small a V8 old space a run over N seeded assets completes in, a bound on its
 // live heap (peak RSS alone is mostly garbage V8 has not collected yet). Usage:
 //   node --import tsx test/bench/heap-probe.ts N "BIN,--max-old-space-size=64;BIN2,..." [verify]
 // (empty BIN = ours). Without `verify`: a no-change backup; with it: `verify --source`.

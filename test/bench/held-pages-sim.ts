@@ -1,6 +1,6 @@
 /**
  * How large a durable step's checkpoint grows with held pages (review of the step without a page
- * barrier, issue 14): a simulated first backup of PAGES listing pages of 500 assets, 8 in flight,
+ * barrier): a simulated first backup of PAGES listing pages of 500 assets, 8 in flight,
  * each page ending with one slow download (`BIGMS` of Lambda time) that keeps its page unfinished
  * while the next pages' copies end. The Lambda clock is simulated (1 s of Lambda time per small
  * copy, plus a ticker), the source and destination are in memory, and every invocation is a new

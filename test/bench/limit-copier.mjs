@@ -1,4 +1,4 @@
-// The "limit" of benchmark 1 (issue 14): the least any copier must spend to move the same bytes
+// The "limit" of benchmark 1: the least any copier must spend to move the same bytes
 // from the same HTTP source into the same s3rver. One plain GET piped into one plain PUT per
 // file: no SDK, no signing, no hashing, no length check, no retry, no catalog. Plain JavaScript
 // so it starts without tsx; run as its own process so its CPU is measured like ours and rclone's.

@@ -10,7 +10,7 @@ import type { Measured } from './measure.ts';
 const COPIER = path.join(ROOT, 'test', 'bench', 'limit-copier.mjs');
 
 /**
- * The limit of benchmark 1 (issue 14): `limit-copier.mjs` — one plain GET from the index piped
+ * The limit of benchmark 1: `limit-copier.mjs` — one plain GET from the index piped
  * into one PUT to s3rver per file (signed over its headers, UNSIGNED-PAYLOAD), `concurrency` at a time — measured like our CLI.
  * The file list is handed over (no listing cost), so this is below what any real copier spends.
  */

@@ -74,7 +74,7 @@ p.samples.forEach((id, i) => {
   cat ??= 'node core (http, streams, sockets)';
   shares.set(cat, (shares.get(cat) ?? 0) + dt);
 });
-// Before the first byte (issue 14, the fixed cost of a run): until main() first runs, the bin loads
+// Before the first byte (the fixed cost of a run): until main() first runs, the bin loads
 // the bundle (module compile and top-level evaluation); after it, a sample under the module loader
 // or esbuild's lazy-init helpers is a module loaded on demand (the cloudinary SDK chunk); the rest
 // by part of the code as above. `firstCopy` is when the first copyAsset call was sampled: small

@@ -28,7 +28,7 @@ const commit = (): { commit: string | null; dirty: boolean | null } => {
   return { commit: head, dirty: head === null ? null : status !== undefined && status !== '' };
 };
 
-// `npm run bench`: runs the benchmarks of issue 6, prints their tables and writes the same
+// `npm run bench`: runs the benchmarks of docs/performance.md, prints their tables and writes the same
 // figures as JSON. Not part of `npm test`.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 

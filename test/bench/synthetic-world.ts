@@ -6,7 +6,7 @@ import { keyFor } from '../../lambda/core/keys.ts';
 import type { CatalogEntry, CatalogPointer } from '../../lambda/store/catalog.ts';
 import type { Destination, ListPage, PutRequest, PutResult, TaggedObject } from '../../lambda/ports/storage.ts';
 
-// Issue 14: a backup of N assets that holds O(1) memory of its own, so that a process measuring
+// A backup of N assets that holds O(1) memory of its own, so that a process measuring
 // verify or restore over a million assets measures them and not the world they run against
 // (s3rver walks a store of 3 files per object on every listing; at 1M it dominates). Every
 // object, catalog page and listing page is generated from the asset's number when it is read.

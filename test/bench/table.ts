@@ -1,7 +1,7 @@
 /** One cell of a result table: numbers stay numbers in the JSON. */
 export type Cell = string | number | boolean | null;
 
-/** One target of the issue, checked against what was measured. */
+/** One performance target (docs/performance.md), checked against what was measured. */
 export interface TargetCheck {
   readonly name: string;
   readonly target: string;

@@ -1,4 +1,4 @@
-// Issue 14: where the memory of verify and restore over N assets goes, garbage or live data. One
+// Where the memory of verify and restore over N assets goes, garbage or live data. One
 // run of benchmark 6's child per mode under `node --trace-gc-nvp` (V8's name=value line per
 // collection, on stdout), summed: bytes allocated in the young generation, bytes the scavenges
 // promoted to the old one (what waits there for a full collection: promoted garbage is what

@@ -1,4 +1,4 @@
-// Issue 14: the live heap of verify and restore over N assets, bounded from above by the smallest
+// The live heap of verify and restore over N assets, bounded from above by the smallest
 // V8 old space each completes in (peak RSS alone is mostly garbage V8 has not collected yet, and
 // memory malloc has not given back). Usage:
 //   node --import tsx test/bench/verify-restore-probe.ts N 96,128,192 OUT.json [MODE,MODE]

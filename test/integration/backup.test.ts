@@ -56,7 +56,7 @@ for (const kind of ['s3', 'folder'] as const) {
 
     before(async () => {
       // A paid plan's 2,000 calls an hour: the ~480 private and authenticated originals are signed
-      // downloads, each an Admin API call (issue 12); at a Free plan's 500 the run would wait for
+      // downloads, each an Admin API call; at a Free plan's 500 the run would wait for
       // the hourly reset (guard.test.ts, originals.test.ts cover that).
       fake = new CloudinaryFake({ cloudName: 'demo', apiKey: 'key123', apiSecret: 'sekret-value-xyz', rateLimit: 2000 });
       await fake.start();

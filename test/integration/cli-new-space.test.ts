@@ -1,5 +1,5 @@
 /**
- * bin/heap.js (issue 14): the command line caps a semi-space of V8's new space (the young
+ * bin/heap.js: the command line caps a semi-space of V8's new space (the young
  * generation) at SEMI_SPACE_MIB on every Node.js it runs on. Node.js 24's V8 grows one to 64 MiB on
  * a machine this size (Node.js 20's to 16), which put the 1,000,000-asset verify and restore over
  * 512 MiB. The semi-space limit is read only when V8 sets up its heap (Heap::ConfigureHeap, V8

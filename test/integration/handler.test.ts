@@ -337,7 +337,7 @@ describe('durable handler against the Cloudinary fake and s3rver', () => {
   test('a run that reaches the Admin API reserve waits (time-skipped) and finishes with every asset copied', async () => {
     const fake = await newFake('reserve', { rateLimit: 4 });
     populate(fake, { images: 700, videos: 30, raw: 20 });
-    // Signed downloads (private, authenticated) are Admin API calls too (issue 12): with a 4-call
+    // Signed downloads (private, authenticated) are Admin API calls too: with a 4-call
     // hour the Lambda defers them as pending; this test is about listing waits, so only public ones.
     for (const a of fake.listAssets()) if (a.type === 'private' || a.type === 'authenticated') fake.deleteAsset(a.publicId, a.resourceType, a.type);
     const backedUp = fake.listAssets().filter((a) => ['upload', 'private', 'authenticated'].includes(a.type));

@@ -1,5 +1,5 @@
 /**
- * Issue 12: every original byte for byte on real-account behaviours the fake models — a Free
+ * Every original byte for byte on real-account behaviours the fake models — a Free
  * plan's blocked formats (PDF, archives: 401 on the CDN), `access_mode: authenticated` (a
  * signed URL), `access_control` uploads (401 on the CDN, a token is needed), "optimize by default" (re-encoded bytes on an
  * un-transformed URL), still-processing assets (pending, not failed), dynamic folders — driven

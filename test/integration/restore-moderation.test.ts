@@ -1,5 +1,5 @@
 /**
- * Moderation status survives a restore (issue 12): a pending, an approved and a rejected asset come
+ * Moderation status survives a restore: a pending, an approved and a rejected asset come
  * back in the same state, an unmoderated one stays unmoderated. The documented way
  * (cloudinary_npm docs/moderate-upload.md): upload with `moderation: 'manual'` (the asset arrives
  * `pending`), then record the decision with the Admin API `update` and `moderation_status` — one

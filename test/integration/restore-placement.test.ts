@@ -1,5 +1,5 @@
 /**
- * Issue 12, restore side: a dynamic-folder account gets its folder tree and shown names back, a
+ * Real-account behaviours, restore side: a dynamic-folder account gets its folder tree and shown names back, a
  * protected asset stays protected (access_mode, access_control), and the structured metadata
  * field definitions saved with the backup are created in the target first (conflicts reported),
  * so assets with structured metadata are not refused. Backup and restore run through the CLI;

@@ -266,7 +266,7 @@ describe('restore from s3rver into an empty account', () => {
       assert.equal(report.failed, 1);
       assert.equal(report.restored, 0);
       assert.match(report.failures[0]?.error ?? '', /differs from the sha256 recorded at backup time: not uploaded/);
-      assert.equal(fifth.getAsset(victim.publicId, 'image', 'upload'), undefined, 'a damaged object is never uploaded (issue 13)');
+      assert.equal(fifth.getAsset(victim.publicId, 'image', 'upload'), undefined, 'a damaged object is never uploaded');
       // --overwrite into the account that still has the good original: it stays as it was.
       const before = { version: victim.version, sha: src.expectedSha256(victim) };
       const again = await restoreInto(src, ['--only', 'a, b', '--overwrite']);

@@ -178,7 +178,7 @@ for (const mode of MODES) {
         await putChecked(d, `${mode}/skew.bin`, bytes(10_000, 2));
       }));
 
-    // transfer/retrying.ts starts the write while the download opens (issue 14): the signed PUT
+    // transfer/retrying.ts starts the write while the download opens: the signed PUT
     // is prepared then, but it takes no connection and sends nothing before the body's input is
     // open. A download that fails to open must cost the bucket nothing, and must not cost the
     // pool its kept-alive connection (a request destroyed before its body would take it down).

@@ -1,5 +1,5 @@
 /**
- * Issue 12: `GET /usage` is a daily snapshot. Two `--max-bytes auto` runs on one day into one
+ * `GET /usage` is a daily snapshot. Two `--max-bytes auto` runs on one day into one
  * destination must together stay under the credit ceiling: the second subtracts what the first
  * downloaded (read from its report under `_reports/`). Plans without `credits` budget from
  * `bandwidth`. The `/usage` call's rate-limit headers feed the Admin API reserve.

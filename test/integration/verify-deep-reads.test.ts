@@ -1,5 +1,5 @@
 /**
- * `verify --deep` when re-reading an object goes wrong (issue 16, mutation audit of
+ * `verify --deep` when re-reading an object goes wrong (mutation audit of
  * lambda/verify/verify.ts): a read that fails part-way must never count as a good copy, an object
  * deleted between the listing and its read is named missing, and an entry with no recorded sha256
  * (backed up before checksums) is counted unhashed, not called corrupt. Run against a real folder

@@ -1,5 +1,5 @@
 /**
- * Issue 14: verify and restore hold a compact table of the objects and read the catalog again a
+ * Verify and restore hold a compact table of the objects and read the catalog again a
  * page at a time instead of holding every entry. What they report must not depend on where an
  * entry falls among the catalog's pages, on the order the listing comes in, or on keys that
  * differ only in case or sort differently in UTF-8 and UTF-16; and a page that changes between

@@ -1,5 +1,5 @@
 /**
- * verify at scale (issue 14): verify no longer holds the whole Cloudinary listing (--source
+ * verify at scale: verify no longer holds the whole Cloudinary listing (--source
  * compares it a batch of 500 assets at a time) nor one pending promise per object (--deep runs a
  * few workers over the list). These checks must still see every asset and every object: with
  * more assets than one batch, a problem in a full batch and one in the last, partial batch are

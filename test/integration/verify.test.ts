@@ -159,7 +159,7 @@ for (const kind of ['s3', 'folder'] as const) {
       assert.match(human.stdout, /damaged objects are recorded in .*_catalog\/damaged\.json: the next backup copies them again/);
 
       // A new backup run repairs both: the deleted key is copied again, and so is the corrupt one
-      // (same size, same version: only the record --deep wrote says it is damaged; issue 13).
+      // (same size, same version: only the record --deep wrote says it is damaged).
       const again = await runCli(['backup', '--to', against, '--json'], env);
       assert.equal(again.code, 0, again.stderr);
       assert.equal(parseReport(again).copied, 2);

@@ -1,5 +1,5 @@
 /**
- * Issue 12, pure parts: what a listed resource becomes (resource.ts toAsset), which originals
+ * Real-account behaviours, pure parts: what a listed resource becomes (resource.ts toAsset), which originals
  * need the signed download API (core/download-route.ts), and
  * that object metadata keeps to identity however long a folder or shown name is.
  */

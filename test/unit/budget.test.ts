@@ -45,7 +45,7 @@ describe('parseUsage: the documented GET /usage shape', () => {
   });
 });
 
-describe('plans without credits budget from bandwidth (issue 12)', () => {
+describe('plans without credits budget from bandwidth', () => {
   const legacy = (used: number, limit: number | undefined) =>
     ({ plan: 'Legacy', creditsUsed: used / 1e9, creditLimit: undefined, bandwidth: { usedBytes: used, limitBytes: limit } });
   const cases: { name: string; used: number; limit: number | undefined; since: number; bytes: number | undefined }[] = [

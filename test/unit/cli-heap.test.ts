@@ -1,5 +1,5 @@
 /**
- * bin/heap.js (issue 14): the command line bounds V8's old-generation growing factor once the live
+ * bin/heap.js: the command line bounds V8's old-generation growing factor once the live
  * heap is large, so a large no-change night's garbage stays a share of its live heap, and leaves
  * V8's own factor to small heaps (a copy's CPU); no heap limit is set. The
  * flag is read by V8 whenever it sets the next limit (MemoryController::GrowingFactor, V8

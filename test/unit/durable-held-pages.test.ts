@@ -1,5 +1,5 @@
 /**
- * Review of the durable step without a page barrier (issue 14): the pages a step records `held`
+ * Review of the durable step without a page barrier: the pages a step records `held`
  * (finished work behind an unfinished page: counted, in the catalog, their ids in RunState.ahead)
  * are listed again by the next invocation. Each asset must still be in the committed catalog once
  * and counted once, whatever happened to the listing in between; and a step whose record fails

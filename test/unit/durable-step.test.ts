@@ -1,5 +1,5 @@
 /**
- * A durable step without a page barrier (BackupEngine.step as NightlyRun.page calls it, issue 14):
+ * A durable step without a page barrier (BackupEngine.step as NightlyRun.page calls it):
  * within one step the next page is listed while a slow copy of the page before runs; a step cut
  * off by its time bound records only finished work (the unfinished page keeps the cursor, the
  * finished copies behind it are recorded `ahead`) and the next invocation neither repeats nor

@@ -1,5 +1,5 @@
 /**
- * Issue 13, finding 6: a body longer than listed must not complete a write with its first N bytes.
+ * Review finding: a body longer than listed must not complete a write with its first N bytes.
  * An HTTP PUT with `Content-Length: N` completes as soon as the server has N bytes (RFC 9110
  * §8.6: Content-Length delimits the message body; S3 PutObject's ContentLength, API reference),
  * and the last part of a chunked upload is sent once the bytes before it are in. The consumers

@@ -1,6 +1,6 @@
 /**
- * ExactLengthStream (lambda/transfer/exact-length.ts) passes each chunk on before hashing it (issue
- * 14: at one copy in flight the PUT's socket then has the bytes while the hash runs), and its
+ * ExactLengthStream (lambda/transfer/exact-length.ts) passes each chunk on before hashing it
+ * (at one copy in flight the PUT's socket then has the bytes while the hash runs), and its
  * sha256 stays the sha256 of every byte, in order, the held-back last byte included.
  *
  * What the first test relies on in Node's streams (lib/internal/streams/readable.js addChunk,

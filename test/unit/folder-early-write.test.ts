@@ -1,6 +1,6 @@
 /**
- * A backup copy's write now starts while its download opens (lambda/transfer/retrying.ts, issue
- * 14). The folder destination waits for the body's input (PutRequest.ready) before it touches the
+ * A backup copy's write now starts while its download opens (lambda/transfer/retrying.ts).
+ * The folder destination waits for the body's input (PutRequest.ready) before it touches the
  * disk: a download that fails to open leaves no folder and no temporary file behind, as when the
  * write began only after the download had answered.
  */

@@ -199,7 +199,7 @@ describe('a wait longer than maxWaitMs gives up', () => {
   }
 });
 
-describe('issue 12: /usage figures and signed downloads under the reserve', () => {
+describe('/usage figures and signed downloads under the reserve', () => {
   const asset = (type: string): Asset => ({
     assetId: 'a', publicId: `p-${type}`, resourceType: 'image', type, format: 'jpg', version: 1, bytes: 1,
     createdAt: '', secureUrl: 'https://res.cloudinary.com/x/image/upload/v1/p.jpg', tags: [], context: {}, metadata: {},

@@ -1,6 +1,6 @@
 /**
  * KeyIndex (lambda/backup/key-index.ts): the previous catalog and the destination's inventory of
- * one run in one compact table (issue 14). It must answer exactly what the two Maps it replaced
+ * one run in one compact table. It must answer exactly what the two Maps it replaced
  * answered: the plan (core/plan.ts) and finish() decide from these records.
  */
 import { describe, test } from 'node:test';

@@ -1,5 +1,5 @@
 /**
- * Issue 14: the S3 requests a no-change night makes whatever its size. Each object the run reads
+ * The S3 requests a no-change night makes whatever its size. Each object the run reads
  * once is read once (the catalog pointer, the damage record), a damage record a run did not read
  * is left alone, and the leftover multipart uploads under a prefix are listed in one request.
  * In-memory source and destination; the S3 side of the last is test/integration/memory-s3.test.ts.

@@ -1,5 +1,5 @@
 /**
- * No page barrier on the command line (lambda/backup/pipeline.ts, issue 14): while one large
+ * No page barrier on the command line (lambda/backup/pipeline.ts): while one large
  * copy of page N runs, the next page is listed and its copies take the free slots; the listing
  * runs at most `maxOpenPages` pages ahead; pages are recorded in order, so the catalog and the
  * report hold every copy. In-memory source and destination; a download that the test releases.

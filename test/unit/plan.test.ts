@@ -64,7 +64,7 @@ describe('decide', () => {
     });
   }
 
-  // Issue 13: the record made when the object was written wins over the clocks.
+  // The record made when the object was written wins over the clocks.
   const recordedCases: ReadonlyArray<{ name: string; asset: Asset; stored: StoredObject; recorded: { version: number; current: boolean }; expected: Decision }> = [
     {
       name: 'destination clock 10 minutes ahead, same-size replacement: the recorded version differs',

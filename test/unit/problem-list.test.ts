@@ -1,6 +1,6 @@
 /**
- * ProblemList (lambda/verify/problem-list.ts) holds only the problems a verify report can list
- * (issue 14). What it lists must be exactly what sorting the whole list did before: by kind
+ * ProblemList (lambda/verify/problem-list.ts) holds only the problems a verify report can list.
+ * What it lists must be exactly what sorting the whole list did before: by kind
  * (missing, corrupt, extra, notBackedUp, outdated), then key or public_id (localeCompare), ties
  * in the order found (Array.prototype.sort is stable, ECMA-262 2019 onwards), the first `limit`.
  */

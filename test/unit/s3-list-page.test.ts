@@ -1,5 +1,5 @@
 /**
- * lambda/adapters/s3/list-page.ts (issue 14): ListObjectsV2 bodies of the plain shape are read
+ * lambda/adapters/s3/list-page.ts: ListObjectsV2 bodies of the plain shape are read
  * without the SDK's XML parser, and must give exactly what the SDK's own deserializer gives for
  * the same bytes. The reference here is the S3 client itself (ListObjectsV2Command, its
  * XmlShapeDeserializer over @aws-sdk/xml-builder), answered by a request handler that returns

@@ -1,5 +1,5 @@
 /**
- * Issue 14, the fixed cost of a run: the destination's check and the lease are taken at once, then
+ * The fixed cost of a run: the destination's check and the lease are taken at once, then
  * the stale-upload listing, the catalog pointer read and the metadata-field save run at once
  * (lambda/backup/start-run.ts), and a page's catalog/inventory read overlaps its Cloudinary listing
  * (page-runner.ts). What must not change: no copy before the lease is held and the check passed, the

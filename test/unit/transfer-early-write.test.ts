@@ -1,7 +1,7 @@
 /**
  * transferWithRetry (lambda/transfer/retrying.ts) with the input's length known ahead (a backup:
  * Cloudinary listed it): the write starts while the input opens, on a check stream whose `opened`
- * says when the bytes come (issue 14, 1 in flight: the upload's setup was ~0.3-0.4 ms per file
+ * says when the bytes come (1 in flight: the upload's setup was ~0.3-0.4 ms per file
  * after the download answered). What must not change: an input that fails to open stores and
  * sends nothing and its error is the one reported; a write that fails meanwhile stops the open;
  * the idle timeout counts only once bytes can flow; the sha256 is of the bytes written.

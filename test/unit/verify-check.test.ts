@@ -78,7 +78,7 @@ describe('checkSource', () => {
       problems.map((p) => [p.kind, p.publicId]),
       [
         ['outdated', 'newer'],
-        // Same version, other size: the size alone must flag it (issue 16: no test did).
+        // Same version, other size: the size alone must flag it (no test did).
         ['outdated', 'resized'],
         ['outdated', 'stale'],
         ['notBackedUp', 'new'],

@@ -203,8 +203,8 @@ export class CloudinarySource implements Source {
 
   private openError(asset: Asset, route: DownloadRoute, err: unknown): AssetCopyError {
     const status = err instanceof DownloadError ? err.status : undefined;
-    // 423 Locked while Cloudinary is still processing (issue 12; not found in the stored docs
-    // corpus, so taken from the issue): a failure only in name, the next run copies it.
+    // 423 Locked while Cloudinary is still processing (not found in the stored docs
+    // corpus: a reported behaviour, not a documented one): a failure only in name, the next run copies it.
     if (status === 423) return new AssetNotReadyError(asset.publicId, 'Cloudinary answered 423 (still processing)');
     if (route === 'api' && (status === 420 || status === 429)) {
       return new AssetDeferredError(asset.publicId, `Cloudinary's hourly Admin API limit is spent (HTTP ${status} on the download API)`, { cause: err });

@@ -82,7 +82,7 @@ export class S3Destination implements Destination {
 
   async *list(keyPrefix: string): AsyncIterable<StoredObject> {
     try {
-      // Pages of 1,000 as paginateListObjectsV2 asked for them, read by list-page.ts (issue 14).
+      // Pages of 1,000 as paginateListObjectsV2 asked for them, read by list-page.ts.
       let token: string | undefined;
       do {
         const page = await listObjectsPage(this.client, { Bucket: this.bucket, Prefix: keyPrefix, MaxKeys: 1000, ...(token ? { ContinuationToken: token } : {}) });

@@ -56,7 +56,7 @@ const element = (xml: Buffer, name: string, from: number, to: number): string | 
  * S3 sends (API_ListObjectsV2.html: `<ListBucketResult>` with `<Contents>` elements of `<Key>`,
  * `<LastModified>`, `<Size>`, ...; `<NextContinuationToken>` while truncated). Undefined for any
  * other document (an `<Error>` in a 200, comments, CDATA, attributes on these elements): the
- * caller leaves it to the SDK. Issue 14: the SDK's parser builds every text a character at a time
+ * caller leaves it to the SDK. The SDK's parser builds every text a character at a time
  * (`tag += x[i++]`) and then a tree of the whole page; for 1,000,000 keys (1,000 pages) that was
  * ~9 GiB of garbage, 40% of a no-change night's allocations, and ~12% of its time.
  */

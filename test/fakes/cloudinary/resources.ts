@@ -41,7 +41,7 @@ export function resourceJson(ctx: FakeContext, a: FakeAsset, flags: ResourceFlag
   });
   if (a.accessControl && a.accessControl.length > 0) body['access_control'] = a.accessControl.map((r) => ({ ...r }));
   if (flags.moderations && a.moderationStatus !== undefined) body['moderation_status'] = a.moderationStatus;
-  // An upload still processing is listed as a placeholder with status "pending" (issue 12).
+  // An upload still processing is listed as a placeholder with status "pending".
   if (a.processing) Object.assign(body, { placeholder: true, status: 'pending' });
   if (flags.tags) body['tags'] = [...a.tags];
   if (flags.context && Object.keys(a.context).length > 0) body['context'] = { custom: { ...a.context } };

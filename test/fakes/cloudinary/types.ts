@@ -139,7 +139,7 @@ export interface CloudinaryFakeOptions {
   legacyQuotaPlan?: boolean;
   /**
    * Uploads whose structured `metadata` names a field the account does not define are refused
-   * with 400, as Cloudinary refuses them (issue 12: a restore into another account fails for
+   * with 400, as Cloudinary refuses them (a restore into another account fails for
    * every such asset). Default false: most tests upload metadata without defining fields.
    */
   requireMetadataFields?: boolean;

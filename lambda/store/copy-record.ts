@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { copyRecordRoot } from '../core/keys.ts';
 import type { Destination } from '../ports/storage.ts';
+import { writeJsonLines } from './read-json.ts';
 
 /** One finished copy (or an object hashed from the destination): what the object at `key` holds. */
 export interface CopyRecordEntry {
@@ -85,9 +86,8 @@ export class CopyRecord {
     if (batch.length === 0) return;
     this.pending = [];
     const key = `${copyRecordRoot(this.prefix)}/${this.runId}/${this.process}-${String(this.seq).padStart(6, '0')}.jsonl`;
-    const body = Buffer.from(batch.map((e) => JSON.stringify([e.key, e.version, e.bytes, e.sha256])).join('\n') + '\n', 'utf8');
     try {
-      await this.destination.put({ key, body, length: body.length, contentType: 'application/x-ndjson' });
+      await writeJsonLines(this.destination, key, batch.map((e) => [e.key, e.version, e.bytes, e.sha256]));
       this.seq += 1;
       this.written.push(key);
     } catch (err) {

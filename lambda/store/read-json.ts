@@ -23,3 +23,9 @@ export const writeJson = async (destination: Destination, key: string, value: un
   const body = Buffer.from(JSON.stringify(value, null, 2), 'utf8');
   await destination.put({ key, body, length: body.length, contentType: 'application/json' });
 };
+
+/** Writes rows as JSON lines, one per row (the logs and records a run keeps beside its catalog). */
+export const writeJsonLines = async (destination: Destination, key: string, rows: readonly unknown[]): Promise<void> => {
+  const body = Buffer.from(rows.map((r) => JSON.stringify(r)).join('\n') + '\n', 'utf8');
+  await destination.put({ key, body, length: body.length, contentType: 'application/x-ndjson' });
+};

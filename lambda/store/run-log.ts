@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline';
 import { reportsRoot } from '../core/keys.ts';
 import type { Destination } from '../ports/storage.ts';
+import { writeJsonLines } from './read-json.ts';
 
 /**
  * A list a run keeps beside its report that may outgrow a durable checkpoint:
@@ -23,8 +24,7 @@ export class RunLog<T> {
 
   /** Writes file `n` with these items; rejects when the destination refuses the write. */
   async write(n: number, items: readonly T[]): Promise<void> {
-    const body = Buffer.from(items.map((f) => JSON.stringify(f)).join('\n') + '\n', 'utf8');
-    await this.destination.put({ key: this.keyOf(n), body, length: body.length, contentType: 'application/x-ndjson' });
+    await writeJsonLines(this.destination, this.keyOf(n), items);
   }
 
   /** Streams the items of files [0, count). */
